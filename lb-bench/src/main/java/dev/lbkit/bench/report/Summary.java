@@ -1,0 +1,249 @@
+package dev.lbkit.bench.report;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The rounds of a run, reduced to one row per tier, figure and contender (median, min, max), with the
+ * ratios of every row to the direct limit and to each peer. Immutable.
+ *
+ * <p>A ratio is this contender's median divided by the other's: above 1 is better for a
+ * {@link Sample.Better#HIGHER higher-is-better} figure, below 1 for a lower-is-better one.
+ */
+public final class Summary {
+
+    /** The contender that measures the upstream without any balancer: the limit. */
+    public static final String DIRECT = "direct";
+    /** The contender under test. */
+    public static final String LBKIT = "lbkit";
+    /** Relative difference under which lbkit and a peer are reported as on par: 5%. */
+    public static final double PAR_BAND = 0.05;
+
+    /**
+     * One figure of one contender.
+     *
+     * @param tier the tier
+     * @param figure the figure
+     * @param unit its unit
+     * @param better which way is better
+     * @param contender the contender
+     * @param values the values of every round, in round order
+     * @param median the median of {@code values}
+     * @param min the smallest value
+     * @param max the largest value
+     */
+    public record Row(String tier, String figure, String unit, Sample.Better better, String contender,
+            List<Double> values, double median, double min, double max) {
+
+        /** Copies the values. */
+        public Row {
+            values = List.copyOf(values);
+        }
+    }
+
+    private final List<Row> rows;
+    private final Map<String, List<String>> contendersByTier;
+
+    private Summary(List<Row> rows, Map<String, List<String>> contendersByTier) {
+        this.rows = List.copyOf(rows);
+        this.contendersByTier = contendersByTier;
+    }
+
+    /**
+     * Reduces samples to rows. Tiers, figures and contenders keep the order of their first sample.
+     *
+     * @param samples the samples of a run
+     * @return the summary
+     */
+    public static Summary of(List<Sample> samples) {
+        Objects.requireNonNull(samples, "samples");
+        Map<List<String>, List<Sample>> groups = new LinkedHashMap<>();
+        Map<String, Set<String>> contenders = new LinkedHashMap<>();
+        for (Sample s : samples) {
+            groups.computeIfAbsent(List.of(s.tier(), s.figure(), s.contender()), k -> new ArrayList<>()).add(s);
+            contenders.computeIfAbsent(s.tier(), k -> new LinkedHashSet<>()).add(s.contender());
+        }
+        List<Row> rows = new ArrayList<>();
+        for (List<Sample> group : groups.values()) {
+            Sample first = group.get(0);
+            List<Sample> sorted = new ArrayList<>(group);
+            sorted.sort((a, b) -> Integer.compare(a.round(), b.round()));
+            List<Double> values = new ArrayList<>();
+            for (Sample s : sorted) {
+                if (!s.unit().equals(first.unit()) || s.better() != first.better()) {
+                    throw new IllegalArgumentException("figure " + first.figure() + " has two units or directions: "
+                            + first.unit() + "/" + first.better() + " and " + s.unit() + "/" + s.better());
+                }
+                values.add(s.value());
+            }
+            double[] v = values.stream().mapToDouble(Double::doubleValue).toArray();
+            rows.add(new Row(first.tier(), first.figure(), first.unit(), first.better(), first.contender(), values,
+                    median(v), Arrays.stream(v).min().orElseThrow(), Arrays.stream(v).max().orElseThrow()));
+        }
+        // Rows grouped by tier, then figure, then contender, each in first-seen order.
+        List<Row> ordered = new ArrayList<>();
+        for (String tier : contenders.keySet()) {
+            List<String> figures = new ArrayList<>();
+            for (Row r : rows) {
+                if (r.tier().equals(tier) && !figures.contains(r.figure())) {
+                    figures.add(r.figure());
+                }
+            }
+            for (String figure : figures) {
+                for (String contender : contenders.get(tier)) {
+                    for (Row r : rows) {
+                        if (r.tier().equals(tier) && r.figure().equals(figure) && r.contender().equals(contender)) {
+                            ordered.add(r);
+                        }
+                    }
+                }
+            }
+        }
+        Map<String, List<String>> byTier = new LinkedHashMap<>();
+        contenders.forEach((tier, set) -> byTier.put(tier, List.copyOf(set)));
+        return new Summary(ordered, Collections.unmodifiableMap(byTier));
+    }
+
+    /**
+     * The median of values: the middle one, or the mean of the two middle ones.
+     *
+     * @param values at least one value
+     * @return the median
+     */
+    public static double median(double[] values) {
+        if (values.length == 0) {
+            throw new IllegalArgumentException("no values");
+        }
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int mid = v.length / 2;
+        return v.length % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+    }
+
+    /** @return every row, grouped by tier then figure */
+    public List<Row> rows() {
+        return rows;
+    }
+
+    /** @return the tiers, in first-seen order */
+    public List<String> tiers() {
+        return List.copyOf(contendersByTier.keySet());
+    }
+
+    /**
+     * @param tier a tier
+     * @return its contenders, in first-seen (round) order
+     */
+    public List<String> contenders(String tier) {
+        return contendersByTier.getOrDefault(tier, List.of());
+    }
+
+    /**
+     * The contenders a tier's rows are compared with: the direct limit first, if measured, then the peers
+     * (every contender but direct and lbkit).
+     *
+     * @param tier a tier
+     * @return the reference contenders
+     */
+    public List<String> references(String tier) {
+        List<String> refs = new ArrayList<>();
+        List<String> all = contenders(tier);
+        if (all.contains(DIRECT)) {
+            refs.add(DIRECT);
+        }
+        for (String c : all) {
+            if (!c.equals(DIRECT) && !c.equals(LBKIT)) {
+                refs.add(c);
+            }
+        }
+        return refs;
+    }
+
+    /**
+     * @param tier the tier
+     * @param figure the figure
+     * @param contender the contender
+     * @return that row, if measured
+     */
+    public Optional<Row> row(String tier, String figure, String contender) {
+        return rows.stream()
+                .filter(r -> r.tier().equals(tier) && r.figure().equals(figure) && r.contender().equals(contender))
+                .findFirst();
+    }
+
+    /**
+     * The ratio of a row's median to another contender's median for the same figure.
+     *
+     * @param row the row
+     * @param other the other contender
+     * @return the ratio, empty when other is the row's own contender, was not measured, or is zero
+     */
+    public Optional<Double> ratio(Row row, String other) {
+        if (row.contender().equals(other)) {
+            return Optional.empty();
+        }
+        return row(row.tier(), row.figure(), other)
+                .filter(o -> o.median() != 0)
+                .map(o -> row.median() / o.median());
+    }
+
+    /**
+     * How a ratio reads for its figure: above 1 means better whatever the figure's direction.
+     *
+     * @param row the row the ratio belongs to
+     * @param ratio a ratio from {@link #ratio}
+     * @return the goodness, {@code ratio} or its inverse
+     */
+    public static double goodness(Row row, double ratio) {
+        return row.better() == Sample.Better.LOWER ? (ratio == 0 ? Double.POSITIVE_INFINITY : 1 / ratio) : ratio;
+    }
+
+    /**
+     * lbkit's standing against each peer on one figure: behind, on par (within {@link #PAR_BAND}) or ahead.
+     *
+     * @param row an lbkit row of a comparable figure
+     * @return for example {@code "behind nginx 0.62×; ahead of haproxy 1.10×"}, empty if no peer was measured
+     */
+    public String verdict(Row row) {
+        List<String> parts = new ArrayList<>();
+        for (String peer : references(row.tier())) {
+            if (peer.equals(DIRECT)) {
+                continue;
+            }
+            Optional<Double> ratio = ratio(row, peer);
+            if (ratio.isEmpty()) {
+                continue;
+            }
+            double g = goodness(row, ratio.get());
+            String r = Format.ratio(ratio.get());
+            if (g < 1 - PAR_BAND) {
+                parts.add("**behind " + peer + "** " + r);
+            } else if (g > 1 + PAR_BAND) {
+                parts.add("ahead of " + peer + " " + r);
+            } else {
+                parts.add("on par with " + peer + " " + r);
+            }
+        }
+        return String.join("; ", parts);
+    }
+
+    /**
+     * @param row an lbkit row
+     * @return whether lbkit is more than {@link #PAR_BAND} worse than at least one peer on it
+     */
+    public boolean behindAPeer(Row row) {
+        return row.better() != Sample.Better.INFO && references(row.tier()).stream()
+                .filter(p -> !p.equals(DIRECT))
+                .map(p -> ratio(row, p))
+                .flatMap(Optional::stream)
+                .anyMatch(r -> goodness(row, r) < 1 - PAR_BAND);
+    }
+}
