@@ -26,6 +26,11 @@ final class Format {
         return String.format(Locale.ROOT, "%.3f", v);
     }
 
+    /** A count: integral values without decimals, others as {@link #number}. */
+    static String count(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.format(Locale.ROOT, "%.0f", v) : number(v);
+    }
+
     /** A ratio, two decimals and a multiplication sign: {@code 0.62×}. */
     static String ratio(double r) {
         return String.format(Locale.ROOT, "%.2f×", r);

@@ -135,7 +135,7 @@ public final class ReportWriter {
             boolean connCount = row.figure().startsWith("idle_conns_open");
             if (connCount || row.values().stream().anyMatch(v -> v != 0)) {
                 out.add(row.tier() + ' ' + row.figure() + ' ' + row.contender() + ": "
-                        + row.values().stream().map(Format::number).toList() + ' ' + row.unit());
+                        + row.values().stream().map(Format::count).toList() + ' ' + row.unit());
             }
         }
         return out;

@@ -1,0 +1,159 @@
+package dev.lbkit.bench.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * The L7 request path before forwarding: decoding a request head with Netty's {@code HttpRequestDecoder}
+ * configured as lb-l7 configures it (strict line parsing, header validation), then rewriting its headers
+ * as a proxy must (hop-by-hop fields out, {@code Host} for the upstream, the seed's
+ * {@code X-high-load-test: 123} in). Run with {@code -prof gc} to see the bytes allocated per request.
+ *
+ * <p>{@code parse} alone and {@code parseAndRewrite} share the same input, so their difference is the cost
+ * of the rewrite.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class HttpRequestBenchmark {
+
+    private static final AsciiString X_HIGH_LOAD_TEST = AsciiString.cached("x-high-load-test");
+    private static final AsciiString VALUE_123 = AsciiString.cached("123");
+    private static final AsciiString UPSTREAM_HOST = AsciiString.cached("127.0.0.1:8081");
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
+
+    /** The request: a bare wrk-style GET, or a browser-like GET with cookies and hop-by-hop fields. */
+    @Param({"wrk", "browser"})
+    public String request;
+
+    private ByteBuf wire;
+    private EmbeddedChannel channel;
+
+    /** Builds the request bytes once, in a pooled direct buffer like a socket read would give. */
+    @Setup(Level.Trial)
+    public void setUp() {
+        String text = switch (request) {
+            case "wrk" -> "GET / HTTP/1.1\r\nHost: 127.0.0.1:8888\r\n\r\n";
+            case "browser" -> "GET /static/app.js?v=42 HTTP/1.1\r\n"
+                    + "Host: my-awesome-highload-app.local:8888\r\n"
+                    + "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
+                    + "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+                    + "Accept-Language: en-US,en;q=0.5\r\n"
+                    + "Accept-Encoding: gzip, deflate, br\r\n"
+                    + "Connection: keep-alive, X-Trace\r\n"
+                    + "X-Trace: 1\r\n"
+                    + "Keep-Alive: timeout=5\r\n"
+                    + "Cookie: session=0123456789abcdef0123456789abcdef; theme=dark\r\n"
+                    + "Upgrade-Insecure-Requests: 1\r\n\r\n";
+            default -> throw new IllegalArgumentException("unknown request: " + request);
+        };
+        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+        wire = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
+        HttpDecoderConfig config = new HttpDecoderConfig().setMaxInitialLineLength(8192).setMaxHeaderSize(16384)
+                .setMaxChunkSize(16 * 1024).setStrictLineParsing(true).setAllowDuplicateContentLengths(true)
+                .setValidateHeaders(true);
+        channel = new EmbeddedChannel(new HttpRequestDecoder(config));
+    }
+
+    /** Releases the request bytes and the channel. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        channel.finishAndReleaseAll();
+        wire.release();
+    }
+
+    /**
+     * Decodes the request head.
+     *
+     * @param bh sink
+     */
+    @Benchmark
+    public void parse(Blackhole bh) {
+        channel.writeInbound(wire.retainedDuplicate());
+        drain(bh, false);
+    }
+
+    /**
+     * Decodes the request head and rewrites its headers for the upstream.
+     *
+     * @param bh sink
+     */
+    @Benchmark
+    public void parseAndRewrite(Blackhole bh) {
+        channel.writeInbound(wire.retainedDuplicate());
+        drain(bh, true);
+    }
+
+    private void drain(Blackhole bh, boolean rewrite) {
+        Object msg;
+        while ((msg = channel.readInbound()) != null) {
+            try {
+                if (msg instanceof HttpRequest req) {
+                    if (req.decoderResult().isFailure()) {
+                        throw new IllegalStateException("request did not decode", req.decoderResult().cause());
+                    }
+                    if (rewrite) {
+                        rewrite(req.headers());
+                    }
+                    bh.consume(req.headers().size());
+                }
+                bh.consume(msg);
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+    }
+
+    /**
+     * What a proxy does to a request's headers: drops the hop-by-hop fields (RFC 9110 §7.6.1), sets
+     * {@code Host} to the upstream's and adds the seed's {@code X-high-load-test: 123}.
+     *
+     * @param h the headers, changed in place
+     */
+    public static void rewrite(HttpHeaders h) {
+        for (String connection : h.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : connection.split(",")) {
+                String name = token.trim();
+                if (!name.isEmpty()) {
+                    h.remove(name);
+                }
+            }
+        }
+        h.remove(HttpHeaderNames.CONNECTION);
+        h.remove(PROXY_CONNECTION);
+        h.remove(KEEP_ALIVE);
+        h.remove(HttpHeaderNames.TE);
+        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        h.remove(HttpHeaderNames.UPGRADE);
+        h.set(HttpHeaderNames.HOST, UPSTREAM_HOST);
+        h.set(X_HIGH_LOAD_TEST, VALUE_123);
+    }
+}

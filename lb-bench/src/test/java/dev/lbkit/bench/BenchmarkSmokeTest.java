@@ -1,0 +1,90 @@
+package dev.lbkit.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.lbkit.bench.dns.DnsAnswerBenchmark;
+import dev.lbkit.bench.http.HttpRequestBenchmark;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+
+/** Runs every benchmark path of this module once, briefly, in this JVM: proof that each one works. */
+class BenchmarkSmokeTest {
+
+    private static Collection<RunResult> runBriefly(Class<?> benchmark) throws RunnerException {
+        Options options = new OptionsBuilder()
+                .include("^" + benchmark.getName().replace(".", "\\.") + "\\.")
+                .forks(0)
+                .warmupIterations(0)
+                .measurementIterations(1)
+                .measurementTime(TimeValue.milliseconds(150))
+                .timeUnit(TimeUnit.NANOSECONDS)
+                .shouldFailOnError(true)
+                .build();
+        return new Runner(options).run();
+    }
+
+    private static void assertRan(Collection<RunResult> results, int expectedRuns) {
+        assertEquals(expectedRuns, results.size(), "benchmark runs");
+        for (RunResult r : results) {
+            double score = r.getPrimaryResult().getScore();
+            assertTrue(score > 0 && Double.isFinite(score), r.getParams().getBenchmark() + " scored " + score);
+        }
+    }
+
+    @Test
+    void httpRequestParsingAndRewritingRun() throws RunnerException {
+        // parse and parseAndRewrite, each for the wrk and the browser request.
+        assertRan(runBriefly(HttpRequestBenchmark.class), 4);
+    }
+
+    @Test
+    void dnsAnswerBuildingRuns() throws RunnerException {
+        assertRan(runBriefly(DnsAnswerBenchmark.class), 1);
+    }
+
+    @Test
+    void rewriteDropsHopByHopFieldsAndAddsTheSeedHeader() {
+        HttpHeaders h = new DefaultHttpHeaders()
+                .add("Host", "client.example:8888")
+                .add("Connection", "keep-alive, X-Trace")
+                .add("X-Trace", "1")
+                .add("Keep-Alive", "timeout=5")
+                .add("Upgrade", "websocket")
+                .add("Accept", "*/*");
+        HttpRequestBenchmark.rewrite(h);
+        assertEquals(List.of("Accept", "host", "x-high-load-test"),
+                h.entries().stream().map(e -> e.getKey().toString()).toList());
+        assertEquals("127.0.0.1:8081", h.get("Host"));
+        assertEquals("123", h.get("X-High-Load-Test"));
+    }
+
+    @Test
+    void dnsAnswerIsTheSeedsAnswer() throws Exception {
+        DnsAnswerBenchmark b = new DnsAnswerBenchmark();
+        b.setUp();
+        Message answer = new Message(b.dnsjavaAnswer());
+        assertTrue(answer.getHeader().getFlag(Flags.QR) && answer.getHeader().getFlag(Flags.AA)
+                && answer.getHeader().getFlag(Flags.RD) && answer.getHeader().getFlag(Flags.RA));
+        assertFalse(answer.getHeader().getFlag(Flags.TC));
+        List<Record> records = answer.getSection(Section.ANSWER);
+        assertEquals(List.of("127.0.0.2", "127.0.0.1"), records.stream().map(r -> r.rdataToString()).toList());
+        assertTrue(records.stream().allMatch(r -> r.getTTL() == 0));
+    }
+}
