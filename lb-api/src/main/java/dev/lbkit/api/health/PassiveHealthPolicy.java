@@ -129,6 +129,15 @@ public final class PassiveHealthPolicy implements HealthPolicy {
         return windowMode == WindowMode.NGINX ? st.fails.get() : (int) Math.min(Integer.MAX_VALUE, st.count.get());
     }
 
+    /** The ejection deadline the policy's state implies for {@code member} at {@code now}; tests compare it with the member's. */
+    long impliedEjection(Member member, long now) {
+        State st = states.get(member);
+        if (st == null) {
+            return Member.NOT_EJECTED;
+        }
+        return windowMode == WindowMode.NGINX ? desiredNginx(st) : desiredSliding(st, now);
+    }
+
     @Override
     public boolean admit(Member member, PoolSnapshot snapshot, long nanoTime) {
         if (maxFails == 0 || windowMode == WindowMode.SLIDING || isSingle(snapshot)) {
@@ -354,7 +363,7 @@ public final class PassiveHealthPolicy implements HealthPolicy {
 
         private Builder() {}
 
-        /** nginx's {@code max_fails}: 0..{@value #MAX_MAX_FAILS}, 0 turns counting off. Default 1. */
+        /** nginx's {@code max_fails}: 0..{@value PassiveHealthPolicy#MAX_MAX_FAILS}, 0 turns counting off. Default 1. */
         public Builder maxFails(int maxFails) {
             this.maxFails = Checks.inRange(maxFails, 0, MAX_MAX_FAILS, "maxFails");
             return this;

@@ -247,6 +247,60 @@ class PassiveHealthPolicyTest {
         }
     }
 
+    /** Lock-free updates from many threads leave each member's deadline matching the policy's state. */
+    @Test
+    void racingOutcomesAndPicksSettleOnTheDeadlineTheStateImplies() throws Exception {
+        for (PassiveHealthPolicy.WindowMode mode : PassiveHealthPolicy.WindowMode.values()) {
+            PassiveHealthPolicy policy = PassiveHealthPolicy.builder().maxFails(2).failTimeout(Duration.ofNanos(50))
+                    .windowMode(mode).build();
+            UpstreamPool pool = pool(policy, Upstream.of("127.0.0.1", 1), Upstream.of("127.0.0.1", 2),
+                    Upstream.of("127.0.0.1", 3));
+            List<Member> members = pool.snapshot().members();
+            int threads = 4;
+            CountDownLatch go = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(threads);
+            for (int t = 0; t < threads; t++) {
+                int seed = t;
+                new Thread(() -> {
+                    java.util.Random random = new java.util.Random(seed);
+                    PickContext c = new PickContext();
+                    try {
+                        go.await();
+                        for (int i = 0; i < 20_000; i++) {
+                            int r = random.nextInt(10);
+                            if (r < 3) {
+                                pool.pick(c.reset());
+                            } else if (r < 6) {
+                                pool.report(members.get(random.nextInt(3)), Outcome.CONNECT_FAILURE);
+                            } else if (r < 9) {
+                                pool.report(members.get(random.nextInt(3)), Outcome.SUCCESS);
+                            } else {
+                                ticker.advance(random.nextInt(20));
+                            }
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } finally {
+                        done.countDown();
+                    }
+                }).start();
+            }
+            go.countDown();
+            assertTrue(done.await(15, TimeUnit.SECONDS));
+            long now = ticker.nanoTime();
+            for (Member m : members) {
+                long implied = policy.impliedEjection(m, now);
+                long actual = m.ejectedUntil();
+                if (mode == PassiveHealthPolicy.WindowMode.NGINX || implied != Member.NOT_EJECTED) {
+                    assertEquals(implied, actual, mode + " " + m);
+                } else {
+                    // Sliding: an ended ejection is cleared lazily, by the next outcome.
+                    assertTrue(actual == Member.NOT_EJECTED || now - actual >= 0, mode + " " + m);
+                }
+            }
+        }
+    }
+
     @Test
     void slidingWindowNeedsMaxFailsFreshFailuresAfterComingBack() {
         PassiveHealthPolicy policy = PassiveHealthPolicy.builder().maxFails(2).failTimeout(TEN_S)
