@@ -27,9 +27,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       (Envoy decrements it at each interval timer tick while the host is healthy). lbkit needs no
  *       timer for this: the decrease is computed at the next ejection.</li>
  *   <li>{@code max_ejection_percent}: an ejection is refused when the ejected upstreams, this one
- *       included, would exceed that share of the pool; as in Envoy, one upstream may always be ejected
- *       when none is (so a pool of fewer than ten upstreams can still eject one at the default 10%).
- *       A refused upstream keeps its count, and its next failure tries again.</li>
+ *       included, would exceed that share of the pool; but when none is ejected, one always may be
+ *       (Envoy's documented rule: "will eject at least one host regardless of the value"; recent Envoy
+ *       versions put this behind {@code always_eject_one_host}). So a pool of fewer than ten upstreams
+ *       can still eject one at the default 10%. A refused upstream keeps its count, and its next
+ *       failure tries again.</li>
  *   <li>The ejection ends lazily when its time has passed (no timer; see {@link HealthEvent}); the first
  *       success after it tells listeners the upstream is available again. There is no single-probe
  *       phase: the upstream gets its full share at once, and needs another run of failures to be
