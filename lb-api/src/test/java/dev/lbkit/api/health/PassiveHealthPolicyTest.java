@@ -301,6 +301,37 @@ class PassiveHealthPolicyTest {
         }
     }
 
+    /** The outcome and pick paths allocate nothing once a member has a state (no transitions here). */
+    @Test
+    void outcomesAndPicksDoNotAllocate() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mx instanceof com.sun.management.ThreadMXBean);
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
+        for (PassiveHealthPolicy.WindowMode mode : PassiveHealthPolicy.WindowMode.values()) {
+            PassiveHealthPolicy policy = PassiveHealthPolicy.builder().maxFails(PassiveHealthPolicy.MAX_MAX_FAILS)
+                    .failTimeout(Duration.ofSeconds(10)).windowMode(mode).build();
+            UpstreamPool pool = pool(policy, Upstream.of("127.0.0.1", 1), Upstream.of("127.0.0.1", 2));
+            Member one = pool.member("127.0.0.1:1").orElseThrow();
+            Member two = pool.member("127.0.0.1:2").orElseThrow();
+            Runnable work = () -> {
+                for (int i = 0; i < 5_000; i++) {
+                    pool.pick(ctx.reset());
+                    pool.report(one, Outcome.TIMEOUT);
+                    pool.report(two, Outcome.SUCCESS);
+                    pool.report(one, Outcome.SUCCESS);
+                }
+            };
+            for (int i = 0; i < 10; i++) {
+                work.run(); // warm up
+            }
+            long before = threads.getCurrentThreadAllocatedBytes();
+            work.run();
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            // A few hundred bytes of JIT or accounting noise are not per-operation allocation.
+            assertTrue(allocated < 1_000, mode + ": 20,000 operations allocated " + allocated + " bytes");
+        }
+    }
+
     @Test
     void slidingWindowNeedsMaxFailsFreshFailuresAfterComingBack() {
         PassiveHealthPolicy policy = PassiveHealthPolicy.builder().maxFails(2).failTimeout(TEN_S)
