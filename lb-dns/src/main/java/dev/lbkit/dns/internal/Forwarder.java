@@ -1,0 +1,261 @@
+package dev.lbkit.dns.internal;
+
+import dev.lbkit.api.Ticker;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Forwards queries for names the server does not serve to upstream resolvers, as dnsmasq's
+ * {@code server=} lines do: over one UDP channel, with the query ID remapped to a random free one (the
+ * pending table is indexed by it), one resolver at a time with a timeout each, SERVFAIL when all fail.
+ * Answers are cached ({@link ResponseCache}).
+ *
+ * <p>Every piece of state is confined to one event loop; {@link #forward} hops onto it. Nothing blocks.
+ */
+public final class Forwarder extends ChannelInboundHandlerAdapter {
+    private final List<InetSocketAddress> resolvers;
+    private final long timeoutNanos;
+    private final int maxPending;
+    private final int maxUdpPayload;
+    private final ResponseCache cache;
+    private final Counters counters;
+    private final LongAdder[] byRcode;
+    private final Ticker ticker;
+    private final SecureRandom random = new SecureRandom();
+    private final Pending[] table = new Pending[65536];
+    private int pending;
+    private Channel channel;
+    private EventLoop loop;
+
+    private static final class Pending {
+        final byte[] query;
+        final int clientId;
+        final int clientFlags;
+        final int questionLength;
+        final boolean edns;
+        final String cacheKey;
+        final Replier replier;
+        final int limit;
+        int id;
+        int resolver;
+        ScheduledFuture<?> timeout;
+
+        Pending(byte[] query, Query q, Replier replier, int limit) {
+            this.query = query;
+            this.clientId = q.id;
+            this.clientFlags = q.flags;
+            this.questionLength = q.questionLength;
+            this.edns = q.edns;
+            this.cacheKey = ResponseCache.key(q.qname, q.qtype, q.qclass, q.edns, q.dnssecOk);
+            this.replier = replier;
+            this.limit = limit;
+        }
+    }
+
+    public Forwarder(List<InetSocketAddress> resolvers, Duration timeout, int maxPending, int cacheSize,
+            Duration maxCacheTtl, int maxUdpPayload, Counters counters, Ticker ticker) {
+        this.resolvers = List.copyOf(resolvers);
+        this.timeoutNanos = timeout.toNanos();
+        this.maxPending = maxPending;
+        this.maxUdpPayload = maxUdpPayload;
+        this.cache = new ResponseCache(cacheSize, maxCacheTtl.getSeconds());
+        this.counters = counters;
+        this.byRcode = counters.forName(Counters.FORWARDED);
+        this.ticker = ticker;
+    }
+
+    /** Attaches the channel (already registered with its event loop) that talks to the resolvers. */
+    public void channel(Channel channel) {
+        this.channel = channel;
+        this.loop = channel.eventLoop();
+    }
+
+    /** Queries waiting for a resolver; for tests and stats. Call on any thread (a racy read). */
+    public int pendingCount() {
+        return pending;
+    }
+
+    /** Forwards {@code in} (copied; not released) and replies through {@code replier} later. */
+    public void forward(Query q, ByteBuf in, Replier replier, int limit) {
+        counters.increment(Counters.FORWARDS);
+        Pending p = new Pending(ByteBufUtil.getBytes(in), q, replier, limit);
+        if (loop.inEventLoop()) {
+            start(p);
+        } else {
+            loop.execute(() -> start(p));
+        }
+    }
+
+    private void start(Pending p) {
+        long now = ticker.nanoTime();
+        ResponseCache.Entry hit = cache.get(p.cacheKey, now);
+        if (hit != null) {
+            counters.increment(Counters.CACHE_HITS);
+            deliver(p, ResponseCache.aged(hit, now));
+            return;
+        }
+        counters.increment(Counters.CACHE_MISSES);
+        if (pending >= maxPending || !channel.isActive()) {
+            counters.increment(Counters.FORWARD_OVERFLOWS);
+            fail(p);
+            return;
+        }
+        int id = random.nextInt(65536);
+        while (table[id] != null) {
+            id = (id + 1) & 0xFFFF;
+        }
+        p.id = id;
+        table[id] = p;
+        pending++;
+        send(p, 0);
+    }
+
+    private void send(Pending p, int resolver) {
+        p.resolver = resolver;
+        ByteBuf b = channel.alloc().ioBuffer(p.query.length);
+        b.writeBytes(p.query);
+        b.setShort(0, p.id);
+        channel.writeAndFlush(new DatagramPacket(b, resolvers.get(resolver)));
+        p.timeout = loop.schedule(() -> onTimeout(p, resolver), timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimeout(Pending p, int resolver) {
+        if (table[p.id] != p || p.resolver != resolver) {
+            return;
+        }
+        counters.increment(Counters.FORWARD_TIMEOUTS);
+        next(p);
+    }
+
+    private void next(Pending p) {
+        if (p.resolver + 1 < resolvers.size()) {
+            send(p, p.resolver + 1);
+        } else {
+            finish(p);
+            fail(p);
+        }
+    }
+
+    private void finish(Pending p) {
+        if (p.timeout != null) {
+            p.timeout.cancel(false);
+        }
+        table[p.id] = null;
+        pending--;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof DatagramPacket)) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+            return;
+        }
+        DatagramPacket packet = (DatagramPacket) msg;
+        try {
+            onResponse(packet.content(), packet.sender());
+        } finally {
+            packet.release();
+        }
+    }
+
+    private void onResponse(ByteBuf in, InetSocketAddress sender) {
+        int base = in.readerIndex();
+        int len = in.readableBytes();
+        if (len < Wire.HEADER) {
+            return;
+        }
+        Pending p = table[in.getUnsignedShort(base)];
+        // Accept only what the resolver asked last sent, about the question asked: anything else is late,
+        // stray or spoofed.
+        if (p == null || !resolvers.get(p.resolver).equals(sender) || !sameQuestion(in, p)) {
+            return;
+        }
+        int flags = in.getUnsignedShort(base + 2);
+        if ((flags & Wire.FLAG_QR) == 0) {
+            return;
+        }
+        int rcode = flags & 0xF;
+        if ((rcode == Wire.SERVFAIL || rcode == Wire.REFUSED) && p.resolver + 1 < resolvers.size()) {
+            p.timeout.cancel(false);
+            next(p);
+            return;
+        }
+        finish(p);
+        byte[] wire = ByteBufUtil.getBytes(in);
+        cache.put(p.cacheKey, wire, ticker.nanoTime());
+        deliver(p, wire.clone());
+    }
+
+    private static boolean sameQuestion(ByteBuf in, Pending p) {
+        int base = in.readerIndex();
+        if (in.readableBytes() < Wire.HEADER + p.questionLength || in.getUnsignedShort(base + 4) != 1) {
+            return false;
+        }
+        for (int i = 0; i < p.questionLength; i++) {
+            int a = in.getUnsignedByte(base + Wire.HEADER + i);
+            int b = p.query[Wire.HEADER + i] & 0xFF;
+            if (a != b && Character.toLowerCase(a) != Character.toLowerCase(b)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Sends {@code wire} (ours to modify) to the client under its own ID and letter case, within its size. */
+    private void deliver(Pending p, byte[] wire) {
+        int flags = (((wire[2] & 0xFF) << 8) | (wire[3] & 0xFF)) | Wire.FLAG_RA;
+        Counters.count(byRcode, flags & 0xF);
+        ByteBuf out;
+        if (wire.length <= p.limit) {
+            out = channel.alloc().ioBuffer(wire.length);
+            out.writeBytes(wire);
+            out.setShort(0, p.clientId);
+            out.setShort(2, flags);
+            out.setBytes(Wire.HEADER, p.query, Wire.HEADER, p.questionLength);
+        } else {
+            counters.increment(Counters.TRUNCATED);
+            out = channel.alloc().ioBuffer(Wire.HEADER + p.questionLength + 11);
+            Wire.header(out, p.clientId, flags | Wire.FLAG_TC, 1, 0, 0, p.edns ? 1 : 0);
+            out.writeBytes(p.query, Wire.HEADER, p.questionLength);
+            if (p.edns) {
+                Wire.opt(out, maxUdpPayload, 0);
+            }
+        }
+        p.replier.reply(out);
+    }
+
+    private void fail(Pending p) {
+        Counters.count(byRcode, Wire.SERVFAIL);
+        ByteBuf out = channel.alloc().ioBuffer(Wire.HEADER + p.questionLength + 11);
+        Wire.header(out, p.clientId, Wire.responseFlags(p.clientFlags, Wire.SERVFAIL, false, true), 1, 0, 0,
+                p.edns ? 1 : 0);
+        out.writeBytes(p.query, Wire.HEADER, p.questionLength);
+        if (p.edns) {
+            Wire.opt(out, maxUdpPayload, Wire.SERVFAIL);
+        }
+        p.replier.reply(out);
+    }
+
+    /** Fails every pending query (on close). Must run on the forwarder's loop. */
+    public void failAll() {
+        for (int i = 0; i < table.length; i++) {
+            Pending p = table[i];
+            if (p != null) {
+                finish(p);
+                fail(p);
+            }
+        }
+    }
+}
