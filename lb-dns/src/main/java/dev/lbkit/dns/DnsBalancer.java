@@ -16,6 +16,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
@@ -55,6 +56,8 @@ import org.slf4j.LoggerFactory;
 public final class DnsBalancer implements AutoCloseable {
     private static final Logger logger = LoggerFactory.getLogger(DnsBalancer.class);
     private static final int BIND_ATTEMPTS = 5;
+    /** Largest UDP query read whole; longer ones arrive cut and are answered FORMERR. */
+    private static final int MAX_QUERY = 4096;
 
     private final Builder config;
     private final Counters counters = new Counters();
@@ -142,8 +145,13 @@ public final class DnsBalancer implements AutoCloseable {
                 for (int i = 0; i < sockets; i++) {
                     Bootstrap b = new Bootstrap().group(group).channel(transport.datagramChannel()).handler(udp);
                     if (transport.isNative()) {
-                        // One socket per event loop, the kernel spreading datagrams over them.
-                        b.option(EpollChannelOption.SO_REUSEPORT, true);
+                        // One socket per event loop, the kernel spreading datagrams over them; up to 16
+                        // datagrams per recvmmsg call, and the answers to a batch leave in one sendmmsg.
+                        b.option(EpollChannelOption.SO_REUSEPORT, true)
+                                .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_QUERY)
+                                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY * 16));
+                    } else {
+                        b.option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY));
                     }
                     udpChannels.add(b.bind(bound).syncUninterruptibly().channel());
                 }
