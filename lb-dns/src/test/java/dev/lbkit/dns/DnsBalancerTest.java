@@ -57,6 +57,15 @@ class DnsBalancerTest {
     }
 
     @Test
+    void rdIsCopiedNotSet() throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).name(SEED, seedPool()).ioThreads(1).start();
+        byte[] q = Packets.query(SEED, Type.A, 0);
+        q[2] = 0;
+        byte[] a = Packets.udp(dns.localAddress(), q, 2000);
+        assertEquals(0x8400, Packets.flags(a), "qr aa, no rd");
+    }
+
+    @Test
     void rotatesTheOrderWithEveryQuery() throws Exception {
         dns = DnsBalancer.builder().listen(loopback0()).name(SEED, seedPool()).ioThreads(1).start();
         Dig dig = Dig.udp(dns);

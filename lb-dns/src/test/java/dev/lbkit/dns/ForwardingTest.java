@@ -196,6 +196,22 @@ class ForwardingTest {
     }
 
     @Test
+    void maxCacheTtlCapsHowLongAnAnswerIsKept() throws Exception {
+        DnsBalancer upstream = upstreamServer();
+        FakeTicker ticker = new FakeTicker();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).ticker(ticker)
+                .maxCacheTtl(Duration.ofSeconds(10)).forwarder(upstream.localAddress()).start());
+        Dig dig = Dig.udp(dns);
+        dig.a("other.local");
+        ticker.advance(Duration.ofSeconds(9));
+        dig.a("other.local");
+        assertEquals(1, upstream.stats().count("other.local", "NOERROR"));
+        ticker.advance(Duration.ofSeconds(2));
+        dig.a("other.local");
+        assertEquals(2, upstream.stats().count("other.local", "NOERROR"), "the 60 s TTL was capped at 10 s");
+    }
+
+    @Test
     void cacheSizeZeroTurnsTheCacheOff() throws Exception {
         DnsBalancer upstream = upstreamServer();
         DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).cacheSize(0)
