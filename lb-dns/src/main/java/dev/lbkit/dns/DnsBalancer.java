@@ -96,7 +96,7 @@ public final class DnsBalancer implements AutoCloseable {
         try {
             if (!config.forwarders.isEmpty()) {
                 forwarder = new Forwarder(config.forwarders, config.forwardTimeout, config.maxPendingForwards,
-                        config.cacheSize, config.maxCacheTtl, config.maxUdpPayload, counters, config.ticker);
+                        config.cacheSize, config.maxCacheTtl, config.maxUdpPayload, counters, config.ticker, transport);
                 Channel fc = new Bootstrap().group(group).channel(transport.datagramChannel()).handler(forwarder)
                         .bind(new InetSocketAddress(0)).syncUninterruptibly().channel();
                 forwarder.channel(fc);

@@ -248,6 +248,28 @@ class ForwardingTest {
     }
 
     @Test
+    void aTruncatedAnswerIsFetchedOverTcpForTcpClientsAndPassedOnToUdpClients() throws Exception {
+        DnsBalancer upstream = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .name(ServedName.builder("big.local", BadInputTest.bigPool(120)).ttl(Duration.ofSeconds(60)).build())
+                .start());
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).cacheSize(0)
+                .forwarder(upstream.localAddress()).start());
+        try (java.net.Socket s = new java.net.Socket(dns.localAddress().getAddress(), dns.localAddress().getPort())) {
+            s.setSoTimeout(3000);
+            Packets.writeFramed(s, Packets.query("big.local", 1, 0));
+            byte[] a = Packets.readFramed(s);
+            assertEquals(0, Packets.flags(a) & 0x0200, "not truncated");
+            assertEquals(120, Packets.count(a, 1));
+        }
+        assertEquals(1, upstream.stats().tcpQueries());
+        byte[] udp = Packets.udp(dns.localAddress(), Packets.query("big.local", 1, 0), 2000);
+        assertTrue((Packets.flags(udp) & 0x0200) != 0, "TC passed on to the UDP client");
+        assertTrue(udp.length <= 512);
+        // dnsjava then asks again over TCP, as a stub resolver should.
+        assertEquals(120, Dig.udp(dns).noEdns().a("big.local").getSection(Section.ANSWER).size());
+    }
+
+    @Test
     void anyForAForwardedNameGetsTheRfc8482Answer() throws Exception {
         DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
                 .forwarder(addressOf(silentResolver())).start());

@@ -1,13 +1,19 @@
 package dev.lbkit.dns.internal;
 
 import dev.lbkit.api.Ticker;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -20,7 +26,8 @@ import java.util.concurrent.atomic.LongAdder;
  * Forwards queries for names the server does not serve to upstream resolvers, as dnsmasq's
  * {@code server=} lines do: over one UDP channel, with the query ID remapped to a random free one (the
  * pending table is indexed by it), one resolver at a time with a timeout each, SERVFAIL when all fail.
- * Answers are cached ({@link ResponseCache}).
+ * Answers are cached ({@link ResponseCache}). A truncated answer for a client that asked over TCP is
+ * fetched again from the same resolver over TCP.
  *
  * <p>Every piece of state is confined to one event loop; {@link #forward} hops onto it. Nothing blocks.
  */
@@ -33,6 +40,7 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
     private final Counters counters;
     private final LongAdder[] byRcode;
     private final Ticker ticker;
+    private final Transport transport;
     private final SecureRandom random = new SecureRandom();
     private final Pending[] table = new Pending[65536];
     private int pending;
@@ -50,7 +58,11 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         final int limit;
         int id;
         int resolver;
+        /** Counts sends, so that a timeout armed for an earlier one is ignored. */
+        int attempt;
         ScheduledFuture<?> timeout;
+        /** The TCP connection of a retry after a truncated UDP answer, while it is open. */
+        Channel tcp;
 
         Pending(byte[] query, Query q, Replier replier, int limit) {
             this.query = query;
@@ -65,7 +77,8 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
     }
 
     public Forwarder(List<InetSocketAddress> resolvers, Duration timeout, int maxPending, int cacheSize,
-            Duration maxCacheTtl, int maxUdpPayload, Counters counters, Ticker ticker) {
+            Duration maxCacheTtl, int maxUdpPayload, Counters counters, Ticker ticker, Transport transport) {
+        this.transport = transport;
         this.resolvers = List.copyOf(resolvers);
         this.timeoutNanos = timeout.toNanos();
         this.maxPending = maxPending;
@@ -128,15 +141,82 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         b.writeBytes(p.query);
         b.setShort(0, p.id);
         channel.writeAndFlush(new DatagramPacket(b, resolvers.get(resolver)));
-        p.timeout = loop.schedule(() -> onTimeout(p, resolver), timeoutNanos, TimeUnit.NANOSECONDS);
+        arm(p);
     }
 
-    private void onTimeout(Pending p, int resolver) {
-        if (table[p.id] != p || p.resolver != resolver) {
+    private void arm(Pending p) {
+        int attempt = ++p.attempt;
+        p.timeout = loop.schedule(() -> onTimeout(p, attempt), timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimeout(Pending p, int attempt) {
+        if (table[p.id] != p || p.attempt != attempt) {
             return;
         }
         counters.increment(Counters.FORWARD_TIMEOUTS);
+        closeTcp(p);
         next(p);
+    }
+
+    /**
+     * Asks the same resolver again over TCP (RFC 7766), for a client that came over TCP and so can take
+     * the whole answer the resolver truncated for UDP. Same ID, same timeout.
+     */
+    private void retryOverTcp(Pending p) {
+        p.timeout.cancel(false);
+        arm(p);
+        Bootstrap b = new Bootstrap().group(loop).channel(transport.socketChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new LengthFieldPrepender(2), new LengthFieldBasedFrameDecoder(65535, 0, 2, 0, 2),
+                                new ChannelInboundHandlerAdapter() {
+                                    @Override
+                                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                        ByteBuf answer = (ByteBuf) msg;
+                                        try {
+                                            if (table[p.id] == p && p.tcp == ctx.channel()) {
+                                                onAnswer(p, answer, false);
+                                            }
+                                        } finally {
+                                            answer.release();
+                                        }
+                                    }
+
+                                    @Override
+                                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                        ctx.close();
+                                    }
+                                });
+                    }
+                });
+        ChannelFuture f = b.connect(resolvers.get(p.resolver));
+        p.tcp = f.channel();
+        int attempt = p.attempt;
+        f.addListener(x -> {
+            if (table[p.id] != p || p.attempt != attempt) {
+                f.channel().close();
+                return;
+            }
+            if (!f.isSuccess()) {
+                p.timeout.cancel(false);
+                closeTcp(p);
+                next(p);
+                return;
+            }
+            ByteBuf q = f.channel().alloc().ioBuffer(p.query.length);
+            q.writeBytes(p.query);
+            q.setShort(0, p.id);
+            f.channel().writeAndFlush(q);
+        });
+    }
+
+    private static void closeTcp(Pending p) {
+        if (p.tcp != null) {
+            p.tcp.close();
+            p.tcp = null;
+        }
     }
 
     private void next(Pending p) {
@@ -152,6 +232,7 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         if (p.timeout != null) {
             p.timeout.cancel(false);
         }
+        closeTcp(p);
         table[p.id] = null;
         pending--;
     }
@@ -179,7 +260,15 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         Pending p = table[in.getUnsignedShort(base)];
         // Accept only what the resolver asked last sent, about the question asked: anything else is late,
         // stray or spoofed.
-        if (p == null || !resolvers.get(p.resolver).equals(sender) || !sameQuestion(in, p)) {
+        if (p == null || p.tcp != null || !resolvers.get(p.resolver).equals(sender)) {
+            return;
+        }
+        onAnswer(p, in, true);
+    }
+
+    private void onAnswer(Pending p, ByteBuf in, boolean udp) {
+        int base = in.readerIndex();
+        if (in.readableBytes() < Wire.HEADER || in.getUnsignedShort(base) != p.id || !sameQuestion(in, p)) {
             return;
         }
         int flags = in.getUnsignedShort(base + 2);
@@ -189,7 +278,12 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         int rcode = flags & 0xF;
         if ((rcode == Wire.SERVFAIL || rcode == Wire.REFUSED) && p.resolver + 1 < resolvers.size()) {
             p.timeout.cancel(false);
+            closeTcp(p);
             next(p);
+            return;
+        }
+        if (udp && (flags & Wire.FLAG_TC) != 0 && p.limit == Wire.MAX_MESSAGE) {
+            retryOverTcp(p);
             return;
         }
         finish(p);
