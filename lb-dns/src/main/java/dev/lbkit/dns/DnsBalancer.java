@@ -114,7 +114,7 @@ public final class DnsBalancer implements AutoCloseable {
     }
 
     private void bindListeners(DnsEngine engine) {
-        UdpHandler udp = new UdpHandler(engine, config.ticker);
+        UdpHandler udp = new UdpHandler(engine);
         long idleNanos = config.tcpIdleTimeout.toNanos();
         ServerBootstrap tcp = new ServerBootstrap().group(group).channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 128)
@@ -130,7 +130,7 @@ public final class DnsBalancer implements AutoCloseable {
                         ch.closeFuture().addListener(f -> tcpConnections.decrementAndGet());
                         ch.pipeline().addLast(new LengthFieldPrepender(2),
                                 new LengthFieldBasedFrameDecoder(65535, 0, 2, 0, 2),
-                                new TcpHandler(engine, config.ticker, idleNanos, counters));
+                                new TcpHandler(engine, idleNanos, counters));
                     }
                 });
         // UDP and TCP must share the port; with port 0 the TCP port is taken first and UDP may find it
@@ -333,7 +333,10 @@ public final class DnsBalancer implements AutoCloseable {
             return this;
         }
 
-        /** Time source for health checks of members and cache ages. Default {@link Ticker#system()}. */
+        /**
+         * Time source for the ages of cached forwarded answers. Default {@link Ticker#system()}. (Member
+         * availability is read on each pool's own ticker.)
+         */
         public Builder ticker(Ticker ticker) {
             this.ticker = Objects.requireNonNull(ticker, "ticker");
             return this;

@@ -3,7 +3,6 @@ package dev.lbkit.dns;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lbkit.api.Ticker;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.dns.internal.Counters;
 import dev.lbkit.dns.internal.DnsEngine;
@@ -38,7 +37,7 @@ class EngineProperties {
     static ByteBuf answer(DnsEngine engine, byte[] query) {
         ByteBuf in = Unpooled.wrappedBuffer(query);
         try {
-            return engine.handle(in, UnpooledByteBufAllocator.DEFAULT, false, m -> m.release(), Ticker.system());
+            return engine.handle(in, UnpooledByteBufAllocator.DEFAULT, false, m -> m.release());
         } finally {
             in.release();
         }

@@ -54,6 +54,18 @@ class HealthAwareAnswersTest {
     }
 
     @Test
+    void anEjectionEndsOnThePoolsOwnTicker() throws Exception {
+        dev.lbkit.testing.FakeTicker ticker = new dev.lbkit.testing.FakeTicker();
+        UpstreamPool pool = UpstreamPool.builder().ticker(ticker).add("127.0.0.1", 80).add("127.0.0.2", 80).build();
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name("t.local", pool).start();
+        pool.member("127.0.0.2:80").orElseThrow().eject(ticker.nanoTime() + Duration.ofSeconds(10).toNanos(),
+                "passive", "failures");
+        assertEquals(List.of("127.0.0.1"), Dig.addresses(Dig.udp(dns).a("t.local")));
+        ticker.advance(Duration.ofSeconds(10));
+        assertEquals(Set.of("127.0.0.1", "127.0.0.2"), new TreeSet<>(Dig.addresses(Dig.udp(dns).a("t.local"))));
+    }
+
+    @Test
     void backupsAnswerOnlyWhenNoPrimaryIsAvailable() throws Exception {
         UpstreamPool pool = UpstreamPool.builder().add("127.0.0.1", 80)
                 .add(Upstream.builder("127.0.0.2", 80).backup(true).build()).build();

@@ -1,6 +1,5 @@
 package dev.lbkit.dns.internal;
 
-import dev.lbkit.api.Ticker;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -50,9 +49,10 @@ public final class DnsEngine {
      * @param in      the query; not released, reader index not moved
      * @param tcp     whether it came over TCP (answers up to 65535 bytes) or UDP (the client's size)
      * @param replier where an answer produced later (a forwarded one) goes
+     *     (members' availability is read on their pool's own ticker, as the pool's health policy writes it)
      * @return the answer to send now, or null when there is none now (dropped, or forwarded)
      */
-    public ByteBuf handle(ByteBuf in, ByteBufAllocator alloc, boolean tcp, Replier replier, Ticker ticker) {
+    public ByteBuf handle(ByteBuf in, ByteBufAllocator alloc, boolean tcp, Replier replier) {
         counters.increment(tcp ? Counters.TCP_QUERIES : Counters.UDP_QUERIES);
         Query q = QUERIES.get();
         int r = q.parse(in);
@@ -79,7 +79,7 @@ public final class DnsEngine {
             e = srvOwner(qname);
         }
         if (e != null) {
-            return served(e, in, q, alloc, limit, ticker.nanoTime());
+            return served(e, in, q, alloc, limit, e.pool.ticker().nanoTime());
         }
         ByteBuf target = addressTarget(in, q, alloc, limit);
         if (target != null) {
@@ -87,7 +87,7 @@ public final class DnsEngine {
         }
         e = table.wildcard(qname);
         if (e != null) {
-            return served(e, in, q, alloc, limit, ticker.nanoTime());
+            return served(e, in, q, alloc, limit, e.pool.ticker().nanoTime());
         }
         Zone z = table.zone(qname);
         if (z != null) {

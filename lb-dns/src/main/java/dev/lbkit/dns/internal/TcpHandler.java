@@ -1,6 +1,5 @@
 package dev.lbkit.dns.internal;
 
-import dev.lbkit.api.Ticker;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,15 +17,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TcpHandler extends ChannelInboundHandlerAdapter {
     private final DnsEngine engine;
-    private final Ticker ticker;
     private final long idleNanos;
     private final Counters counters;
     private ScheduledFuture<?> idle;
     private volatile long lastActivity;
 
-    public TcpHandler(DnsEngine engine, Ticker ticker, long idleNanos, Counters counters) {
+    public TcpHandler(DnsEngine engine, long idleNanos, Counters counters) {
         this.engine = engine;
-        this.ticker = ticker;
         this.idleNanos = idleNanos;
         this.counters = counters;
     }
@@ -69,7 +66,7 @@ public final class TcpHandler extends ChannelInboundHandlerAdapter {
             ByteBuf answer = engine.handle(frame, ctx.alloc(), true, m -> {
                 lastActivity = System.nanoTime();
                 ch.writeAndFlush(m);
-            }, ticker);
+            });
             if (answer != null) {
                 ctx.write(answer);
             }

@@ -1,6 +1,5 @@
 package dev.lbkit.dns.internal;
 
-import dev.lbkit.api.Ticker;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -17,11 +16,9 @@ import java.net.InetSocketAddress;
 @ChannelHandler.Sharable
 public final class UdpHandler extends ChannelInboundHandlerAdapter {
     private final DnsEngine engine;
-    private final Ticker ticker;
 
-    public UdpHandler(DnsEngine engine, Ticker ticker) {
+    public UdpHandler(DnsEngine engine) {
         this.engine = engine;
-        this.ticker = ticker;
     }
 
     @Override
@@ -35,7 +32,7 @@ public final class UdpHandler extends ChannelInboundHandlerAdapter {
             InetSocketAddress sender = packet.sender();
             Channel ch = ctx.channel();
             ByteBuf answer = engine.handle(packet.content(), ctx.alloc(), false,
-                    m -> ch.writeAndFlush(new DatagramPacket(m, sender)), ticker);
+                    m -> ch.writeAndFlush(new DatagramPacket(m, sender)));
             if (answer != null) {
                 ctx.write(new DatagramPacket(answer, sender), ctx.voidPromise());
             }
