@@ -242,6 +242,10 @@ public final class DnsResolver implements Resolver {
             }
             out.sort(Comparator.comparing(Upstream::key));
             return new Lookup(ResolutionResult.of(out), ttl == Long.MAX_VALUE ? 0 : ttl);
+        }).exceptionally(e -> {
+            // A timeout of one family must not hide the other's answer (A_AND_AAAA merges the two).
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            return new Lookup(ResolutionResult.failed(cause), 0);
         });
     }
 

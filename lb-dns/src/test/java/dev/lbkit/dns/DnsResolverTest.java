@@ -133,6 +133,15 @@ class DnsResolverTest {
     }
 
     @Test
+    void timeoutsOfBothFamiliesGiveAFailedResult() throws Exception {
+        DatagramSocket silent = keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+        DnsResolver resolver = keep(DnsResolver.builder("x.test").mode(DnsResolver.Mode.A_AND_AAAA)
+                .server((InetSocketAddress) silent.getLocalSocketAddress()).timeout(Duration.ofMillis(200)).build());
+        ResolutionResult r = resolver.lookup().get(3, TimeUnit.SECONDS).result();
+        assertTrue(r.error().isPresent(), "both failed: a failure, not an exception");
+    }
+
+    @Test
     void nxdomainIsAFailure() throws Exception {
         DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).name(SEED, seedPool()).start());
         DnsResolver resolver = keep(DnsResolver.builder("nope." + SEED).server(dns.localAddress()).build());

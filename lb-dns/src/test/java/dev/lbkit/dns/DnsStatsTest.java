@@ -32,6 +32,7 @@ class DnsStatsTest {
             assertEquals(0, s.count("unknown", "NOERROR"));
             assertEquals(Map.of("NOERROR", 3L, "NXDOMAIN", 1L), s.byName().get(SEED));
             assertThrows(UnsupportedOperationException.class, () -> s.byName().put("x", Map.of()));
+            assertThrows(UnsupportedOperationException.class, () -> s.byName().get(SEED).put("x", 1L));
         }
     }
 

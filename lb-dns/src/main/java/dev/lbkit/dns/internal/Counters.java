@@ -58,7 +58,7 @@ public final class Counters {
                     m.put(i == 15 ? "OTHER" : Rcode.string(i), v);
                 }
             }
-            out.put(name, m);
+            out.put(name, java.util.Collections.unmodifiableMap(m));
         });
         return out;
     }
