@@ -77,7 +77,7 @@ final class ResponseCache {
         io.netty.buffer.ByteBuf in = io.netty.buffer.Unpooled.wrappedBuffer(wire);
         int p = Wire.HEADER;
         for (int i = 0; i < qd; i++) {
-            p = Wire.skipName(in, 0, len, p);
+            p = Wire.skipName(wire, len, p);
             if (p < 0 || p + 4 > len) {
                 return false;
             }
@@ -88,7 +88,7 @@ final class ResponseCache {
         long minTtl = Long.MAX_VALUE;
         long negativeTtl = -1;
         for (int i = 0; i < an + ns + ar; i++) {
-            p = Wire.skipName(in, 0, len, p);
+            p = Wire.skipName(wire, len, p);
             if (p < 0 || p + 10 > len) {
                 return false;
             }
@@ -103,8 +103,8 @@ final class ResponseCache {
                 offsets[n++] = p + 4;
                 minTtl = Math.min(minTtl, ttl);
                 if (type == Wire.TYPE_SOA && i >= an && i < an + ns) {
-                    int q = Wire.skipName(in, 0, len, rdata);
-                    q = q < 0 ? -1 : Wire.skipName(in, 0, len, q);
+                    int q = Wire.skipName(wire, len, rdata);
+                    q = q < 0 ? -1 : Wire.skipName(wire, len, q);
                     if (q >= 0 && q + 20 <= rdata + rdlen) {
                         negativeTtl = Math.min(ttl, in.getUnsignedInt(q + 16));
                     }

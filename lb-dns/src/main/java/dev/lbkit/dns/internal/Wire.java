@@ -40,19 +40,19 @@ public final class Wire {
     private Wire() {}
 
     /**
-     * Skips a name at {@code p} (relative to {@code base}). A compression pointer must point strictly
+     * Skips a name at {@code p} in a packet held from index 0. A compression pointer must point strictly
      * before the name that holds it, so a pointer can never loop; the pointer is not followed since only
      * the name's extent here matters.
      *
      * @return the offset after the name, or -1 if it is malformed
      */
-    static int skipName(ByteBuf in, int base, int len, int p) {
+    static int skipName(byte[] packet, int len, int p) {
         int start = p;
         for (;;) {
             if (p >= len) {
                 return -1;
             }
-            int b = in.getUnsignedByte(base + p);
+            int b = packet[p] & 0xFF;
             if (b == 0) {
                 return p + 1;
             }
@@ -61,7 +61,7 @@ public final class Wire {
                 if (p + 2 > len) {
                     return -1;
                 }
-                int target = ((b & 0x3F) << 8) | in.getUnsignedByte(base + p + 1);
+                int target = ((b & 0x3F) << 8) | (packet[p + 1] & 0xFF);
                 if (target < HEADER || target >= start) {
                     return -1;
                 }
@@ -78,12 +78,12 @@ public final class Wire {
     }
 
     /** Skips one resource record at {@code p}; -1 if it is malformed or runs past the packet. */
-    static int skipRecord(ByteBuf in, int base, int len, int p) {
-        p = skipName(in, base, len, p);
+    static int skipRecord(byte[] packet, int len, int p) {
+        p = skipName(packet, len, p);
         if (p < 0 || p + 10 > len) {
             return -1;
         }
-        int rdlen = in.getUnsignedShort(base + p + 8);
+        int rdlen = Query.u16(packet, p + 8);
         p += 10 + rdlen;
         return p > len ? -1 : p;
     }
