@@ -38,6 +38,9 @@ public final class Query {
     private final byte[] packet = new byte[Wire.MAX_MESSAGE];
     /** The question name, lower case, dotted. */
     private final byte[] name = new byte[MAX_NAME_WIRE];
+    private final byte[] last = new byte[MAX_NAME_WIRE];
+    private int lastLength = -1;
+    private String lastName;
 
     /**
      * Parses the packet between {@code in}'s reader and writer indexes without moving them.
@@ -126,7 +129,17 @@ public final class Query {
         if (p + 4 > len) {
             return Wire.FORMERR;
         }
-        qname = escapes ? escaped(b, Wire.HEADER) : new String(name, 0, n, StandardCharsets.ISO_8859_1);
+        if (escapes) {
+            qname = escaped(b, Wire.HEADER);
+        } else if (n == lastLength && java.util.Arrays.equals(name, 0, n, last, 0, n)) {
+            // Hot names repeat: the previous String, its hash already computed, saves an allocation.
+            qname = lastName;
+        } else {
+            qname = new String(name, 0, n, StandardCharsets.ISO_8859_1);
+            System.arraycopy(name, 0, last, 0, n);
+            lastLength = n;
+            lastName = qname;
+        }
         qtype = u16(b, p);
         qclass = u16(b, p + 2);
         p += 4;
