@@ -143,7 +143,8 @@ public final class DnsBalancer implements AutoCloseable {
             try {
                 int sockets = transport.isNative() ? config.ioThreads : 1;
                 for (int i = 0; i < sockets; i++) {
-                    Bootstrap b = new Bootstrap().group(group).channel(transport.datagramChannel()).handler(udp);
+                    Bootstrap b = new Bootstrap().group(group).channel(transport.datagramChannel()).handler(udp)
+                            .option(ChannelOption.SO_RCVBUF, config.udpReceiveBuffer);
                     if (transport.isNative()) {
                         // One socket per event loop, the kernel spreading datagrams over them; up to 16
                         // datagrams per recvmmsg call, and the answers to a batch leave in one sendmmsg.
@@ -225,6 +226,7 @@ public final class DnsBalancer implements AutoCloseable {
         private Duration tcpIdleTimeout = Duration.ofSeconds(10);
         private int maxTcpConnections = 256;
         private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private int udpReceiveBuffer = 1 << 20;
         private boolean nativeTransport = true;
         private Ticker ticker = Ticker.system();
 
@@ -324,6 +326,16 @@ public final class DnsBalancer implements AutoCloseable {
         /** Event-loop threads (and, with epoll, UDP sockets). Default: the number of processors. */
         public Builder ioThreads(int ioThreads) {
             this.ioThreads = Checks.inRange(ioThreads, 1, 1024, "ioThreads");
+            return this;
+        }
+
+        /**
+         * Kernel receive buffer of each UDP socket, in bytes (SO_RCVBUF; the kernel may cap it at
+         * {@code net.core.rmem_max}): how large a burst of queries waits instead of being dropped while
+         * the event loop is busy. 4096..2^30. Default 1 MiB.
+         */
+        public Builder udpReceiveBuffer(int bytes) {
+            this.udpReceiveBuffer = Checks.inRange(bytes, 4096, 1 << 30, "udpReceiveBuffer");
             return this;
         }
 

@@ -311,6 +311,29 @@ class BadInputTest {
     }
 
     @Test
+    void aBurstOfQueriesIsAnsweredInFull() throws Exception {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(new InetSocketAddress(server.getAddress(), 0))) {
+            s.setReceiveBufferSize(1 << 20);
+            s.setSoTimeout(2000);
+            byte[] q = Packets.query(SEED, 1, 0);
+            int burst = 500;
+            for (int i = 0; i < burst; i++) {
+                q[0] = (byte) (i >>> 8);
+                q[1] = (byte) i;
+                s.send(new java.net.DatagramPacket(q, q.length, server));
+            }
+            java.util.BitSet seen = new java.util.BitSet();
+            byte[] buf = new byte[512];
+            for (int i = 0; i < burst; i++) {
+                java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
+                s.receive(p);
+                seen.set(((buf[0] & 0xFF) << 8) | (buf[1] & 0xFF));
+            }
+            assertEquals(burst, seen.cardinality(), "every query answered once");
+        }
+    }
+
+    @Test
     void answersCopyTheQuestionBytesExactly() throws Exception {
         byte[] q = Packets.query("My-Awesome-HIGHLOAD-app.local", 1, 0);
         byte[] a = Packets.udp(server, q, 2000);

@@ -43,6 +43,8 @@ class DnsStatsTest {
                 assertThrows(IllegalArgumentException.class, () -> b.maxUdpPayload(100)).getMessage());
         assertEquals("forwardTimeout must be > 0, got PT0S",
                 assertThrows(IllegalArgumentException.class, () -> b.forwardTimeout(java.time.Duration.ZERO)).getMessage());
+        assertEquals("udpReceiveBuffer must be in 4096..1073741824, got 100",
+                assertThrows(IllegalArgumentException.class, () -> b.udpReceiveBuffer(100)).getMessage());
         assertThrows(IllegalArgumentException.class, () -> ServedName.of("a..b", seedPool()));
         assertThrows(IllegalArgumentException.class, () -> ServedName.of("x".repeat(64) + ".local", seedPool()));
         assertThrows(IllegalArgumentException.class,
