@@ -57,6 +57,25 @@ class DnsBalancerTest {
     }
 
     @Test
+    void worksOnNioAndOnIpv6Loopback() throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).name(SEED, seedPool()).ioThreads(2).nativeTransport(false).start();
+        assertEquals(false, dns.isNativeTransport());
+        for (Dig dig : List.of(Dig.udp(dns), Dig.tcp(dns))) {
+            assertEquals(Set.of("127.0.0.1", "127.0.0.2"), new TreeSet<>(Dig.addresses(dig.a(SEED))));
+        }
+        dns.close();
+        try {
+            dns = DnsBalancer.builder().listen(new InetSocketAddress(InetAddress.getByName("::1"), 0)).name(SEED, seedPool())
+                    .ioThreads(2).start();
+        } catch (IllegalStateException e) {
+            org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback: " + e);
+        }
+        for (Dig dig : List.of(Dig.udp(dns), Dig.tcp(dns))) {
+            assertEquals(Set.of("127.0.0.1", "127.0.0.2"), new TreeSet<>(Dig.addresses(dig.a(SEED))));
+        }
+    }
+
+    @Test
     void rdIsCopiedNotSet() throws Exception {
         dns = DnsBalancer.builder().listen(loopback0()).name(SEED, seedPool()).ioThreads(1).start();
         byte[] q = Packets.query(SEED, Type.A, 0);

@@ -74,7 +74,6 @@ final class ResponseCache {
         int an = u16(wire, 6);
         int ns = u16(wire, 8);
         int ar = u16(wire, 10);
-        io.netty.buffer.ByteBuf in = io.netty.buffer.Unpooled.wrappedBuffer(wire);
         int p = Wire.HEADER;
         for (int i = 0; i < qd; i++) {
             p = Wire.skipName(wire, len, p);
@@ -93,7 +92,7 @@ final class ResponseCache {
                 return false;
             }
             int type = u16(wire, p);
-            long ttl = in.getUnsignedInt(p + 4);
+            long ttl = u32(wire, p + 4);
             int rdlen = u16(wire, p + 8);
             int rdata = p + 10;
             if (rdata + rdlen > len) {
@@ -106,7 +105,7 @@ final class ResponseCache {
                     int q = Wire.skipName(wire, len, rdata);
                     q = q < 0 ? -1 : Wire.skipName(wire, len, q);
                     if (q >= 0 && q + 20 <= rdata + rdlen) {
-                        negativeTtl = Math.min(ttl, in.getUnsignedInt(q + 16));
+                        negativeTtl = Math.min(ttl, u32(wire, q + 16));
                     }
                 }
             }
@@ -143,6 +142,10 @@ final class ResponseCache {
             out[off + 3] = (byte) left;
         }
         return out;
+    }
+
+    private static long u32(byte[] b, int p) {
+        return ((long) u16(b, p) << 16) | u16(b, p + 2);
     }
 
     private static int u16(byte[] b, int p) {
