@@ -207,16 +207,11 @@ public final class ServedEntry {
         }
         int k = maxAnswers > 0 && maxAnswers < n ? maxAnswers : n;
         int start = (cursor.getAndIncrement() & 0x7fffffff) % n;
-        // Rotate in place into idx[n..n+k): the first k of the rotated order.
-        int[] out = idx;
-        if (out.length < n + k) {
-            out = java.util.Arrays.copyOf(idx, n + k);
-            SCRATCH.set(out);
-        }
+        // The first k of the rotated order go to idx[n..n+k) (scratch holds 2 * members), then to the front.
         for (int j = 0; j < k; j++) {
-            out[n + j] = out[(start + j) % n];
+            idx[n + j] = idx[(start + j) % n];
         }
-        System.arraycopy(out, n, out, 0, k);
+        System.arraycopy(idx, n, idx, 0, k);
         return k;
     }
 
