@@ -97,10 +97,15 @@ public final class DnsBalancer implements AutoCloseable {
             if (!config.forwarders.isEmpty()) {
                 forwarder = new Forwarder(config.forwarders, config.forwardTimeout, config.maxPendingForwards,
                         config.cacheSize, config.maxCacheTtl, config.maxUdpPayload, counters, config.ticker, transport);
-                Channel fc = new Bootstrap().group(group).channel(transport.datagramChannel()).handler(forwarder)
-                        .bind(new InetSocketAddress(0)).syncUninterruptibly().channel();
-                forwarder.channel(fc);
-                channels.add(fc);
+                io.netty.channel.EventLoop loop = group.next();
+                List<Channel> sockets = new ArrayList<>();
+                for (int i = 0; i < config.forwarderSockets; i++) {
+                    Channel fc = new Bootstrap().group(loop).channel(transport.datagramChannel()).handler(forwarder)
+                            .bind(new InetSocketAddress(0)).syncUninterruptibly().channel();
+                    sockets.add(fc);
+                    channels.add(fc);
+                }
+                forwarder.channels(sockets);
             }
             DnsEngine engine = new DnsEngine(table, forwarder, config.maxUdpPayload, counters);
             bindListeners(engine);
@@ -220,6 +225,7 @@ public final class DnsBalancer implements AutoCloseable {
         private final List<InetSocketAddress> forwarders = new ArrayList<>();
         private Duration forwardTimeout = Duration.ofSeconds(2);
         private int maxPendingForwards = 4096;
+        private int forwarderSockets = 8;
         private int cacheSize = 10_000;
         private Duration maxCacheTtl = Duration.ofHours(1);
         private int maxUdpPayload = 1232;
@@ -287,6 +293,16 @@ public final class DnsBalancer implements AutoCloseable {
         /** Most forwarded queries awaiting a resolver; beyond it queries get SERVFAIL at once. Default 4096. */
         public Builder maxPendingForwards(int maxPendingForwards) {
             this.maxPendingForwards = Checks.inRange(maxPendingForwards, 1, 65536, "maxPendingForwards");
+            return this;
+        }
+
+        /**
+         * UDP sockets (each on its own random ephemeral port) the forwarder sends from, one picked at
+         * random per query so that an off-path attacker must guess the port as well as the ID. 1..256.
+         * Default 8.
+         */
+        public Builder forwarderSockets(int forwarderSockets) {
+            this.forwarderSockets = Checks.inRange(forwarderSockets, 1, 256, "forwarderSockets");
             return this;
         }
 

@@ -24,13 +24,15 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Forwards queries for names the server does not serve to upstream resolvers, as dnsmasq's
- * {@code server=} lines do: over one UDP channel, with the query ID remapped to a random free one (the
+ * {@code server=} lines do: over UDP from a random one of several sockets (so the source port is as
+ * unpredictable as the ID, against off-path spoofing), with the query ID remapped to a random free one (the
  * pending table is indexed by it), one resolver at a time with a timeout each, SERVFAIL when all fail.
  * Answers are cached ({@link ResponseCache}). A truncated answer for a client that asked over TCP is
  * fetched again from the same resolver over TCP.
  *
  * <p>Every piece of state is confined to one event loop; {@link #forward} hops onto it. Nothing blocks.
  */
+@io.netty.channel.ChannelHandler.Sharable
 public final class Forwarder extends ChannelInboundHandlerAdapter {
     private final List<InetSocketAddress> resolvers;
     private final long timeoutNanos;
@@ -45,6 +47,7 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
     private final Pending[] table = new Pending[65536];
     private int pending;
     private Channel channel;
+    private Channel[] sockets;
     private EventLoop loop;
 
     private static final class Pending {
@@ -60,6 +63,8 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         int resolver;
         /** Counts sends, so that a timeout armed for an earlier one is ignored. */
         int attempt;
+        /** The socket the last UDP query left from: the answer must arrive on it. */
+        Channel socket;
         ScheduledFuture<?> timeout;
         /** The TCP connection of a retry after a truncated UDP answer, while it is open. */
         Channel tcp;
@@ -89,9 +94,13 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         this.ticker = ticker;
     }
 
-    /** Attaches the channel (already registered with its event loop) that talks to the resolvers. */
-    public void channel(Channel channel) {
-        this.channel = channel;
+    /**
+     * Attaches the UDP channels that talk to the resolvers, each bound to its own ephemeral port and all
+     * registered with one event loop (whose thread then owns every piece of state here).
+     */
+    public void channels(List<Channel> channels) {
+        this.sockets = channels.toArray(new Channel[0]);
+        this.channel = sockets[0];
         this.loop = channel.eventLoop();
     }
 
@@ -137,10 +146,11 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
 
     private void send(Pending p, int resolver) {
         p.resolver = resolver;
-        ByteBuf b = channel.alloc().ioBuffer(p.query.length);
+        p.socket = sockets.length == 1 ? channel : sockets[random.nextInt(sockets.length)];
+        ByteBuf b = p.socket.alloc().ioBuffer(p.query.length);
         b.writeBytes(p.query);
         b.setShort(0, p.id);
-        channel.writeAndFlush(new DatagramPacket(b, resolvers.get(resolver)));
+        p.socket.writeAndFlush(new DatagramPacket(b, resolvers.get(resolver)));
         arm(p);
     }
 
@@ -245,13 +255,13 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         }
         DatagramPacket packet = (DatagramPacket) msg;
         try {
-            onResponse(packet.content(), packet.sender());
+            onResponse(packet.content(), packet.sender(), ctx.channel());
         } finally {
             packet.release();
         }
     }
 
-    private void onResponse(ByteBuf in, InetSocketAddress sender) {
+    private void onResponse(ByteBuf in, InetSocketAddress sender, Channel socket) {
         int base = in.readerIndex();
         int len = in.readableBytes();
         if (len < Wire.HEADER) {
@@ -260,7 +270,7 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         Pending p = table[in.getUnsignedShort(base)];
         // Accept only what the resolver asked last sent, about the question asked: anything else is late,
         // stray or spoofed.
-        if (p == null || p.tcp != null || !resolvers.get(p.resolver).equals(sender)) {
+        if (p == null || p.tcp != null || p.socket != socket || !resolvers.get(p.resolver).equals(sender)) {
             return;
         }
         onAnswer(p, in, true);
