@@ -14,9 +14,10 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>With equal weights the draws are uniform and active counts are compared; with unequal weights, as
  * nginx does, the draws follow effective weight and {@code active / weight} is compared (by
- * cross-multiplication). Up to {@value #DRAWS} draws are made to find two distinct eligible members;
- * if only one is found it is returned; if none, the first eligible member from a random position, O(n).
- * O(1) otherwise, no shared state.
+ * cross-multiplication). The second sample is drawn from the members other than the first, so the two
+ * are always distinct. Up to {@value #DRAWS} draws are made for each eligible sample; if only the first
+ * is found it is returned; if none, the first eligible member from a random position, O(n). O(1)
+ * otherwise, no shared state.
  */
 public final class PowerOfTwoScheduler implements Scheduler {
     static final int DRAWS = 20;
@@ -62,40 +63,23 @@ public final class PowerOfTwoScheduler implements Scheduler {
             if (ms.length == 1) {
                 return ctx.isEligible(ms[0]) ? ms[0] : null;
             }
-            Member a = null;
-            Member b = null;
-            if (!s.weighted()) {
-                // Two distinct indexes from one pass: the usual case costs two random numbers.
-                ThreadLocalRandom r = ThreadLocalRandom.current();
-                int i = r.nextInt(ms.length);
-                int j = r.nextInt(ms.length - 1);
-                Member x = ms[i];
-                Member y = ms[j >= i ? j + 1 : j];
-                if (ctx.isEligible(x)) {
-                    a = x;
+            int i = s.draw();
+            Member a = ms[i];
+            for (int d = 0; !ctx.isEligible(a); d++) {
+                if (d == DRAWS) {
+                    return Tables.scan(ms, ThreadLocalRandom.current().nextInt(ms.length), ctx);
                 }
-                if (ctx.isEligible(y)) {
-                    if (a == null) {
-                        a = y;
-                    } else {
-                        b = y;
-                    }
+                i = s.draw();
+                a = ms[i];
+            }
+            // The second sample is drawn from the others, so the two are always distinct.
+            for (int d = 0; d < DRAWS; d++) {
+                Member b = ms[s.drawExcept(i)];
+                if (ctx.isEligible(b)) {
+                    return lessLoaded(a, b, s.weighted());
                 }
             }
-            for (int d = 0; b == null && d < DRAWS; d++) {
-                Member m = ms[s.draw()];
-                if (m != a && ctx.isEligible(m)) {
-                    if (a == null) {
-                        a = m;
-                    } else {
-                        b = m;
-                    }
-                }
-            }
-            if (a == null) {
-                return Tables.scan(ms, ThreadLocalRandom.current().nextInt(ms.length), ctx);
-            }
-            return b == null ? a : lessLoaded(a, b, s.weighted());
+            return a;
         }
     }
 }

@@ -79,6 +79,31 @@ public final class RandomScheduler implements Scheduler {
             }
             return lo;
         }
+
+        /** A random index other than {@code i}, by weight among the others (sampling without replacement). */
+        int drawExcept(int i) {
+            ThreadLocalRandom r = ThreadLocalRandom.current();
+            long[] c = cumulative;
+            if (c == null) {
+                int j = r.nextInt(ms.length - 1);
+                return j >= i ? j + 1 : j;
+            }
+            long x = r.nextLong(total - w[i]);
+            if (x >= c[i] - w[i]) {
+                x += w[i];
+            }
+            int lo = 0;
+            int hi = c.length - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (c[mid] <= x) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
     }
 
     private static final class RandomPicker implements Picker {

@@ -12,10 +12,12 @@ import java.util.List;
  * {@code ring}: ketama consistent hashing, as nginx's {@code hash $key consistent}. Each member puts
  * {@code points-per-weight} (default {@value #DEFAULT_POINTS}, nginx's) points per unit of weight on a
  * 64-bit ring, each point a hash of the member's key ({@code host:port}) and the point's number; the
- * pick's key (or the client address when no key is set) goes to the first point at or after its hash.
+ * pick's key (or the client address when no key is set) goes to the first point at or after its hash
+ * (positions are the top 44 bits of the hashes).
  *
  * <p>A member's points depend only on its own key and weight, so removing a member moves exactly the
- * keys that were on it and adding one takes keys only onto it. Weights are not reduced; only if the
+ * keys that were on it and adding one takes keys only onto it (unless two points share a 44-bit
+ * position, which happens with probability about points²/2^45 per ring). Weights are not reduced; only if the
  * ring would exceed {@value #MAX_POINTS} points are they scaled down to fit (and that property then
  * holds only between rings that were not scaled). A pick is a bucket lookup and a binary search within
  * a bucket that holds about one point: O(1) expected, O(log points) at worst. When the chosen member is
@@ -29,6 +31,8 @@ public final class RingHashScheduler implements Scheduler {
     public static final int MAX_POINTS_PER_WEIGHT = 10_000;
     /** The most points on one ring. */
     public static final int MAX_POINTS = 1 << 20;
+    /** The low bits of a stored point that hold its owner's index (so at most 2^20 members). */
+    private static final long OWNER_MASK = (1 << 20) - 1;
 
     private final int pointsPerWeight;
 
@@ -52,23 +56,23 @@ public final class RingHashScheduler implements Scheduler {
         for (int x : w) {
             total += x * pointsPerWeight;
         }
-        Point[] points = new Point[total];
+        // A point's ring position is the top 44 bits of its hash; the low 20 bits carry the owner's
+        // index, so one primitive sort orders the ring. Two points share a position with probability
+        // about points^2 / 2^45 per ring (5e-5 for 40,960 points); only then does pool order decide.
+        long[] hashes = new long[total];
         int p = 0;
         for (int i = 0; i < ms.length; i++) {
             long base = Hashing.hash64(ms[i].upstream().key());
             for (int j = 0; j < w[i] * pointsPerWeight; j++) {
                 // The sign flip makes signed comparison of the stored values follow unsigned ring order.
-                points[p++] = new Point(Hashing.mix64(base + (j + 1) * 0x9E3779B97F4A7C15L) ^ Long.MIN_VALUE, base, ms[i]);
+                long h = Hashing.mix64(base + (j + 1) * 0x9E3779B97F4A7C15L) ^ Long.MIN_VALUE;
+                hashes[p++] = (h & ~OWNER_MASK) | i;
             }
         }
-        // Equal hashes (rare) are ordered by the members' key hashes, never by pool order, so that
-        // which member owns such a point does not depend on who else is in the pool.
-        Arrays.sort(points, (a, b) -> a.hash != b.hash ? Long.compare(a.hash, b.hash) : Long.compare(a.owner, b.owner));
-        long[] hashes = new long[total];
+        Arrays.sort(hashes);
         Member[] owners = new Member[total];
         for (int i = 0; i < total; i++) {
-            hashes[i] = points[i].hash;
-            owners[i] = points[i].member;
+            owners[i] = ms[(int) (hashes[i] & OWNER_MASK)];
         }
         int bits = Math.max(1, Math.min(20, 31 - Integer.numberOfLeadingZeros(total)));
         int[] index = new int[(1 << bits) + 1];
@@ -80,18 +84,6 @@ public final class RingHashScheduler implements Scheduler {
             index[b] = i;
         }
         return new RingPicker(hashes, owners, index, bits, ms);
-    }
-
-    private static final class Point {
-        final long hash;
-        final long owner;
-        final Member member;
-
-        Point(long hash, long owner, Member member) {
-            this.hash = hash;
-            this.owner = owner;
-            this.member = member;
-        }
     }
 
     static final class RingPicker implements Picker {
@@ -111,7 +103,7 @@ public final class RingHashScheduler implements Scheduler {
 
         /** The position of the first point at or after {@code hash} on the ring. */
         int point(long hash) {
-            long key = hash ^ Long.MIN_VALUE;
+            long key = (hash ^ Long.MIN_VALUE) & ~OWNER_MASK;
             int bucket = (int) (hash >>> shift);
             int lo = index[bucket];
             int hi = index[bucket + 1];
