@@ -49,15 +49,17 @@ public final class LeastLoadScheduler implements Scheduler {
         if (ms.length == 0) {
             return Picker.EMPTY;
         }
+        // Weights are read once here: every weight change (edit, drain, slow start) rebuilds the picker.
+        int[] w = Tables.weightsOf(ms);
         switch (kind) {
             case LC:
                 return ctx -> lc(ms, ctx);
             case WLC:
-                return ctx -> weighted(ms, ctx, false);
+                return ctx -> wlc(ms, w, ctx);
             case SED:
-                return ctx -> weighted(ms, ctx, false);
+                return ctx -> sed(ms, w, ctx, false);
             default:
-                return ctx -> weighted(ms, ctx, true);
+                return ctx -> sed(ms, w, ctx, true);
         }
     }
 
@@ -66,12 +68,19 @@ public final class LeastLoadScheduler implements Scheduler {
         return ((long) m.active() << 8) + m.inactive();
     }
 
+    // In lc and wlc the inactive count (another cache line) is read only when the active count alone
+    // does not already rule the member out. Eligibility is checked only for a better candidate: the
+    // result is the same as checking it first, the scan cheaper.
+
     private static Member lc(Member[] ms, PickContext ctx) {
         Member least = null;
         long loh = 0;
         for (Member m : ms) {
-            long doh = overhead(m);
-            // Eligibility is checked only for a better candidate: the result is the same, the scan cheaper.
+            long floor = (long) m.active() << 8;
+            if (least != null && floor >= loh) {
+                continue;
+            }
+            long doh = floor + m.inactive();
             if ((least == null || doh < loh) && ctx.isEligible(m)) {
                 least = m;
                 loh = doh;
@@ -80,26 +89,39 @@ public final class LeastLoadScheduler implements Scheduler {
         return least;
     }
 
-    private Member weighted(Member[] ms, PickContext ctx, boolean idleFirst) {
-        boolean sed = kind != Kind.WLC;
+    private static Member wlc(Member[] ms, int[] w, PickContext ctx) {
         Member least = null;
         long loh = 0;
         long lw = 0;
-        for (Member m : ms) {
-            int dw = m.effectiveWeight();
-            if (dw <= 0) {
+        for (int i = 0; i < ms.length; i++) {
+            Member m = ms[i];
+            long dw = w[i];
+            long floor = (long) m.active() << 8;
+            if (least != null && loh * dw <= floor * lw) {
                 continue;
             }
-            long doh;
-            if (sed) {
-                int active = m.active();
-                if (idleFirst && active == 0 && ctx.isEligible(m)) {
-                    return m;
-                }
-                doh = active + 1L;
-            } else {
-                doh = overhead(m);
+            long doh = floor + m.inactive();
+            if ((least == null || loh * dw > doh * lw) && ctx.isEligible(m)) {
+                least = m;
+                loh = doh;
+                lw = dw;
             }
+        }
+        return least;
+    }
+
+    private static Member sed(Member[] ms, int[] w, PickContext ctx, boolean idleFirst) {
+        Member least = null;
+        long loh = 0;
+        long lw = 0;
+        for (int i = 0; i < ms.length; i++) {
+            Member m = ms[i];
+            int active = m.active();
+            if (idleFirst && active == 0 && ctx.isEligible(m)) {
+                return m;
+            }
+            long dw = w[i];
+            long doh = active + 1L;
             if ((least == null || loh * dw > doh * lw) && ctx.isEligible(m)) {
                 least = m;
                 loh = doh;

@@ -5,7 +5,6 @@ import dev.lbkit.api.scheduler.PickContext;
 import dev.lbkit.api.scheduler.Picker;
 import dev.lbkit.api.scheduler.Scheduler;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * {@code p2c}: power of two choices on least load, as nginx's {@code random two least_conn} and Envoy's
@@ -67,7 +66,7 @@ public final class PowerOfTwoScheduler implements Scheduler {
             Member a = ms[i];
             for (int d = 0; !ctx.isEligible(a); d++) {
                 if (d == DRAWS) {
-                    return Tables.scan(ms, ThreadLocalRandom.current().nextInt(ms.length), ctx);
+                    return Tables.scan(ms, RandomScheduler.below(ms.length), ctx);
                 }
                 i = s.draw();
                 a = ms[i];
