@@ -43,7 +43,8 @@ public final class Schedulers {
     }
 
     /**
-     * A new scheduler with options.
+     * A new scheduler with options. The {@code persist*} options (see the class comment) are handled here
+     * and wrap the scheduler in a {@link PersistentScheduler}; the rest go to the provider.
      *
      * @throws IllegalArgumentException for an unknown name (listing the known ones) or a bad option
      */

@@ -130,6 +130,9 @@ public final class RandomScheduler implements Scheduler {
                 int j = below(ms.length - 1);
                 return j >= i ? j + 1 : j;
             }
+            if (c.length == 2) {
+                return 1 - i;
+            }
             // Usually one alias draw will do; a dominant weight falls back to an exact draw from the rest.
             for (int k = 0; k < 4; k++) {
                 int j = draw();
