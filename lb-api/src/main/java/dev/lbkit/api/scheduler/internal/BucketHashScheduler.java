@@ -6,8 +6,9 @@ import dev.lbkit.api.scheduler.Scheduler;
 import java.util.List;
 
 /**
- * IPVS's hash-bucket schedulers: {@code sh} hashes the client address (ip_vs_sh), {@code dh} hashes the
- * pick's key, or the client address when no key is set (ip_vs_dh hashes the destination address; a key
+ * IPVS's hash-bucket schedulers: {@code sh} hashes the client address (ip_vs_sh; a pick without one
+ * hashes as 0, so all such picks go to one member), {@code dh} hashes the pick's key, or the client
+ * address when no key is set (ip_vs_dh hashes the destination address; a key
  * such as a URL or a Host plays that role in a user-space balancer).
  *
  * <p>As in IPVS, a table of buckets ({@code table-size}, default {@value #DEFAULT_TABLE_SIZE}, raised to

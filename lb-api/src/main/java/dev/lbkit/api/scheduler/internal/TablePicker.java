@@ -7,7 +7,8 @@ import dev.lbkit.api.scheduler.Picker;
 /**
  * A hash lookup table of members ({@code sh}, {@code dh}, {@code mh}): the entry a hash selects, or,
  * when that member is not eligible, the next entries in table order ({@value Tables#PROBES} at most),
- * then the first eligible member in pool order starting at the hash's position. Every step is a pure
+ * then the first eligible member in the picker's member order (pool order; key order for {@code mh})
+ * starting at the hash's position. Every step is a pure
  * function of the hash, the table and the members' eligibility, so equal keys fall through alike.
  * A pick is one index while the chosen member is eligible, O(PROBES + n) at worst.
  */
