@@ -13,7 +13,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
@@ -136,7 +135,6 @@ public final class HttpBalancer implements AutoCloseable {
         p.addLast("watch", f.byteWatcher());
         p.addLast("decoder", FrontendHandler.newDecoder(limits.maxInitialLineLength(), limits.maxHeaderSize()));
         p.addLast("encoder", encoder);
-        p.addLast("flow", new FlowControlHandler());
         p.addLast("proxy", f);
     }
 

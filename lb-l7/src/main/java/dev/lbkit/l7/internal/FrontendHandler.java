@@ -102,6 +102,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private Deadline upReadTimer;
     private Deadline upSendTimer;
     private boolean clientReadPending;
+    /** Messages read but not yet wanted (pipelined requests); bounded by what one socket read decodes. */
+    private final java.util.ArrayDeque<Object> inbound = new java.util.ArrayDeque<>(2);
     private volatile boolean closed;
     private volatile boolean requestActive;
     private boolean closeAfterResponse;
@@ -222,15 +224,37 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             finishRequest(499, true);
         }
         releaseBody();
+        Object m;
+        while ((m = inbound.poll()) != null) {
+            ReferenceCountUtil.release(m);
+        }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        clientReadPending = false;
         if (closed || closeAfterResponse && !requestActive) {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (!inbound.isEmpty() || requestActive && requestComplete) {
+            // A pipelined request: it waits until the current response is out, so answers stay in order.
+            inbound.add(msg);
+            return;
+        }
+        dispatch(msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        clientReadPending = false;
+        if (requestActive) {
+            readRequestBody();
+        } else if (!closed && !closeAfterResponse) {
+            readClient();
+        }
+    }
+
+    private void dispatch(Object msg) {
         if (msg instanceof HttpRequest) {
             onRequest((HttpRequest) msg);
         }
@@ -270,7 +294,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void readClient() {
-        if (!clientReadPending && !closed) {
+        if (closed) {
+            return;
+        }
+        // Messages that arrived with an earlier read come first.
+        while (!inbound.isEmpty() && !(requestActive && requestComplete) && !closed) {
+            dispatch(inbound.poll());
+        }
+        if (inbound.isEmpty() && !clientReadPending && !closed && !(requestActive && requestComplete)) {
             clientReadPending = true;
             ctx.read();
         }
@@ -308,6 +339,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void clientSendExpired() {
+        logger.debug("send_timeout on {}", ctx.channel());
         abortAttempt();
         if (requestActive) {
             finishRequest(status, true);
