@@ -46,7 +46,9 @@ class RetryTest {
             assertEquals("ok", r2.body());
             assertTrue(rec.outcomes.contains(slow.port() + " TIMEOUT"), rec.outcomes.toString());
             assertTrue(rec.outcomes.contains(ok.port() + " SUCCESS"), rec.outcomes.toString());
-            assertEquals(1, lb.stats().route("/").retries());
+            long retries = lb.stats().route("/").retries();
+            assertTrue(retries == 1 || retries == 2, "retries " + retries);
+            assertEquals(retries, slow.requestCount());
         }
     }
 
@@ -122,7 +124,7 @@ class RetryTest {
                         .conditions(NextUpstream.HTTP_404).build())) {
             assertEquals("ok", get(lb, "/").body());
             assertEquals("ok", get(lb, "/").body());
-            assertEquals(1, missing.requestCount());
+            assertTrue(missing.requestCount() >= 1 && missing.requestCount() <= 2);
             assertTrue(rec.outcomes.stream().allMatch(o -> o.endsWith(" SUCCESS")), rec.outcomes.toString());
         }
     }

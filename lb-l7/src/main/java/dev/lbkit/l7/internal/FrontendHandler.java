@@ -381,6 +381,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
                     : c instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
                     : c instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : unknownCoding(req) ? HttpResponseStatus.NOT_IMPLEMENTED
                     : HttpResponseStatus.BAD_REQUEST;
             reject(s);
             return;
@@ -496,6 +497,16 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         startAttempt(m, false);
         readRequestBody();
+    }
+
+    /** A request whose only fault is a transfer coding other than chunked: nginx answers 501. */
+    private static boolean unknownCoding(HttpRequest req) {
+        HttpHeaders h = req.headers();
+        if (!h.contains(HttpHeaderNames.TRANSFER_ENCODING) || h.contains(HttpHeaderNames.CONTENT_LENGTH)
+                || req.decoderResult().cause() instanceof Codecs.AmbiguousFramingException) {
+            return false;
+        }
+        return !h.get(HttpHeaderNames.TRANSFER_ENCODING).trim().equalsIgnoreCase("chunked");
     }
 
     private void addForwarded(Route r, HttpHeaders h, String host) {
