@@ -329,8 +329,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             abortAttempt();
             if (!responseStarted) {
                 closeAfterResponse = true;
-                sendError(HttpResponseStatus.REQUEST_TIMEOUT, true);
                 finishRequest(408, true);
+                sendError(HttpResponseStatus.REQUEST_TIMEOUT, true);
             } else {
                 finishRequest(status, true);
                 ctx.close();
@@ -553,8 +553,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         closeAfterResponse = true;
         clientKeepAlive = false;
         requestComplete = true;
-        sendError(s, true);
         finishRequest(s.code(), false);
+        sendError(s, true);
     }
 
     private void onRequestContent(HttpContent c) {
@@ -965,8 +965,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         long nanos = System.nanoTime() - requestStartNanos;
         route.counters.latency(nanos);
         boolean keep = clientKeepAlive && !closeAfterResponse;
-        ChannelFuture f = ctx.writeAndFlush(last);
+        // Counters first: once the last byte is out, the client may read the stats.
         finishRequest(status, false);
+        ChannelFuture f = ctx.writeAndFlush(last);
         if (!keep) {
             f.addListener(ChannelFutureListener.CLOSE);
         } else {
@@ -1084,8 +1085,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             clientKeepAlive = false;
         }
         boolean keep = clientKeepAlive && !closeAfterResponse;
-        sendError(s, !keep);
         finishRequest(s.code(), s.code() >= 500);
+        sendError(s, !keep);
         if (keep) {
             waitForRequest();
         }
