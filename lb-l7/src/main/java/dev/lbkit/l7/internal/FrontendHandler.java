@@ -107,6 +107,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private volatile boolean closed;
     private volatile boolean requestActive;
     private boolean closeAfterResponse;
+    /** The request asked for an Upgrade or is a CONNECT: a 101 (or a 2xx to CONNECT) turns it into a tunnel. */
+    private boolean tunnelRequested;
+    /** Bytes now flow both ways unchanged between the client and {@link #tunnelPeer}. */
+    private boolean tunnel;
+    private Channel tunnelPeer;
 
     // The request being served.
     private HttpRequest request;
@@ -218,6 +223,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         state.connections.decrementAndGet();
         clientTimer.cancel();
         clientSendTimer.cancel();
+        if (tunnel) {
+            closeTunnel();
+        }
         if (requestActive) {
             // The client went away (nginx's 499): the upstream is not to blame.
             abortAttempt();
@@ -232,6 +240,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (tunnel) {
+            relay(msg, tunnelPeer);
+            return;
+        }
         if (closed || closeAfterResponse && !requestActive) {
             ReferenceCountUtil.release(msg);
             return;
@@ -247,6 +259,16 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         clientReadPending = false;
+        if (tunnel) {
+            Channel peer = tunnelPeer;
+            if (peer != null) {
+                peer.flush();
+                if (peer.isWritable()) {
+                    readClient();
+                }
+            }
+            return;
+        }
         if (requestActive) {
             readRequestBody();
         } else if (!closed && !closeAfterResponse) {
@@ -269,7 +291,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
             clientSendTimer.disarm();
-            if (up != null && responseStarted) {
+            if (tunnel) {
+                tunnelPeer.read();
+            } else if (up != null && responseStarted) {
                 up.channel.read();
             }
         } else if (responseStarted || requestActive) {
@@ -295,6 +319,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private void readClient() {
         if (closed) {
+            return;
+        }
+        if (tunnel) {
+            if (!clientReadPending) {
+                clientReadPending = true;
+                ctx.read();
+            }
             return;
         }
         // Messages that arrived with an earlier read come first.
@@ -370,6 +401,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         timeouts = null;
         group = null;
         encoder.headRequest = HttpMethod.HEAD.equals(req.method());
+        tunnelRequested = false;
         http10Client = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
         clientKeepAlive = !closeAfterResponse && !state.stopping;
         logRequestLine = state.accessLog ? req.method() + " " + req.uri() + " " + req.protocolVersion() : null;
@@ -412,11 +444,21 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         HttpMethod method = req.method();
         String uri = req.uri();
         String host = h.get(HttpHeaderNames.HOST);
-        if (HttpMethod.CONNECT.equals(method)) {
+        boolean connect = HttpMethod.CONNECT.equals(method);
+        if (connect && !state.limits.allowConnect()) {
             reject(HttpResponseStatus.METHOD_NOT_ALLOWED);
             return;
         }
-        if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
+        String routePath = uri;
+        if (connect) {
+            // Authority form (RFC 9112 §3.2.3): routed by its host, as a request for "/".
+            if (uri.isEmpty() || uri.startsWith("/") || uri.indexOf(':') < 0) {
+                reject(HttpResponseStatus.BAD_REQUEST);
+                return;
+            }
+            host = uri;
+            routePath = "/";
+        } else if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
             // Absolute form (RFC 9112 §3.2.2): its authority replaces Host.
             int start = uri.indexOf("//") + 2;
             int slash = uri.indexOf('/', start);
@@ -431,6 +473,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             h.set(HttpHeaderNames.HOST, authority);
             String rest = uri.substring(end);
             uri = rest.isEmpty() ? "/" : rest.startsWith("?") ? "/" + rest : rest;
+            routePath = uri;
         } else if (!uri.startsWith("/") && !("*".equals(uri) && HttpMethod.OPTIONS.equals(method))) {
             reject(HttpResponseStatus.BAD_REQUEST);
             return;
@@ -450,7 +493,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER), ctx.voidPromise());
         }
-        RouteTable.RouteEntry e = state.routeTable().match(Headers.hostWithoutPort(host), uri);
+        RouteTable.RouteEntry e = state.routeTable().match(Headers.hostWithoutPort(host), routePath);
         if (e == null) {
             reject(HttpResponseStatus.NOT_FOUND);
             return;
@@ -467,11 +510,15 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             logUserAgent = h.get(HttpHeaderNames.USER_AGENT);
         }
         clientHost = host;
-        if (r.rewritePrefix().isPresent()) {
+        if (r.rewritePrefix().isPresent() && !connect) {
             uri = r.rewritePrefix().get() + uri.substring(r.pathPrefix().length());
         }
         req.setUri(uri);
         boolean chunked = HttpUtil.isTransferEncodingChunked(req);
+        String upgrade = !http10Client && h.contains(HttpHeaderNames.UPGRADE)
+                && Headers.containsToken(h, HttpHeaderNames.CONNECTION, "upgrade") ? h.get(HttpHeaderNames.UPGRADE) : null;
+        tunnelRequested = upgrade != null || connect;
+        encoder.headRequest |= connect;
         Headers.removeHopByHop(h);
         addForwarded(r, h, host);
         r.headers().applyToRequest(h);
@@ -479,7 +526,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (chunked) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        if (group.keepAlive().maxIdle() == 0) {
+        if (upgrade != null) {
+            // The one hop-by-hop exchange a proxy passes on: the upstream decides on the upgrade.
+            h.set(HttpHeaderNames.UPGRADE, upgrade);
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        } else if (group.keepAlive().maxIdle() == 0) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         e.counters.requests.increment();
@@ -824,6 +875,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void onUpstreamMessage(UpstreamConnection c, Object msg) {
+        if (tunnel && c.channel == tunnelPeer) {
+            relay(msg, ctx.channel());
+            return;
+        }
         if (c != up) {
             ReferenceCountUtil.release(msg);
             return;
@@ -847,6 +902,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             responseBegun = true;
             status = code;
+            if (tunnelRequested && (code == 101 || HttpMethod.CONNECT.equals(request.method()) && code / 100 == 2)) {
+                upCounters.response(code);
+                writeSwitchingHead(r);
+                // Netty's client codec may or may not follow a 101 with an empty LastHttpContent;
+                // whatever it still emits reaches relay(), which drops non-byte messages.
+                startTunnel();
+                return;
+            }
             NextUpstream cond = NextUpstream.ofStatus(code);
             if (cond != null && retry.retriesOn(cond)) {
                 statusCounts = code != 403 && code != 404;
@@ -921,6 +984,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void onUpstreamReadComplete(UpstreamConnection c) {
+        if (tunnel && c.channel == tunnelPeer) {
+            ctx.flush();
+            if (ctx.channel().isWritable()) {
+                c.channel.read();
+            }
+            return;
+        }
         if (c != up) {
             return;
         }
@@ -935,6 +1005,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void onUpstreamWritabilityChanged(UpstreamConnection c) {
+        if (tunnel && c.channel == tunnelPeer) {
+            if (c.channel.isWritable()) {
+                readClient();
+            }
+            return;
+        }
         if (c != up) {
             return;
         }
@@ -947,6 +1023,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void onUpstreamClosed(UpstreamConnection c, Throwable cause) {
+        if (tunnel && c.channel == tunnelPeer) {
+            closeTunnel();
+            return;
+        }
         if (c != up) {
             return;
         }
@@ -1150,6 +1230,75 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 bytesToClient, logReferer == null ? "-" : logReferer, logUserAgent == null ? "-" : logUserAgent,
                 upstreamLog == null ? "-" : upstreamLog,
                 String.format(Locale.ROOT, "%.3f", upstreamNanos / 1e9), tries);
+    }
+
+    // ---------------------------------------------------------------- tunnels (Upgrade, CONNECT)
+
+    private void writeSwitchingHead(HttpResponse r) {
+        HttpHeaders h = r.headers();
+        String upgrade = h.get(HttpHeaderNames.UPGRADE);
+        Headers.removeHopByHop(h);
+        h.remove(HttpHeaderNames.CONTENT_LENGTH);
+        if (upgrade != null) {
+            h.set(HttpHeaderNames.UPGRADE, upgrade);
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        }
+        route.route().headers().applyToResponse(h);
+        r.setProtocolVersion(HttpVersion.HTTP_1_1);
+        responseStarted = true;
+        ctx.write(r, ctx.voidPromise());
+    }
+
+    /** After the 101 (or the 2xx to CONNECT): both sides drop HTTP and bytes flow unchanged. */
+    private void startTunnel() {
+        logger.debug("tunnel starts on {}", ctx.channel());
+        UpstreamConnection c = up;
+        tunnel = true;
+        tunnelPeer = c.channel;
+        upReadTimer.disarm();
+        upSendTimer.disarm();
+        group.pool().report(member, Outcome.SUCCESS);
+        ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
+        ctx.flush();
+        finishRequest(status, false);
+        disarmClient();
+        // The member stays busy while the tunnel is open; closeTunnel() gives it back.
+        ctx.pipeline().remove(encoder);
+        c.channel.pipeline().remove(HttpClientCodec.class);
+        // Bytes the decoder held beyond the request head reach channelRead as ByteBufs when it goes.
+        ctx.pipeline().remove("decoder");
+        Object m;
+        while ((m = inbound.poll()) != null) {
+            ReferenceCountUtil.release(m);
+        }
+        clientReadPending = false;
+        readClient();
+        c.channel.read();
+    }
+
+    private void relay(Object msg, Channel to) {
+        if (msg instanceof ByteBuf && to != null && to.isActive()) {
+            to.write(msg, to.voidPromise());
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void closeTunnel() {
+        if (!tunnel) {
+            return;
+        }
+        tunnel = false;
+        Channel peer = tunnelPeer;
+        tunnelPeer = null;
+        up = null;
+        if (member != null) {
+            member.decrementActive();
+            upCounters.inFlight.decrement();
+            member = null;
+        }
+        peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     // ---------------------------------------------------------------- shutdown
