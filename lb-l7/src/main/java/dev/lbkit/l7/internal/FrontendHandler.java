@@ -782,6 +782,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         final UpstreamConnection conn = new UpstreamConnection(m, connPool);
         Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop()).channel(state.transport.channel())
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         Math.max(1, timeouts().connect().toMillis())))
@@ -1251,7 +1252,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** After the 101 (or the 2xx to CONNECT): both sides drop HTTP and bytes flow unchanged. */
     private void startTunnel() {
-        logger.debug("tunnel starts on {}", ctx.channel());
         UpstreamConnection c = up;
         tunnel = true;
         tunnelPeer = c.channel;
