@@ -118,4 +118,26 @@ class ProxyBasicsTest {
             assertEquals(0, b2.requestCount() - 1);
         }
     }
+
+    @Test
+    void idleConnectionClosedByTheUpstreamIsNoticedAndNotReused() throws Exception {
+        // Answers one request per connection with keep-alive, then closes the idle connection after 100 ms.
+        try (RawServer b = new RawServer(s -> {
+            java.io.InputStream in = s.getInputStream();
+            RawServer.readHead(in);
+            s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            Thread.sleep(100);
+        });
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.builder().tries(1).build())) {
+            assertEquals("ok", get(lb, "/").body());
+            Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(2));
+            Thread.sleep(50);
+            assertEquals("ok", get(lb, "/").body());
+            TrafficStats s = lb.stats().route("/");
+            assertEquals(0, s.retries(), "the closed connection was noticed while idle, not by a failed request");
+        }
+    }
 }

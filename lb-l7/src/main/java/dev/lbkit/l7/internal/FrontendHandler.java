@@ -51,7 +51,6 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
@@ -155,9 +154,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean upstreamKeepAlive;
     private boolean statusCounts;
     private long bytesToClient;
-    private Failure lastFailure;
     private StringBuilder upstreamLog;
     private long upstreamNanos;
+    private ChannelFuture pendingConnect;
+    /** Tells a late connect completion which attempt it belonged to. */
+    private int attemptId;
 
     FrontendHandler(ProxyState state, boolean tls) {
         this.state = state;
@@ -392,7 +393,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         tries = 0;
         freshRetried = false;
         responseStarted = false;
-        lastFailure = null;
         status = 0;
         bytesToClient = 0;
         upstreamLog = null;
@@ -815,8 +815,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         pendingConnect = f;
     }
 
-    private ChannelFuture pendingConnect;
-    private int attemptId;
 
     private static SslHandler sslHandler(Channel ch, TlsOptions tls, Member m) {
         String name = tls.serverName().orElse(m.upstream().host());
@@ -1116,7 +1114,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             case TIMEOUT -> Outcome.TIMEOUT;
             default -> Outcome.INVALID_RESPONSE;
         };
-        lastFailure = failure;
         endAttempt(outcome, true);
         if (responseStarted) {
             // Part of the response is out: the client must see a broken response, never a complete one.
@@ -1326,9 +1323,5 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (ctx != null) {
             ctx.executor().execute(() -> ctx.close());
         }
-    }
-
-    static long millis(long nanos) {
-        return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 }

@@ -77,12 +77,6 @@ final class UpstreamConnectionPool {
         }
     }
 
-    /** How many idle connections there are to {@code member} now. */
-    int idleCount(Member member) {
-        ArrayDeque<UpstreamConnection> q = idle.get(member);
-        return q == null ? 0 : q.size();
-    }
-
     /** Closes every idle connection (shutdown). */
     void closeAll() {
         List<UpstreamConnection> all = new ArrayList<>();
