@@ -207,4 +207,20 @@ class TimeoutsTest {
             Fixtures.await(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(2));
         }
     }
+
+    @Test
+    void aNewConnectionThatSendsNothingGetsTheHeaderTimeout() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientHeader(SHORT).build(),
+                        RetryPolicy.DEFAULT);
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            long t0 = System.nanoTime();
+            String got = Fixtures.readAll(s.getInputStream());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(got.startsWith("HTTP/1.1 408 "), got);
+            assertTrue(ms >= 150 && ms < 3000, "took " + ms);
+        }
+    }
 }

@@ -214,7 +214,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             sendError(HttpResponseStatus.SERVICE_UNAVAILABLE, true);
             return;
         }
-        waitForRequest();
+        // A new connection has client_header_timeout for its first request; keepalive_timeout is for
+        // the wait between requests.
+        armClient(TIMER_HEADER, state.timeouts.clientHeader().toNanos());
+        readClient();
     }
 
     @Override
@@ -836,7 +839,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         c.requests++;
         setHost();
         Channel ch = c.channel;
-        if (reused) {
+        if (reused && !idempotent) {
+            // Only here does it matter whether the head left: a non-idempotent request is sent again
+            // on a fresh connection only if it was never written.
             ch.write(request).addListener(f -> {
                 if (f.isSuccess()) {
                     headWriteDone = true;
