@@ -922,7 +922,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     if (next != null) {
                         ReferenceCountUtil.release(msg);
                         upCounters.response(code);
-                        endAttempt(statusCounts ? Outcome.ERROR_STATUS : Outcome.SUCCESS, false);
+                        endAttempt(statusCounts ? Outcome.ERROR_STATUS : Outcome.SUCCESS, true);
                         upCounters.retries.increment();
                         startAttempt(next, false);
                         return;
