@@ -92,4 +92,51 @@ class TunnelTest {
             assertEquals("raw bytes", new String(in.readNBytes(9), StandardCharsets.US_ASCII));
         }
     }
+
+    @Test
+    void idleTunnelClosesAfterTheReadTimeout() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.builder().mode(Script.Mode.UPGRADE_ECHO).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().read(Duration.ofMillis(300)).build(),
+                        RetryPolicy.DEFAULT);
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            assertTrue(RawServer.readHead(in).startsWith("HTTP/1.1 101 "));
+            // Traffic keeps it open beyond the timeout ...
+            for (int i = 0; i < 4; i++) {
+                Thread.sleep(150);
+                s.getOutputStream().write('x');
+                assertEquals('x', in.read());
+            }
+            // ... silence closes it.
+            long t0 = System.nanoTime();
+            assertEquals(-1, in.read());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 200 && ms < 3000, "closed after " + ms);
+            Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void http10ClientKeepAlive() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("one-oh"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT);
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            for (int i = 0; i < 2; i++) {
+                s.getOutputStream().write("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                String r = Fixtures.readResponse(s.getInputStream());
+                assertTrue(r.startsWith("HTTP/1.1 200 ") && r.endsWith("one-oh"), r);
+                assertTrue(r.toLowerCase().contains("connection: keep-alive"), r);
+            }
+            s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String last = Fixtures.readAll(s.getInputStream());
+            assertTrue(last.startsWith("HTTP/1.1 200 ") && last.endsWith("one-oh"), last);
+        }
+    }
 }

@@ -201,7 +201,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         this.connPool = state.pool(ctx.channel().eventLoop());
         this.clientTimer = new Deadline(ctx.executor(), this::clientTimerExpired);
         this.clientSendTimer = new Deadline(ctx.executor(), this::clientSendExpired);
-        this.upReadTimer = new Deadline(ctx.executor(), () -> attemptFailed(Failure.TIMEOUT, null));
+        this.upReadTimer = new Deadline(ctx.executor(), this::upstreamReadExpired);
         this.upSendTimer = new Deadline(ctx.executor(), () -> attemptFailed(Failure.TIMEOUT, null));
     }
 
@@ -370,6 +370,15 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 finishRequest(status, true);
                 ctx.close();
             }
+        }
+    }
+
+    private void upstreamReadExpired() {
+        if (tunnel) {
+            // As nginx: an upgraded connection closes when the upstream sends nothing for proxy_read_timeout.
+            closeTunnel();
+        } else {
+            attemptFailed(Failure.TIMEOUT, null);
         }
     }
 
@@ -880,6 +889,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     void onUpstreamMessage(UpstreamConnection c, Object msg) {
         if (tunnel && c.channel == tunnelPeer) {
+            upReadTimer.arm(timeouts().read().toNanos());
             relay(msg, ctx.channel());
             return;
         }
@@ -1257,8 +1267,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         UpstreamConnection c = up;
         tunnel = true;
         tunnelPeer = c.channel;
-        upReadTimer.disarm();
         upSendTimer.disarm();
+        upReadTimer.arm(timeouts().read().toNanos());
         group.pool().report(member, Outcome.SUCCESS);
         ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
         ctx.flush();
@@ -1291,6 +1301,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         tunnel = false;
+        upReadTimer.disarm();
         Channel peer = tunnelPeer;
         tunnelPeer = null;
         up = null;
