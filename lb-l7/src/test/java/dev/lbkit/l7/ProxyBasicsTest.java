@@ -140,4 +140,17 @@ class ProxyBasicsTest {
             assertEquals(0, s.retries(), "the closed connection was noticed while idle, not by a failed request");
         }
     }
+
+    @Test
+    void noLiveUpstreamGives502AndNeverContactsTheDownOne() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+            pool.markDown("127.0.0.1:" + b.port(), true);
+            assertEquals(502, get(lb, "/").statusCode());
+            assertEquals(0, b.requestCount());
+            pool.markDown("127.0.0.1:" + b.port(), false);
+            assertEquals(200, get(lb, "/").statusCode());
+        }
+    }
 }

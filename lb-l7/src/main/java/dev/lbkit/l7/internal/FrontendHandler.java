@@ -1061,10 +1061,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean keep = clientKeepAlive && !closeAfterResponse;
         // Counters first: once the last byte is out, the client may read the stats.
         finishRequest(status, false);
-        ChannelFuture f = ctx.writeAndFlush(last);
         if (!keep) {
-            f.addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
         } else {
+            ctx.writeAndFlush(last, ctx.voidPromise());
             waitForRequest();
         }
     }
