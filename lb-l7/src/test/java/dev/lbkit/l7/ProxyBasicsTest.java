@@ -153,4 +153,34 @@ class ProxyBasicsTest {
             assertEquals(200, get(lb, "/").statusCode());
         }
     }
+
+    @Test
+    void servesSeveralListenersIncludingIpv6Loopback() throws Exception {
+        boolean v6 = true;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("::1"))) {
+            v6 = probe.getLocalPort() > 0;
+        } catch (java.io.IOException e) {
+            v6 = false;
+        }
+        try (TestBackend b = TestBackend.start(Script.ok("both"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()))) {
+            HttpBalancer.Builder builder = HttpBalancer.builder().listen(Fixtures.loopback())
+                    .listen(new java.net.InetSocketAddress("127.0.0.2", 0)).eventLoops(2).nativeTransport(false)
+                    .route(Route.builder("/").group(UpstreamGroup.of(pool)).build());
+            if (v6) {
+                builder.listen(new java.net.InetSocketAddress("::1", 0));
+            }
+            try (HttpBalancer lb = builder.build().start()) {
+                assertEquals("nio", lb.transport());
+                assertEquals(v6 ? 3 : 2, lb.addresses().size());
+                for (java.net.InetSocketAddress a : lb.addresses()) {
+                    String host = a.getAddress() instanceof java.net.Inet6Address ? "[::1]" : a.getAddress().getHostAddress();
+                    HttpResponse<String> r = Fixtures.CLIENT.send(HttpRequest.newBuilder(
+                            java.net.URI.create("http://" + host + ":" + a.getPort() + "/")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertEquals("both", r.body(), a.toString());
+                }
+            }
+        }
+    }
 }
