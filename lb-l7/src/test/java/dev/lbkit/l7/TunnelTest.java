@@ -139,4 +139,68 @@ class TunnelTest {
             assertTrue(last.startsWith("HTTP/1.1 200 ") && last.endsWith("one-oh"), last);
         }
     }
+
+    /** A minimal RFC 6455 echo server: handshake, then unmasked echoes of text frames until a close. */
+    private static void webSocketEcho(Socket sock) throws Exception {
+        InputStream in = sock.getInputStream();
+        OutputStream out = sock.getOutputStream();
+        String head = RawServer.readHead(in);
+        String key = head.lines().filter(l -> l.toLowerCase().startsWith("sec-websocket-key:"))
+                .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElseThrow();
+        String accept = java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-1")
+                .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII)));
+        out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        for (;;) {
+            int b0 = in.read();
+            int b1 = in.read();
+            if (b0 < 0 || b1 < 0) {
+                return;
+            }
+            int len = b1 & 0x7f;
+            if (len == 126) {
+                len = (in.read() << 8) | in.read();
+            }
+            byte[] mask = in.readNBytes(4);
+            byte[] payload = in.readNBytes(len);
+            for (int i = 0; i < payload.length; i++) {
+                payload[i] ^= mask[i % 4];
+            }
+            int opcode = b0 & 0x0f;
+            out.write(0x80 | opcode);
+            out.write(payload.length);
+            out.write(payload);
+            out.flush();
+            if (opcode == 8) {
+                return;
+            }
+        }
+    }
+
+    @Test
+    void jdkWebSocketClientTalksThroughTheProxy() throws Exception {
+        try (RawServer ws = new RawServer(TunnelTest::webSocketEcho);
+                UpstreamPool pool = UpstreamPool.of(upstream(ws.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+            java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+            java.net.http.WebSocket socket = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+                    .buildAsync(java.net.URI.create("ws://127.0.0.1:" + lb.address().getPort() + "/chat"),
+                            new java.net.http.WebSocket.Listener() {
+                                @Override
+                                public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w,
+                                        CharSequence data, boolean last) {
+                                    got.add(data.toString());
+                                    w.request(1);
+                                    return null;
+                                }
+                            }).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            socket.sendText("hello", true).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals("hello", got.poll(5, java.util.concurrent.TimeUnit.SECONDS));
+            socket.sendText("again", true).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals("again", got.poll(5, java.util.concurrent.TimeUnit.SECONDS));
+            socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "bye").get(5, java.util.concurrent.TimeUnit.SECONDS);
+            Fixtures.await(() -> ws.openConnections() == 0, Duration.ofSeconds(5));
+        }
+    }
 }
