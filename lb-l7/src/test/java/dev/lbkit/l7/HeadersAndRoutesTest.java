@@ -142,4 +142,21 @@ class HeadersAndRoutesTest {
             assertEquals(0, b.requestCount());
         }
     }
+
+    @Test
+    void prefixRoutesCannotBeBypassedWithDotSegmentsOrEscapes() throws Exception {
+        try (TestBackend pub = TestBackend.start(Script.ok("public")); TestBackend adm = TestBackend.start(Script.ok("admin"));
+                UpstreamPool pubPool = UpstreamPool.of(upstream(pub.port()));
+                UpstreamPool admPool = UpstreamPool.of(upstream(adm.port()));
+                HttpBalancer lb = start(Route.builder("/").group(UpstreamGroup.of(pubPool)).build(),
+                        Route.builder("/admin/").group(UpstreamGroup.of(admPool)).build())) {
+            for (String path : List.of("/public/../admin/x", "//admin/x", "/%61dmin/x", "/./admin/x")) {
+                String got = Fixtures.raw(lb, "GET " + path + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+                assertTrue(got.endsWith("admin"), path + " -> " + got);
+            }
+            String bad = Fixtures.raw(lb, "GET /../x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+            assertTrue(bad.startsWith("HTTP/1.1 400 "), bad);
+            assertEquals(0, pub.requestCount());
+        }
+    }
 }

@@ -495,6 +495,16 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             reject(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
             return;
         }
+        String matchPath = connect ? routePath : Paths.normalize(routePath);
+        if (matchPath == null) {
+            reject(HttpResponseStatus.BAD_REQUEST);
+            return;
+        }
+        RouteTable.RouteEntry e = state.routeTable().match(Headers.hostWithoutPort(host), matchPath);
+        if (e == null) {
+            reject(HttpResponseStatus.NOT_FOUND);
+            return;
+        }
         if (h.contains(HttpHeaderNames.EXPECT)) {
             if (!h.get(HttpHeaderNames.EXPECT).equalsIgnoreCase("100-continue") || http10Client) {
                 reject(HttpResponseStatus.EXPECTATION_FAILED);
@@ -504,11 +514,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             // Like nginx, the proxy itself invites the body; the upstream never sees the Expect.
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER), ctx.voidPromise());
-        }
-        RouteTable.RouteEntry e = state.routeTable().match(Headers.hostWithoutPort(host), routePath);
-        if (e == null) {
-            reject(HttpResponseStatus.NOT_FOUND);
-            return;
         }
         route = e;
         Route r = e.route();
@@ -523,7 +528,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         clientHost = host;
         if (r.rewritePrefix().isPresent() && !connect) {
-            uri = r.rewritePrefix().get() + uri.substring(r.pathPrefix().length());
+            // As nginx, a rewritten path is built from the normalized one (the prefix matched that).
+            String base = uri;
+            if (!matchPath.equals(uri)) {
+                int q = uri.indexOf('?');
+                base = q < 0 ? matchPath : matchPath + uri.substring(q);
+            }
+            uri = r.rewritePrefix().get() + base.substring(r.pathPrefix().length());
         }
         req.setUri(uri);
         boolean chunked = HttpUtil.isTransferEncodingChunked(req);
