@@ -97,7 +97,7 @@ class OperationsTest {
     void liveChangesLoseNoRequest() throws Exception {
         try (TestBackend a = TestBackend.start(Script.ok("a")); TestBackend b = TestBackend.start(Script.ok("b"));
                 TestBackend c = TestBackend.start(Script.ok("c"));
-                UpstreamPool pool = UpstreamPool.builder().add(upstream(a.port()))
+                UpstreamPool pool = UpstreamPool.builder().scheduler("wrr").add(upstream(a.port()))
                         .add(upstream(b.port())).build();
                 HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(2)
                         .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start()) {
