@@ -116,6 +116,7 @@ public final class HttpBalancer implements AutoCloseable {
                 }
                 serverChannels.clear();
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                state.closeResolvers();
                 throw new IllegalStateException("cannot listen: " + e.getMessage(), e);
             }
             addresses = Collections.unmodifiableList(bound);
@@ -206,6 +207,7 @@ public final class HttpBalancer implements AutoCloseable {
         state.closeAllClients();
         state.closeIdleUpstreams();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        state.closeResolvers();
     }
 
     /** {@link #stop(Duration)} with the builder's shutdown timeout. */

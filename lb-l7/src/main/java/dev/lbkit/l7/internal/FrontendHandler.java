@@ -804,6 +804,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         final UpstreamGroup g = group;
         final UpstreamConnection conn = new UpstreamConnection(m, connPool);
         Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop()).channel(state.transport.channel())
+                .resolver(state.resolvers)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.TCP_NODELAY, true)

@@ -32,6 +32,7 @@ public final class ProxyState {
     final Set<FrontendHandler> frontends = ConcurrentHashMap.newKeySet();
     final AtomicInteger connections = new AtomicInteger();
     volatile boolean stopping;
+    final OffLoopResolverGroup resolvers = new OffLoopResolverGroup();
 
     public ProxyState(List<Route> routes, ProxyTimeouts timeouts, ClientLimits limits, Transport transport,
             boolean accessLog) {
@@ -69,6 +70,11 @@ public final class ProxyState {
 
     UpstreamConnectionPool pool(EventLoop loop) {
         return pools.get(loop);
+    }
+
+    /** Stops the host-name lookup thread (after the event loops are gone). */
+    public void closeResolvers() {
+        resolvers.shutdown();
     }
 
     /** Closes every idle upstream connection, each on its own loop. */
