@@ -78,7 +78,7 @@ class BenchmarkSmokeTest {
                 .add("Upgrade", "websocket")
                 .add("Accept", "*/*");
         HttpRequestBenchmark.rewrite(h);
-        assertEquals(List.of("Accept", "host", "x-high-load-test"),
+        assertEquals(List.of("Accept", "host", "X-high-load-test"),
                 h.entries().stream().map(e -> e.getKey().toString()).toList());
         assertEquals("127.0.0.1:8081", h.get("Host"));
         assertEquals("123", h.get("X-High-Load-Test"));
