@@ -1,0 +1,120 @@
+package dev.lbkit.l4;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.ResourceLeakDetector;
+import io.netty.util.ResourceLeakDetectorFactory;
+import java.io.File;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Leak checks for tests: Netty's leak detector (PARANOID in the build) reports into a list that
+ * {@link #assertNoLeaks()} checks, and open file descriptors are counted from /proc/self/fd.
+ */
+final class Resources {
+    private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
+
+    static {
+        // Must run before Netty's buffer classes create their detectors: tests call install() first.
+        ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ResourceLeakDetectorFactory() {
+            @Override
+            @Deprecated
+            public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval,
+                    long maxActive) {
+                return newResourceLeakDetector(resource, samplingInterval);
+            }
+
+            @Override
+            public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval) {
+                return new ResourceLeakDetector<T>(resource, samplingInterval) {
+                    @Override
+                    protected boolean needReport() {
+                        return true;
+                    }
+
+                    @Override
+                    protected void reportTracedLeak(String resourceType, String records) {
+                        LEAKS.add(resourceType + records);
+                    }
+
+                    @Override
+                    protected void reportUntracedLeak(String resourceType) {
+                        LEAKS.add(resourceType);
+                    }
+                };
+            }
+        });
+    }
+
+    private Resources() {}
+
+    static void install() {
+        // The static initializer does the work.
+    }
+
+    /** Collects garbage and makes the detector look for collected, unreleased buffers. */
+    static void assertNoLeaks() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            for (int j = 0; j < 64; j++) {
+                ByteBuf b = ByteBufAllocator.DEFAULT.buffer(16);
+                b.release();
+            }
+            sleep(20);
+        }
+        assertTrue(LEAKS.isEmpty(), () -> "buffer leaks: " + LEAKS);
+    }
+
+    /** Open file descriptors of this process, or -1 where /proc is missing. */
+    static int openFds() {
+        String[] fds = new File("/proc/self/fd").list();
+        return fds == null ? -1 : fds.length;
+    }
+
+    /** Waits (bounded) until the fd count is back within {@code slack} of {@code before}. */
+    static void assertFdsBackTo(int before, int slack) {
+        if (before < 0) {
+            return;
+        }
+        int now = openFds();
+        for (int i = 0; i < 100 && now > before + slack; i++) {
+            sleep(50);
+            now = openFds();
+        }
+        int n = now;
+        assertTrue(n <= before + slack, () -> "fd leak: " + before + " before, " + n + " after");
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Polls {@code condition} every 10 ms for up to {@code ms}; fails with {@code message}. */
+    static void await(long ms, java.util.function.BooleanSupplier condition, String message) {
+        long deadline = System.nanoTime() + ms * 1_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out: " + message);
+            }
+            sleep(10);
+        }
+    }
+
+    static void assertEqualsEventually(long ms, int expected, java.util.function.IntSupplier actual, String what) {
+        long deadline = System.nanoTime() + ms * 1_000_000L;
+        int v;
+        while ((v = actual.getAsInt()) != expected && System.nanoTime() < deadline) {
+            sleep(10);
+        }
+        assertEquals(expected, v, what);
+    }
+}
