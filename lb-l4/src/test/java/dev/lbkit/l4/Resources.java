@@ -52,8 +52,25 @@ final class Resources {
 
     private Resources() {}
 
+    /**
+     * Installs the leak recorder and warms the JVM up (class loading opens jar files that stay open),
+     * so that later fd counts see only what a test opened.
+     */
     static void install() {
-        // The static initializer does the work.
+        try (dev.lbkit.testing.EchoServer echo = dev.lbkit.testing.EchoServer.echo()) {
+            for (boolean nativeTransport : new boolean[] {true, false}) {
+                try (L4Balancer lb = L4Balancer.builder().ioThreads(1).nativeTransport(nativeTransport).build()) {
+                    VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                            .realServer(echo.address()).build());
+                    try (java.net.Socket s = Net.connect(vs.localAddress())) {
+                        Net.echo(s, "warm");
+                    }
+                    IpvsTable.render(lb.stats());
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new AssertionError("warm-up failed", e);
+        }
     }
 
     /** Collects garbage and makes the detector look for collected, unreleased buffers. */

@@ -182,11 +182,14 @@ final class TcpConnection {
             server.write(p, server.voidPromise());
         }
         server.flush();
-        if (clientEof) {
-            shutdownOutput(server);
-        }
         lastActivity = System.nanoTime();
-        idleTimer = client.eventLoop().schedule(idleCheck, state.timeouts().tcp().toNanos(), TimeUnit.NANOSECONDS);
+        if (clientEof) {
+            // The client's FIN came while connecting (epoll sees RDHUP even with reads off).
+            onFin();
+            shutdownOutput(server);
+        } else {
+            idleTimer = client.eventLoop().schedule(idleCheck, state.timeouts().tcp().toNanos(), TimeUnit.NANOSECONDS);
+        }
         if (!clientEof) {
             client.config().setAutoRead(true);
         }
