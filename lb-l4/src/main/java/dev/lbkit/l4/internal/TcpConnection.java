@@ -350,6 +350,10 @@ final class TcpConnection {
             logger.debug("{}: {}", self, cause.toString());
             abort(other);
             abort(self);
+        } else if (cause instanceof io.netty.handler.codec.DecoderException) {
+            // Bad input (a malformed PROXY header): the client is closed, nothing reaches a real server.
+            logger.debug("{}: {}", self, cause.toString());
+            closeBoth();
         } else {
             logger.warn("{}: closing after unexpected error", self, cause);
             closeBoth();
