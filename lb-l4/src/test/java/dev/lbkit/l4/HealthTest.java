@@ -1,0 +1,75 @@
+package dev.lbkit.l4;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.Member;
+import dev.lbkit.testing.EchoServer;
+import java.net.Socket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** What a failed health check does to a real server's listing, and the sorry server. */
+class HealthTest {
+    @BeforeAll
+    static void leaks() {
+        Resources.install();
+    }
+
+    @AfterEach
+    void noLeaks() {
+        Resources.assertNoLeaks();
+    }
+
+    @Test
+    void inhibitOnFailureListsWeightZeroAndRemoveHidesTheServer() throws Exception {
+        try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo();
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+            VirtualServer inhibit = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .failureAction(FailureAction.INHIBIT).realServer(a.address()).realServer(b.address()).build());
+            VirtualServer remove = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .failureAction(FailureAction.REMOVE).realServer(a.address()).realServer(b.address()).build());
+            for (VirtualServer vs : new VirtualServer[] {inhibit, remove}) {
+                Member m = vs.pool().member(dev.lbkit.api.Upstream.of(a.address()).key()).orElseThrow();
+                // What an active check (keepalived TCP_CHECK) does on failure.
+                m.checkDown(true, "connect refused");
+            }
+            IpvsStats.Service si = inhibit.stats();
+            assertEquals(2, si.realServers().size());
+            for (IpvsStats.RealServerStats d : si.realServers()) {
+                assertEquals(d.address().equals(a.address()) ? 0 : 1, d.weight(), "inhibit_on_failure: weight 0");
+            }
+            assertEquals(1, remove.stats().realServers().size(), "removed from the listing");
+            assertEquals(b.address(), remove.stats().realServers().get(0).address());
+            for (int i = 0; i < 4; i++) {
+                try (Socket s = Net.connect(i % 2 == 0 ? inhibit.localAddress() : remove.localAddress())) {
+                    assertEquals("h", Net.echo(s, "h"));
+                }
+            }
+            assertEquals(0, a.connectionCount(), "a failed server gets no new connections");
+            remove.pool().member(dev.lbkit.api.Upstream.of(a.address()).key()).orElseThrow().checkDown(false, "ok");
+            assertEquals(2, remove.stats().realServers().size(), "back in the listing when it recovers");
+        }
+    }
+
+    @Test
+    void sorryServerTakesClientsWhenNoRealServerIsLeft() throws Exception {
+        try (EchoServer a = EchoServer.echo(); EchoServer sorry = EchoServer.greeting("sorry\n");
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .sorryServer(sorry.address()).realServer(a.address()).build());
+            try (Socket s = Net.connect(vs.localAddress())) {
+                assertEquals("up", Net.echo(s, "up"));
+            }
+            vs.pool().member(dev.lbkit.api.Upstream.of(a.address()).key()).orElseThrow().checkDown(true, "down");
+            try (Socket s = Net.connect(vs.localAddress())) {
+                assertEquals("sorry\n", new String(Net.readAll(s.getInputStream()), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            assertEquals(1, sorry.connectionCount());
+            assertEquals(2, vs.stats().counters().conns(), "the sorry server's connections count for the service");
+            assertEquals(0, vs.stats().noDestination());
+            assertTrue(vs.stats().realServers().isEmpty(), "the failed server is out of the listing; the sorry server is not listed");
+        }
+    }
+}
