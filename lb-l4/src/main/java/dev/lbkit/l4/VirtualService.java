@@ -38,7 +38,6 @@ public final class VirtualService {
     private final boolean failover;
     private final ProxyProtocol proxyProtocol;
     private final boolean acceptProxyProtocol;
-    private final boolean splice;
     private final HealthPolicy healthPolicy;
     private final FailureAction failureAction;
     private final InetSocketAddress sorryServer;
@@ -56,7 +55,6 @@ public final class VirtualService {
         this.failover = b.failover;
         this.proxyProtocol = b.proxyProtocol;
         this.acceptProxyProtocol = b.acceptProxyProtocol;
-        this.splice = b.splice;
         this.healthPolicy = b.healthPolicy;
         this.failureAction = b.failureAction;
         this.sorryServer = b.sorryServer;
@@ -84,7 +82,7 @@ public final class VirtualService {
         Builder b = new Builder(protocol, address).scheduler(scheduler).persistence(persistence)
 .maxConnections(maxConnections).connectTimeout(connectTimeout)
                 .failover(failover).proxyProtocol(proxyProtocol).acceptProxyProtocol(acceptProxyProtocol)
-                .splice(splice).healthPolicy(healthPolicy).failureAction(failureAction).maxFlows(maxFlows);
+                .healthPolicy(healthPolicy).failureAction(failureAction).maxFlows(maxFlows);
         b.sorryServer = sorryServer;
         b.persistenceNetmask = persistenceNetmask;
         realServers.forEach(b::realServer);
@@ -149,15 +147,6 @@ public final class VirtualService {
         return acceptProxyProtocol;
     }
 
-    /**
-     * Whether to forward with {@code splice(2)} (zero copy, kernel to kernel) where possible: on the
-     * native epoll transport, with no PROXY header to receive. Default {@code true}; elsewhere the
-     * service copies through pooled buffers with the same behaviour.
-     */
-    public boolean splice() {
-        return splice;
-    }
-
     /** The health policy of the service's pool (default {@link HealthPolicy#none()}). */
     public HealthPolicy healthPolicy() {
         return healthPolicy;
@@ -202,7 +191,6 @@ public final class VirtualService {
         private boolean failover = true;
         private ProxyProtocol proxyProtocol = ProxyProtocol.NONE;
         private boolean acceptProxyProtocol;
-        private boolean splice = true;
         private HealthPolicy healthPolicy = HealthPolicy.none();
         private FailureAction failureAction = FailureAction.REMOVE;
         private InetSocketAddress sorryServer;
@@ -251,11 +239,6 @@ public final class VirtualService {
 
         public Builder acceptProxyProtocol(boolean acceptProxyProtocol) {
             this.acceptProxyProtocol = acceptProxyProtocol;
-            return this;
-        }
-
-        public Builder splice(boolean splice) {
-            this.splice = splice;
             return this;
         }
 

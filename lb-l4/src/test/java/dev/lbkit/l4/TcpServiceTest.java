@@ -144,4 +144,23 @@ class TcpServiceTest {
             assertEquals(1, vs.stats().noDestination());
         }
     }
+
+    @Test
+    void ratesAreEstimatedLikeTheIpvsEstimator() throws Exception {
+        try (EchoServer echo = EchoServer.echo();
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).estimatorInterval(Duration.ofMillis(100)).build()) {
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .realServer(echo.address()).build());
+            for (int i = 0; i < 5; i++) {
+                try (Socket s = Net.connect(vs.localAddress())) {
+                    Net.echo(s, "rate");
+                }
+            }
+            Resources.await(1000, () -> vs.stats().rates().cps() > 0 && vs.stats().rates().inBps() > 0
+                    && vs.stats().realServers().get(0).rates().outPps() > 0, "rates after traffic");
+            String rate = IpvsTable.renderRate(lb.stats());
+            assertTrue(rate.split("\n")[3].startsWith("TCP  " + IpvsTable.addrPort(vs.localAddress())), rate);
+            Resources.await(5000, () -> vs.stats().rates().cps() == 0, "rates decay when traffic stops");
+        }
+    }
 }
