@@ -4,8 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.Member;
+import dev.lbkit.api.health.ActiveHealthPolicy;
+import dev.lbkit.api.health.TcpConnectProbe;
 import dev.lbkit.testing.EchoServer;
 import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,6 +74,39 @@ class HealthTest {
             assertEquals(2, vs.stats().counters().conns(), "the sorry server's connections count for the service");
             assertEquals(0, vs.stats().noDestination());
             assertTrue(vs.stats().realServers().isEmpty(), "the failed server is out of the listing; the sorry server is not listed");
+        }
+    }
+
+    @Test
+    void tcpCheckTakesADeadRealServerOutAndTheSorryServerTakesOverWhenNoneIsLeft() throws Exception {
+        EchoServer a = EchoServer.echo();
+        try (EchoServer b = EchoServer.echo(); EchoServer sorry = EchoServer.greeting("sorry\n");
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+            // keepalived TCP_CHECK: connect_timeout 200 ms, delay_loop 100 ms, down after one failure.
+            ActiveHealthPolicy check = ActiveHealthPolicy.builder(TcpConnectProbe.create())
+                    .interval(Duration.ofMillis(100)).timeout(Duration.ofMillis(200)).rise(1).fall(1).build();
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .healthPolicy(check).failureAction(FailureAction.INHIBIT).sorryServer(sorry.address())
+                    .realServer(a.address()).realServer(b.address()).build());
+            a.close();
+            check.checkNow().toCompletableFuture().get(2, TimeUnit.SECONDS);
+            Resources.await(2000, () -> vs.stats().realServers().stream()
+                    .anyMatch(d -> d.address().equals(a.address()) && d.weight() == 0), "a inhibited");
+            for (int i = 0; i < 3; i++) {
+                try (Socket s = Net.connect(vs.localAddress())) {
+                    assertEquals("b", Net.echo(s, "b"));
+                }
+            }
+            assertEquals(3, vs.stats().realServers().stream().filter(d -> d.address().equals(b.address()))
+                    .findFirst().orElseThrow().counters().conns(), "b takes every client (its probes are not counted)");
+            b.close();
+            check.checkNow().toCompletableFuture().get(2, TimeUnit.SECONDS);
+            Resources.await(2000, () -> vs.stats().realServers().stream().allMatch(d -> d.weight() == 0), "all down");
+            try (Socket s = Net.connect(vs.localAddress())) {
+                assertEquals("sorry\n", new String(Net.readAll(s.getInputStream()), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        } finally {
+            a.close();
         }
     }
 }
