@@ -141,7 +141,8 @@ public final class VirtualService {
 
     /**
      * Whether clients must start with a PROXY protocol header (v1 or v2, from a front balancer), whose
-     * source address then stands for the client (TCP only; default {@code false}).
+     * source address then stands for the client (TCP only; default {@code false}). A client that sends
+     * no header within {@link #connectTimeout()} is closed; a malformed header closes it at once.
      */
     public boolean acceptProxyProtocol() {
         return acceptProxyProtocol;

@@ -150,4 +150,20 @@ class ProxyProtocolTest {
             assertEquals(0, vs.stats().counters().conns());
         }
     }
+
+    @Test
+    void aClientThatNeverSendsItsHeaderIsClosedAfterTheConnectTimeout() throws Exception {
+        try (Recorder r = new Recorder(1); L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .acceptProxyProtocol(true).connectTimeout(java.time.Duration.ofMillis(300))
+                    .realServer(r.address()).build());
+            try (Socket client = Net.connect(vs.localAddress())) {
+                long start = System.nanoTime();
+                assertEquals(-1, client.getInputStream().read());
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                org.junit.jupiter.api.Assertions.assertTrue(ms >= 200 && ms < 3000, "closed after " + ms + " ms");
+            }
+            assertEquals(0, vs.stats().counters().conns());
+        }
+    }
 }

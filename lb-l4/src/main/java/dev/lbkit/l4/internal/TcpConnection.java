@@ -94,6 +94,12 @@ final class TcpConnection {
         lastActivity = System.nanoTime();
         destinationAddress = (InetSocketAddress) client.localAddress();
         if (config.acceptProxyProtocol()) {
+            // A client that never sends its header must not hold a slot: it gets the connect timeout.
+            idleTimer = client.eventLoop().schedule(() -> {
+                if (clientAddress == null) {
+                    client.close();
+                }
+            }, config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
             client.read();
         } else {
             clientAddress = (InetSocketAddress) client.remoteAddress();
@@ -183,6 +189,9 @@ final class TcpConnection {
         }
         server.flush();
         lastActivity = System.nanoTime();
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+        }
         if (clientEof) {
             // The client's FIN came while connecting (epoll sees RDHUP even with reads off).
             onFin();

@@ -68,11 +68,6 @@ public final class UdpProxy implements AutoCloseable {
         listener.close().syncUninterruptibly();
     }
 
-    /** Flows in the table now; runs on the event loop. */
-    public int flowCount() {
-        return listener.eventLoop().submit(flows::size).syncUninterruptibly().getNow();
-    }
-
     private void onDatagram(DatagramPacket packet) {
         InetSocketAddress sender = packet.sender();
         Flow flow = flows.get(sender);
