@@ -295,8 +295,12 @@ public final class VirtualService {
             if (protocol == Protocol.UDP && (proxyProtocol != ProxyProtocol.NONE || acceptProxyProtocol)) {
                 throw new IllegalArgumentException("PROXY protocol is for TCP services only, got " + protocol);
             }
+            boolean v6 = address.getAddress() instanceof java.net.Inet6Address;
             if (persistenceNetmask < 0) {
-                persistenceNetmask = address.getAddress() instanceof java.net.Inet6Address ? 128 : 32;
+                persistenceNetmask = v6 ? 128 : 32;
+            } else if (!v6 && persistenceNetmask > 32) {
+                throw new IllegalArgumentException("persistenceNetmask of an IPv4 service must be in 0..32, got "
+                        + persistenceNetmask);
             }
             return new VirtualService(this);
         }

@@ -73,7 +73,11 @@ class HealthTest {
             assertEquals(1, sorry.connectionCount());
             assertEquals(2, vs.stats().counters().conns(), "the sorry server's connections count for the service");
             assertEquals(0, vs.stats().noDestination());
-            assertTrue(vs.stats().realServers().isEmpty(), "the failed server is out of the listing; the sorry server is not listed");
+            IpvsStats.Service st = vs.stats();
+            assertEquals(1, st.realServers().size(), "the failed server is out, the sorry server in: " + st);
+            assertEquals(sorry.address(), st.realServers().get(0).address());
+            assertEquals(1, st.realServers().get(0).counters().conns());
+            assertTrue(IpvsTable.render(lb.stats()).contains("  -> " + IpvsTable.addrPort(sorry.address())));
         }
     }
 
@@ -101,7 +105,10 @@ class HealthTest {
                     .findFirst().orElseThrow().counters().conns(), "b takes every client (its probes are not counted)");
             b.close();
             check.checkNow().toCompletableFuture().get(2, TimeUnit.SECONDS);
-            Resources.await(2000, () -> vs.stats().realServers().stream().allMatch(d -> d.weight() == 0), "all down");
+            Resources.await(2000, () -> vs.stats().realServers().stream()
+                    .allMatch(d -> d.weight() == 0 || d.address().equals(sorry.address())), "all down");
+            assertTrue(vs.stats().realServers().stream().anyMatch(d -> d.address().equals(sorry.address())),
+                    "the sorry server is listed while it stands in");
             try (Socket s = Net.connect(vs.localAddress())) {
                 assertEquals("sorry\n", new String(Net.readAll(s.getInputStream()), java.nio.charset.StandardCharsets.UTF_8));
             }

@@ -36,6 +36,7 @@ public final class ServiceState {
     private final LongAdder refused = new LongAdder();
     private final LongAdder noDestination = new LongAdder();
     private volatile InetSocketAddress localAddress;
+    private volatile Dest sorry;
 
     /** A real server's counters and thresholds, alive as long as its member. */
     public static final class Dest {
@@ -66,6 +67,25 @@ public final class ServiceState {
         for (RealServer rs : config.realServers()) {
             addRealServer(rs);
         }
+        this.sorry = sorryDest(config);
+    }
+
+    /**
+     * The sorry server as a destination of its own one-member pool (no health policy), so that its
+     * connections are counted and listed like a real server's, as keepalived adds it to IPVS.
+     */
+    private static Dest sorryDest(VirtualService c) {
+        if (c.sorryServer().isEmpty()) {
+            return null;
+        }
+        InetSocketAddress a = c.sorryServer().get();
+        Member m = UpstreamPool.of(Upstream.of(a)).snapshot().members().get(0);
+        return new Dest(m, RealServer.of(a));
+    }
+
+    /** The sorry server's destination, or {@code null} when none is configured. */
+    public Dest sorryDest() {
+        return sorry;
     }
 
     public VirtualService config() {
@@ -105,6 +125,9 @@ public final class ServiceState {
             if (!members.isEmpty()) {
                 pool.update(members.get(0).upstream());
             }
+        }
+        if (!edited.sorryServer().equals(old.sorryServer())) {
+            sorry = sorryDest(edited);
         }
         config = edited;
     }
@@ -254,6 +277,10 @@ public final class ServiceState {
         for (Dest d : dests.values()) {
             d.counters.estimate(seconds);
         }
+        Dest sd = sorry;
+        if (sd != null) {
+            sd.counters.estimate(seconds);
+        }
     }
 
     public IpvsStats.Service stats() {
@@ -273,6 +300,12 @@ public final class ServiceState {
             rs.add(new IpvsStats.RealServerStats(m.upstream().address(), "Masq", weight, m.active(), m.inactive(),
                     d.server.upperThreshold(), d.server.lowerThreshold(), m.isOverloaded(), d.counters.snapshot(),
                     d.counters.rates()));
+        }
+        Dest sd = sorry;
+        if (sd != null && (s.available(pool.ticker().nanoTime()).isEmpty() || sd.member.active() + sd.member.inactive() > 0)) {
+            // Listed while it stands in (keepalived adds it to IPVS when no real server is left) or still has connections.
+            rs.add(new IpvsStats.RealServerStats(sd.member.upstream().address(), "Masq", 1, sd.member.active(),
+                    sd.member.inactive(), 0, 0, false, sd.counters.snapshot(), sd.counters.rates()));
         }
         InetSocketAddress addr = localAddress != null ? localAddress : c.address();
         return new IpvsStats.Service(c.protocol(), addr, scheduler.name(), c.persistence().toSeconds(),

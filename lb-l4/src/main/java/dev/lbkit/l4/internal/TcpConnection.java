@@ -115,21 +115,22 @@ final class TcpConnection {
             pick = new PickContext().clientAddress(clientAddress.getAddress());
         }
         Member m = state.pool().pick(pick);
-        if (m == null) {
-            if (config.sorryServer().isPresent() && !triedSorry) {
-                triedSorry = true;
-                connect(config.sorryServer().get(), null);
-                return;
-            }
+        ServiceState.Dest d;
+        if (m != null) {
+            pick.addTried(m);
+            d = state.dest(m);
+        } else if (state.sorryDest() != null && !triedSorry) {
+            triedSorry = true;
+            d = state.sorryDest();
+        } else {
             state.noDestination();
             client.close();
             return;
         }
-        pick.addTried(m);
-        dest = state.dest(m);
-        state.bindActive(dest);
+        dest = d;
+        state.bindActive(d);
         destState = ACTIVE;
-        connect(m.upstream().address(), dest);
+        connect(d.member().upstream().address(), d);
     }
 
     private void connect(InetSocketAddress address, ServiceState.Dest d) {
@@ -159,7 +160,7 @@ final class TcpConnection {
         if (!f.isSuccess()) {
             logger.debug("connect to {} failed: {}", f.channel().remoteAddress(), f.cause().toString());
             if (d != null) {
-                state.pool().report(d.member(), Outcome.CONNECT_FAILURE);
+                d.member().pool().report(d.member(), Outcome.CONNECT_FAILURE);
                 state.unbindActive(d);
                 dest = null;
                 destState = NONE;
@@ -174,7 +175,7 @@ final class TcpConnection {
         server = f.channel();
         established = true;
         if (d != null) {
-            state.pool().report(d.member(), Outcome.SUCCESS);
+            d.member().pool().report(d.member(), Outcome.SUCCESS);
             d.counters().conn();
         }
         state.counters().conn();

@@ -103,12 +103,12 @@ public final class UdpProxy implements AutoCloseable {
         }
         pick.reset().clientAddress(sender.getAddress());
         Member m = state.pool().pick(pick);
-        if (m == null) {
+        ServiceState.Dest d = m != null ? state.dest(m) : state.sorryDest();
+        if (d == null) {
             state.release();
             state.noDestination();
             return null;
         }
-        ServiceState.Dest d = state.dest(m);
         state.bindInactive(d);
         d.counters().conn();
         state.counters().conn();
@@ -118,7 +118,7 @@ public final class UdpProxy implements AutoCloseable {
                 .group(listener.eventLoop())
                 .channel(transport.datagramChannel())
                 .handler(flow);
-        ChannelFuture cf = b.connect(m.upstream().address());
+        ChannelFuture cf = b.connect(d.member().upstream().address());
         flow.channel = cf.channel();
         cf.addListener((ChannelFuture f) -> flow.onConnect(f));
         return flow;
