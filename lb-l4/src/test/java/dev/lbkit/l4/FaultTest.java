@@ -23,29 +23,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Faults and bad input with real sockets; every test ends with no leaked buffer or descriptor. */
+@ExtendWith(LeakCheck.class)
 class FaultTest {
-    private int fds;
-
-    @BeforeAll
-    static void leaks() {
-        Resources.install();
-    }
-
-    @org.junit.jupiter.api.BeforeEach
-    void countFds() {
-        fds = Resources.openFds();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        Resources.assertNoLeaks();
-        Resources.assertFdsBackTo(fds, 2);
-    }
 
     private static L4Balancer balancer() {
         return L4Balancer.builder().ioThreads(1).build();

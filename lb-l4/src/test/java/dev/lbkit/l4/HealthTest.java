@@ -10,21 +10,12 @@ import dev.lbkit.testing.EchoServer;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** What a failed health check does to a real server's listing, and the sorry server. */
+@ExtendWith(LeakCheck.class)
 class HealthTest {
-    @BeforeAll
-    static void leaks() {
-        Resources.install();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        Resources.assertNoLeaks();
-    }
 
     @Test
     void inhibitOnFailureListsWeightZeroAndRemoveHidesTheServer() throws Exception {

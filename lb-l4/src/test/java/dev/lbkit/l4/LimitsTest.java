@@ -11,21 +11,12 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** IPVS's per-real-server thresholds ({@code -x}, {@code -y}). */
+@ExtendWith(LeakCheck.class)
 class LimitsTest {
-    @BeforeAll
-    static void leaks() {
-        Resources.install();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        Resources.assertNoLeaks();
-    }
 
     private static IpvsStats.RealServerStats statsOf(VirtualServer vs, InetSocketAddress a) {
         return vs.stats().realServers().stream().filter(d -> d.address().equals(a)).findFirst().orElseThrow();

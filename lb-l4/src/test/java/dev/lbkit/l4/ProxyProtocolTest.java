@@ -13,23 +13,13 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** PROXY protocol v1/v2 towards real servers, and accepted from a front balancer. */
+@ExtendWith(LeakCheck.class)
 class ProxyProtocolTest {
     private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
-
-    @BeforeAll
-    static void leaks() {
-        Resources.install();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        Resources.assertNoLeaks();
-    }
 
     /** Accepts one connection and hands its first {@code n} bytes to the test. */
     private static final class Recorder implements AutoCloseable {

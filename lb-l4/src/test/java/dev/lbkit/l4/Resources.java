@@ -68,6 +68,8 @@ final class Resources {
                     IpvsTable.render(lb.stats());
                 }
             }
+            // The JDK's default asynchronous channel group (used by TcpConnectProbe) lives as long as the JVM.
+            java.nio.channels.AsynchronousSocketChannel.open().close();
         } catch (java.io.IOException e) {
             throw new AssertionError("warm-up failed", e);
         }

@@ -7,28 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The seed's task 3: rr over two python-like HTTP/1.0 backends, 102 curl requests, then ipvsadm -ln. */
+@ExtendWith(LeakCheck.class)
 class SeedExperimentTest {
     private static final String BODY1 = "<h1>Response from Backend Server 1</h1>\n";
     private static final String BODY2 = "<h2>*** Response from Backend Server 2 ***</h2>\n";
 
-    @BeforeAll
-    static void leaks() {
-        Resources.install();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        Resources.assertNoLeaks();
-    }
-
     @Test
     void hundredAndTwoRequestsShowZeroActiveAndFiftyOneInactiveEach() throws Exception {
-        int fds = Resources.openFds();
         try (TestBackend b1 = TestBackend.start(Script.pythonHttpServer(BODY1));
                 TestBackend b2 = TestBackend.start(Script.pythonHttpServer(BODY2));
                 L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
@@ -61,7 +50,6 @@ class SeedExperimentTest {
             assertEquals(51, st.realServers().get(0).counters().conns());
             assertEquals(51, st.realServers().get(1).counters().conns());
         }
-        Resources.assertFdsBackTo(fds, 2);
     }
 
     @Test

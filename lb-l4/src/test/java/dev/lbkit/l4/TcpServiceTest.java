@@ -13,27 +13,17 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+@ExtendWith(LeakCheck.class)
 class TcpServiceTest {
-    @BeforeAll
-    static void leaks() {
-        Resources.install();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        Resources.assertNoLeaks();
-    }
 
     @ParameterizedTest(name = "native transport {0}")
     @ValueSource(booleans = {true, false})
     void forwardsBytesBothWaysOnEitherTransport(boolean nativeTransport) throws Exception {
-        int fds = Resources.openFds();
         try (EchoServer echo = EchoServer.echo();
                 L4Balancer lb = L4Balancer.builder().ioThreads(1).nativeTransport(nativeTransport).build()) {
             if (!nativeTransport) {
@@ -67,7 +57,6 @@ class TcpServiceTest {
             assertEquals(data.length, st.counters().outBytes());
             assertTrue(st.counters().inPkts() > 0 && st.counters().outPkts() > 0);
         }
-        Resources.assertFdsBackTo(fds, 2);
     }
 
     @Test

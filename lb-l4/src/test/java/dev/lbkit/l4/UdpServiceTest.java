@@ -12,29 +12,12 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** One UDP virtual service in front of two DNS-like UDP servers. */
+@ExtendWith(LeakCheck.class)
 class UdpServiceTest {
-    private int fds;
-
-    @BeforeAll
-    static void leaks() {
-        Resources.install();
-    }
-
-    @org.junit.jupiter.api.BeforeEach
-    void countFds() {
-        fds = Resources.openFds();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        Resources.assertNoLeaks();
-        Resources.assertFdsBackTo(fds, 2);
-    }
 
     /** Answers each datagram with its name and the datagram, from the port it was sent to. */
     private static final class UdpEcho implements AutoCloseable {
