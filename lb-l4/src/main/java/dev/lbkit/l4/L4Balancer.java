@@ -163,6 +163,7 @@ public final class L4Balancer implements AutoCloseable {
         }
         estimator.cancel(false);
         clear();
+        transport.channels().close().awaitUninterruptibly();
         transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 

@@ -20,7 +20,7 @@ final class LeakCheck implements BeforeAllCallback, BeforeEachCallback, AfterEac
 
     @Override
     public void beforeEach(ExtensionContext context) {
-        context.getStore(NS).put("fds", Resources.openFds());
+        context.getStore(NS).put("fds", Resources.snapshotFds());
     }
 
     @Override

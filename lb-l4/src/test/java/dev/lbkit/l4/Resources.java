@@ -94,6 +94,14 @@ final class Resources {
         return fds == null ? -1 : fds.length;
     }
 
+    /** {@link #openFds()}, remembering which they are for the failure message. */
+    static int snapshotFds() {
+        baseline = fdTargets();
+        return openFds();
+    }
+
+    private static volatile String baseline = "";
+
     /** Waits (bounded) until the fd count is back within {@code slack} of {@code before}. */
     static void assertFdsBackTo(int before, int slack) {
         if (before < 0) {
@@ -101,11 +109,63 @@ final class Resources {
         }
         int now = openFds();
         for (int i = 0; i < 100 && now > before + slack; i++) {
+            // Unreachable JDK sockets of test fixtures are closed by their cleaner; Netty channels that
+            // were never closed stay registered with their event loop, so a real leak is not hidden.
+            System.gc();
             sleep(50);
             now = openFds();
         }
         int n = now;
-        assertTrue(n <= before + slack, () -> "fd leak: " + before + " before, " + n + " after");
+        assertTrue(n <= before + slack, () -> "fd leak: " + before + " before, " + n + " after; new: " + newFds());
+    }
+
+    private static String newFds() {
+        java.util.Set<String> old = new java.util.HashSet<>(java.util.Arrays.asList(baseline.split(" ")));
+        StringBuilder sb = new StringBuilder();
+        for (String e : fdTargets().split(" ")) {
+            if (!old.contains(e)) {
+                sb.append(e).append(describe(e)).append(' ');
+            }
+        }
+        return sb.toString();
+    }
+
+    /** For a socket, its line in /proc/net/tcp{,6} (local, remote, state), to tell who left it open. */
+    private static String describe(String fdTarget) {
+        int i = fdTarget.indexOf("socket:[");
+        if (i < 0) {
+            return "";
+        }
+        String inode = fdTarget.substring(i + 8, fdTarget.length() - 1);
+        for (String f : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            try {
+                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(f))) {
+                    String[] c = line.trim().split("\\s+");
+                    if (c.length > 9 && c[9].equals(inode)) {
+                        return "[" + c[1] + "->" + c[2] + " st=" + c[3] + "]";
+                    }
+                }
+            } catch (java.io.IOException e) {
+                return "";
+            }
+        }
+        return "[not tcp]";
+    }
+
+    private static String fdTargets() {
+        StringBuilder sb = new StringBuilder();
+        String[] fds = new File("/proc/self/fd").list();
+        if (fds != null) {
+            for (String fd : fds) {
+                try {
+                    sb.append(fd).append("->").append(java.nio.file.Files.readSymbolicLink(
+                            java.nio.file.Path.of("/proc/self/fd", fd))).append(' ');
+                } catch (java.io.IOException e) {
+                    sb.append(fd).append("->? ");
+                }
+            }
+        }
+        return sb.toString();
     }
 
     static void sleep(long ms) {

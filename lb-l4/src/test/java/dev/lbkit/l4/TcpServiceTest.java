@@ -152,4 +152,25 @@ class TcpServiceTest {
             Resources.await(5000, () -> vs.stats().rates().cps() == 0, "rates decay when traffic stops");
         }
     }
+
+    @Test
+    void closingTheBalancerClosesEstablishedConnections() throws Exception {
+        try (EchoServer echo = EchoServer.echo()) {
+            L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .realServer(echo.address()).build());
+            try (Socket s = Net.connect(vs.localAddress())) {
+                assertEquals("open", Net.echo(s, "open"));
+                lb.close();
+                int r;
+                try {
+                    r = s.getInputStream().read();
+                } catch (IOException reset) {
+                    r = -1;
+                }
+                assertEquals(-1, r, "the client sees its connection closed");
+            }
+            Resources.await(2000, () -> echo.openConnections() == 0, "the real server's side closed too");
+        }
+    }
 }

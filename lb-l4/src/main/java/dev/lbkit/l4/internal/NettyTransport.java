@@ -15,12 +15,17 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /** The I/O threads and channel classes: native epoll where available and wanted, NIO otherwise. */
 public final class NettyTransport {
     private final boolean epoll;
     private final EventLoopGroup group;
+    /** Every open channel, so that closing the balancer closes them all (group shutdown does not). */
+    private final ChannelGroup channels = new DefaultChannelGroup("lbkit-l4", GlobalEventExecutor.INSTANCE);
 
     public NettyTransport(boolean preferNative, int threads) {
         this.epoll = preferNative && Epoll.isAvailable();
@@ -31,6 +36,11 @@ public final class NettyTransport {
     /** Whether the native epoll transport is in use (and so splice can be). */
     public boolean isEpoll() {
         return epoll;
+    }
+
+    /** Open channels; closed ones leave by themselves. */
+    public ChannelGroup channels() {
+        return channels;
     }
 
     public EventLoopGroup group() {

@@ -143,7 +143,9 @@ final class TcpConnection {
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .handler(new Backend());
-        b.connect(address).addListener((ChannelFuture f) -> onConnect(f, d));
+        ChannelFuture cf = b.connect(address);
+        transport.channels().add(cf.channel());
+        cf.addListener((ChannelFuture f) -> onConnect(f, d));
     }
 
     private void onConnect(ChannelFuture f, ServiceState.Dest d) {

@@ -38,6 +38,7 @@ public final class TcpProxy implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        transport.channels().add(ch);
                         ChannelPipeline p = ch.pipeline();
                         if (state.config().acceptProxyProtocol()) {
                             p.addLast(new HAProxyMessageDecoder());

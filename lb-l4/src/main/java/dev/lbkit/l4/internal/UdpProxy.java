@@ -120,6 +120,7 @@ public final class UdpProxy implements AutoCloseable {
                 .handler(flow);
         ChannelFuture cf = b.connect(d.member().upstream().address());
         flow.channel = cf.channel();
+        transport.channels().add(cf.channel());
         cf.addListener((ChannelFuture f) -> flow.onConnect(f));
         return flow;
     }
