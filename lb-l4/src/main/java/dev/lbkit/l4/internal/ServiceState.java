@@ -4,12 +4,15 @@ import dev.lbkit.api.Member;
 import dev.lbkit.api.PoolSnapshot;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.scheduler.PersistentScheduler;
+import dev.lbkit.api.scheduler.Scheduler;
 import dev.lbkit.api.scheduler.Schedulers;
 import dev.lbkit.l4.FailureAction;
 import dev.lbkit.l4.IpvsStats;
 import dev.lbkit.l4.RealServer;
 import dev.lbkit.l4.Timeouts;
 import dev.lbkit.l4.VirtualService;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,7 +64,7 @@ public final class ServiceState {
     public ServiceState(VirtualService config, Timeouts timeouts) {
         this.config = Objects.requireNonNull(config, "config");
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
-        this.scheduler = new SwitchableScheduler(Schedulers.parse(config.scheduler()));
+        this.scheduler = new SwitchableScheduler(schedulerFor(config));
         this.pool = UpstreamPool.builder().name(config.protocol() + " " + config.address()).scheduler(scheduler)
                 .healthPolicy(config.healthPolicy()).build();
         for (RealServer rs : config.realServers()) {
@@ -118,8 +121,9 @@ public final class ServiceState {
         if (edited.protocol() != old.protocol()) {
             throw new IllegalArgumentException("cannot change protocol of " + old + " to " + edited.protocol());
         }
-        if (!edited.scheduler().equals(old.scheduler())) {
-            scheduler.delegate(Schedulers.parse(edited.scheduler()));
+        if (!edited.scheduler().equals(old.scheduler()) || !edited.persistence().equals(old.persistence())
+                || edited.persistenceNetmask() != old.persistenceNetmask()) {
+            scheduler.delegate(schedulerFor(edited));
             // Any update republishes the snapshot, so pickers are rebuilt by the new scheduler.
             List<Member> members = pool.snapshot().members();
             if (!members.isEmpty()) {
@@ -130,6 +134,21 @@ public final class ServiceState {
             sorry = sorryDest(edited);
         }
         config = edited;
+    }
+
+    /** The service's scheduler, wrapped for persistence ({@code -p}, {@code -M}) when configured. */
+    private static Scheduler schedulerFor(VirtualService c) {
+        Scheduler base = Schedulers.parse(c.scheduler());
+        if (c.persistence().isZero()) {
+            return base;
+        }
+        PersistentScheduler.Builder b = PersistentScheduler.builder(base).timeout(c.persistence());
+        if (c.address().getAddress() instanceof Inet6Address) {
+            b.ipv6PrefixLength(c.persistenceNetmask());
+        } else {
+            b.ipv4PrefixLength(c.persistenceNetmask());
+        }
+        return b.build();
     }
 
     /** The scheduler's name as listed. */
