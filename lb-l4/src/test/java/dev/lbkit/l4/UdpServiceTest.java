@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** One UDP virtual service in front of two DNS-like UDP servers. */
 @ExtendWith(LeakCheck.class)
@@ -71,11 +73,12 @@ class UdpServiceTest {
         return s;
     }
 
-    @Test
-    void flowsAreScheduledPerClientAndRepliesFindTheirClient() throws Exception {
+    @ParameterizedTest(name = "native transport {0}")
+    @ValueSource(booleans = {true, false})
+    void flowsAreScheduledPerClientAndRepliesFindTheirClient(boolean nativeTransport) throws Exception {
         Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(120), Duration.ofMillis(400));
         try (UdpEcho dns1 = new UdpEcho("dns1"); UdpEcho dns2 = new UdpEcho("dns2");
-                L4Balancer lb = L4Balancer.builder().ioThreads(1).timeouts(t).build();
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).nativeTransport(nativeTransport).timeouts(t).build();
                 DatagramSocket c1 = client(); DatagramSocket c2 = client()) {
             VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(dns1.address()).realServer(dns2.address()).build());
