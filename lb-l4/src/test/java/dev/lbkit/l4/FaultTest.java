@@ -25,13 +25,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Faults and bad input with real sockets; every test ends with no leaked buffer or descriptor. */
 @ExtendWith(LeakCheck.class)
 class FaultTest {
 
     private static L4Balancer balancer() {
-        return L4Balancer.builder().ioThreads(1).build();
+        return balancer(true);
+    }
+
+    private static L4Balancer balancer(boolean nativeTransport) {
+        return L4Balancer.builder().ioThreads(1).nativeTransport(nativeTransport).build();
     }
 
     /** A one-connection backend on a plain ServerSocket whose behaviour the test scripts. */
@@ -71,9 +77,10 @@ class FaultTest {
         }
     }
 
-    @Test
-    void serverFinLeavesTheClientToServerDirectionOpen() throws Exception {
-        try (OneShot backend = new OneShot(); L4Balancer lb = balancer()) {
+    @ParameterizedTest(name = "native transport {0}")
+    @ValueSource(booleans = {true, false})
+    void serverFinLeavesTheClientToServerDirectionOpen(boolean nativeTransport) throws Exception {
+        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(nativeTransport)) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(backend.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
@@ -90,9 +97,10 @@ class FaultTest {
         }
     }
 
-    @Test
-    void clientResetIsPropagatedAsReset() throws Exception {
-        try (OneShot backend = new OneShot(); L4Balancer lb = balancer()) {
+    @ParameterizedTest(name = "native transport {0}")
+    @ValueSource(booleans = {true, false})
+    void clientResetIsPropagatedAsReset(boolean nativeTransport) throws Exception {
+        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(nativeTransport)) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(backend.address()).build());
             Socket client = Net.connect(vs.localAddress());
@@ -106,9 +114,10 @@ class FaultTest {
         }
     }
 
-    @Test
-    void serverResetIsPropagatedAsReset() throws Exception {
-        try (OneShot backend = new OneShot(); L4Balancer lb = balancer()) {
+    @ParameterizedTest(name = "native transport {0}")
+    @ValueSource(booleans = {true, false})
+    void serverResetIsPropagatedAsReset(boolean nativeTransport) throws Exception {
+        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(nativeTransport)) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(backend.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
@@ -124,9 +133,10 @@ class FaultTest {
         }
     }
 
-    @Test
-    void realServerDyingMidStreamClosesTheClientAndCountsRight() throws Exception {
-        try (EchoServer echo = EchoServer.echo(); L4Balancer lb = balancer()) {
+    @ParameterizedTest(name = "native transport {0}")
+    @ValueSource(booleans = {true, false})
+    void realServerDyingMidStreamClosesTheClientAndCountsRight(boolean nativeTransport) throws Exception {
+        try (EchoServer echo = EchoServer.echo(); L4Balancer lb = balancer(nativeTransport)) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(echo.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
