@@ -4,6 +4,9 @@ import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.dns.DnsBalancer;
 import dev.lbkit.dns.ServedName;
+import dev.lbkit.l4.L4Balancer;
+import dev.lbkit.l4.RealServer;
+import dev.lbkit.l4.VirtualService;
 import dev.lbkit.l7.HostHeader;
 import dev.lbkit.l7.HttpBalancer;
 import dev.lbkit.l7.ProxyTimeouts;
@@ -24,6 +27,7 @@ import java.util.concurrent.CountDownLatch;
  *   <li>{@code l7 LISTEN UPSTREAM N}: lb-l7 in front of one upstream, a keep-alive pool of 64 idle upstream
  *       connections per event loop (nginx's {@code keepalive 64}, unlimited requests per connection),
  *       {@code X-high-load-test: 123} set on every request, 1 s upstream timeouts;</li>
+ *   <li>{@code l4 LISTEN REAL N}: lb-l4, one TCP virtual service, scheduler {@code rr}, one real server;</li>
  *   <li>{@code dns LISTEN N}: lb-dns answering {@code my-awesome-highload-app.local} with 127.0.0.1 and
  *       127.0.0.2, TTL 0, no forwarding, no health probes (dnsmasq probes nothing either).</li>
  * </ul>
@@ -42,7 +46,7 @@ public final class LbkitContender {
     /** The seed's name. */
     public static final String NAME = "my-awesome-highload-app.local";
 
-    private static final String USAGE = "usage: LbkitContender l7 LISTEN UPSTREAM N | dns LISTEN N"
+    private static final String USAGE = "usage: LbkitContender l7 LISTEN UPSTREAM N | l4 LISTEN REAL N | dns LISTEN N"
             + "   (HOST:PORT addresses, N event loops)";
 
     private LbkitContender() {
@@ -120,6 +124,18 @@ public final class LbkitContender {
                 return new Started("lbkit l7 listening on " + balancer.address() + ", upstream " + upstream + ", "
                         + loops + " event loop(s), upstream keep-alive " + KEEP_ALIVE_IDLE, balancer.address());
             }
+            case "l4" -> {
+                expect(args, 4);
+                InetSocketAddress listen = address(args[1]);
+                InetSocketAddress real = address(args[2]);
+                int loops = loops(args[3]);
+                L4Balancer balancer = L4Balancer.builder().ioThreads(loops).build();
+                parts.add(balancer);
+                InetSocketAddress bound = balancer.addService(VirtualService.tcp(listen).scheduler("rr")
+                        .realServer(RealServer.of(real)).build()).localAddress();
+                return new Started("lbkit l4 listening on " + bound + ", real server " + real + ", " + loops
+                        + " event loop(s)", bound);
+            }
             case "dns" -> {
                 expect(args, 3);
                 InetSocketAddress listen = address(args[1]);
@@ -138,7 +154,7 @@ public final class LbkitContender {
                 return new Started("lbkit dns listening on " + dns.localAddress() + ", " + NAME
                         + " A 127.0.0.1 127.0.0.2 TTL 0, " + loops + " event loop(s)", dns.localAddress());
             }
-            default -> throw new IllegalArgumentException("unknown tier '" + args[0] + "' (l7, dns)");
+            default -> throw new IllegalArgumentException("unknown tier '" + args[0] + "' (l7, l4, dns)");
         }
     }
 

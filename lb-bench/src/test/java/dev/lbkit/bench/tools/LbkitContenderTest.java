@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -67,6 +71,34 @@ class LbkitContenderTest {
         assertTrue(seen.stream().allMatch(s -> s.startsWith("123 ")), seen.toString());
         assertEquals(1, seen.stream().map(s -> s.split(" ")[1]).distinct().count(),
                 "the three requests reuse one upstream connection: " + seen);
+    }
+
+    @Test
+    void l4ForwardsBytesBothWays() throws Exception {
+        ServerSocket real = new ServerSocket();
+        real.bind(new InetSocketAddress("127.0.0.1", 0));
+        parts.add(real);
+        Thread echo = new Thread(() -> {
+            try (Socket s = real.accept()) {
+                s.getInputStream().transferTo(s.getOutputStream());
+            } catch (java.io.IOException e) {
+                // The test fails on what the client reads.
+            }
+        }, "echo");
+        echo.setDaemon(true);
+        echo.start();
+
+        LbkitContender.Started l4 = LbkitContender.start(
+                new String[] {"l4", "127.0.0.1:0", "127.0.0.1:" + real.getLocalPort(), "1"}, parts);
+        try (Socket client = new Socket()) {
+            client.connect(l4.address(), 2000);
+            client.setSoTimeout(2000);
+            OutputStream out = client.getOutputStream();
+            out.write("ping through lb-l4".getBytes(StandardCharsets.US_ASCII));
+            client.shutdownOutput();
+            InputStream in = client.getInputStream();
+            assertEquals("ping through lb-l4", new String(in.readAllBytes(), StandardCharsets.US_ASCII));
+        }
     }
 
     @Test
