@@ -27,7 +27,8 @@ import java.util.concurrent.CountDownLatch;
  *   <li>{@code l7 LISTEN UPSTREAM N}: lb-l7 in front of one upstream, a keep-alive pool of 64 idle upstream
  *       connections per event loop (nginx's {@code keepalive 64}, unlimited requests per connection),
  *       {@code X-high-load-test: 123} set on every request, 1 s upstream timeouts;</li>
- *   <li>{@code l4 LISTEN REAL N}: lb-l4, one TCP virtual service, scheduler {@code rr}, one real server;</li>
+ *   <li>{@code l4 LISTEN REAL N}: lb-l4, one TCP virtual service, scheduler {@code rr}, one real server,
+ *       1 s connect timeout;</li>
  *   <li>{@code dns LISTEN N}: lb-dns answering {@code my-awesome-highload-app.local} with 127.0.0.1 and
  *       127.0.0.2, TTL 0, no forwarding, no health probes (dnsmasq probes nothing either).</li>
  * </ul>
@@ -131,8 +132,10 @@ public final class LbkitContender {
                 int loops = loops(args[3]);
                 L4Balancer balancer = L4Balancer.builder().ioThreads(loops).build();
                 parts.add(balancer);
+                // 1 s connect timeout, as nginx's proxy_connect_timeout and HAProxy's timeout connect here.
                 InetSocketAddress bound = balancer.addService(VirtualService.tcp(listen).scheduler("rr")
-                        .realServer(RealServer.of(real)).build()).localAddress();
+                        .connectTimeout(Duration.ofSeconds(1)).realServer(RealServer.of(real)).build())
+                        .localAddress();
                 return new Started("lbkit l4 listening on " + bound + ", real server " + real + ", " + loops
                         + " event loop(s)", bound);
             }
