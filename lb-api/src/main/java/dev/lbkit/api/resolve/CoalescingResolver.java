@@ -2,6 +2,7 @@ package dev.lbkit.api.resolve;
 
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.internal.Checks;
+import dev.lbkit.api.internal.DaemonExecutors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,7 +16,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -46,7 +46,7 @@ public abstract class CoalescingResolver implements Resolver {
 
     private final String name;
     private final long coalesceNanos;
-    private final ScheduledThreadPoolExecutor executor;
+    private final ScheduledExecutorService executor;
     private final Object lock = new Object();
     /** Guarded by {@link #lock}. Sorted by id, the order results list upstreams in. */
     private final TreeMap<String, Upstream> entries = new TreeMap<>();
@@ -75,12 +75,7 @@ public abstract class CoalescingResolver implements Resolver {
     protected CoalescingResolver(String name, Duration coalesceDelay) {
         this.name = Checks.notBlank(name, "name");
         this.coalesceNanos = Checks.positiveOrZero(coalesceDelay, "coalesceDelay").toNanos();
-        this.executor = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "lbkit-resolver-" + name);
-            t.setDaemon(true);
-            return t;
-        });
-        executor.setRemoveOnCancelPolicy(true);
+        this.executor = DaemonExecutors.newScheduler("resolver-" + name);
     }
 
     /**
