@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.internal.Checks;
+import dev.lbkit.api.internal.DaemonExecutors;
 import dev.lbkit.api.resolve.UpstreamEntry;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -15,7 +16,6 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -72,13 +72,7 @@ public final class EtcdRegistration implements AutoCloseable {
         this.drainTime = b.drainTime;
         this.requestTimeout = b.requestTimeout;
         this.retryInterval = b.retryInterval;
-        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "lbkit-etcd-registration");
-            t.setDaemon(true);
-            return t;
-        });
-        e.setRemoveOnCancelPolicy(true);
-        this.executor = e;
+        this.executor = DaemonExecutors.newScheduler("etcd-registration");
     }
 
     /** A builder announcing {@code upstream} under {@code prefix} through {@code client}. */
