@@ -147,6 +147,30 @@ class EtcdResolverTest {
     }
 
     @Test
+    void aLostLeaseIsReplacedAndTheEntryWrittenAgain() throws Exception {
+        EtcdRegistration reg = EtcdRegistration.builder(client, "/t7", Upstream.of("127.0.0.1", 8081))
+                .ttl(Duration.ofSeconds(2)).drainTime(Duration.ZERO).retryInterval(Duration.ofMillis(100)).register();
+        try {
+            ByteSequence key = ByteSequence.from(reg.key(), UTF_8);
+            long lease = client.getKVClient().get(key).get(5, TimeUnit.SECONDS).getKvs().get(0).getLease();
+            // As if etcd had been away longer than the TTL: the lease and its key are gone.
+            client.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
+            waitFor(() -> {
+                try {
+                    var kvs = client.getKVClient().get(key).get(5, TimeUnit.SECONDS).getKvs();
+                    return kvs.size() == 1 && kvs.get(0).getLease() != lease;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+        } finally {
+            reg.close();
+        }
+        assertEquals(0, client.getKVClient().get(ByteSequence.from(reg.key(), UTF_8)).get(5, TimeUnit.SECONDS).getCount(),
+                "close deletes the key");
+    }
+
+    @Test
     void aKilledProcessDisappearsAfterItsLeaseTtl() throws Exception {
         put("/t5/anchor", Upstream.of("127.0.0.1", 9000));
         try (EtcdResolver r = resolver("/t5"); UpstreamPool pool = UpstreamPool.builder().build()) {

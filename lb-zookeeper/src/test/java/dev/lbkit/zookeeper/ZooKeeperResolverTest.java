@@ -161,6 +161,26 @@ class ZooKeeperResolverTest {
     }
 
     @Test
+    void aRegistrationWritesItsNodeAgainWhenItIsLost() throws Exception {
+        ZooKeeperRegistration reg = ZooKeeperRegistration.builder(client, "/s7/web", Upstream.of("127.0.0.1", 8081))
+                .drainTime(Duration.ZERO).register();
+        try {
+            // As after a session expiry: the ephemeral node is gone while the process lives.
+            client.delete().forPath(reg.path());
+            waitFor(() -> {
+                try {
+                    return client.checkExists().forPath(reg.path()) != null;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+        } finally {
+            reg.close();
+        }
+        assertEquals(null, client.checkExists().forPath(reg.path()), "close deletes the node");
+    }
+
+    @Test
     void badInstancesAreSkippedCountedAndNeverStopTheWatch() throws Exception {
         write("/s4/web/good", Upstream.of("127.0.0.1", 8081));
         write("/s4/web/garbage", "address=127.0.0.1");
