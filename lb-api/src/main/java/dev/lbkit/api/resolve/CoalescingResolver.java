@@ -115,7 +115,10 @@ public abstract class CoalescingResolver implements Resolver {
         return published.get();
     }
 
-    /** The membership as last told to listeners; empty before the first complete read. */
+    /**
+     * The membership as it stands, including changes still waiting for the coalescing delay; empty before
+     * the first complete read.
+     */
     public final Optional<ResolutionResult> current() {
         synchronized (lock) {
             if (!isReady) {
