@@ -15,6 +15,7 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
+import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -94,6 +95,27 @@ public final class EtcdResolver extends CoalescingResolver {
             throw new IllegalArgumentException("endpoints must not be empty");
         }
         return b;
+    }
+
+    /**
+     * A builder from a URI {@code etcd://host:port[,host:port...]/prefix}, as the examples'
+     * {@code --discovery} option takes it: plaintext endpoints, the resolver owns its client.
+     *
+     * @throws IllegalArgumentException naming the URI if it is not of that form
+     */
+    public static Builder builder(URI uri) {
+        Objects.requireNonNull(uri, "uri");
+        String authority = uri.getRawAuthority();
+        String path = uri.getPath();
+        if (!"etcd".equalsIgnoreCase(uri.getScheme()) || authority == null || path == null || path.length() < 2) {
+            throw new IllegalArgumentException("etcd discovery must be etcd://host:port/prefix, got '" + uri + "'");
+        }
+        String[] hosts = authority.split(",");
+        String[] endpoints = new String[hosts.length];
+        for (int i = 0; i < hosts.length; i++) {
+            endpoints[i] = "http://" + hosts[i];
+        }
+        return builder(path, endpoints);
     }
 
     /** The prefix followed, without the trailing slash. */

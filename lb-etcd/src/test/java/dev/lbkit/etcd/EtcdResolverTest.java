@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.Member;
@@ -15,6 +16,7 @@ import io.etcd.jetcd.Client;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -143,6 +145,22 @@ class EtcdResolverTest {
             assertFalse(m.isRemoved(), "drained first, still listed while work finishes");
             closer.join(5000);
             waitFor(m::isRemoved);
+        }
+    }
+
+    @Test
+    void followsAnEtcdUriWithItsOwnClient() throws Exception {
+        put("/t8/a", Upstream.of("127.0.0.1", 8081));
+        try (EtcdResolver r = EtcdResolver.builder(URI.create(etcd.endpoint().replace("http", "etcd") + "/t8")).build();
+                UpstreamPool pool = UpstreamPool.builder().build()) {
+            assertEquals("/t8", r.prefix());
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
+        }
+        for (String bad : new String[] {"zk://127.0.0.1:2379/p", "etcd://127.0.0.1:2379", "etcd:///p"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EtcdResolver.builder(URI.create(bad)));
+            assertTrue(e.getMessage().contains(bad), e.getMessage());
         }
     }
 

@@ -16,6 +16,7 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
+import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -98,6 +99,23 @@ public final class XdsResolver extends CoalescingResolver {
     /** A builder following {@code cluster} over the caller's channel (its credentials, its lifetime). */
     public static Builder builder(ManagedChannel channel, String cluster) {
         return new Builder(Objects.requireNonNull(channel, "channel"), cluster);
+    }
+
+    /**
+     * A builder from a URI {@code xds://host:port/cluster}, as the examples' {@code --discovery} option
+     * takes it: plaintext, the resolver owns its channel.
+     *
+     * @throws IllegalArgumentException naming the URI if it is not of that form
+     */
+    public static Builder builder(URI uri) {
+        Objects.requireNonNull(uri, "uri");
+        String authority = uri.getRawAuthority();
+        String path = uri.getPath();
+        if (!"xds".equalsIgnoreCase(uri.getScheme()) || authority == null || path == null || path.length() < 2
+                || path.indexOf('/', 1) >= 0) {
+            throw new IllegalArgumentException("xDS discovery must be xds://host:port/cluster, got '" + uri + "'");
+        }
+        return builder(authority, path.substring(1));
     }
 
     /** The cluster followed. */

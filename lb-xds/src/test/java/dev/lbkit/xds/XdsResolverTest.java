@@ -10,11 +10,13 @@ import static io.envoyproxy.envoy.config.core.v3.HealthStatus.UNKNOWN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.Member;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.scheduler.PickContext;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +68,24 @@ class XdsResolverTest {
                 assertEquals(1, kept.active());
                 assertFalse(r.isStale());
             }
+        }
+    }
+
+    @Test
+    void followsAnXdsUri() throws Exception {
+        try (ControlPlane cp = new ControlPlane()) {
+            cp.serve("uri", assignment("uri", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY))));
+            try (XdsResolver r = XdsResolver.builder(URI.create("xds://" + cp.target() + "/uri")).build();
+                    UpstreamPool pool = UpstreamPool.builder().build()) {
+                assertEquals("uri", r.cluster());
+                pool.follow(r);
+                r.whenReady().get(10, TimeUnit.SECONDS);
+                waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
+            }
+        }
+        for (String bad : new String[] {"zk://127.0.0.1:1/c", "xds://127.0.0.1:1", "xds://127.0.0.1:1/a/b"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> XdsResolver.builder(URI.create(bad)));
+            assertTrue(e.getMessage().contains(bad), e.getMessage());
         }
     }
 

@@ -7,6 +7,7 @@ import dev.lbkit.api.internal.Checks;
 import dev.lbkit.api.resolve.CoalescingResolver;
 import dev.lbkit.zookeeper.internal.Instances;
 import java.io.IOException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -76,6 +77,22 @@ public final class ZooKeeperResolver extends CoalescingResolver {
         Builder b = new Builder(null, servicePath);
         b.connectString = Checks.notBlank(connectString, "connectString");
         return b;
+    }
+
+    /**
+     * A builder from a URI {@code zk://host:port[,host:port...]/basePath/serviceName}, as the examples'
+     * {@code --discovery} option takes it; the resolver owns its client.
+     *
+     * @throws IllegalArgumentException naming the URI if it is not of that form
+     */
+    public static Builder builder(URI uri) {
+        Objects.requireNonNull(uri, "uri");
+        String authority = uri.getRawAuthority();
+        String path = uri.getPath();
+        if (!"zk".equalsIgnoreCase(uri.getScheme()) || authority == null || path == null || path.length() < 2) {
+            throw new IllegalArgumentException("ZooKeeper discovery must be zk://host:port/path, got '" + uri + "'");
+        }
+        return builder(authority, path);
     }
 
     /** The service path followed. */

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.Member;
@@ -13,6 +14,7 @@ import dev.lbkit.zookeeper.internal.Instances;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
@@ -157,6 +159,24 @@ class ZooKeeperResolverTest {
             assertFalse(m.isRemoved(), "drained first, still listed while work finishes");
             closer.join(5000);
             waitFor(m::isRemoved);
+        }
+    }
+
+    @Test
+    void followsAZooKeeperUriWithItsOwnClient() throws Exception {
+        write("/s8/web/a", Upstream.of("127.0.0.1", 8081));
+        try (ZooKeeperResolver r = ZooKeeperResolver.builder(URI.create("zk://" + server.getConnectString() + "/s8/web"))
+                        .sessionTimeout(Duration.ofSeconds(3)).connectionTimeout(Duration.ofSeconds(2)).build();
+                UpstreamPool pool = UpstreamPool.builder().build()) {
+            assertEquals("/s8/web", r.path());
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
+        }
+        for (String bad : new String[] {"etcd://127.0.0.1:2181/p", "zk://127.0.0.1:2181", "zk:///p"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ZooKeeperResolver.builder(URI.create(bad)));
+            assertTrue(e.getMessage().contains(bad), e.getMessage());
         }
     }
 
