@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -22,7 +21,6 @@ import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.ExponentialBackoffRetry;
-import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,8 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Membership is told after the first complete read (then {@link #whenReady()} completes) and watched
  * with Curator's {@code CuratorCache}. When the connection to ZooKeeper is suspended or lost, the last
- * membership stays and is told {@linkplain #isStale() stale}; on reconnection the service path is read
- * afresh. An instance whose JSON is bad is skipped, logged once and {@linkplain #rejectedEntries() counted}.
+ * membership stays and is told {@linkplain #isStale() stale}; on reconnection a fresh cache reads the
+ * service path afresh, and its complete read replaces the membership. An instance whose JSON is bad is skipped, logged once and {@linkplain #rejectedEntries() counted}.
  *
  * <pre>{@code
  * CuratorFramework zk = CuratorFrameworkFactory.newClient("127.0.0.1:2181", new ExponentialBackoffRetry(200, 10));
@@ -55,6 +53,7 @@ public final class ZooKeeperResolver extends CoalescingResolver {
     private final boolean ownsClient;
     private final String path;
     private final ConnectionStateListener connectionListener = this::onConnectionState;
+    /** Guarded by {@code this}; read without the lock by the cache listeners to drop an old cache's events. */
     private volatile CuratorCache cache;
 
     private ZooKeeperResolver(Builder b, CuratorFramework client, boolean ownsClient) {
@@ -106,25 +105,52 @@ public final class ZooKeeperResolver extends CoalescingResolver {
             client.start();
         }
         client.getConnectionStateListenable().addListener(connectionListener);
+        startCache();
+    }
+
+    /**
+     * Starts a fresh cache whose first complete read replaces the membership. Events of an older cache
+     * are ignored, so a full read never lands after a newer event (the cache orders its own events).
+     */
+    private synchronized void startCache() {
+        if (isClosed()) {
+            return;
+        }
         CuratorCache c = CuratorCache.build(client, path);
         c.listenable().addListener(CuratorCacheListener.builder()
-                .forCreatesAndChanges((old, data) -> onData(data))
+                .forCreatesAndChanges((old, data) -> {
+                    if (c == cache) {
+                        onData(data);
+                    }
+                })
                 .forDeletes(data -> {
                     String id = id(data.getPath());
-                    if (id != null) {
+                    if (c == cache && id != null) {
                         remove(id);
                     }
                 })
-                .forInitialized(this::resyncFromCache)
+                .forInitialized(() -> {
+                    if (c == cache) {
+                        resyncFrom(c);
+                    }
+                })
                 .build());
+        CuratorCache old = cache;
         cache = c;
         c.start();
+        if (old != null) {
+            old.close();
+        }
     }
 
     @Override
     protected void stop() {
         client.getConnectionStateListenable().removeListener(connectionListener);
-        CuratorCache c = cache;
+        CuratorCache c;
+        synchronized (this) {
+            c = cache;
+            cache = null;
+        }
         if (c != null) {
             c.close();
         }
@@ -137,48 +163,21 @@ public final class ZooKeeperResolver extends CoalescingResolver {
         if (state == ConnectionState.SUSPENDED || state == ConnectionState.LOST) {
             stale(new IOException("ZooKeeper connection " + state));
         } else if (state == ConnectionState.RECONNECTED) {
-            // Changes made while away may not all reach the cache as events: read everything again.
-            executor().execute(this::resyncFromZooKeeper);
+            // Changes made while away may not all reach a cache as events: read everything again.
+            executor().execute(this::startCache);
         }
     }
 
-    private void resyncFromCache() {
+    private void resyncFrom(CuratorCache c) {
         Map<String, Upstream> all = new HashMap<>();
-        cache.stream().forEach(data -> {
+        c.stream().forEach(data -> {
             String id = id(data.getPath());
             if (id != null) {
                 parse(id, data.getData()).ifPresent(u -> all.put(id, u));
             }
         });
         resync(all);
-    }
-
-    private void resyncFromZooKeeper() {
-        if (isClosed()) {
-            return;
-        }
-        try {
-            Map<String, Upstream> all = new HashMap<>();
-            List<String> children;
-            try {
-                children = client.getChildren().forPath(path);
-            } catch (KeeperException.NoNodeException e) {
-                children = List.of();
-            }
-            for (String id : children) {
-                try {
-                    byte[] data = client.getData().forPath(path + "/" + id);
-                    parse(id, data).ifPresent(u -> all.put(id, u));
-                } catch (KeeperException.NoNodeException e) {
-                    // Deleted between the listing and the read.
-                }
-            }
-            resync(all);
-            logger.info("resolver {}: resynchronised {} instances after reconnecting", name(), all.size());
-        } catch (Exception e) {
-            logger.warn("resolver {}: resynchronisation failed, keeping the last membership: {}", name(), e.toString());
-            stale(e);
-        }
+        logger.debug("resolver {}: read {} instances", name(), all.size());
     }
 
     private void onData(ChildData data) {

@@ -111,6 +111,17 @@ class ZooKeeperResolverTest {
     }
 
     @Test
+    void aServiceThatDoesNotExistYetIsReadyEmptyAndFollowedOnceCreated() throws Exception {
+        try (ZooKeeperResolver r = resolver("/s9/web"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            assertTrue(r.current().orElseThrow().upstreams().isEmpty());
+            write("/s9/web/a", Upstream.of("127.0.0.1", 8081));
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
+        }
+    }
+
+    @Test
     void findsInstancesThatCuratorAndSpringCloudRegister() throws Exception {
         ServiceInstance<Void> instance = ServiceInstance.<Void>builder().name("web").address("127.0.0.1").port(8085).build();
         try (ServiceDiscovery<Void> curator = ServiceDiscoveryBuilder.builder(Void.class).client(client)
