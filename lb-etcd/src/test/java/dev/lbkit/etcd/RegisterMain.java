@@ -11,7 +11,7 @@ public final class RegisterMain {
     public static void main(String[] args) throws Exception {
         Client client = Client.builder().endpoints(args[0]).build();
         EtcdRegistration.builder(client, args[1], Upstream.of("127.0.0.1", Integer.parseInt(args[2])))
-                .ttl(Duration.ofSeconds(2)).register();
+                .ttl(Duration.ofSeconds(2)).requestTimeout(Duration.ofSeconds(10)).register();
         System.out.println("registered");
         System.out.flush();
         Thread.sleep(60_000);

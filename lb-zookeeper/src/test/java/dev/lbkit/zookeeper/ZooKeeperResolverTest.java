@@ -240,11 +240,12 @@ class ZooKeeperResolverTest {
                     .redirectErrorStream(true).start();
             try {
                 BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), UTF_8));
+                StringBuilder output = new StringBuilder();
                 String line;
                 while ((line = out.readLine()) != null && !line.equals("registered")) {
-                    // The child's log lines.
+                    output.append(line).append('\n');
                 }
-                assertEquals("registered", line);
+                assertEquals("registered", line, () -> "the child did not register:\n" + output);
                 waitFor(() -> pool.snapshot().size() == 2);
                 child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
                 long killed = System.nanoTime();
