@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * Task 1 of the seed: two static HTTP servers answering like {@code python3 -m http.server} serving one
  * {@code index.html} each: HTTP/1.0, {@code Content-type}, {@code Content-Length} and {@code Last-Modified}
  * headers, the connection closed after the body. {@code --keep-alive} answers HTTP/1.1 and keeps the
- * connection, for tiers that pool upstream connections.
+ * connection, for tiers that pool upstream connections. Every path gets the page (python answers 404 for
+ * paths other than {@code /} and {@code /index.html}): load generators may vary the path.
  *
  * <p>Parts: {@code backend-N} (a {@link TestBackend}) with address {@code backend-N}, N from 1.
  */

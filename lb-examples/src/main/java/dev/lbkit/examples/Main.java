@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code java -jar lb-examples.jar <command> [options]}: runs one example until SIGTERM (Ctrl-C), or, for
@@ -24,16 +25,25 @@ public final class Main {
 
     private Main() {}
 
-    /** Every command, by name, in the order {@code --help} lists them. */
+    /** Every command, by name, in the order {@code --help} lists them; the tour prints to {@link System#out}. */
     public static Map<String, Command> commands() {
+        return commands(System.out);
+    }
+
+    /** Every command, by name; the tour prints to {@code out}. */
+    public static Map<String, Command> commands(PrintStream out) {
         Map<String, Command> m = new LinkedHashMap<>();
-        for (Command c : new Command[] {new BackendsCommand(), new SlowBackendCommand()}) {
+        for (Command c : new Command[] {new BackendsCommand(), new SlowBackendCommand(), new DnsCommand()}) {
             m.put(c.spec().command(), c);
         }
         return m;
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("tour") && !Arrays.asList(args).contains("--verbose")) {
+            // The tour prints its own narrative; the servers' log lines would interleave with it.
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
         System.exit(run(args, System.out, System.err));
     }
 
@@ -42,7 +52,7 @@ public final class Main {
      * (its shutdown hook stops the command) or until the handle is closed.
      */
     public static int run(String[] argv, PrintStream out, PrintStream err) {
-        Map<String, Command> commands = commands();
+        Map<String, Command> commands = commands(out);
         if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
             out.print(help(commands));
             return argv.length == 0 ? USAGE : 0;
@@ -74,7 +84,10 @@ public final class Main {
             running.close();
             return running.exitCode();
         }
-        Thread hook = new Thread(running::close, "lb-examples-shutdown");
+        Thread hook = new Thread(() -> {
+            running.close();
+            LoggerFactory.getLogger(Main.class).info("{} stopped", running.command());
+        }, "lb-examples-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             running.awaitClose();

@@ -32,7 +32,10 @@ public final class Addresses {
         }
     }
 
-    /** The most specific message in {@code e}'s cause chain (a BindException's "Address already in use"). */
+    /**
+     * The most specific message in {@code e}'s cause chain; "Address already in use" for a bind conflict,
+     * whichever transport (JDK or native epoll) reported it.
+     */
     public static String reason(Throwable e) {
         Throwable t = e;
         String message = e.toString();
@@ -42,6 +45,6 @@ public final class Addresses {
             }
             t = t.getCause() == t ? null : t.getCause();
         }
-        return message;
+        return message.contains("Address already in use") ? "Address already in use" : message;
     }
 }

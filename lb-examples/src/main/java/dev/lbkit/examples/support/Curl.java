@@ -28,9 +28,13 @@ public final class Curl {
 
     private Curl() {}
 
-    /** One response. */
+    /**
+     * One response.
+     *
+     * @param took from sending the request to the last byte of the body
+     */
     public record Response(InetSocketAddress from, String statusLine, List<Map.Entry<String, String>> headers,
-            byte[] body, boolean closedByServer) {
+            byte[] body, boolean closedByServer, Duration took) {
         public Response {
             headers = List.copyOf(headers);
         }
@@ -87,7 +91,8 @@ public final class Curl {
                 continue;
             }
             try (s) {
-                trace(verbose, "* Connected to " + host + " (" + target.getAddress().getHostAddress() + ") port "
+                String name = host.lastIndexOf(':') > host.lastIndexOf(']') ? host.substring(0, host.lastIndexOf(':')) : host;
+                trace(verbose, "* Connected to " + name + " (" + target.getAddress().getHostAddress() + ") port "
                         + target.getPort());
                 Response r = exchange(s, target, host, path, timeout);
                 if (verbose != null) {
@@ -97,6 +102,7 @@ public final class Curl {
                     for (Map.Entry<String, String> h : r.headers()) {
                         verbose.println("< " + h.getKey() + ": " + h.getValue());
                     }
+                    verbose.println("<");
                     verbose.print(r.bodyText());
                 }
                 return r;
@@ -117,6 +123,7 @@ public final class Curl {
 
     private static Response exchange(Socket s, InetSocketAddress target, String host, String path, Duration timeout)
             throws IOException {
+        long start = System.nanoTime();
         s.setSoTimeout((int) timeout.toMillis());
         OutputStream out = s.getOutputStream();
         String request = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: lbkit-curl\r\nAccept: */*\r\n\r\n";
@@ -151,6 +158,7 @@ public final class Curl {
         } else {
             body = readToClose(in);
         }
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
         boolean closed = false;
         if (length != null || coding.contains("chunked")) {
             // Tell whether the server closes after the body (HTTP/1.0 style) or keeps the connection.
@@ -163,7 +171,7 @@ public final class Curl {
         } else {
             closed = true;
         }
-        return new Response(target, statusLine, headers, body, closed);
+        return new Response(target, statusLine, headers, body, closed, took);
     }
 
     private static byte[] readToClose(InputStream in) throws IOException {

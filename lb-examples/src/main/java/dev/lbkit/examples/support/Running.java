@@ -135,6 +135,5 @@ public final class Running implements AutoCloseable {
         } finally {
             closed.countDown();
         }
-        log.info("{} stopped", command);
     }
 }
