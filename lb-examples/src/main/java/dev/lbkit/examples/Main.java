@@ -33,7 +33,8 @@ public final class Main {
     /** Every command, by name; the tour prints to {@code out}. */
     public static Map<String, Command> commands(PrintStream out) {
         Map<String, Command> m = new LinkedHashMap<>();
-        for (Command c : new Command[] {new BackendsCommand(), new SlowBackendCommand(), new DnsCommand()}) {
+        for (Command c : new Command[] {new BackendsCommand(), new SlowBackendCommand(), new DnsCommand(),
+                new L7Command()}) {
             m.put(c.spec().command(), c);
         }
         return m;
