@@ -34,7 +34,7 @@ public final class Main {
     public static Map<String, Command> commands(PrintStream out) {
         Map<String, Command> m = new LinkedHashMap<>();
         for (Command c : new Command[] {new BackendsCommand(), new SlowBackendCommand(), new DnsCommand(),
-                new L4Command(), new L7Command(), new TourCommand(out)}) {
+                new L4Command(), new L7Command(), new TourCommand(out), new StackCommand()}) {
             m.put(c.spec().command(), c);
         }
         return m;
