@@ -5,6 +5,7 @@ import dev.lbkit.examples.support.AdminServer;
 import dev.lbkit.examples.support.Addresses;
 import dev.lbkit.examples.support.Cli;
 import dev.lbkit.examples.support.Command;
+import dev.lbkit.examples.support.Discovery;
 import dev.lbkit.examples.support.Running;
 import dev.lbkit.l4.IpvsTable;
 import dev.lbkit.l4.L4Balancer;
@@ -45,6 +46,7 @@ public final class L4Command implements Command {
             .repeatable("real", "HOST:PORT[:WEIGHT]", List.of("127.0.0.1:8081", "127.0.0.1:8082"),
                     "real server (ipvsadm -a -r ... -m -w WEIGHT)")
             .flag("udp", "a UDP virtual service (ipvsadm -A -u) instead of TCP")
+            .option("discovery", "URI|none", "none", Discovery.HELP)
             .option("threads", "N", null, "I/O threads (default: available processors)")
             .option("admin", "HOST:PORT|none", "127.0.0.1:9090", "admin endpoint: GET /ipvs, /ipvs?stats, /ipvs?rate");
 
@@ -96,6 +98,7 @@ public final class L4Command implements Command {
             running.address("l4", vs.localAddress());
             running.part("l4", balancer);
             running.part("service", vs);
+            Discovery.follow(args, "discovery", vs.pool(), running);
             log.info("l4 listening on {} {} scheduler {} -> real servers {}", config.protocol(),
                     Addresses.format(vs.localAddress()), config.scheduler(), describe(reals));
 

@@ -8,6 +8,7 @@ import dev.lbkit.examples.support.AdminServer;
 import dev.lbkit.examples.support.Addresses;
 import dev.lbkit.examples.support.Cli;
 import dev.lbkit.examples.support.Command;
+import dev.lbkit.examples.support.Discovery;
 import dev.lbkit.examples.support.Durations;
 import dev.lbkit.examples.support.Json;
 import dev.lbkit.examples.support.Running;
@@ -74,6 +75,7 @@ public final class L7Command implements Command {
             .option("read-timeout", "DURATION", "1s", "proxy_read_timeout")
             .option("client-send-timeout", "DURATION", "1s", "send_timeout (towards the client)")
             .option("scheduler", "NAME", "rr", "scheduler among the primaries (rr, wrr, lc, p2c, ...)")
+            .option("discovery", "URI|none", "none", Discovery.HELP)
             .option("threads", "N", null, "event loops (default: available processors)")
             .option("admin", "HOST:PORT|none", "127.0.0.1:9091", "admin endpoint: GET /stats");
 
@@ -122,6 +124,7 @@ public final class L7Command implements Command {
             }
             backup.ifPresent(a -> pool.add(Upstream.builder(a).backup(true).build()));
             UpstreamPool upstreams = running.own(pool.build());
+            Discovery.follow(args, "discovery", upstreams, running);
 
             // location / { proxy_pass http://backend; proxy_set_header ...; }
             Route.Builder route = Route.builder("/")
