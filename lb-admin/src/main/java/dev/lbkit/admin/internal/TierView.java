@@ -1,0 +1,28 @@
+package dev.lbkit.admin.internal;
+
+import dev.lbkit.api.UpstreamPool;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the admin server shows of one balancer (an L7, L4 or DNS tier): the pools it sends to, the
+ * traffic it counted per upstream, and a section of its own in the state document. Implementations are
+ * read from the admin server's event loop and must not block.
+ */
+public interface TierView {
+
+    /** The tier's kind for the page: {@code "l7"}, {@code "l4"} or {@code "dns"}. */
+    String kind();
+
+    /** The tier's name on the page. */
+    String name();
+
+    /** The pools this tier balances over now; the admin server shows them even when not registered. */
+    List<UpstreamPool> pools();
+
+    /** Adds this tier's counters for {@code pool}'s upstreams into {@code into}, keyed by upstream key. */
+    void traffic(UpstreamPool pool, Map<String, Traffic> into);
+
+    /** Writes the tier's own fields (totals, routes, services, names) into an open JSON object. */
+    void writeSection(Json json);
+}

@@ -1,0 +1,33 @@
+package dev.lbkit.admin.internal;
+
+/**
+ * Traffic counters of one upstream as a tier reports them, summed over the tiers and routes that send
+ * to it. Mutable, filled by one thread while a state document is written.
+ */
+public final class Traffic {
+    public long requests;
+    /** Index 0 = 1xx … 4 = 5xx. */
+    public final long[] responses = new long[5];
+    public long failures;
+    public long retries;
+    public long bytesIn;
+    public long bytesOut;
+    /** Connections (L4) established in total. */
+    public long connections;
+    /** A rate the tier measured itself (L4's estimator: connections per second); -1 when none. */
+    public long rate = -1;
+
+    void write(Json j) {
+        j.field("requests", requests);
+        j.name("responses").beginArray();
+        for (long r : responses) {
+            j.value(r);
+        }
+        j.endArray();
+        j.field("failures", failures).field("retries", retries).field("bytesIn", bytesIn).field("bytesOut", bytesOut)
+                .field("connections", connections);
+        if (rate >= 0) {
+            j.field("rate", rate);
+        }
+    }
+}
