@@ -1,0 +1,209 @@
+package dev.lbkit.dns.internal;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The parts of one DNS query that the server acts on, parsed straight from the wire without building a
+ * message object: header fields, the single question (its bytes stay in the packet and are copied into
+ * the answer, so the client's letter case survives), and EDNS0.
+ *
+ * <p>Mutable and reused: one instance per thread, {@link #parse} resets every field. Not thread-safe.
+ */
+public final class Query {
+    /** {@link #parse} result: not a query we may answer at all (too short, or a response); send nothing. */
+    public static final int DROP = -1;
+    /** {@link #parse} result: a well-formed query. */
+    public static final int OK = 0;
+
+    static final int MAX_NAME_WIRE = 255;
+
+    public int id;
+    public int flags;
+    public int opcode;
+    public boolean rd;
+    /** Offset of the question (always {@link Wire#HEADER}) and its length in bytes, relative to the packet start. */
+    public int questionLength;
+    public int qnameLength;
+    /** The question name, lower case, no trailing dot; {@code ""} for the root. */
+    public String qname;
+    public int qtype;
+    public int qclass;
+    public boolean edns;
+    public int ednsUdpSize;
+    public int ednsVersion;
+    public boolean dnssecOk;
+
+    /** The packet, copied; a DNS message is at most 65535 bytes. */
+    private final byte[] packet = new byte[Wire.MAX_MESSAGE];
+    /** The question name, lower case, dotted. */
+    private final byte[] name = new byte[MAX_NAME_WIRE];
+    private final byte[] last = new byte[MAX_NAME_WIRE];
+    private int lastLength = -1;
+    private String lastName;
+
+    /**
+     * Parses the packet between {@code in}'s reader and writer indexes without moving them.
+     *
+     * @return {@link #DROP}, {@link #OK}, or the rcode of the error to answer with ({@link Wire#FORMERR},
+     *     {@link Wire#NOTIMP}); {@link #id}, {@link #flags} and {@link #opcode} are valid for every result
+     *     but {@link #DROP}, the question fields only when {@link #questionLength} is not zero
+     */
+    public int parse(ByteBuf in) {
+        id = 0;
+        flags = 0;
+        opcode = 0;
+        rd = false;
+        questionLength = 0;
+        qnameLength = 0;
+        qname = null;
+        qtype = 0;
+        qclass = 0;
+        edns = false;
+        ednsUdpSize = 0;
+        ednsVersion = 0;
+        dnssecOk = false;
+        int len = in.readableBytes();
+        if (len < Wire.HEADER) {
+            return DROP;
+        }
+        // One bulk copy, then plain array reads: much cheaper than a bounds-checked ByteBuf read per byte.
+        byte[] b = packet;
+        if (len > b.length) {
+            len = b.length;
+        }
+        in.getBytes(in.readerIndex(), b, 0, len);
+        id = u16(b, 0);
+        flags = u16(b, 2);
+        if ((flags & Wire.FLAG_QR) != 0) {
+            // Never answer a response: that is how reflection loops between two servers start.
+            return DROP;
+        }
+        opcode = (flags >>> 11) & 0xF;
+        rd = (flags & Wire.FLAG_RD) != 0;
+        if (opcode != Wire.OPCODE_QUERY) {
+            return Wire.NOTIMP;
+        }
+        int qd = u16(b, 4);
+        int an = u16(b, 6);
+        int ns = u16(b, 8);
+        int ar = u16(b, 10);
+        if (qd != 1) {
+            return Wire.FORMERR;
+        }
+        int p = Wire.HEADER;
+        int n = 0;
+        boolean escapes = false;
+        for (;;) {
+            if (p >= len) {
+                return Wire.FORMERR;
+            }
+            int l = b[p] & 0xFF;
+            if (l == 0) {
+                p++;
+                break;
+            }
+            // Compression pointers (0xC0) cannot point anywhere valid from the first name of a packet, and
+            // 0x40/0x80 label types are reserved or obsolete: all are malformed here.
+            if ((l & 0xC0) != 0) {
+                return Wire.FORMERR;
+            }
+            if (p + 1 + l > len || p + 1 + l - Wire.HEADER + 1 > MAX_NAME_WIRE) {
+                return Wire.FORMERR;
+            }
+            if (n > 0) {
+                name[n++] = '.';
+            }
+            for (int i = p + 1; i <= p + l; i++) {
+                int c = b[i] & 0xFF;
+                if (c >= 'A' && c <= 'Z') {
+                    c += 'a' - 'A';
+                } else if (c == '.' || c == '\\') {
+                    escapes = true;
+                }
+                name[n++] = (byte) c;
+            }
+            p += 1 + l;
+        }
+        qnameLength = p - Wire.HEADER;
+        if (p + 4 > len) {
+            return Wire.FORMERR;
+        }
+        if (escapes) {
+            qname = escaped(b, Wire.HEADER);
+        } else if (n == lastLength && java.util.Arrays.equals(name, 0, n, last, 0, n)) {
+            // Hot names repeat: the previous String, its hash already computed, saves an allocation.
+            qname = lastName;
+        } else {
+            qname = new String(name, 0, n, StandardCharsets.ISO_8859_1);
+            System.arraycopy(name, 0, last, 0, n);
+            lastLength = n;
+            lastName = qname;
+        }
+        qtype = u16(b, p);
+        qclass = u16(b, p + 2);
+        p += 4;
+        questionLength = p - Wire.HEADER;
+        for (int i = 0; i < an + ns; i++) {
+            p = Wire.skipRecord(b, len, p);
+            if (p < 0) {
+                return Wire.FORMERR;
+            }
+        }
+        for (int i = 0; i < ar; i++) {
+            int start = p;
+            p = Wire.skipName(b, len, p);
+            if (p < 0 || p + 10 > len) {
+                return Wire.FORMERR;
+            }
+            int type = u16(b, p);
+            if (type == Wire.TYPE_OPT) {
+                // RFC 6891 6.1.1: one OPT at most, owned by the root; otherwise FORMERR.
+                if (edns || p != start + 1) {
+                    return Wire.FORMERR;
+                }
+                edns = true;
+                ednsUdpSize = u16(b, p + 2);
+                ednsVersion = b[p + 5] & 0xFF;
+                dnssecOk = (b[p + 6] & 0x80) != 0;
+            }
+            int rdlen = u16(b, p + 8);
+            p += 10 + rdlen;
+            if (p > len) {
+                return Wire.FORMERR;
+            }
+        }
+        return OK;
+    }
+
+    /** The name in presentation form with dots and backslashes inside labels escaped (rare, so not fast). */
+    private static String escaped(byte[] b, int p) {
+        StringBuilder sb = new StringBuilder(64);
+        for (int l = b[p] & 0xFF; l != 0; l = b[p] & 0xFF) {
+            if (sb.length() > 0) {
+                sb.append('.');
+            }
+            for (int i = p + 1; i <= p + l; i++) {
+                int c = b[i] & 0xFF;
+                if (c >= 'A' && c <= 'Z') {
+                    c += 'a' - 'A';
+                }
+                if (c == '.' || c == '\\') {
+                    sb.append('\\');
+                }
+                sb.append((char) c);
+            }
+            p += 1 + l;
+        }
+        return sb.toString();
+    }
+
+    static int u16(byte[] b, int p) {
+        return ((b[p] & 0xFF) << 8) | (b[p + 1] & 0xFF);
+    }
+
+    /** The most bytes a UDP answer to this query may have: 512 without EDNS0, else the client's size. */
+    public int clientUdpLimit() {
+        return edns ? Math.max(Wire.MIN_UDP, ednsUdpSize) : Wire.MIN_UDP;
+    }
+}

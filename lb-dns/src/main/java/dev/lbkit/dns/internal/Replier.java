@@ -1,0 +1,10 @@
+package dev.lbkit.dns.internal;
+
+import io.netty.buffer.ByteBuf;
+
+/** Sends one DNS message back to the client a query came from (UDP datagram or length-prefixed TCP). */
+@FunctionalInterface
+public interface Replier {
+    /** Takes ownership of {@code message}. May be called from any thread. */
+    void reply(ByteBuf message);
+}

@@ -1,0 +1,121 @@
+package dev.lbkit.dns.internal;
+
+import io.netty.buffer.ByteBuf;
+
+/** DNS wire-format constants and the few helpers the server needs to read and write packets by hand. */
+public final class Wire {
+    public static final int HEADER = 12;
+    public static final int MIN_UDP = 512;
+    public static final int MAX_MESSAGE = 65535;
+
+    public static final int FLAG_QR = 0x8000;
+    public static final int FLAG_AA = 0x0400;
+    public static final int FLAG_TC = 0x0200;
+    public static final int FLAG_RD = 0x0100;
+    public static final int FLAG_RA = 0x0080;
+
+    public static final int OPCODE_QUERY = 0;
+
+    public static final int NOERROR = 0;
+    public static final int FORMERR = 1;
+    public static final int SERVFAIL = 2;
+    public static final int NXDOMAIN = 3;
+    public static final int NOTIMP = 4;
+    public static final int REFUSED = 5;
+    public static final int BADVERS = 16;
+
+    public static final int TYPE_A = 1;
+    public static final int TYPE_NS = 2;
+    public static final int TYPE_SOA = 6;
+    public static final int TYPE_HINFO = 13;
+    public static final int TYPE_AAAA = 28;
+    public static final int TYPE_SRV = 33;
+    public static final int TYPE_OPT = 41;
+    public static final int TYPE_ANY = 255;
+    public static final int CLASS_IN = 1;
+
+    /** A compression pointer to the question name, which always starts right after the header. */
+    public static final int POINTER_TO_QNAME = 0xC000 | HEADER;
+
+    private Wire() {}
+
+    /**
+     * Skips a name at {@code p} in a packet held from index 0. A compression pointer must point strictly
+     * before the name that holds it, so a pointer can never loop; the pointer is not followed since only
+     * the name's extent here matters.
+     *
+     * @return the offset after the name, or -1 if it is malformed
+     */
+    static int skipName(byte[] packet, int len, int p) {
+        int start = p;
+        for (;;) {
+            if (p >= len) {
+                return -1;
+            }
+            int b = packet[p] & 0xFF;
+            if (b == 0) {
+                return p + 1;
+            }
+            int kind = b & 0xC0;
+            if (kind == 0xC0) {
+                if (p + 2 > len) {
+                    return -1;
+                }
+                int target = ((b & 0x3F) << 8) | (packet[p + 1] & 0xFF);
+                if (target < HEADER || target >= start) {
+                    return -1;
+                }
+                return p + 2;
+            }
+            if (kind != 0) {
+                return -1;
+            }
+            p += 1 + b;
+            if (p - start > Query.MAX_NAME_WIRE) {
+                return -1;
+            }
+        }
+    }
+
+    /** Skips one resource record at {@code p}; -1 if it is malformed or runs past the packet. */
+    static int skipRecord(byte[] packet, int len, int p) {
+        p = skipName(packet, len, p);
+        if (p < 0 || p + 10 > len) {
+            return -1;
+        }
+        int rdlen = Query.u16(packet, p + 8);
+        p += 10 + rdlen;
+        return p > len ? -1 : p;
+    }
+
+    /** Writes a 12-byte header. */
+    public static void header(ByteBuf out, int id, int flags, int qd, int an, int ns, int ar) {
+        out.writeShort(id);
+        out.writeShort(flags);
+        out.writeShort(qd);
+        out.writeShort(an);
+        out.writeShort(ns);
+        out.writeShort(ar);
+    }
+
+    /** Writes an OPT pseudo-record advertising {@code udpSize}, with the upper 8 bits of an extended rcode. */
+    public static void opt(ByteBuf out, int udpSize, int rcode) {
+        out.writeByte(0);
+        out.writeShort(TYPE_OPT);
+        out.writeShort(udpSize);
+        out.writeInt((rcode >>> 4) << 24);
+        out.writeShort(0);
+    }
+
+    /** The flags word of a response to a query with {@code queryFlags}: QR, opcode and RD kept, rcode set. */
+    public static int responseFlags(int queryFlags, int rcode, boolean aa, boolean ra) {
+        int f = FLAG_QR | (queryFlags & 0x7800) | (queryFlags & FLAG_RD) | (rcode & 0xF);
+        if (aa) {
+            f |= FLAG_AA;
+        }
+        if (ra) {
+            f |= FLAG_RA;
+        }
+        return f;
+    }
+}

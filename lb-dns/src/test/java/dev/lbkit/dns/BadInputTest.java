@@ -1,0 +1,342 @@
+package dev.lbkit.dns;
+
+import static dev.lbkit.dns.DnsBalancerTest.SEED;
+import static dev.lbkit.dns.DnsBalancerTest.loopback0;
+import static dev.lbkit.dns.DnsBalancerTest.seedPool;
+import static dev.lbkit.dns.Packets.count;
+import static dev.lbkit.dns.Packets.rcode;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.UpstreamPool;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Section;
+
+class BadInputTest {
+    static final int FORMERR = 1;
+    static final int NOTIMP = 4;
+    private DnsBalancer dns;
+    private InetSocketAddress server;
+
+    static UpstreamPool bigPool(int n) {
+        UpstreamPool.Builder b = UpstreamPool.builder();
+        for (int i = 1; i <= n; i++) {
+            b.add("127.0.1." + i, 80);
+        }
+        return b.build();
+    }
+
+    @BeforeEach
+    void start() {
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name(SEED, seedPool()).name("big.local", bigPool(60))
+                .tcpIdleTimeout(Duration.ofMillis(400)).maxTcpConnections(4).start();
+        server = dns.localAddress();
+    }
+
+    @AfterEach
+    void stop() {
+        dns.close();
+    }
+
+    private void assertStillServing() throws Exception {
+        byte[] a = Packets.udp(server, Packets.query(SEED, 1, 0), 2000);
+        assertNotNull(a);
+        assertEquals(2, count(a, 1));
+    }
+
+    @Test
+    void packetsShorterThanAHeaderAreDropped() throws Exception {
+        assertNull(Packets.udp(server, new byte[] {0x12, 0x34, 1, 0, 0}, 300));
+        assertNull(Packets.udp(server, new byte[0], 300));
+        assertEquals(2, dns.stats().dropped());
+        assertStillServing();
+    }
+
+    @Test
+    void responsesAreNeverAnswered() throws Exception {
+        byte[] q = Packets.query(SEED, 1, 0);
+        q[2] |= (byte) 0x80;
+        assertNull(Packets.udp(server, q, 300));
+        assertStillServing();
+    }
+
+    @Test
+    void qdcountOtherThanOneIsFormerr() throws Exception {
+        byte[] zero = Packets.header(0x0100, 0, 0, 0, 0).toByteArray();
+        byte[] a = Packets.udp(server, zero, 2000);
+        assertEquals(FORMERR, rcode(a));
+        assertEquals(0x1234, ((a[0] & 0xFF) << 8) | (a[1] & 0xFF));
+        ByteArrayOutputStream two = Packets.header(0x0100, 2, 0, 0, 0);
+        for (int i = 0; i < 2; i++) {
+            Packets.name(two, SEED);
+            Packets.short16(two, 1);
+            Packets.short16(two, 1);
+        }
+        assertEquals(FORMERR, rcode(Packets.udp(server, two.toByteArray(), 2000)));
+    }
+
+    @Test
+    void labelAndNameLengthLimitsAreEnforced() throws Exception {
+        ByteArrayOutputStream longLabel = Packets.header(0x0100, 1, 0, 0, 0);
+        longLabel.write(64);
+        longLabel.write(new byte[64], 0, 64);
+        longLabel.write(0);
+        Packets.short16(longLabel, 1);
+        Packets.short16(longLabel, 1);
+        assertEquals(FORMERR, rcode(Packets.udp(server, longLabel.toByteArray(), 2000)));
+
+        ByteArrayOutputStream longName = Packets.header(0x0100, 1, 0, 0, 0);
+        for (int i = 0; i < 5; i++) {
+            longName.write(63);
+            byte[] label = new byte[63];
+            Arrays.fill(label, (byte) 'a');
+            longName.write(label, 0, 63);
+        }
+        longName.write(0);
+        Packets.short16(longName, 1);
+        Packets.short16(longName, 1);
+        assertEquals(FORMERR, rcode(Packets.udp(server, longName.toByteArray(), 2000)));
+        assertStillServing();
+    }
+
+    @Test
+    void compressionPointerLoopsAreFormerr() throws Exception {
+        ByteArrayOutputStream self = Packets.header(0x0100, 1, 0, 0, 0);
+        self.write(0xC0);
+        self.write(12);
+        Packets.short16(self, 1);
+        Packets.short16(self, 1);
+        assertEquals(FORMERR, rcode(Packets.udp(server, self.toByteArray(), 2000)));
+
+        // A valid question, then an additional record whose name points at itself.
+        ByteArrayOutputStream inAdditional = Packets.header(0x0100, 1, 0, 0, 1);
+        Packets.name(inAdditional, SEED);
+        Packets.short16(inAdditional, 1);
+        Packets.short16(inAdditional, 1);
+        int at = inAdditional.size();
+        inAdditional.write(0xC0 | (at >>> 8));
+        inAdditional.write(at);
+        Packets.short16(inAdditional, 1);
+        Packets.short16(inAdditional, 1);
+        inAdditional.write(new byte[6], 0, 6);
+        assertEquals(FORMERR, rcode(Packets.udp(server, inAdditional.toByteArray(), 2000)));
+        assertStillServing();
+    }
+
+    @Test
+    void truncatedQuestionsAndRecordsAreFormerr() throws Exception {
+        byte[] q = Packets.query(SEED, 1, 0);
+        assertEquals(FORMERR, rcode(Packets.udp(server, Arrays.copyOf(q, q.length - 2), 2000)));
+        assertEquals(FORMERR, rcode(Packets.udp(server, Arrays.copyOf(q, 20), 2000)));
+        byte[] withOpt = Packets.query(SEED, 1, 1232);
+        assertEquals(FORMERR, rcode(Packets.udp(server, Arrays.copyOf(withOpt, withOpt.length - 3), 2000)));
+    }
+
+    @Test
+    void unknownOpcodeIsNotimp() throws Exception {
+        byte[] q = Packets.query(SEED, 1, 0);
+        q[2] = (byte) (2 << 3); // STATUS
+        byte[] a = Packets.udp(server, q, 2000);
+        assertEquals(NOTIMP, rcode(a));
+        assertEquals(2, (Packets.flags(a) >>> 11) & 0xF, "opcode echoed");
+    }
+
+    @Test
+    void twoOptRecordsOrAnOptNotAtTheRootAreFormerr() throws Exception {
+        ByteArrayOutputStream two = Packets.header(0x0100, 1, 0, 0, 2);
+        Packets.name(two, SEED);
+        Packets.short16(two, 1);
+        Packets.short16(two, 1);
+        Packets.opt(two, 1232, 0);
+        Packets.opt(two, 1232, 0);
+        assertEquals(FORMERR, rcode(Packets.udp(server, two.toByteArray(), 2000)));
+
+        ByteArrayOutputStream named = Packets.header(0x0100, 1, 0, 0, 1);
+        Packets.name(named, SEED);
+        Packets.short16(named, 1);
+        Packets.short16(named, 1);
+        Packets.name(named, "x");
+        Packets.short16(named, 41);
+        Packets.short16(named, 1232);
+        named.write(new byte[6], 0, 6);
+        assertEquals(FORMERR, rcode(Packets.udp(server, named.toByteArray(), 2000)));
+    }
+
+    @Test
+    void unknownEdnsVersionIsBadvers() throws Exception {
+        ByteArrayOutputStream q = Packets.header(0x0100, 1, 0, 0, 1);
+        Packets.name(q, SEED);
+        Packets.short16(q, 1);
+        Packets.short16(q, 1);
+        Packets.opt(q, 1232, 1);
+        Message m = new Message(Packets.udp(server, q.toByteArray(), 2000));
+        assertEquals(org.xbill.DNS.Rcode.BADVERS, m.getRcode());
+    }
+
+    @Test
+    void answersLargerThanTheClientsUdpSizeAreTruncated() throws Exception {
+        byte[] plain = Packets.udp(server, Packets.query("big.local", 1, 0), 2000);
+        assertTrue(plain.length <= 512, "no EDNS: at most 512 bytes, got " + plain.length);
+        assertTrue((Packets.flags(plain) & 0x0200) != 0, "TC set");
+        assertEquals(0, count(plain, 1));
+        byte[] edns = Packets.udp(server, Packets.query("big.local", 1, 1232), 2000);
+        assertEquals(0, Packets.flags(edns) & 0x0200);
+        assertEquals(60, count(edns, 1));
+        assertTrue(edns.length <= 1232);
+        // The client may ask for more than the server is willing to send: the server's limit wins.
+        byte[] huge = Packets.udp(server, Packets.query("big.local", 255, 65000), 2000);
+        assertTrue(huge.length <= 1232);
+        assertTrue(dns.stats().truncated() >= 1);
+    }
+
+    @Test
+    void dnsjavaFallsBackToTcpAfterTcAndGetsEveryRecord() throws Exception {
+        Message m = Dig.udp(dns).noEdns().a("big.local");
+        assertEquals(60, m.getSection(Section.ANSWER).size());
+        assertTrue(dns.stats().tcpQueries() >= 1);
+    }
+
+    @Test
+    void serverNeverSendsMoreThanItsOwnLimitEvenWhenAClientAsksForMore() throws Exception {
+        DnsBalancer small = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name("big.local", bigPool(60))
+                .maxUdpPayload(512).start();
+        try {
+            byte[] a = Packets.udp(small.localAddress(), Packets.query("big.local", 1, 4096), 2000);
+            assertTrue(a.length <= 512);
+            assertTrue((Packets.flags(a) & 0x0200) != 0);
+        } finally {
+            small.close();
+        }
+    }
+
+    @Test
+    void tcpCarriesSeveralQueriesPerConnection() throws Exception {
+        try (Socket s = new Socket(server.getAddress(), server.getPort())) {
+            s.setSoTimeout(3000);
+            byte[] q1 = Packets.query(SEED, 1, 0);
+            byte[] q2 = Packets.query("big.local", 1, 0);
+            // Both in one write: the server must split frames itself.
+            ByteArrayOutputStream both = new ByteArrayOutputStream();
+            for (byte[] q : new byte[][] {q1, q2}) {
+                Packets.short16(both, q.length);
+                both.write(q, 0, q.length);
+            }
+            s.getOutputStream().write(both.toByteArray());
+            assertEquals(2, count(Packets.readFramed(s), 1));
+            byte[] big = Packets.readFramed(s);
+            assertEquals(60, count(big, 1), "no UDP size limit over TCP");
+            Packets.writeFramed(s, q1);
+            assertEquals(2, count(Packets.readFramed(s), 1));
+        }
+    }
+
+    @Test
+    void aLengthPrefixLargerThanTheDataDoesNotHoldTheServer() throws Exception {
+        try (Socket s = new Socket(server.getAddress(), server.getPort())) {
+            s.setSoTimeout(3000);
+            s.getOutputStream().write(new byte[] {(byte) 0xFF, (byte) 0xFF, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+            s.getOutputStream().flush();
+            assertStillServing();
+            long ms = Packets.millisUntilClosed(s);
+            assertTrue(ms >= 0 && ms < 2000, "closed by the idle timeout, took " + ms);
+        }
+    }
+
+    @Test
+    void idleAndTricklingTcpClientsAreClosedAfterTheIdleTimeout() throws Exception {
+        try (Socket idle = new Socket(server.getAddress(), server.getPort())) {
+            idle.setSoTimeout(3000);
+            long ms = Packets.millisUntilClosed(idle);
+            assertTrue(ms >= 300 && ms < 2000, "idle closed after ~400 ms, took " + ms);
+        }
+        try (Socket slow = new Socket(server.getAddress(), server.getPort())) {
+            slow.setSoTimeout(150);
+            byte[] q = Packets.query(SEED, 1, 0);
+            long t0 = System.nanoTime();
+            boolean closed = false;
+            slow.getOutputStream().write(0);
+            slow.getOutputStream().write(q.length);
+            for (int i = 0; i < q.length && !closed; i++) {
+                try {
+                    slow.getOutputStream().write(q[i]);
+                    slow.getOutputStream().flush();
+                    closed = slow.getInputStream().read() < 0;
+                } catch (java.net.SocketTimeoutException e) {
+                    // Nothing yet: keep trickling.
+                } catch (java.io.IOException e) {
+                    closed = true;
+                }
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(closed, "a client sending one byte per 150 ms is closed");
+            assertTrue(ms < 2000, "closed after " + ms + " ms");
+        }
+        assertTrue(dns.stats().tcpIdleClosed() >= 2);
+    }
+
+    @Test
+    void connectionsBeyondMaxTcpConnectionsAreClosedAtOnce() throws Exception {
+        Socket[] open = new Socket[4];
+        try {
+            for (int i = 0; i < open.length; i++) {
+                open[i] = new Socket(server.getAddress(), server.getPort());
+                open[i].setSoTimeout(3000);
+                Packets.writeFramed(open[i], Packets.query(SEED, 1, 0));
+                Packets.readFramed(open[i]);
+            }
+            try (Socket extra = new Socket(server.getAddress(), server.getPort())) {
+                extra.setSoTimeout(3000);
+                long ms = Packets.millisUntilClosed(extra);
+                assertTrue(ms >= 0 && ms < 300, "closed at once, took " + ms);
+            }
+            assertEquals(1, dns.stats().tcpRejected());
+        } finally {
+            for (Socket s : open) {
+                if (s != null) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBurstOfQueriesIsAnsweredInFull() throws Exception {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(new InetSocketAddress(server.getAddress(), 0))) {
+            s.setReceiveBufferSize(1 << 20);
+            s.setSoTimeout(2000);
+            byte[] q = Packets.query(SEED, 1, 0);
+            int burst = 500;
+            for (int i = 0; i < burst; i++) {
+                q[0] = (byte) (i >>> 8);
+                q[1] = (byte) i;
+                s.send(new java.net.DatagramPacket(q, q.length, server));
+            }
+            java.util.BitSet seen = new java.util.BitSet();
+            byte[] buf = new byte[512];
+            for (int i = 0; i < burst; i++) {
+                java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
+                s.receive(p);
+                seen.set(((buf[0] & 0xFF) << 8) | (buf[1] & 0xFF));
+            }
+            assertEquals(burst, seen.cardinality(), "every query answered once");
+        }
+    }
+
+    @Test
+    void answersCopyTheQuestionBytesExactly() throws Exception {
+        byte[] q = Packets.query("My-Awesome-HIGHLOAD-app.local", 1, 0);
+        byte[] a = Packets.udp(server, q, 2000);
+        assertArrayEquals(Arrays.copyOfRange(q, 12, q.length), Arrays.copyOfRange(a, 12, q.length));
+    }
+}

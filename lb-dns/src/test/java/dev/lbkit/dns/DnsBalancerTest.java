@@ -1,0 +1,207 @@
+package dev.lbkit.dns;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.Upstream;
+import dev.lbkit.api.UpstreamPool;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.SRVRecord;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+
+class DnsBalancerTest {
+    static final String SEED = "my-awesome-highload-app.local";
+    private DnsBalancer dns;
+
+    static InetSocketAddress loopback0() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    }
+
+    static UpstreamPool seedPool() {
+        return UpstreamPool.builder().name("app").add("127.0.0.1", 8081).add("127.0.0.2", 8081).build();
+    }
+
+    @AfterEach
+    void stop() {
+        if (dns != null) {
+            dns.close();
+        }
+    }
+
+    @Test
+    void answersTheSeedNameWithBothAddressesTtlZeroAndDnsmasqFlags() throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).name(SEED, seedPool()).ioThreads(1).start();
+        for (Dig dig : List.of(Dig.udp(dns), Dig.tcp(dns))) {
+            Message m = dig.a(SEED);
+            assertEquals(Rcode.NOERROR, m.getRcode());
+            assertEquals("qr aa rd", Dig.flags(m));
+            assertEquals(Set.of("127.0.0.1", "127.0.0.2"), new TreeSet<>(Dig.addresses(m)));
+            for (Record r : m.getSection(Section.ANSWER)) {
+                assertEquals(0, r.getTTL());
+                assertEquals(Type.A, r.getType());
+            }
+        }
+    }
+
+    @Test
+    void worksOnNioAndOnIpv6Loopback() throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).name(SEED, seedPool()).ioThreads(2).nativeTransport(false).start();
+        assertEquals(false, dns.isNativeTransport());
+        for (Dig dig : List.of(Dig.udp(dns), Dig.tcp(dns))) {
+            assertEquals(Set.of("127.0.0.1", "127.0.0.2"), new TreeSet<>(Dig.addresses(dig.a(SEED))));
+        }
+        dns.close();
+        try {
+            dns = DnsBalancer.builder().listen(new InetSocketAddress(InetAddress.getByName("::1"), 0)).name(SEED, seedPool())
+                    .ioThreads(2).start();
+        } catch (IllegalStateException e) {
+            org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback: " + e);
+        }
+        for (Dig dig : List.of(Dig.udp(dns), Dig.tcp(dns))) {
+            assertEquals(Set.of("127.0.0.1", "127.0.0.2"), new TreeSet<>(Dig.addresses(dig.a(SEED))));
+        }
+    }
+
+    @Test
+    void rdIsCopiedNotSet() throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).name(SEED, seedPool()).ioThreads(1).start();
+        byte[] q = Packets.query(SEED, Type.A, 0);
+        q[2] = 0;
+        byte[] a = Packets.udp(dns.localAddress(), q, 2000);
+        assertEquals(0x8400, Packets.flags(a), "qr aa, no rd");
+    }
+
+    @Test
+    void rotatesTheOrderWithEveryQuery() throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).name(SEED, seedPool()).ioThreads(1).start();
+        Dig dig = Dig.udp(dns);
+        List<String> first = Dig.addresses(dig.a(SEED));
+        List<String> second = Dig.addresses(dig.a(SEED));
+        List<String> third = Dig.addresses(dig.a(SEED));
+        assertNotEquals(first, second);
+        assertEquals(first, third);
+        assertEquals(first.get(0), second.get(1));
+    }
+
+    @Test
+    void honoursTtlAndKOfN() throws Exception {
+        UpstreamPool pool = UpstreamPool.builder().add("127.0.0.1", 80).add("127.0.0.2", 80).add("127.0.0.3", 80).build();
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .name(ServedName.builder("k.local", pool).ttl(Duration.ofSeconds(30)).maxAnswers(1).build()).start();
+        Dig dig = Dig.udp(dns);
+        Set<String> seen = new TreeSet<>();
+        for (int i = 0; i < 3; i++) {
+            Message m = dig.a("k.local");
+            assertEquals(1, m.getSection(Section.ANSWER).size());
+            assertEquals(30, m.getSection(Section.ANSWER).get(0).getTTL());
+            seen.addAll(Dig.addresses(m));
+        }
+        assertEquals(Set.of("127.0.0.1", "127.0.0.2", "127.0.0.3"), seen);
+    }
+
+    @Test
+    void answersAaaaFromIpv6UpstreamsOnly() throws Exception {
+        UpstreamPool pool = UpstreamPool.builder().add("127.0.0.1", 80).add("::1", 80).build();
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name("v6.local", pool).start();
+        Dig dig = Dig.udp(dns);
+        assertEquals(List.of("127.0.0.1"), Dig.addresses(dig.a("v6.local")));
+        assertEquals(List.of("0:0:0:0:0:0:0:1"), Dig.addresses(dig.query("v6.local", Type.AAAA)));
+    }
+
+    @Test
+    void nxdomainBelowAServedNameAndNodataWithSoaForOtherTypes() throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name(SEED, seedPool()).start();
+        Dig dig = Dig.udp(dns);
+        Message nx = dig.a("www." + SEED);
+        assertEquals(Rcode.NXDOMAIN, nx.getRcode());
+        assertTrue(nx.getHeader().getFlag(org.xbill.DNS.Flags.AA));
+        assertEquals(Type.SOA, nx.getSection(Section.AUTHORITY).get(0).getType());
+        Message nodata = dig.query(SEED, Type.MX);
+        assertEquals(Rcode.NOERROR, nodata.getRcode());
+        assertEquals(0, nodata.getSection(Section.ANSWER).size());
+        SOARecord soa = (SOARecord) nodata.getSection(Section.AUTHORITY).get(0);
+        assertEquals(SEED + ".", soa.getName().toString());
+        assertEquals(0, soa.getMinimum());
+    }
+
+    @Test
+    void subdomainsMatchWhenConfigured() throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .name(ServedName.builder(SEED, seedPool()).subdomains(true).build()).start();
+        Message m = Dig.udp(dns).a("a.b." + SEED.toUpperCase());
+        assertEquals(Rcode.NOERROR, m.getRcode());
+        assertEquals(2, m.getSection(Section.ANSWER).size());
+        assertEquals("a.b." + SEED.toUpperCase() + ".", m.getQuestion().getName().toString(), "case kept");
+    }
+
+    @Test
+    void explicitZoneGivesNxdomainForUnknownNamesAndNodataForEmptyNonTerminals() throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).zone("svc.local")
+                .name("web.eu.svc.local", seedPool()).start();
+        Dig dig = Dig.udp(dns);
+        assertEquals(2, dig.a("web.eu.svc.local").getSection(Section.ANSWER).size());
+        assertEquals(Rcode.NXDOMAIN, dig.a("db.svc.local").getRcode());
+        Message ent = dig.a("eu.svc.local");
+        assertEquals(Rcode.NOERROR, ent.getRcode());
+        assertEquals(0, ent.getSection(Section.ANSWER).size());
+        Message soa = dig.query("svc.local", Type.SOA);
+        assertEquals(Type.SOA, soa.getSection(Section.ANSWER).get(0).getType());
+    }
+
+    @Test
+    void refusesOtherNamesWhenForwardingIsOff() throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name(SEED, seedPool()).start();
+        Message m = Dig.udp(dns).a("example.org");
+        assertEquals(Rcode.REFUSED, m.getRcode());
+        assertEquals("qr rd", Dig.flags(m));
+    }
+
+    @Test
+    void anyGetsOneRrset() throws Exception {
+        UpstreamPool pool = UpstreamPool.builder().add("127.0.0.1", 80).add("::1", 80).build();
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name("any.local", pool).start();
+        Message m = Dig.udp(dns).query("any.local", Type.ANY);
+        assertEquals(1, m.getSection(Section.ANSWER).size());
+        assertEquals(Type.A, m.getSection(Section.ANSWER).get(0).getType());
+    }
+
+    @Test
+    void srvListsEveryUpstreamWithItsPortAndTargetsResolve() throws Exception {
+        UpstreamPool pool = UpstreamPool.builder().add("127.0.0.1", 8081)
+                .add(Upstream.builder("127.0.0.2", 8082).weight(5).backup(true).build()).build();
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name("api.local", pool).start();
+        Dig dig = Dig.udp(dns);
+        for (String q : List.of("api.local", "_http._tcp.api.local")) {
+            Message m = dig.query(q, Type.SRV);
+            assertEquals(Rcode.NOERROR, m.getRcode(), q);
+            // The backup is left out while the primary is available, as in A answers.
+            List<Record> srv = m.getSection(Section.ANSWER);
+            assertEquals(1, srv.size());
+            SRVRecord r = (SRVRecord) srv.get(0);
+            assertEquals(8081, r.getPort());
+            assertEquals(0, r.getPriority());
+            assertEquals("7f000001.addr.api.local.", r.getTarget().toString());
+            assertEquals("127.0.0.1", m.getSection(Section.ADDITIONAL).stream().filter(x -> x.getType() == Type.A)
+                    .findFirst().orElseThrow().rdataToString());
+            assertEquals(List.of("127.0.0.1"), Dig.addresses(dig.a(r.getTarget().toString())));
+        }
+        pool.markDown("127.0.0.1:8081", true);
+        SRVRecord backup = (SRVRecord) dig.query("api.local", Type.SRV).getSection(Section.ANSWER).get(0);
+        assertEquals(8082, backup.getPort());
+        assertEquals(1, backup.getPriority());
+        assertEquals(5, backup.getWeight());
+    }
+}

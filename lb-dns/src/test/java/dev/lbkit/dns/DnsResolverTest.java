@@ -1,0 +1,162 @@
+package dev.lbkit.dns;
+
+import static dev.lbkit.dns.DnsBalancerTest.SEED;
+import static dev.lbkit.dns.DnsBalancerTest.loopback0;
+import static dev.lbkit.dns.DnsBalancerTest.seedPool;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.Upstream;
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.resolve.ResolutionResult;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class DnsResolverTest {
+    private final List<AutoCloseable> closeables = new java.util.ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+    }
+
+    private <T extends AutoCloseable> T keep(T c) {
+        closeables.add(c);
+        return c;
+    }
+
+    private static List<String> keys(ResolutionResult r) {
+        return r.upstreams().stream().map(Upstream::key).collect(Collectors.toList());
+    }
+
+    private static ResolutionResult next(LinkedBlockingQueue<ResolutionResult> q, long ms) throws InterruptedException {
+        return q.poll(ms, TimeUnit.MILLISECONDS);
+    }
+
+    @Test
+    void followsTheAnswerAndTellsOnlyChanges() throws Exception {
+        UpstreamPool pool = seedPool();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).name(SEED, pool).start());
+        DnsResolver resolver = keep(DnsResolver.builder(SEED).server(dns.localAddress()).port(8080)
+                .minRefresh(Duration.ofMillis(100)).build());
+        LinkedBlockingQueue<ResolutionResult> results = new LinkedBlockingQueue<>();
+        resolver.subscribe(results::add);
+        assertEquals(List.of("127.0.0.1:8080", "127.0.0.2:8080"), keys(next(results, 3000)));
+        // TTL 0 → a lookup every 100 ms; the rotating order is not a change.
+        assertEquals(null, next(results, 500));
+        assertTrue(dns.stats().count(SEED, "NOERROR") >= 3, "looked up again: " + dns.stats());
+        pool.member("127.0.0.2:8081").orElseThrow().checkDown(true, "down");
+        assertEquals(List.of("127.0.0.1:8080"), keys(next(results, 3000)));
+        pool.member("127.0.0.2:8081").orElseThrow().checkDown(false, "up");
+        assertEquals(List.of("127.0.0.1:8080", "127.0.0.2:8080"), keys(next(results, 3000)));
+    }
+
+    @Test
+    void aLaterSubscriberGetsTheLatestResultAtOnce() throws Exception {
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).name(SEED, seedPool()).start());
+        DnsResolver resolver = keep(DnsResolver.builder(SEED).server(dns.localAddress()).build());
+        LinkedBlockingQueue<ResolutionResult> first = new LinkedBlockingQueue<>();
+        resolver.subscribe(first::add);
+        next(first, 3000);
+        LinkedBlockingQueue<ResolutionResult> second = new LinkedBlockingQueue<>();
+        resolver.subscribe(second::add);
+        assertEquals(2, next(second, 1000).upstreams().size());
+    }
+
+    @Test
+    void refreshHonoursTheTtlClampedToMinAndMaxRefresh() throws Exception {
+        UpstreamPool pool = seedPool();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .name(ServedName.builder(SEED, pool).ttl(Duration.ofSeconds(3600)).build()).start());
+        DnsResolver resolver = keep(DnsResolver.builder(SEED).server(dns.localAddress())
+                .minRefresh(Duration.ofMillis(50)).maxRefresh(Duration.ofMillis(300)).build());
+        LinkedBlockingQueue<ResolutionResult> results = new LinkedBlockingQueue<>();
+        resolver.subscribe(results::add);
+        next(results, 3000);
+        pool.add(Upstream.of("127.0.0.3", 8081));
+        // The TTL says an hour; maxRefresh makes it 300 ms.
+        assertEquals(3, next(results, 2000).upstreams().size());
+
+        DnsBalancer zeroTtl = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).name(SEED, seedPool()).start());
+        DnsResolver slow = keep(DnsResolver.builder(SEED).server(zeroTtl.localAddress())
+                .minRefresh(Duration.ofMillis(400)).build());
+        slow.subscribe(r -> { });
+        Thread.sleep(1000);
+        long lookups = zeroTtl.stats().count(SEED, "NOERROR");
+        // TTL 0, but at most one lookup per 400 ms: 3 in 1 s (at 0, 400, 800 ms), allowing for scheduling.
+        assertTrue(lookups >= 2 && lookups <= 4, "lookups: " + lookups);
+    }
+
+    @Test
+    void followsSrvRecordsWithPortsWeightsAndBackups() throws Exception {
+        UpstreamPool pool = UpstreamPool.builder().add(Upstream.builder("127.0.0.1", 8081).weight(3).build())
+                .add(Upstream.builder("127.0.0.2", 8082).build())
+                .add(Upstream.builder("127.0.0.3", 8083).backup(true).build()).build();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).name("web.svc.local", pool).start());
+        DnsResolver resolver = keep(DnsResolver.builder("_http._tcp.web.svc.local").srv().server(dns.localAddress()).build());
+        LinkedBlockingQueue<ResolutionResult> results = new LinkedBlockingQueue<>();
+        resolver.subscribe(results::add);
+        ResolutionResult r = next(results, 3000);
+        assertEquals(List.of("127.0.0.1:8081", "127.0.0.2:8082"), keys(r));
+        assertEquals(3, r.upstreams().get(0).weight());
+
+        // A pool follows the name, as it would a Kubernetes headless service.
+        UpstreamPool follower = UpstreamPool.builder().name("follower").build();
+        keep(follower.follow(resolver));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (follower.snapshot().size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(2, follower.snapshot().size());
+    }
+
+    @Test
+    void failuresAreToldOnceAndRetried() throws Exception {
+        DatagramSocket silent = keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+        DnsResolver resolver = keep(DnsResolver.builder("x.test").server((InetSocketAddress) silent.getLocalSocketAddress())
+                .timeout(Duration.ofMillis(200)).minRefresh(Duration.ofMillis(100)).build());
+        LinkedBlockingQueue<ResolutionResult> results = new LinkedBlockingQueue<>();
+        resolver.subscribe(results::add);
+        ResolutionResult r = next(results, 3000);
+        assertTrue(r.error().isPresent());
+        assertEquals(null, next(results, 700), "the same failure is not told again");
+    }
+
+    @Test
+    void timeoutsOfBothFamiliesGiveAFailedResult() throws Exception {
+        DatagramSocket silent = keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+        DnsResolver resolver = keep(DnsResolver.builder("x.test").mode(DnsResolver.Mode.A_AND_AAAA)
+                .server((InetSocketAddress) silent.getLocalSocketAddress()).timeout(Duration.ofMillis(200)).build());
+        ResolutionResult r = resolver.lookup().get(3, TimeUnit.SECONDS).result();
+        assertTrue(r.error().isPresent(), "both failed: a failure, not an exception");
+    }
+
+    @Test
+    void nxdomainIsAFailure() throws Exception {
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).name(SEED, seedPool()).start());
+        DnsResolver resolver = keep(DnsResolver.builder("nope." + SEED).server(dns.localAddress()).build());
+        LinkedBlockingQueue<ResolutionResult> results = new LinkedBlockingQueue<>();
+        resolver.subscribe(results::add);
+        assertTrue(next(results, 3000).error().orElseThrow().getMessage().contains("NXDOMAIN"));
+    }
+
+    @Test
+    void bothFamiliesWhenAsked() throws Exception {
+        UpstreamPool pool = UpstreamPool.builder().add("127.0.0.1", 1).add("::1", 1).build();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).name("dual.local", pool).start());
+        DnsResolver resolver = keep(DnsResolver.builder("dual.local").mode(DnsResolver.Mode.A_AND_AAAA).port(443)
+                .server(dns.localAddress()).build());
+        ResolutionResult r = resolver.lookup().get(3, TimeUnit.SECONDS).result();
+        assertEquals(List.of("127.0.0.1:443", "[0:0:0:0:0:0:0:1]:443"), keys(r));
+    }
+}

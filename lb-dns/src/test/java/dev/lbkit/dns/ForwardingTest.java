@@ -1,0 +1,328 @@
+package dev.lbkit.dns;
+
+import static dev.lbkit.dns.DnsBalancerTest.SEED;
+import static dev.lbkit.dns.DnsBalancerTest.loopback0;
+import static dev.lbkit.dns.DnsBalancerTest.seedPool;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.FakeTicker;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Section;
+
+class ForwardingTest {
+    private final List<AutoCloseable> closeables = new java.util.ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+    }
+
+    private <T extends AutoCloseable> T keep(T c) {
+        closeables.add(c);
+        return c;
+    }
+
+    /** A second lbkit DNS server acting as the upstream resolver: other.local → 127.0.0.9 with TTL 60. */
+    private DnsBalancer upstreamServer() {
+        UpstreamPool other = UpstreamPool.builder().add("127.0.0.9", 80).build();
+        return keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .name(ServedName.builder("other.local", other).ttl(Duration.ofSeconds(60)).build())
+                .zone("zone.local").negativeTtl(Duration.ofSeconds(30)).start());
+    }
+
+    private DatagramSocket silentResolver() throws Exception {
+        return keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+    }
+
+    private static InetSocketAddress addressOf(DatagramSocket s) {
+        return (InetSocketAddress) s.getLocalSocketAddress();
+    }
+
+    @Test
+    void forwardsOtherNamesToTheUpstreamResolverWithRaSet() throws Exception {
+        DnsBalancer upstream = upstreamServer();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).name(SEED, seedPool())
+                .forwarder(upstream.localAddress()).start());
+        for (Dig dig : List.of(Dig.udp(dns), Dig.tcp(dns))) {
+            Message served = dig.a(SEED);
+            assertEquals("qr aa rd ra", Dig.flags(served));
+            Message m = dig.a("Other.Local");
+            assertEquals(Rcode.NOERROR, m.getRcode());
+            assertEquals(List.of("127.0.0.9"), Dig.addresses(m));
+            assertTrue(m.getHeader().getFlag(Flags.RA));
+            assertEquals("Other.Local.", m.getQuestion().getName().toString());
+        }
+        assertEquals(2, dns.stats().count("(forwarded)", "NOERROR"));
+    }
+
+    @Test
+    void remapsTheQueryId() throws Exception {
+        DatagramSocket fake = keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+        CompletableFuture<Integer> seenId = CompletableFuture.supplyAsync(() -> {
+            try {
+                byte[] buf = new byte[512];
+                DatagramPacket p = new DatagramPacket(buf, buf.length);
+                fake.receive(p);
+                Message q = new Message(java.util.Arrays.copyOf(buf, p.getLength()));
+                Message r = new Message(q.getHeader().getID());
+                r.getHeader().setFlag(Flags.QR);
+                r.addRecord(q.getQuestion(), Section.QUESTION);
+                r.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 5, InetAddress.getByName("127.0.0.7")),
+                        Section.ANSWER);
+                byte[] out = r.toWire();
+                fake.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
+                return q.getHeader().getID();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).forwarder(addressOf(fake)).start());
+        Message query = Message.newQuery(org.xbill.DNS.Record.newRecord(org.xbill.DNS.Name.fromString("x.test."),
+                org.xbill.DNS.Type.A, DClass.IN));
+        int clientId = query.getHeader().getID();
+        org.xbill.DNS.SimpleResolver r = new org.xbill.DNS.SimpleResolver(dns.localAddress());
+        r.setTimeout(Duration.ofSeconds(3));
+        Message m = r.send(query);
+        assertEquals(List.of("127.0.0.7"), Dig.addresses(m));
+        assertEquals(clientId, m.getHeader().getID());
+        int upstreamId = seenId.get(3, TimeUnit.SECONDS);
+        // One in 65536 runs would see the same ID by chance; the check is that it is not simply copied.
+        if (upstreamId == clientId) {
+            Message again = r.send(Message.newQuery(query.getQuestion()));
+            assertEquals(List.of("127.0.0.7"), Dig.addresses(again));
+        } else {
+            assertNotEquals(clientId, upstreamId);
+        }
+    }
+
+    /** A resolver on a raw socket that answers every A query with 127.0.0.7 and records the source ports. */
+    private DatagramSocket recordingResolver(java.util.Set<Integer> ports) throws Exception {
+        DatagramSocket fake = keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+        Thread t = new Thread(() -> {
+            byte[] buf = new byte[512];
+            while (!fake.isClosed()) {
+                try {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    fake.receive(p);
+                    ports.add(p.getPort());
+                    Message q = new Message(java.util.Arrays.copyOf(buf, p.getLength()));
+                    Message r = new Message(q.getHeader().getID());
+                    r.getHeader().setFlag(Flags.QR);
+                    r.addRecord(q.getQuestion(), Section.QUESTION);
+                    r.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 5, InetAddress.getByName("127.0.0.7")),
+                            Section.ANSWER);
+                    byte[] out = r.toWire();
+                    fake.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        }, "recording-resolver");
+        t.setDaemon(true);
+        t.start();
+        return fake;
+    }
+
+    @Test
+    void sendsFromARandomOneOfSeveralSourcePorts() throws Exception {
+        java.util.Set<Integer> ports = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).cacheSize(0)
+                .forwarder(addressOf(recordingResolver(ports))).start());
+        for (int i = 0; i < 16; i++) {
+            assertEquals(List.of("127.0.0.7"), Dig.addresses(Dig.udp(dns).a("n" + i + ".test")));
+        }
+        // 8 sockets by default: 16 queries all leaving from one would happen once in 8^15 runs.
+        assertTrue(ports.size() > 1 && ports.size() <= 8, "source ports " + ports);
+
+        java.util.Set<Integer> one = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        DnsBalancer single = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).cacheSize(0).forwarderSockets(1)
+                .forwarder(addressOf(recordingResolver(one))).start());
+        for (int i = 0; i < 4; i++) {
+            assertEquals(List.of("127.0.0.7"), Dig.addresses(Dig.udp(single).a("n" + i + ".test")));
+        }
+        assertEquals(1, one.size());
+    }
+
+    @Test
+    void triesTheNextResolverAfterTheTimeout() throws Exception {
+        DnsBalancer upstream = upstreamServer();
+        DatagramSocket silent = silentResolver();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .forwarder(addressOf(silent)).forwarder(upstream.localAddress())
+                .forwardTimeout(Duration.ofMillis(300)).start());
+        long t0 = System.nanoTime();
+        Message m = Dig.udp(dns).a("other.local");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(List.of("127.0.0.9"), Dig.addresses(m));
+        assertTrue(ms >= 280 && ms < 2500, "took " + ms + " ms");
+        assertEquals(1, dns.stats().forwardTimeouts());
+    }
+
+    @Test
+    void servfailWhenEveryResolverFails() throws Exception {
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .forwarder(addressOf(silentResolver())).forwarder(addressOf(silentResolver()))
+                .forwardTimeout(Duration.ofMillis(200)).start());
+        long t0 = System.nanoTime();
+        Message m = Dig.udp(dns).a("example.test");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(Rcode.SERVFAIL, m.getRcode());
+        assertEquals("qr rd ra", Dig.flags(m));
+        assertTrue(ms >= 380 && ms < 2500, "took " + ms + " ms");
+        assertEquals(2, dns.stats().forwardTimeouts());
+    }
+
+    @Test
+    void cachesAnswersForTheirTtlAndAgesThem() throws Exception {
+        DnsBalancer upstream = upstreamServer();
+        FakeTicker ticker = new FakeTicker();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).ticker(ticker)
+                .forwarder(upstream.localAddress()).start());
+        Dig dig = Dig.udp(dns);
+        assertEquals(60, dig.a("other.local").getSection(Section.ANSWER).get(0).getTTL());
+        ticker.advance(Duration.ofSeconds(20));
+        Message cached = dig.a("other.local");
+        assertEquals(40, cached.getSection(Section.ANSWER).get(0).getTTL());
+        assertEquals(1, upstream.stats().count("other.local", "NOERROR"));
+        assertEquals(1, dns.stats().cacheHits());
+        ticker.advance(Duration.ofSeconds(41));
+        assertEquals(60, dig.a("other.local").getSection(Section.ANSWER).get(0).getTTL());
+        assertEquals(2, upstream.stats().count("other.local", "NOERROR"));
+    }
+
+    @Test
+    void cachesNegativeAnswersForTheSoaMinimum() throws Exception {
+        DnsBalancer upstream = upstreamServer();
+        FakeTicker ticker = new FakeTicker();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).ticker(ticker)
+                .forwarder(upstream.localAddress()).start());
+        Dig dig = Dig.udp(dns);
+        assertEquals(Rcode.NXDOMAIN, dig.a("nope.zone.local").getRcode());
+        assertEquals(Rcode.NXDOMAIN, dig.a("nope.zone.local").getRcode());
+        assertEquals(1, upstream.stats().count("zone.local", "NXDOMAIN"));
+        ticker.advance(Duration.ofSeconds(31));
+        assertEquals(Rcode.NXDOMAIN, dig.a("nope.zone.local").getRcode());
+        assertEquals(2, upstream.stats().count("zone.local", "NXDOMAIN"));
+    }
+
+    @Test
+    void cacheSizeBoundsTheEntries() throws Exception {
+        DnsBalancer upstream = upstreamServer();
+        UpstreamPool p = UpstreamPool.builder().add("127.0.0.8", 80).build();
+        DnsBalancer up2 = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .name(ServedName.builder("a.local", p).ttl(Duration.ofSeconds(60)).build())
+                .name(ServedName.builder("b.local", p).ttl(Duration.ofSeconds(60)).build()).start());
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).cacheSize(1)
+                .forwarder(up2.localAddress()).start());
+        Dig dig = Dig.udp(dns);
+        dig.a("a.local");
+        dig.a("a.local");
+        dig.a("b.local");
+        dig.a("a.local");
+        assertEquals(2, up2.stats().count("a.local", "NOERROR"), "a was evicted by b");
+        assertEquals(1, dns.stats().cacheHits());
+        upstream.close();
+    }
+
+    @Test
+    void maxCacheTtlCapsHowLongAnAnswerIsKept() throws Exception {
+        DnsBalancer upstream = upstreamServer();
+        FakeTicker ticker = new FakeTicker();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).ticker(ticker)
+                .maxCacheTtl(Duration.ofSeconds(10)).forwarder(upstream.localAddress()).start());
+        Dig dig = Dig.udp(dns);
+        dig.a("other.local");
+        ticker.advance(Duration.ofSeconds(9));
+        dig.a("other.local");
+        assertEquals(1, upstream.stats().count("other.local", "NOERROR"));
+        ticker.advance(Duration.ofSeconds(2));
+        dig.a("other.local");
+        assertEquals(2, upstream.stats().count("other.local", "NOERROR"), "the 60 s TTL was capped at 10 s");
+    }
+
+    @Test
+    void cacheSizeZeroTurnsTheCacheOff() throws Exception {
+        DnsBalancer upstream = upstreamServer();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).cacheSize(0)
+                .forwarder(upstream.localAddress()).start());
+        Dig dig = Dig.udp(dns);
+        dig.a("other.local");
+        dig.a("other.local");
+        assertEquals(2, upstream.stats().count("other.local", "NOERROR"));
+        assertEquals(0, dns.stats().cacheHits());
+    }
+
+    @Test
+    void maxPendingForwardsAnswersServfailAtOnceBeyondTheLimit() throws Exception {
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .forwarder(addressOf(silentResolver())).forwardTimeout(Duration.ofSeconds(2)).maxPendingForwards(1)
+                .start());
+        CompletableFuture<Message> first = CompletableFuture.supplyAsync(() -> {
+            try {
+                return Dig.udp(dns).a("one.test");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (dns.stats().cacheMisses() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        long t0 = System.nanoTime();
+        Message second = Dig.udp(dns).a("two.test");
+        assertEquals(Rcode.SERVFAIL, second.getRcode());
+        assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(1500), "answered before the timeout");
+        assertEquals(1, dns.stats().forwardOverflows());
+        assertEquals(Rcode.SERVFAIL, first.get(5, TimeUnit.SECONDS).getRcode());
+    }
+
+    @Test
+    void aTruncatedAnswerIsFetchedOverTcpForTcpClientsAndPassedOnToUdpClients() throws Exception {
+        DnsBalancer upstream = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .name(ServedName.builder("big.local", BadInputTest.bigPool(120)).ttl(Duration.ofSeconds(60)).build())
+                .start());
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).cacheSize(0)
+                .forwarder(upstream.localAddress()).start());
+        try (java.net.Socket s = new java.net.Socket(dns.localAddress().getAddress(), dns.localAddress().getPort())) {
+            s.setSoTimeout(3000);
+            Packets.writeFramed(s, Packets.query("big.local", 1, 0));
+            byte[] a = Packets.readFramed(s);
+            assertEquals(0, Packets.flags(a) & 0x0200, "not truncated");
+            assertEquals(120, Packets.count(a, 1));
+        }
+        assertEquals(1, upstream.stats().tcpQueries());
+        byte[] udp = Packets.udp(dns.localAddress(), Packets.query("big.local", 1, 0), 2000);
+        assertTrue((Packets.flags(udp) & 0x0200) != 0, "TC passed on to the UDP client");
+        assertTrue(udp.length <= 512);
+        // dnsjava then asks again over TCP, as a stub resolver should.
+        assertEquals(120, Dig.udp(dns).noEdns().a("big.local").getSection(Section.ANSWER).size());
+    }
+
+    @Test
+    void anyForAForwardedNameGetsTheRfc8482Answer() throws Exception {
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .forwarder(addressOf(silentResolver())).start());
+        Message m = Dig.udp(dns).query("example.test", org.xbill.DNS.Type.ANY);
+        assertEquals(org.xbill.DNS.Type.HINFO, m.getSection(Section.ANSWER).get(0).getType());
+        assertTrue(m.getSection(Section.ANSWER).get(0).rdataToString().contains("RFC8482"));
+    }
+}
