@@ -2,10 +2,12 @@ package dev.lbkit.admin;
 
 import dev.lbkit.admin.internal.AdminHandler;
 import dev.lbkit.admin.internal.AdminState;
+import dev.lbkit.admin.internal.DnsTier;
 import dev.lbkit.admin.internal.TierView;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.internal.Checks;
+import dev.lbkit.dns.DnsBalancer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -271,6 +273,19 @@ public final class AdminServer implements AutoCloseable {
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
+        }
+
+        /**
+         * A DNS balancer, shown as service {@code name} with its answers per name and rcode; {@code pools}
+         * are the pools its names serve (lb-dns does not list them), shown and changeable like {@link #pool}.
+         */
+        public Builder dns(String name, DnsBalancer dns, UpstreamPool... pools) {
+            Checks.notBlank(name, "name");
+            Objects.requireNonNull(dns, "dns");
+            for (UpstreamPool p : pools) {
+                pool(p);
+            }
+            return tier(new DnsTier(name, dns, List.of(pools)));
         }
 
         Builder tier(TierView tier) {

@@ -2,13 +2,23 @@ package dev.lbkit.micrometer;
 
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.ActiveHealthPolicy;
+import dev.lbkit.api.internal.Checks;
+import dev.lbkit.api.internal.DaemonExecutors;
+import dev.lbkit.dns.DnsBalancer;
+import dev.lbkit.micrometer.internal.DnsBinder;
 import dev.lbkit.micrometer.internal.PoolBinder;
+import dev.lbkit.micrometer.internal.SnapshotBinder;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,22 +36,63 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Thread-safe. Pool meters are gauges read at scrape time and follow the pool's membership.
+ * Balancers' counters come as snapshots, taken every refresh interval (default 1 s) by one daemon thread
+ * and on {@link #refresh()}; their meters show the last snapshot.
  */
 public final class LbkitMetrics implements AutoCloseable {
     private static final Logger logger = LoggerFactory.getLogger(LbkitMetrics.class);
+    /** The default time between two snapshots of a balancer's counters. */
+    public static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(1);
+
     private final List<AutoCloseable> binders;
+    private final List<SnapshotBinder<?>> snapshots;
+    private final ScheduledExecutorService executor;
+    private final ScheduledFuture<?> refresher;
 
     private LbkitMetrics(Builder b) {
         List<AutoCloseable> l = new ArrayList<>();
+        List<SnapshotBinder<?>> sb = new ArrayList<>();
         try {
             for (Map.Entry<UpstreamPool, ActiveHealthPolicy> e : b.pools.entrySet()) {
                 l.add(new PoolBinder(b.registry, e.getKey(), e.getValue()));
+            }
+            for (Function<MeterRegistry, SnapshotBinder<?>> f : b.tiers) {
+                SnapshotBinder<?> x = f.apply(b.registry);
+                l.add(x);
+                sb.add(x);
             }
         } catch (RuntimeException e) {
             closeAll(l);
             throw e;
         }
         this.binders = l;
+        this.snapshots = List.copyOf(sb);
+        if (snapshots.isEmpty()) {
+            executor = null;
+            refresher = null;
+        } else {
+            executor = DaemonExecutors.newScheduler("metrics");
+            long every = b.refreshInterval.toNanos();
+            refresher = executor.scheduleWithFixedDelay(this::refreshQuietly, every, every, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Takes a fresh snapshot of every bound balancer now (the refresher does so every refresh interval).
+     * Call it before a scrape for exact figures, as tests do.
+     */
+    public void refresh() {
+        for (SnapshotBinder<?> s : snapshots) {
+            s.refresh();
+        }
+    }
+
+    private void refreshQuietly() {
+        try {
+            refresh();
+        } catch (RuntimeException e) {
+            logger.warn("refreshing lbkit metrics failed", e);
+        }
     }
 
     /** A builder binding to {@code registry}. */
@@ -52,6 +103,10 @@ public final class LbkitMetrics implements AutoCloseable {
     /** Stops following pools and balancers and removes every meter this instance registered. Idempotent. */
     @Override
     public void close() {
+        if (refresher != null) {
+            refresher.cancel(false);
+            executor.shutdownNow();
+        }
         closeAll(binders);
     }
 
@@ -69,6 +124,8 @@ public final class LbkitMetrics implements AutoCloseable {
     public static final class Builder {
         private final MeterRegistry registry;
         private final Map<UpstreamPool, ActiveHealthPolicy> pools = new LinkedHashMap<>();
+        private final List<Function<MeterRegistry, SnapshotBinder<?>>> tiers = new ArrayList<>();
+        private Duration refreshInterval = DEFAULT_REFRESH_INTERVAL;
 
         private Builder(MeterRegistry registry) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -83,6 +140,23 @@ public final class LbkitMetrics implements AutoCloseable {
         /** Binds a pool whose active checks are {@code checks} (for a composed health policy). */
         public Builder pool(UpstreamPool pool, ActiveHealthPolicy checks) {
             pools.put(Objects.requireNonNull(pool, "pool"), Objects.requireNonNull(checks, "checks"));
+            return this;
+        }
+
+        /**
+         * Binds a DNS balancer as service {@code name}: answers by served name and rcode, queries by
+         * transport, forwarder and cache counters.
+         */
+        public Builder dns(String name, DnsBalancer dns) {
+            Checks.notBlank(name, "name");
+            Objects.requireNonNull(dns, "dns");
+            tiers.add(r -> new DnsBinder(r, name, dns));
+            return this;
+        }
+
+        /** Time between two snapshots of the balancers' counters; &gt; 0, default 1 s. */
+        public Builder refreshInterval(Duration refreshInterval) {
+            this.refreshInterval = Checks.positive(refreshInterval, "refreshInterval");
             return this;
         }
 
