@@ -1,7 +1,11 @@
 package dev.lbkit.api.scheduler;
 
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -84,6 +88,60 @@ public final class SchedulerOptions {
             return Long.parseLong(v);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("scheduler option " + name + " must be an integer, got '" + v + "'", e);
+        }
+    }
+
+    /**
+     * The option as a duration, or {@code defaultValue} when absent: whole seconds as ipvsadm takes them
+     * ({@code 300}) or ISO-8601 ({@code PT5M}).
+     *
+     * @throws IllegalArgumentException naming the option when the value is neither, or negative
+     */
+    public Duration getDuration(String name, Duration defaultValue) {
+        String v = values.get(name);
+        if (v == null) {
+            return defaultValue;
+        }
+        Duration d;
+        try {
+            d = v.startsWith("P") || v.startsWith("p") ? Duration.parse(v) : Duration.ofSeconds(Long.parseLong(v));
+        } catch (NumberFormatException | DateTimeParseException e) {
+            throw new IllegalArgumentException("scheduler option " + name
+                    + " must be seconds or an ISO-8601 duration, got '" + v + "'", e);
+        }
+        if (d.isNegative()) {
+            throw new IllegalArgumentException("scheduler option " + name + " must be >= 0, got '" + v + "'");
+        }
+        return d;
+    }
+
+    /** Whether the option is present. */
+    public boolean has(String name) {
+        return values.containsKey(name);
+    }
+
+    /** These options without the named ones. */
+    public SchedulerOptions without(String... names) {
+        Map<String, String> m = new LinkedHashMap<>(values);
+        for (String n : names) {
+            m.remove(n);
+        }
+        return m.size() == values.size() ? this : of(m);
+    }
+
+    /**
+     * Checks that every option is one of {@code known}.
+     *
+     * @param scheduler the scheduler's name, for the message
+     * @throws IllegalArgumentException naming the first unknown option and listing the known ones
+     */
+    public void requireOnly(String scheduler, String... known) {
+        List<String> k = Arrays.asList(known);
+        for (String name : values.keySet()) {
+            if (!k.contains(name)) {
+                throw new IllegalArgumentException("unknown option '" + name + "' for scheduler " + scheduler
+                        + (known.length == 0 ? "; it takes none" : "; known: " + String.join(", ", known)));
+            }
         }
     }
 

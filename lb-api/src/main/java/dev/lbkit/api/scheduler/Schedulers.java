@@ -1,5 +1,6 @@
 package dev.lbkit.api.scheduler;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -14,9 +15,19 @@ import java.util.TreeMap;
  * {@code p2c}, {@code fo}) and whatever {@link ServiceLoader} finds on the class path, plus providers
  * {@linkplain #register registered} by hand.
  *
+ * <p>Any scheduler can be wrapped in client {@linkplain PersistentScheduler persistence} through
+ * options, as {@code ipvsadm -p}: {@code persist} (timeout, seconds or ISO-8601, such as {@code 300}),
+ * {@code persist-v4-prefix} (0..32, default 32), {@code persist-v6-prefix} (0..128, default 128) and
+ * {@code persist-max-entries} (default {@value PersistentScheduler#DEFAULT_MAX_ENTRIES}); for example
+ * {@code "wlc:persist=300,persist-v4-prefix=24"}.
+ *
  * <p>Thread-safe. The class path is scanned once, on first use.
  */
 public final class Schedulers {
+    private static final String PERSIST = "persist";
+    private static final String PERSIST_V4 = "persist-v4-prefix";
+    private static final String PERSIST_V6 = "persist-v6-prefix";
+    private static final String PERSIST_MAX = "persist-max-entries";
     private static final Object LOCK = new Object();
     private static volatile Map<String, SchedulerProvider> providers;
 
@@ -32,12 +43,29 @@ public final class Schedulers {
     }
 
     /**
-     * A new scheduler with options.
+     * A new scheduler with options. The {@code persist*} options (see the class comment) are handled here
+     * and wrap the scheduler in a {@link PersistentScheduler}; the rest go to the provider.
      *
      * @throws IllegalArgumentException for an unknown name (listing the known ones) or a bad option
      */
     public static Scheduler get(String name, SchedulerOptions options) {
-        return provider(name).newScheduler(Objects.requireNonNull(options, "options"));
+        Objects.requireNonNull(options, "options");
+        SchedulerProvider p = provider(name);
+        if (!options.has(PERSIST) && !options.has(PERSIST_V4) && !options.has(PERSIST_V6) && !options.has(PERSIST_MAX)) {
+            return p.newScheduler(options);
+        }
+        if (!options.has(PERSIST)) {
+            throw new IllegalArgumentException("scheduler option " + PERSIST + " (the timeout) is required with "
+                    + options.asMap().keySet());
+        }
+        Duration timeout = options.getDuration(PERSIST, PersistentScheduler.DEFAULT_TIMEOUT);
+        Scheduler inner = p.newScheduler(options.without(PERSIST, PERSIST_V4, PERSIST_V6, PERSIST_MAX));
+        return PersistentScheduler.builder(inner)
+                .timeout(timeout)
+                .ipv4PrefixLength(options.getInt(PERSIST_V4, 32))
+                .ipv6PrefixLength(options.getInt(PERSIST_V6, 128))
+                .maxEntries(options.getInt(PERSIST_MAX, PersistentScheduler.DEFAULT_MAX_ENTRIES))
+                .build();
     }
 
     /**

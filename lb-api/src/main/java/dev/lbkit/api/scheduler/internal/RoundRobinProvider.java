@@ -2,22 +2,16 @@ package dev.lbkit.api.scheduler.internal;
 
 import dev.lbkit.api.scheduler.Scheduler;
 import dev.lbkit.api.scheduler.SchedulerOptions;
-import dev.lbkit.api.scheduler.SchedulerProvider;
 
-/** Provides {@code rr}. */
-public final class RoundRobinProvider implements SchedulerProvider {
-    @Override
-    public String name() {
-        return "rr";
-    }
-
-    @Override
-    public String description() {
-        return "round robin, weights ignored (IPVS rr)";
+/** Provides {@code rr}: round robin, weights ignored (IPVS rr). */
+public final class RoundRobinProvider extends BuiltinProvider {
+    public RoundRobinProvider() {
+        super("rr", "round robin, weights ignored (IPVS rr)");
     }
 
     @Override
     public Scheduler newScheduler(SchedulerOptions options) {
+        check(options);
         return new RoundRobinScheduler();
     }
 }

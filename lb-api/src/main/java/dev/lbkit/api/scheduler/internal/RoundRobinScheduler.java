@@ -5,16 +5,18 @@ import dev.lbkit.api.scheduler.PickContext;
 import dev.lbkit.api.scheduler.Picker;
 import dev.lbkit.api.scheduler.Scheduler;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code rr}: each available member in turn, ignoring weights (IPVS {@code rr}). The cursor lives on
- * the scheduler, survives picker rebuilds and starts at a random index, so that many balancers started
- * together, or a deploy that rebuilds pickers, do not all hit the first member (gRPC-java #4462).
+ * {@code rr}: each available member in turn, ignoring weights other than 0 (IPVS {@code rr}). The
+ * cursor lives on the scheduler, one per tier, survives picker rebuilds and starts at a random index.
+ *
+ * <p>When members are skipped because they are not eligible, the cursor moves past them to the member
+ * picked, as IPVS continues from the last member picked; otherwise the member after a down one would
+ * get its turn as well as its own (a double share). A pick is O(1) while members are up, O(n) at worst.
  */
 public final class RoundRobinScheduler implements Scheduler {
-    private final AtomicInteger cursor = new AtomicInteger(ThreadLocalRandom.current().nextInt(1 << 16));
+    private final Cursors cursors = new Cursors();
 
     @Override
     public String name() {
@@ -26,18 +28,36 @@ public final class RoundRobinScheduler implements Scheduler {
         if (members.isEmpty()) {
             return Picker.EMPTY;
         }
-        Member[] ms = members.toArray(new Member[0]);
-        return context -> {
+        return new RoundRobinPicker(members.toArray(new Member[0]), cursors.forTier(members));
+    }
+
+    private static final class RoundRobinPicker implements Picker {
+        private final Member[] ms;
+        private final AtomicInteger cursor;
+
+        RoundRobinPicker(Member[] ms, AtomicInteger cursor) {
+            this.ms = ms;
+            this.cursor = cursor;
+        }
+
+        @Override
+        public Member pick(PickContext ctx) {
+            Member[] ms = this.ms;
             int n = ms.length;
-            // Masking keeps the index non-negative when the counter wraps.
-            int start = (cursor.getAndIncrement() & Integer.MAX_VALUE) % n;
-            for (int i = 0; i < n; i++) {
-                Member m = ms[(start + i) % n];
-                if (context.isEligible(m)) {
+            int start = Cursors.next(cursor, n);
+            Member m = ms[start];
+            if (ctx.isEligible(m)) {
+                return m;
+            }
+            for (int i = 1; i < n; i++) {
+                int j = start + i;
+                m = ms[j >= n ? j - n : j];
+                if (ctx.isEligible(m)) {
+                    cursor.getAndAdd(i);
                     return m;
                 }
             }
             return null;
-        };
+        }
     }
 }

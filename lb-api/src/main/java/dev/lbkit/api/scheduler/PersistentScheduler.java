@@ -1,0 +1,294 @@
+package dev.lbkit.api.scheduler;
+
+import dev.lbkit.api.Member;
+import dev.lbkit.api.internal.Checks;
+import dev.lbkit.api.internal.Hashing;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Client persistence around any scheduler, as {@code ipvsadm -p timeout [-M netmask]}: a client
+ * network (the client address under a prefix length) keeps the member it was given while its entry is
+ * fresh and that member is eligible; otherwise the wrapped scheduler picks and the entry records the
+ * result.
+ *
+ * <p>An entry expires {@link #timeout()} after its last use (each hit refreshes it, as an IPVS
+ * persistence template lives on while connections use it). Time is the pool's {@link dev.lbkit.api.Ticker}
+ * as {@link PickContext#nanoTime()} carries it, so tests drive expiry with the pool's ticker. A pick
+ * whose context has no client address is passed straight to the wrapped scheduler. Members of the
+ * other tier are never returned from an entry: a client kept on a backup returns to a primary once a
+ * primary can be picked.
+ *
+ * <p>The table is bounded: at most {@link #maxEntries()} entries (default
+ * {@value #DEFAULT_MAX_ENTRIES}), open addressing with a probe window of {@value #PROBE} slots; when a
+ * new client finds its window full of live entries, the one closest to expiry is evicted (that client
+ * loses its persistence early). A hit is lock-free and, for IPv4 clients, allocation-free; a miss
+ * allocates one small entry; an IPv6 client costs a 16-byte copy of its address on every pick
+ * ({@link InetAddress} offers no other access to the bytes). Two first connections of one client that
+ * race may land on different members; the later one is remembered.
+ *
+ * <p>Thread-safe. One instance per pool, as every scheduler.
+ */
+public final class PersistentScheduler implements Scheduler {
+    /** Default timeout, ipvsadm's for {@code -p} without a value. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(300);
+    /** Default bound on the number of client networks remembered. */
+    public static final int DEFAULT_MAX_ENTRIES = 65536;
+    /** The most entries accepted. */
+    public static final int MAX_ENTRIES = 1 << 24;
+    static final int PROBE = 8;
+
+    private final Scheduler delegate;
+    private final Duration timeout;
+    private final long timeoutNanos;
+    private final int ipv4PrefixLength;
+    private final int ipv6PrefixLength;
+    private final int maxEntries;
+    private final int mask4;
+    private final long mask6Hi;
+    private final long mask6Lo;
+    private final AtomicReferenceArray<Entry> table;
+
+    private PersistentScheduler(Builder b) {
+        this.delegate = b.delegate;
+        this.timeout = b.timeout;
+        this.timeoutNanos = saturatedNanos(b.timeout);
+        this.ipv4PrefixLength = b.ipv4PrefixLength;
+        this.ipv6PrefixLength = b.ipv6PrefixLength;
+        this.maxEntries = b.maxEntries;
+        this.mask4 = ipv4PrefixLength == 0 ? 0 : -1 << (32 - ipv4PrefixLength);
+        this.mask6Hi = prefixMask(ipv6PrefixLength);
+        this.mask6Lo = prefixMask(ipv6PrefixLength - 64);
+        this.table = new AtomicReferenceArray<>(maxEntries);
+    }
+
+    /**
+     * Persistence per client address (IPv4 /32, IPv6 /128) for {@code timeout} around {@code delegate},
+     * with the default table bound.
+     */
+    public static PersistentScheduler wrap(Scheduler delegate, Duration timeout) {
+        return builder(delegate).timeout(timeout).build();
+    }
+
+    /**
+     * Persistence per IPv4 network of {@code ipv4PrefixLength} bits (ipvsadm {@code -M}; 24 groups a
+     * /24) for {@code timeout} around {@code delegate}; IPv6 clients per /128.
+     *
+     * @throws IllegalArgumentException naming the value if the timeout is not positive or the prefix
+     *     length is outside 0..32
+     */
+    public static PersistentScheduler wrap(Scheduler delegate, Duration timeout, int ipv4PrefixLength) {
+        return builder(delegate).timeout(timeout).ipv4PrefixLength(ipv4PrefixLength).build();
+    }
+
+    /** A builder around {@code delegate}. */
+    public static Builder builder(Scheduler delegate) {
+        return new Builder(delegate);
+    }
+
+    /** The wrapped scheduler's name: persistence is a property of the service, not another scheduler. */
+    @Override
+    public String name() {
+        return delegate.name();
+    }
+
+    /** The wrapped scheduler. */
+    public Scheduler delegate() {
+        return delegate;
+    }
+
+    /** How long an entry lives after its last use. */
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** The IPv4 prefix length clients are grouped by (32: each address alone). */
+    public int ipv4PrefixLength() {
+        return ipv4PrefixLength;
+    }
+
+    /** The IPv6 prefix length clients are grouped by (128: each address alone). */
+    public int ipv6PrefixLength() {
+        return ipv6PrefixLength;
+    }
+
+    /** The most client networks remembered at once. */
+    public int maxEntries() {
+        return maxEntries;
+    }
+
+    /** The number of entries that are live at {@code nanoTime} (a scan of the table, for stats and tests). */
+    public int size(long nanoTime) {
+        int n = 0;
+        for (int i = 0; i < table.length(); i++) {
+            Entry e = table.get(i);
+            if (e != null && nanoTime - e.expiresAt < 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public Picker newPicker(List<Member> members) {
+        Picker inner = delegate.newPicker(members);
+        if (members.isEmpty()) {
+            return inner;
+        }
+        return new PersistentPicker(inner, members.get(0).upstream().isBackup());
+    }
+
+    private final class PersistentPicker implements Picker {
+        private final Picker inner;
+        private final boolean backupTier;
+
+        PersistentPicker(Picker inner, boolean backupTier) {
+            this.inner = inner;
+            this.backupTier = backupTier;
+        }
+
+        @Override
+        public Member pick(PickContext ctx) {
+            InetAddress a = ctx.clientAddress();
+            if (a == null) {
+                return inner.pick(ctx);
+            }
+            long hi;
+            long lo;
+            if (a instanceof Inet4Address) {
+                // Inet4Address.hashCode() is the address itself: no copy of the bytes.
+                hi = 4;
+                lo = (a.hashCode() & mask4) & 0xffffffffL;
+            } else {
+                byte[] b = a.getAddress();
+                hi = bytesToLong(b, 0) & mask6Hi;
+                lo = bytesToLong(b, 8) & mask6Lo;
+            }
+            long now = ctx.nanoTime();
+            AtomicReferenceArray<Entry> t = table;
+            int size = maxEntries;
+            int home = (int) (((Hashing.mix64(hi * 0x9E3779B97F4A7C15L ^ lo) >>> 32) * size) >>> 32);
+            int window = Math.min(PROBE, size);
+            int victim = -1;
+            long victimExpiry = Long.MAX_VALUE;
+            for (int p = 0; p < window; p++) {
+                int slot = home + p >= size ? home + p - size : home + p;
+                Entry e = t.get(slot);
+                if (e == null) {
+                    if (victim < 0 || victimExpiry != Long.MIN_VALUE) {
+                        victim = slot;
+                        victimExpiry = Long.MIN_VALUE;
+                    }
+                    continue;
+                }
+                if (e.hi == hi && e.lo == lo) {
+                    Member m = e.member;
+                    if (now - e.expiresAt < 0 && m.upstream().isBackup() == backupTier && ctx.isEligible(m)) {
+                        e.expiresAt = now + timeoutNanos;
+                        return m;
+                    }
+                    Member picked = inner.pick(ctx);
+                    if (picked != null) {
+                        e.member = picked;
+                        e.expiresAt = now + timeoutNanos;
+                    }
+                    return picked;
+                }
+                // A free or expired slot is the best place for a new entry, else the one expiring first.
+                long expiry = now - e.expiresAt >= 0 ? Long.MIN_VALUE : e.expiresAt - now;
+                if (victim < 0 || expiry < victimExpiry) {
+                    victim = slot;
+                    victimExpiry = expiry;
+                }
+            }
+            Member picked = inner.pick(ctx);
+            if (picked != null) {
+                t.set(victim, new Entry(hi, lo, picked, now + timeoutNanos));
+            }
+            return picked;
+        }
+    }
+
+    private static long bytesToLong(byte[] b, int off) {
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = v << 8 | (b[off + i] & 0xff);
+        }
+        return v;
+    }
+
+    /** The mask of the top {@code bits} bits of a 64-bit word (all bits for 64 or more, none for 0 or less). */
+    private static long prefixMask(int bits) {
+        return bits <= 0 ? 0 : bits >= 64 ? -1L : -1L << (64 - bits);
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 2;
+        }
+    }
+
+    private static final class Entry {
+        final long hi;
+        final long lo;
+        volatile Member member;
+        volatile long expiresAt;
+
+        Entry(long hi, long lo, Member member, long expiresAt) {
+            this.hi = hi;
+            this.lo = lo;
+            this.member = member;
+            this.expiresAt = expiresAt;
+        }
+    }
+
+    /**
+     * Builds a {@link PersistentScheduler}. Not thread-safe. Defaults: timeout
+     * {@link #DEFAULT_TIMEOUT} (300 s), IPv4 prefix 32, IPv6 prefix 128, {@link #DEFAULT_MAX_ENTRIES}.
+     */
+    public static final class Builder {
+        private final Scheduler delegate;
+        private Duration timeout = DEFAULT_TIMEOUT;
+        private int ipv4PrefixLength = 32;
+        private int ipv6PrefixLength = 128;
+        private int maxEntries = DEFAULT_MAX_ENTRIES;
+
+        private Builder(Scheduler delegate) {
+            this.delegate = Objects.requireNonNull(delegate, "delegate");
+        }
+
+        /** How long an entry lives after its last use; must be positive (and is capped at about 146 years). */
+        public Builder timeout(Duration timeout) {
+            this.timeout = Checks.positive(timeout, "persistence timeout");
+            return this;
+        }
+
+        /** Clients are grouped by this many leading bits of their IPv4 address, 0..32. */
+        public Builder ipv4PrefixLength(int bits) {
+            this.ipv4PrefixLength = Checks.inRange(bits, 0, 32, "ipv4PrefixLength");
+            return this;
+        }
+
+        /** Clients are grouped by this many leading bits of their IPv6 address, 0..128. */
+        public Builder ipv6PrefixLength(int bits) {
+            this.ipv6PrefixLength = Checks.inRange(bits, 0, 128, "ipv6PrefixLength");
+            return this;
+        }
+
+        /** The most client networks remembered at once, 1..{@value #MAX_ENTRIES}. */
+        public Builder maxEntries(int maxEntries) {
+            this.maxEntries = Checks.inRange(maxEntries, 1, MAX_ENTRIES, "maxEntries");
+            return this;
+        }
+
+        public PersistentScheduler build() {
+            return new PersistentScheduler(this);
+        }
+    }
+}
