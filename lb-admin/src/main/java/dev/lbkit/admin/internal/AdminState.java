@@ -160,7 +160,7 @@ public final class AdminState implements AutoCloseable {
                 up++;
             }
         }
-        j.beginObject().field("name", e.pool.name()).field("scheduler", e.pool.scheduler().toString())
+        j.beginObject().field("name", e.pool.name()).field("scheduler", e.pool.scheduler().name())
                 .field("version", s.version()).field("size", s.size()).field("available", up)
                 .field("activeChecks", e.checks != null);
         j.name("upstreams").beginArray();
