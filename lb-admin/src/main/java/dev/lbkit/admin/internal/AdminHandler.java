@@ -302,14 +302,18 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         if (pool.member(u.key()).isPresent()) {
             return error(HttpResponseStatus.CONFLICT, "upstream " + u.key() + " is already in pool " + pool.name());
         }
-        pool.add(u);
+        try {
+            state.membership(pool).add(u);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(e.getMessage());
+        }
         logger.info("admin: added {} to pool {}", u, pool.name());
         return json(HttpResponseStatus.CREATED, state.upstreamJson(pool.name(), u.key()).orElse("{}"));
     }
 
     private FullHttpResponse remove(UpstreamPool pool, Member m) {
         String key = m.upstream().key();
-        pool.remove(key);
+        state.membership(pool).remove(key);
         logger.info("admin: removed {} from pool {}", key, pool.name());
         Json j = new Json();
         j.beginObject().field("removed", key).field("pool", pool.name()).endObject();

@@ -72,6 +72,17 @@ public final class AdminState implements AutoCloseable {
         return e == null ? Optional.empty() : Optional.of(e.pool);
     }
 
+    /** How the API adds and removes upstreams of {@code pool}: through the tier that owns it, else the pool. */
+    public Membership membership(UpstreamPool pool) {
+        for (TierView t : tiers) {
+            Membership m = t.membership(pool);
+            if (m != null) {
+                return m;
+            }
+        }
+        return Membership.of(pool);
+    }
+
     public List<TierView> tiers() {
         return tiers;
     }

@@ -23,6 +23,14 @@ public interface TierView {
     /** Adds this tier's counters for {@code pool}'s upstreams into {@code into}, keyed by upstream key. */
     void traffic(UpstreamPool pool, Map<String, Traffic> into);
 
+    /**
+     * How the API adds and removes upstreams of {@code pool}, when this tier must see those changes
+     * itself; {@code null} to let the pool do it.
+     */
+    default Membership membership(UpstreamPool pool) {
+        return null;
+    }
+
     /** Writes the tier's own fields (totals, routes, services, names) into an open JSON object. */
     void writeSection(Json json);
 }
