@@ -11,11 +11,13 @@ import dev.lbkit.api.health.HealthEvent;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -29,7 +31,10 @@ public final class AdminState implements AutoCloseable {
 
     private final Clock clock;
     private final long startedMillis;
+    /** The registered pools, by name. */
     private final Map<String, PoolEntry> pools = new LinkedHashMap<>();
+    /** Pools that tiers brought, by identity. Guarded by this. */
+    private final Map<UpstreamPool, PoolEntry> dynamic = new IdentityHashMap<>();
     private final List<TierView> tiers;
 
     public AdminState(Map<UpstreamPool, ActiveHealthPolicy> registered, List<TierView> tiers, Clock clock) {
@@ -37,38 +42,78 @@ public final class AdminState implements AutoCloseable {
         this.startedMillis = clock.millis();
         this.tiers = List.copyOf(tiers);
         for (Map.Entry<UpstreamPool, ActiveHealthPolicy> e : registered.entrySet()) {
-            addPool(e.getKey(), e.getValue());
-        }
-        for (TierView t : this.tiers) {
-            for (UpstreamPool p : t.pools()) {
-                if (!pools.containsKey(p.name()) || pools.get(p.name()).pool != p) {
-                    addPool(p, null);
-                }
+            UpstreamPool pool = e.getKey();
+            if (pools.containsKey(pool.name())) {
+                throw new IllegalArgumentException("two different pools are named '" + pool.name()
+                        + "': give pools distinct names so that the admin API can address them");
             }
+            pools.put(pool.name(), newEntry(pool.name(), pool, e.getValue()));
         }
     }
 
-    private void addPool(UpstreamPool pool, ActiveHealthPolicy checks) {
-        if (pools.containsKey(pool.name())) {
-            if (pools.get(pool.name()).pool == pool) {
-                return;
-            }
-            throw new IllegalArgumentException("two different pools are named '" + pool.name()
-                    + "': give pools distinct names so that the admin API can address them");
-        }
+    private PoolEntry newEntry(String name, UpstreamPool pool, ActiveHealthPolicy checks) {
         ActiveHealthPolicy c = checks;
         if (c == null && pool.healthPolicy() instanceof ActiveHealthPolicy a) {
             c = a;
         }
-        PoolEntry e = new PoolEntry(pool, c);
-        pools.put(pool.name(), e);
+        PoolEntry e = new PoolEntry(name, pool, c);
         pool.addListener(e);
         e.onSnapshot(pool.snapshot());
+        return e;
+    }
+
+    /**
+     * The pools shown now: the registered ones, then those the tiers balance over (an L4 service added
+     * at runtime appears here). A tier's pool gets the tier's name for it, made unique if need be.
+     */
+    private synchronized List<PoolEntry> entries() {
+        List<PoolEntry> out = new ArrayList<>(pools.values());
+        Map<UpstreamPool, Boolean> shown = new IdentityHashMap<>();
+        for (PoolEntry e : out) {
+            shown.put(e.pool, Boolean.TRUE);
+        }
+        Set<String> names = new HashSet<>(pools.keySet());
+        for (TierView t : tiers) {
+            for (Map.Entry<String, UpstreamPool> tp : t.pools().entrySet()) {
+                UpstreamPool p = tp.getValue();
+                if (shown.put(p, Boolean.TRUE) != null) {
+                    continue;
+                }
+                PoolEntry e = dynamic.get(p);
+                if (e == null) {
+                    String name = tp.getKey();
+                    for (int i = 2; names.contains(name); i++) {
+                        name = tp.getKey() + "-" + i;
+                    }
+                    e = newEntry(name, p, null);
+                    dynamic.put(p, e);
+                }
+                names.add(e.name);
+                out.add(e);
+            }
+        }
+        dynamic.entrySet().removeIf(d -> {
+            if (shown.containsKey(d.getKey())) {
+                return false;
+            }
+            d.getKey().removeListener(d.getValue());
+            return true;
+        });
+        return out;
+    }
+
+    private PoolEntry entry(String name) {
+        for (PoolEntry e : entries()) {
+            if (e.name.equals(name)) {
+                return e;
+            }
+        }
+        return null;
     }
 
     /** The pool named {@code name}, if shown. */
     public Optional<UpstreamPool> pool(String name) {
-        PoolEntry e = pools.get(name);
+        PoolEntry e = entry(name);
         return e == null ? Optional.empty() : Optional.of(e.pool);
     }
 
@@ -89,11 +134,12 @@ public final class AdminState implements AutoCloseable {
 
     /** The whole state: every pool with its upstreams and traffic, then every tier's own section. */
     public String stateJson() {
-        Json j = new Json(new StringBuilder(4096 + 512 * totalMembers()));
+        List<PoolEntry> entries = entries();
+        Json j = new Json(new StringBuilder(4096 + 512 * totalMembers(entries)));
         j.beginObject();
         j.field("time", clock.millis()).field("startedAt", startedMillis);
         j.name("pools").beginArray();
-        for (PoolEntry e : pools.values()) {
+        for (PoolEntry e : entries) {
             writePool(j, e);
         }
         j.endArray();
@@ -112,7 +158,7 @@ public final class AdminState implements AutoCloseable {
     public String poolsJson() {
         Json j = new Json();
         j.beginObject().field("time", clock.millis()).name("pools").beginArray();
-        for (PoolEntry e : pools.values()) {
+        for (PoolEntry e : entries()) {
             writePool(j, e);
         }
         j.endArray().endObject();
@@ -121,7 +167,7 @@ public final class AdminState implements AutoCloseable {
 
     /** One pool, or empty if unknown. */
     public Optional<String> poolJson(String name) {
-        PoolEntry e = pools.get(name);
+        PoolEntry e = entry(name);
         if (e == null) {
             return Optional.empty();
         }
@@ -132,7 +178,7 @@ public final class AdminState implements AutoCloseable {
 
     /** One upstream of a pool as JSON, or empty if unknown. */
     public Optional<String> upstreamJson(String pool, String key) {
-        PoolEntry e = pools.get(pool);
+        PoolEntry e = entry(pool);
         if (e == null) {
             return Optional.empty();
         }
@@ -145,9 +191,9 @@ public final class AdminState implements AutoCloseable {
         return Optional.of(j.toString());
     }
 
-    private int totalMembers() {
+    private static int totalMembers(List<PoolEntry> entries) {
         int n = 0;
-        for (PoolEntry e : pools.values()) {
+        for (PoolEntry e : entries) {
             n += e.pool.snapshot().size();
         }
         return n;
@@ -171,7 +217,7 @@ public final class AdminState implements AutoCloseable {
                 up++;
             }
         }
-        j.beginObject().field("name", e.pool.name()).field("scheduler", e.pool.scheduler().name())
+        j.beginObject().field("name", e.name).field("scheduler", e.pool.scheduler().name())
                 .field("version", s.version()).field("size", s.size()).field("available", up)
                 .field("activeChecks", e.checks != null);
         j.name("upstreams").beginArray();
@@ -247,10 +293,14 @@ public final class AdminState implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         for (PoolEntry e : pools.values()) {
             e.pool.removeListener(e);
         }
+        for (PoolEntry e : dynamic.values()) {
+            e.pool.removeListener(e);
+        }
+        dynamic.clear();
     }
 
     private static final class Since {
@@ -267,11 +317,13 @@ public final class AdminState implements AutoCloseable {
 
     /** A shown pool; as its listener, it notes the moment each member's state changes. */
     private final class PoolEntry implements PoolListener {
+        final String name;
         final UpstreamPool pool;
         final ActiveHealthPolicy checks;
         final Map<Member, Since> since = new ConcurrentHashMap<>();
 
-        PoolEntry(UpstreamPool pool, ActiveHealthPolicy checks) {
+        PoolEntry(String name, UpstreamPool pool, ActiveHealthPolicy checks) {
+            this.name = name;
             this.pool = pool;
             this.checks = checks;
         }

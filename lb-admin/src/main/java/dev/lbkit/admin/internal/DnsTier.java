@@ -3,6 +3,7 @@ package dev.lbkit.admin.internal;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.dns.DnsBalancer;
 import dev.lbkit.dns.DnsStats;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -33,8 +34,12 @@ public final class DnsTier implements TierView {
     }
 
     @Override
-    public List<UpstreamPool> pools() {
-        return pools;
+    public Map<String, UpstreamPool> pools() {
+        Map<String, UpstreamPool> m = new LinkedHashMap<>();
+        for (UpstreamPool p : pools) {
+            m.putIfAbsent(p.name(), p);
+        }
+        return m;
     }
 
     @Override

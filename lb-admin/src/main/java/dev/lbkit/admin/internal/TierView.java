@@ -1,7 +1,6 @@
 package dev.lbkit.admin.internal;
 
 import dev.lbkit.api.UpstreamPool;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,8 +16,11 @@ public interface TierView {
     /** The tier's name on the page. */
     String name();
 
-    /** The pools this tier balances over now; the admin server shows them even when not registered. */
-    List<UpstreamPool> pools();
+    /**
+     * The pools this tier balances over now, by the name the page and the API give them; the admin
+     * server shows them even when they were not registered.
+     */
+    Map<String, UpstreamPool> pools();
 
     /** Adds this tier's counters for {@code pool}'s upstreams into {@code into}, keyed by upstream key. */
     void traffic(UpstreamPool pool, Map<String, Traffic> into);
