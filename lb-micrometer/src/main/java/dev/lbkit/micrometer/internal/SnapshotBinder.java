@@ -7,15 +7,18 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.ToDoubleFunction;
 
 /**
  * Binds a balancer whose counters come as immutable snapshots: {@link #refresh} takes one snapshot,
  * keeps it for the meters to read, registers meters for keys seen for the first time (a new route,
- * upstream, name or rcode) and feeds timers. Meters read the last snapshot, so a scrape sees values at
- * most one refresh interval old and every meter of one scrape agrees with the others.
+ * upstream, name or rcode), removes those of keys gone from the snapshot (a removed real server) and
+ * feeds timers. Meters read the last snapshot, so a scrape sees values at most one refresh interval old
+ * and every meter of one scrape agrees with the others.
  *
  * <p>Thread-safe: refreshes are serialised; meters read a volatile field.
  *
@@ -24,6 +27,7 @@ import java.util.function.ToDoubleFunction;
 public abstract class SnapshotBinder<S> implements AutoCloseable {
     protected final MeterRegistry registry;
     private final Map<String, Meter> meters = new HashMap<>();
+    private Set<String> declared = new HashSet<>();
     private volatile S latest;
     private boolean closed;
 
@@ -34,7 +38,11 @@ public abstract class SnapshotBinder<S> implements AutoCloseable {
     /** Takes a snapshot of the balancer's counters. */
     protected abstract S take();
 
-    /** Registers what {@code snapshot} needs and feeds timers; called under this binder's lock. */
+    /**
+     * Declares every meter {@code snapshot} needs (through {@link #counter}, {@link #gauge} and
+     * {@link #keep}; declaring an existing one is cheap) and feeds timers. Meters not declared are removed.
+     * Called under this binder's lock.
+     */
     protected abstract void update(S snapshot, S previous);
 
     /** The last snapshot, {@code null} before the first refresh. */
@@ -50,12 +58,21 @@ public abstract class SnapshotBinder<S> implements AutoCloseable {
         S s = take();
         S prev = latest;
         latest = s;
+        declared = new HashSet<>();
         update(s, prev);
+        meters.entrySet().removeIf(e -> {
+            if (declared.contains(e.getKey())) {
+                return false;
+            }
+            registry.remove(e.getValue());
+            return true;
+        });
     }
 
     /** A counter that reads {@code f} of the latest snapshot, registered once per name and tags. */
     protected final void counter(String name, Tags tags, String description, String unit, ToDoubleFunction<S> f) {
         String id = name + tags;
+        declared.add(id);
         if (!meters.containsKey(id)) {
             meters.put(id, FunctionCounter.builder(name, this, b -> {
                 S s = b.latest;
@@ -67,6 +84,7 @@ public abstract class SnapshotBinder<S> implements AutoCloseable {
     /** A gauge that reads {@code f} of the latest snapshot, registered once per name and tags. */
     protected final void gauge(String name, Tags tags, String description, String unit, ToDoubleFunction<S> f) {
         String id = name + tags;
+        declared.add(id);
         if (!meters.containsKey(id)) {
             meters.put(id, Gauge.builder(name, this, b -> {
                 S s = b.latest;
@@ -75,15 +93,14 @@ public abstract class SnapshotBinder<S> implements AutoCloseable {
         }
     }
 
-    /** Keeps a meter registered elsewhere (a timer) so that {@link #close} removes it. */
-    protected final <M extends Meter> M keep(String id, M meter) {
-        meters.putIfAbsent(id, meter);
-        return meter;
-    }
-
-    /** Whether a meter with this id was registered. */
-    protected final boolean has(String id) {
-        return meters.containsKey(id);
+    /**
+     * Declares a meter registered elsewhere (a timer): the one kept under {@code id}, created by
+     * {@code create} the first time.
+     */
+    @SuppressWarnings("unchecked")
+    protected final <M extends Meter> M keep(String id, java.util.function.Supplier<M> create) {
+        declared.add(id);
+        return (M) meters.computeIfAbsent(id, k -> create.get());
     }
 
     /** Removes every meter this binder registered. */
