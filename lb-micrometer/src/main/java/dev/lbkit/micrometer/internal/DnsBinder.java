@@ -30,8 +30,8 @@ public final class DnsBinder extends SnapshotBinder<DnsStats> {
 
     @Override
     protected void update(DnsStats s, DnsStats previous) {
-        counter("lbkit.dns.queries.received", base.and("transport", "udp"), "Queries received over UDP, dropped ones included", null, DnsStats::udpQueries);
-        counter("lbkit.dns.queries.received", base.and("transport", "tcp"), "Queries received over TCP", null, DnsStats::tcpQueries);
+        counter("lbkit.dns.queries.received", base.and("transport", "udp"), "Queries received, by transport (UDP counts dropped packets too)", null, DnsStats::udpQueries);
+        counter("lbkit.dns.queries.received", base.and("transport", "tcp"), "Queries received, by transport (UDP counts dropped packets too)", null, DnsStats::tcpQueries);
         total("lbkit.dns.dropped", "Packets not answered: too short, or responses", DnsStats::dropped);
         total("lbkit.dns.truncated", "Answers sent truncated (TC) to fit the client's UDP size", DnsStats::truncated);
         total("lbkit.dns.forwarded", "Queries handed to the forwarder, cache hits included", DnsStats::forwarded);
