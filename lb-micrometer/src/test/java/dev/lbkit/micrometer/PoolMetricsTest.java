@@ -21,13 +21,29 @@ import org.junit.jupiter.api.Test;
 class PoolMetricsTest {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
+    /** The value of {@code series} ({@code name{label="v",...}}, labels in any order) in a Prometheus scrape. */
     static double value(String scrape, String series) {
+        String want = normalize(series);
         for (String line : scrape.split("\n")) {
-            if (line.startsWith(series + " ")) {
-                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            int sp = line.lastIndexOf(' ');
+            if (!line.startsWith("#") && sp > 0 && normalize(line.substring(0, sp)).equals(want)) {
+                return Double.parseDouble(line.substring(sp + 1).trim());
             }
         }
         throw new AssertionError("no series " + series + " in:\n" + scrape);
+    }
+
+    private static String normalize(String series) {
+        int open = series.indexOf('{');
+        if (open < 0) {
+            return series;
+        }
+        String[] labels = series.substring(open + 1, series.lastIndexOf('}')).split("\",");
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = labels[i].endsWith("\"") ? labels[i] : labels[i] + "\"";
+        }
+        java.util.Arrays.sort(labels);
+        return series.substring(0, open) + "{" + String.join(",", labels) + "}";
     }
 
     @Test
