@@ -23,7 +23,13 @@ public final class Script {
         /** Reset the connection (RST) without answering. */
         RESET,
         /** Send the headers and only part of the body, then close. */
-        TRUNCATE
+        TRUNCATE,
+        /**
+         * Answer {@code 101 Switching Protocols} with the request's {@code Upgrade} value, then echo every
+         * byte back until the peer closes: a protocol-neutral stand-in for a WebSocket or other upgraded
+         * connection.
+         */
+        UPGRADE_ECHO
     }
 
     final int status;

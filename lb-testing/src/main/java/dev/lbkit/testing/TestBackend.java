@@ -184,6 +184,17 @@ public final class TestBackend implements AutoCloseable {
                     case RESET:
                         s.setSoLinger(true, 0);
                         return;
+                    case UPGRADE_ECHO:
+                        out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + req.header("Upgrade").orElse("echo")
+                                + "\r\nConnection: Upgrade\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                        out.flush();
+                        byte[] buf = new byte[8192];
+                        int n;
+                        while ((n = in.read(buf)) >= 0) {
+                            out.write(buf, 0, n);
+                            out.flush();
+                        }
+                        return;
                     default:
                         break;
                 }

@@ -83,4 +83,18 @@ class TestBackendTest {
         assertEquals(2_000_000_000L, t.nanoTime() - t0);
         assertThrows(IllegalArgumentException.class, () -> t.advance(Duration.ofSeconds(-1)));
     }
+
+    @Test
+    void upgradeEchoSwitchesProtocolsThenEchoes() throws IOException {
+        try (TestBackend b = TestBackend.start(Script.builder().mode(Script.Mode.UPGRADE_ECHO).build());
+                Socket s = new Socket(b.address().getAddress(), b.port())) {
+            OutputStream out = s.getOutputStream();
+            out.write("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nping"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = s.getInputStream();
+            String got = new String(in.readNBytes(72 + 4), StandardCharsets.ISO_8859_1);
+            assertTrue(got.startsWith("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\n"), got);
+            assertTrue(got.endsWith("\r\n\r\nping"), got);
+        }
+    }
 }

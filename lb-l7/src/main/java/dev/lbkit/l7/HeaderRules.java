@@ -1,0 +1,143 @@
+package dev.lbkit.l7;
+
+import dev.lbkit.api.internal.Checks;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Header edits applied to requests on their way to the upstream and to responses on their way to the
+ * client (nginx {@code proxy_set_header}, {@code add_header}, {@code proxy_hide_header}), in the order
+ * they were added. Applied after hop-by-hop headers were removed and the forwarding headers were set,
+ * so a rule can override those.
+ *
+ * <p>Immutable and thread-safe. Default: {@link #NONE}.
+ */
+public final class HeaderRules {
+    /** No edits. */
+    public static final HeaderRules NONE = builder().build();
+
+    enum Op { SET, ADD, REMOVE }
+
+    record Rule(Op op, AsciiString name, String value) {}
+
+    private final List<Rule> request;
+    private final List<Rule> response;
+
+    private HeaderRules(Builder b) {
+        this.request = List.copyOf(b.request);
+        this.response = List.copyOf(b.response);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Whether there are no rules at all. */
+    public boolean isEmpty() {
+        return request.isEmpty() && response.isEmpty();
+    }
+
+    /** Applies the request rules to {@code headers}. For lb-l7's handlers; safe to call concurrently. */
+    public void applyToRequest(HttpHeaders headers) {
+        apply(request, headers);
+    }
+
+    /** Applies the response rules to {@code headers}. */
+    public void applyToResponse(HttpHeaders headers) {
+        apply(response, headers);
+    }
+
+    private static void apply(List<Rule> rules, HttpHeaders h) {
+        for (int i = 0, n = rules.size(); i < n; i++) {
+            Rule r = rules.get(i);
+            switch (r.op) {
+                case SET -> h.set(r.name, r.value);
+                case ADD -> h.add(r.name, r.value);
+                default -> h.remove(r.name);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "HeaderRules{request=" + request + ", response=" + response + "}";
+    }
+
+    /** Builds {@link HeaderRules}. Not thread-safe. */
+    public static final class Builder {
+        private final List<Rule> request = new ArrayList<>();
+        private final List<Rule> response = new ArrayList<>();
+
+        private Builder() {}
+
+        /** Replaces every value of the request header {@code name} ({@code proxy_set_header}). */
+        public Builder setRequestHeader(String name, String value) {
+            request.add(rule(Op.SET, name, value));
+            return this;
+        }
+
+        /** Adds a value to the request header {@code name}. */
+        public Builder addRequestHeader(String name, String value) {
+            request.add(rule(Op.ADD, name, value));
+            return this;
+        }
+
+        /** Removes the request header {@code name} ({@code proxy_set_header name ""}). */
+        public Builder removeRequestHeader(String name) {
+            request.add(rule(Op.REMOVE, name, null));
+            return this;
+        }
+
+        /** Replaces every value of the response header {@code name}. */
+        public Builder setResponseHeader(String name, String value) {
+            response.add(rule(Op.SET, name, value));
+            return this;
+        }
+
+        /** Adds a value to the response header {@code name} ({@code add_header}). */
+        public Builder addResponseHeader(String name, String value) {
+            response.add(rule(Op.ADD, name, value));
+            return this;
+        }
+
+        /** Removes the response header {@code name} ({@code proxy_hide_header}). */
+        public Builder removeResponseHeader(String name) {
+            response.add(rule(Op.REMOVE, name, null));
+            return this;
+        }
+
+        private static Rule rule(Op op, String name, String value) {
+            Checks.notBlank(name, "name");
+            for (int i = 0; i < name.length(); i++) {
+                char c = name.charAt(i);
+                if (c <= ' ' || c >= 127 || c == ':') {
+                    throw new IllegalArgumentException("header name '" + name + "' is not a token");
+                }
+            }
+            if (op != Op.REMOVE) {
+                Objects.requireNonNull(value, "value");
+                for (int i = 0; i < value.length(); i++) {
+                    char c = value.charAt(i);
+                    if (c < ' ' && c != '\t' || c == 127 || c > 255) {
+                        throw new IllegalArgumentException("header value for '" + name + "' has a control character");
+                    }
+                }
+            }
+            return new Rule(op, AsciiString.cached(name), value);
+        }
+
+        /** Adds every rule of {@code rules} after those already added. */
+        public Builder addAll(HeaderRules rules) {
+            request.addAll(rules.request);
+            response.addAll(rules.response);
+            return this;
+        }
+
+        public HeaderRules build() {
+            return new HeaderRules(this);
+        }
+    }
+}

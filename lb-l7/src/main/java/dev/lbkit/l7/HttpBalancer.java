@@ -1,0 +1,305 @@
+package dev.lbkit.l7;
+
+import dev.lbkit.api.internal.Checks;
+import dev.lbkit.l7.internal.FrontendHandler;
+import dev.lbkit.l7.internal.ProxyState;
+import dev.lbkit.l7.internal.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An embeddable HTTP/1.1 reverse proxy with nginx's upstream semantics, on Netty: listeners, routes to
+ * {@link UpstreamGroup}s (an lb-api pool with its scheduler, health policy and backups), nginx's
+ * timeouts, {@code proxy_next_upstream} retries and status codes, header rules, keep-alive on both
+ * sides and streaming with back-pressure.
+ *
+ * <pre>{@code
+ * HttpBalancer lb = HttpBalancer.builder()
+ *         .listen(new InetSocketAddress("127.0.0.1", 8888))
+ *         .route(Route.builder("/").group(UpstreamGroup.of(pool)).setRequestHeader("X-high-load-test", "123").build())
+ *         .build()
+ *         .start();
+ * ...
+ * lb.stop(Duration.ofSeconds(10));
+ * }</pre>
+ *
+ * <p>Thread-safe. Each client connection lives on one event loop, and its upstream connections are
+ * opened on the same loop. Routes can be replaced while it runs ({@link #routes(List)}); the groups'
+ * pools can be changed at any time.
+ */
+public final class HttpBalancer implements AutoCloseable {
+    private final List<Listener> listeners;
+    private final int eventLoops;
+    private final Duration shutdownTimeout;
+    private final ProxyState state;
+    private final Object lock = new Object();
+    private EventLoopGroup group;
+    private final List<Channel> serverChannels = new ArrayList<>();
+    private volatile List<InetSocketAddress> addresses = List.of();
+    private volatile List<Route> routes;
+    private boolean started;
+    private boolean stopped;
+
+    private record Listener(InetSocketAddress address, SslContext ssl) {}
+
+    private HttpBalancer(Builder b) {
+        this.listeners = List.copyOf(b.listeners);
+        this.eventLoops = b.eventLoops;
+        this.shutdownTimeout = b.shutdownTimeout;
+        this.routes = List.copyOf(b.routes);
+        this.state = new ProxyState(routes, b.timeouts, b.limits, Transport.choose(b.nativeTransport), b.accessLog);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds every listener and starts serving.
+     *
+     * @return this
+     * @throws IllegalStateException if started before, or a listener cannot bind (then nothing listens)
+     */
+    public HttpBalancer start() {
+        synchronized (lock) {
+            if (started) {
+                throw new IllegalStateException("already started");
+            }
+            started = true;
+            Transport t = state.transport();
+            group = new MultiThreadIoEventLoopGroup(eventLoops, new DefaultThreadFactory("lb-l7", true),
+                    t.ioHandlerFactory());
+            List<EventLoop> loops = new ArrayList<>();
+            for (EventExecutor e : group) {
+                loops.add((EventLoop) e);
+            }
+            state.eventLoops(loops);
+            List<InetSocketAddress> bound = new ArrayList<>();
+            try {
+                for (Listener l : listeners) {
+                    ServerBootstrap sb = new ServerBootstrap().group(group).channel(t.serverChannel())
+                            .option(ChannelOption.SO_BACKLOG, 1024)
+                            .option(ChannelOption.SO_REUSEADDR, true)
+                            .childOption(ChannelOption.AUTO_READ, false)
+                            .childOption(ChannelOption.TCP_NODELAY, true)
+                            .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                            .childHandler(new ChannelInitializer<Channel>() {
+                                @Override
+                                protected void initChannel(Channel ch) {
+                                    initClient(ch, l.ssl());
+                                }
+                            });
+                    Channel ch = sb.bind(l.address()).syncUninterruptibly().channel();
+                    serverChannels.add(ch);
+                    bound.add((InetSocketAddress) ch.localAddress());
+                }
+            } catch (RuntimeException e) {
+                for (Channel ch : serverChannels) {
+                    ch.close().syncUninterruptibly();
+                }
+                serverChannels.clear();
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                state.closeResolvers();
+                throw new IllegalStateException("cannot listen: " + e.getMessage(), e);
+            }
+            addresses = Collections.unmodifiableList(bound);
+            return this;
+        }
+    }
+
+    private void initClient(Channel ch, SslContext ssl) {
+        ChannelPipeline p = ch.pipeline();
+        if (ssl != null) {
+            p.addLast("tls", ssl.newHandler(ch.alloc()));
+        }
+        FrontendHandler f = state.newFrontend(ssl != null);
+        ClientLimits limits = state.limits();
+        var encoder = FrontendHandler.newEncoder();
+        f.encoder(encoder);
+        p.addLast("watch", f.byteWatcher());
+        p.addLast("decoder", FrontendHandler.newDecoder(limits.maxInitialLineLength(), limits.maxHeaderSize()));
+        p.addLast("encoder", encoder);
+        p.addLast("proxy", f);
+    }
+
+    /** The bound addresses, one per listener in order (with the actual port when 0 was asked); empty before start. */
+    public List<InetSocketAddress> addresses() {
+        return addresses;
+    }
+
+    /** The first bound address. */
+    public InetSocketAddress address() {
+        List<InetSocketAddress> a = addresses;
+        if (a.isEmpty()) {
+            throw new IllegalStateException("not started");
+        }
+        return a.get(0);
+    }
+
+    /** The current routes. */
+    public List<Route> routes() {
+        return routes;
+    }
+
+    /** Replaces the routes; requests already routed finish where they are. */
+    public void routes(List<Route> routes) {
+        List<Route> copy = List.copyOf(Objects.requireNonNull(routes, "routes"));
+        synchronized (lock) {
+            this.routes = copy;
+            state.routes(copy);
+        }
+    }
+
+    /** The transport in use: {@code "epoll"} or {@code "nio"}. */
+    public String transport() {
+        return state.transport().name();
+    }
+
+    /** A snapshot of the counters. */
+    public HttpBalancerStats stats() {
+        return new HttpBalancerStats(state.routeStats(), state.upstreamStats(), state.openConnections());
+    }
+
+    /**
+     * Stops gracefully: stops accepting, lets requests in flight finish for up to {@code deadline}
+     * (idle connections are closed at once, busy ones after their response), then closes everything
+     * and releases the event loops. Blocks until done. Idempotent.
+     */
+    public void stop(Duration deadline) {
+        Checks.positiveOrZero(deadline, "deadline");
+        synchronized (lock) {
+            if (!started || stopped) {
+                stopped = true;
+                return;
+            }
+            stopped = true;
+        }
+        for (Channel ch : serverChannels) {
+            ch.close().syncUninterruptibly();
+        }
+        state.beginStop();
+        long end = System.nanoTime() + deadline.toNanos();
+        while (!state.quiescent() && System.nanoTime() - end < 0) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        state.closeAllClients();
+        state.closeIdleUpstreams();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        state.closeResolvers();
+    }
+
+    /** {@link #stop(Duration)} with the builder's shutdown timeout. */
+    @Override
+    public void close() {
+        stop(shutdownTimeout);
+    }
+
+    /**
+     * Builds an {@link HttpBalancer}. Not thread-safe. Defaults: no listener (one is required), no route
+     * (one is required), {@link ProxyTimeouts#DEFAULT}, {@link ClientLimits#DEFAULT}, event loops = available
+     * processors, native transport when available, access log off, shutdown timeout 10 s.
+     */
+    public static final class Builder {
+        private final List<Listener> listeners = new ArrayList<>();
+        private final List<Route> routes = new ArrayList<>();
+        private ProxyTimeouts timeouts = ProxyTimeouts.DEFAULT;
+        private ClientLimits limits = ClientLimits.DEFAULT;
+        private int eventLoops = Runtime.getRuntime().availableProcessors();
+        private boolean nativeTransport = true;
+        private boolean accessLog;
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+
+        private Builder() {}
+
+        /** Listens on {@code address} ({@code listen}); port 0 picks a free port. */
+        public Builder listen(InetSocketAddress address) {
+            listeners.add(new Listener(Objects.requireNonNull(address, "address"), null));
+            return this;
+        }
+
+        /** Listens on {@code address} with TLS ({@code listen … ssl}); {@code serverContext} must be a server context. */
+        public Builder listen(InetSocketAddress address, SslContext serverContext) {
+            Objects.requireNonNull(serverContext, "serverContext");
+            if (serverContext.isClient()) {
+                throw new IllegalArgumentException("serverContext must be a server SslContext");
+            }
+            listeners.add(new Listener(Objects.requireNonNull(address, "address"), serverContext));
+            return this;
+        }
+
+        public Builder route(Route route) {
+            routes.add(Objects.requireNonNull(route, "route"));
+            return this;
+        }
+
+        /** The default timeouts (a route may have its own). */
+        public Builder timeouts(ProxyTimeouts timeouts) {
+            this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+            return this;
+        }
+
+        public Builder limits(ClientLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** Number of event loops (nginx {@code worker_processes}). Default: available processors. */
+        public Builder eventLoops(int n) {
+            this.eventLoops = Checks.positive(n, "eventLoops");
+            return this;
+        }
+
+        /** Whether to use native epoll when available. Default true. */
+        public Builder nativeTransport(boolean on) {
+            this.nativeTransport = on;
+            return this;
+        }
+
+        /** Logs every request to the SLF4J logger {@code dev.lbkit.l7.access} at INFO. Default off. */
+        public Builder accessLog(boolean on) {
+            this.accessLog = on;
+            return this;
+        }
+
+        /** How long {@link HttpBalancer#close()} waits for requests in flight. Default 10 s. */
+        public Builder shutdownTimeout(Duration d) {
+            this.shutdownTimeout = Checks.positiveOrZero(d, "shutdownTimeout");
+            return this;
+        }
+
+        /**
+         * @throws IllegalStateException without a listener or a route
+         */
+        public HttpBalancer build() {
+            if (listeners.isEmpty()) {
+                throw new IllegalStateException("a balancer needs at least one listen address");
+            }
+            if (routes.isEmpty()) {
+                throw new IllegalStateException("a balancer needs at least one route");
+            }
+            return new HttpBalancer(this);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package dev.lbkit.l7;
+
+import dev.lbkit.api.internal.Checks;
+import java.time.Duration;
+
+/**
+ * The proxy's timeouts, named and meaning as in nginx. Immutable and thread-safe.
+ *
+ * <table>
+ * <caption>Timeouts</caption>
+ * <tr><th>option</th><th>nginx</th><th>default</th><th>meaning</th></tr>
+ * <tr><td>connect</td><td>proxy_connect_timeout</td><td>60 s</td><td>establishing one upstream connection</td></tr>
+ * <tr><td>send</td><td>proxy_send_timeout</td><td>60 s</td><td>between two successive writes to the upstream</td></tr>
+ * <tr><td>read</td><td>proxy_read_timeout</td><td>60 s</td><td>between two successive reads from the upstream</td></tr>
+ * <tr><td>clientSend</td><td>send_timeout</td><td>60 s</td><td>between two successive writes to the client</td></tr>
+ * <tr><td>clientHeader</td><td>client_header_timeout</td><td>60 s</td><td>reading the whole request header</td></tr>
+ * <tr><td>clientBody</td><td>client_body_timeout</td><td>60 s</td><td>between two successive reads of the request body</td></tr>
+ * <tr><td>keepAlive</td><td>keepalive_timeout</td><td>75 s</td><td>an idle client keep-alive connection stays open</td></tr>
+ * </table>
+ */
+public final class ProxyTimeouts {
+    /** nginx's defaults. */
+    public static final ProxyTimeouts DEFAULT = builder().build();
+
+    private final Duration connect;
+    private final Duration send;
+    private final Duration read;
+    private final Duration clientSend;
+    private final Duration clientHeader;
+    private final Duration clientBody;
+    private final Duration keepAlive;
+
+    private ProxyTimeouts(Builder b) {
+        this.connect = b.connect;
+        this.send = b.send;
+        this.read = b.read;
+        this.clientSend = b.clientSend;
+        this.clientHeader = b.clientHeader;
+        this.clientBody = b.clientBody;
+        this.keepAlive = b.keepAlive;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.connect = connect;
+        b.send = send;
+        b.read = read;
+        b.clientSend = clientSend;
+        b.clientHeader = clientHeader;
+        b.clientBody = clientBody;
+        b.keepAlive = keepAlive;
+        return b;
+    }
+
+    /** {@code proxy_connect_timeout}, per attempt. */
+    public Duration connect() {
+        return connect;
+    }
+
+    /** {@code proxy_send_timeout}. */
+    public Duration send() {
+        return send;
+    }
+
+    /** {@code proxy_read_timeout}. */
+    public Duration read() {
+        return read;
+    }
+
+    /** {@code send_timeout}. */
+    public Duration clientSend() {
+        return clientSend;
+    }
+
+    /** {@code client_header_timeout}. */
+    public Duration clientHeader() {
+        return clientHeader;
+    }
+
+    /** {@code client_body_timeout}. */
+    public Duration clientBody() {
+        return clientBody;
+    }
+
+    /** {@code keepalive_timeout}. */
+    public Duration keepAlive() {
+        return keepAlive;
+    }
+
+    @Override
+    public String toString() {
+        return "ProxyTimeouts{connect=" + connect + ", send=" + send + ", read=" + read + ", clientSend=" + clientSend
+                + ", clientHeader=" + clientHeader + ", clientBody=" + clientBody + ", keepAlive=" + keepAlive + "}";
+    }
+
+    /** Builds {@link ProxyTimeouts}; every value must be positive. Not thread-safe. */
+    public static final class Builder {
+        private Duration connect = Duration.ofSeconds(60);
+        private Duration send = Duration.ofSeconds(60);
+        private Duration read = Duration.ofSeconds(60);
+        private Duration clientSend = Duration.ofSeconds(60);
+        private Duration clientHeader = Duration.ofSeconds(60);
+        private Duration clientBody = Duration.ofSeconds(60);
+        private Duration keepAlive = Duration.ofSeconds(75);
+
+        private Builder() {}
+
+        public Builder connect(Duration d) {
+            this.connect = Checks.positive(d, "connect");
+            return this;
+        }
+
+        public Builder send(Duration d) {
+            this.send = Checks.positive(d, "send");
+            return this;
+        }
+
+        public Builder read(Duration d) {
+            this.read = Checks.positive(d, "read");
+            return this;
+        }
+
+        public Builder clientSend(Duration d) {
+            this.clientSend = Checks.positive(d, "clientSend");
+            return this;
+        }
+
+        public Builder clientHeader(Duration d) {
+            this.clientHeader = Checks.positive(d, "clientHeader");
+            return this;
+        }
+
+        public Builder clientBody(Duration d) {
+            this.clientBody = Checks.positive(d, "clientBody");
+            return this;
+        }
+
+        public Builder keepAlive(Duration d) {
+            this.keepAlive = Checks.positive(d, "keepAlive");
+            return this;
+        }
+
+        public ProxyTimeouts build() {
+            return new ProxyTimeouts(this);
+        }
+    }
+}

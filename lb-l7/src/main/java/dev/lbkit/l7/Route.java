@@ -1,0 +1,227 @@
+package dev.lbkit.l7;
+
+import dev.lbkit.api.internal.Checks;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Where requests for a host and path prefix go, nginx's {@code server_name} + {@code location /prefix}
+ * + {@code proxy_pass}: an {@link UpstreamGroup}, with an optional path-prefix rewrite, header rules,
+ * Host policy, forwarding headers, retry policy and timeouts.
+ *
+ * <p>A request is routed to the route whose host equals the request's host (without port,
+ * case-insensitive) and whose prefix is the longest prefix of the request path; routes without a host
+ * match any host, and are used when no route of the request's host matches. As in nginx, a prefix
+ * matches by characters ({@code /api} matches {@code /apis}).
+ *
+ * <p>Immutable and thread-safe. Defaults: any host, no rewrite, {@link HeaderRules#NONE},
+ * {@link HostHeader#preserve()}, no forwarding headers, {@link RetryPolicy#DEFAULT}, the balancer's
+ * timeouts.
+ */
+public final class Route {
+    private final String host;
+    private final String pathPrefix;
+    private final String rewritePrefix;
+    private final UpstreamGroup group;
+    private final HeaderRules headers;
+    private final HostHeader hostHeader;
+    private final Set<ForwardedHeader> forwarded;
+    private final RetryPolicy retry;
+    private final ProxyTimeouts timeouts;
+    private final String name;
+
+    private Route(Builder b) {
+        this.host = b.host;
+        this.pathPrefix = b.pathPrefix;
+        this.rewritePrefix = b.rewritePrefix;
+        this.group = b.group;
+        this.headers = b.headers.build();
+        this.hostHeader = b.hostHeader;
+        this.forwarded = Collections.unmodifiableSet(EnumSet.copyOf(b.forwarded));
+        this.retry = b.retry;
+        this.timeouts = b.timeouts;
+        this.name = b.name != null ? b.name : (host == null ? "" : host) + pathPrefix;
+    }
+
+    /** A route for requests whose path starts with {@code pathPrefix} (which must start with {@code /}). */
+    public static Builder builder(String pathPrefix) {
+        return new Builder(pathPrefix);
+    }
+
+    /** The host this route serves, lower case, or empty for any host. */
+    public Optional<String> host() {
+        return Optional.ofNullable(host);
+    }
+
+    public String pathPrefix() {
+        return pathPrefix;
+    }
+
+    /** What replaces {@link #pathPrefix()} in the upstream request's path, if set. */
+    public Optional<String> rewritePrefix() {
+        return Optional.ofNullable(rewritePrefix);
+    }
+
+    public UpstreamGroup group() {
+        return group;
+    }
+
+    public HeaderRules headers() {
+        return headers;
+    }
+
+    public HostHeader hostHeader() {
+        return hostHeader;
+    }
+
+    public Set<ForwardedHeader> forwarded() {
+        return forwarded;
+    }
+
+    public RetryPolicy retry() {
+        return retry;
+    }
+
+    /** The route's own timeouts, or empty to use the balancer's. */
+    public Optional<ProxyTimeouts> timeouts() {
+        return Optional.ofNullable(timeouts);
+    }
+
+    /** The name in stats and logs; by default host + prefix. */
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return "Route{" + name + " -> " + group.name() + "}";
+    }
+
+    /** Builds a {@link Route}; {@link #group} is required. Not thread-safe. */
+    public static final class Builder {
+        private String host;
+        private final String pathPrefix;
+        private String rewritePrefix;
+        private UpstreamGroup group;
+        private final HeaderRules.Builder headers = HeaderRules.builder();
+        private HostHeader hostHeader = HostHeader.preserve();
+        private Set<ForwardedHeader> forwarded = EnumSet.noneOf(ForwardedHeader.class);
+        private RetryPolicy retry = RetryPolicy.DEFAULT;
+        private ProxyTimeouts timeouts;
+        private String name;
+
+        private Builder(String pathPrefix) {
+            Objects.requireNonNull(pathPrefix, "pathPrefix");
+            if (!pathPrefix.startsWith("/")) {
+                throw new IllegalArgumentException("pathPrefix must start with '/', got '" + pathPrefix + "'");
+            }
+            this.pathPrefix = pathPrefix;
+        }
+
+        /** Serve only this host ({@code server_name}); without port, case-insensitive. Default: any host. */
+        public Builder host(String host) {
+            this.host = Checks.notBlank(host, "host").toLowerCase(Locale.ROOT);
+            return this;
+        }
+
+        /** The upstream group ({@code proxy_pass http://group}). Required. */
+        public Builder group(UpstreamGroup group) {
+            this.group = Objects.requireNonNull(group, "group");
+            return this;
+        }
+
+        /**
+         * Replaces the matched prefix in the upstream request path, as {@code location /old/ { proxy_pass
+         * http://backend/new/; }}. Must start with {@code /}.
+         */
+        public Builder rewritePrefix(String prefix) {
+            Objects.requireNonNull(prefix, "prefix");
+            if (!prefix.startsWith("/")) {
+                throw new IllegalArgumentException("rewritePrefix must start with '/', got '" + prefix + "'");
+            }
+            this.rewritePrefix = prefix;
+            return this;
+        }
+
+        /** {@code proxy_set_header name value}. */
+        public Builder setRequestHeader(String name, String value) {
+            headers.setRequestHeader(name, value);
+            return this;
+        }
+
+        public Builder addRequestHeader(String name, String value) {
+            headers.addRequestHeader(name, value);
+            return this;
+        }
+
+        public Builder removeRequestHeader(String name) {
+            headers.removeRequestHeader(name);
+            return this;
+        }
+
+        public Builder setResponseHeader(String name, String value) {
+            headers.setResponseHeader(name, value);
+            return this;
+        }
+
+        /** {@code add_header name value}. */
+        public Builder addResponseHeader(String name, String value) {
+            headers.addResponseHeader(name, value);
+            return this;
+        }
+
+        /** {@code proxy_hide_header name}. */
+        public Builder removeResponseHeader(String name) {
+            headers.removeResponseHeader(name);
+            return this;
+        }
+
+        /** Adds every rule of {@code rules} after those already added. */
+        public Builder headers(HeaderRules rules) {
+            headers.addAll(Objects.requireNonNull(rules, "rules"));
+            return this;
+        }
+
+        public Builder hostHeader(HostHeader hostHeader) {
+            this.hostHeader = Objects.requireNonNull(hostHeader, "hostHeader");
+            return this;
+        }
+
+        /** Which forwarding headers to add. Default none. */
+        public Builder forwarded(ForwardedHeader... headers) {
+            Set<ForwardedHeader> s = EnumSet.noneOf(ForwardedHeader.class);
+            for (ForwardedHeader h : headers) {
+                s.add(Objects.requireNonNull(h, "header"));
+            }
+            this.forwarded = s;
+            return this;
+        }
+
+        public Builder retry(RetryPolicy retry) {
+            this.retry = Objects.requireNonNull(retry, "retry");
+            return this;
+        }
+
+        /** This route's timeouts, instead of the balancer's. */
+        public Builder timeouts(ProxyTimeouts timeouts) {
+            this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+            return this;
+        }
+
+        public Builder name(String name) {
+            this.name = Checks.notBlank(name, "name");
+            return this;
+        }
+
+        public Route build() {
+            if (group == null) {
+                throw new IllegalStateException("route " + pathPrefix + " needs a group");
+            }
+            return new Route(this);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.lbkit.l7.internal;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A re-armable timeout on one event loop. Re-arming only moves a deadline field; the scheduled task, when
+ * it runs early, schedules itself again for the rest, as Netty's IdleStateHandler does. So a timeout
+ * reset on every read costs a {@code nanoTime()} call, not a scheduled task. Event-loop confined.
+ */
+final class Deadline implements Runnable {
+    private final EventExecutor loop;
+    private final Runnable onExpire;
+    private long deadline;
+    private boolean armed;
+    private ScheduledFuture<?> task;
+    private long taskAt;
+
+    Deadline(EventExecutor loop, Runnable onExpire) {
+        this.loop = loop;
+        this.onExpire = onExpire;
+    }
+
+    /** Expires {@code timeoutNanos} from now unless re-armed or disarmed before. */
+    void arm(long timeoutNanos) {
+        long now = System.nanoTime();
+        deadline = now + timeoutNanos;
+        armed = true;
+        if (task == null) {
+            schedule(timeoutNanos);
+        } else if (taskAt - deadline > 0) {
+            task.cancel(false);
+            schedule(timeoutNanos);
+        }
+    }
+
+    void disarm() {
+        armed = false;
+    }
+
+    boolean isArmed() {
+        return armed;
+    }
+
+    /** Disarms and cancels the scheduled task (when the owner goes away). */
+    void cancel() {
+        armed = false;
+        if (task != null) {
+            task.cancel(false);
+            task = null;
+        }
+    }
+
+    private void schedule(long delayNanos) {
+        taskAt = System.nanoTime() + delayNanos;
+        task = loop.schedule(this, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void run() {
+        task = null;
+        if (!armed) {
+            return;
+        }
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+            schedule(left);
+            return;
+        }
+        armed = false;
+        onExpire.run();
+    }
+}

@@ -1,0 +1,1355 @@
+package dev.lbkit.l7.internal;
+
+import dev.lbkit.api.Member;
+import dev.lbkit.api.health.Outcome;
+import dev.lbkit.l7.ForwardedHeader;
+import dev.lbkit.l7.HostHeader;
+import dev.lbkit.l7.NextUpstream;
+import dev.lbkit.l7.ProxyTimeouts;
+import dev.lbkit.l7.RetryPolicy;
+import dev.lbkit.l7.Route;
+import dev.lbkit.l7.TlsOptions;
+import dev.lbkit.l7.UpstreamGroup;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Locale;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: reads requests one at a time (pipelined ones wait their turn, so responses
+ * go out in order), routes each to an upstream group, and runs its attempts: pick a member, take an
+ * idle keep-alive connection or open one on this event loop, send the request (replaying the buffered
+ * body on a retry), and stream the response back, with nginx's timeouts, retry and status rules.
+ *
+ * <p>Back-pressure both ways: the client channel and upstream channels read with auto-read off; a
+ * side is read again only when the other side can take more. Event-loop confined, except
+ * {@link #stopGracefully()}, {@link #closeNow()} and {@link #busy()}, which may be called from any thread.
+ */
+public final class FrontendHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger logger = LoggerFactory.getLogger(FrontendHandler.class);
+    private static final Logger accessLogger = LoggerFactory.getLogger("dev.lbkit.l7.access");
+    private static final DateTimeFormatter LOG_TIME =
+            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.US);
+
+    /** Why an attempt failed, in nginx's terms. */
+    enum Failure {
+        /** Could not connect (refused, unreachable). */
+        CONNECT,
+        /** Connect, send or read timeout. */
+        TIMEOUT,
+        /** Malformed, truncated or missing response. */
+        INVALID,
+        /** The connection was reset or closed before a response began. */
+        ERROR
+    }
+
+    private static final int TIMER_NONE = 0;
+    private static final int TIMER_KEEPALIVE = 1;
+    private static final int TIMER_HEADER = 2;
+    private static final int TIMER_BODY = 3;
+
+    private final ProxyState state;
+    private final boolean tls;
+    private ChannelHandlerContext ctx;
+    Codecs.ResponseEncoder encoder;
+    private UpstreamConnectionPool connPool;
+    private final dev.lbkit.api.scheduler.PickContext pick = new dev.lbkit.api.scheduler.PickContext();
+    private Deadline clientTimer;
+    private int clientTimerKind;
+    private Deadline clientSendTimer;
+    private Deadline upReadTimer;
+    private Deadline upSendTimer;
+    private boolean clientReadPending;
+    /** Messages read but not yet wanted (pipelined requests); bounded by what one socket read decodes. */
+    private final java.util.ArrayDeque<Object> inbound = new java.util.ArrayDeque<>(2);
+    private volatile boolean closed;
+    private volatile boolean requestActive;
+    private boolean closeAfterResponse;
+    /** The request asked for an Upgrade or is a CONNECT: a 101 (or a 2xx to CONNECT) turns it into a tunnel. */
+    private boolean tunnelRequested;
+    /** Bytes now flow both ways unchanged between the client and {@link #tunnelPeer}. */
+    private boolean tunnel;
+    private Channel tunnelPeer;
+
+    // The request being served.
+    private HttpRequest request;
+    private RouteTable.RouteEntry route;
+    private ProxyTimeouts timeouts;
+    private RetryPolicy retry;
+    private UpstreamGroup group;
+    private boolean requestComplete;
+    private boolean clientKeepAlive;
+    private boolean idempotent;
+    private boolean http10Client;
+    private String clientHost;
+    private String logRequestLine;
+    private String logReferer;
+    private String logUserAgent;
+    private final ArrayList<ByteBuf> body = new ArrayList<>();
+    private int bodyWritten;
+    private boolean replayable;
+    private boolean bodyDropped;
+    private long bodyBytes;
+    private long pendingBytes;
+    private HttpHeaders trailers;
+    private long requestStartNanos;
+
+    // The current attempt.
+    private UpstreamConnection up;
+    private Member member;
+    private TrafficCounters upCounters;
+    private int tries;
+    private long firstAttemptNanos;
+    private long attemptStartNanos;
+    private boolean reused;
+    private boolean headWriteDone;
+    private boolean freshRetried;
+    private boolean headWritten;
+    private boolean lastWritten;
+    private boolean responseBegun;
+    private boolean responseStarted;
+    private boolean skipInterim;
+    private int status;
+    private boolean upstreamKeepAlive;
+    private boolean statusCounts;
+    private long bytesToClient;
+    private StringBuilder upstreamLog;
+    private long upstreamNanos;
+    private ChannelFuture pendingConnect;
+    /** Tells a late connect completion which attempt it belonged to. */
+    private int attemptId;
+
+    FrontendHandler(ProxyState state, boolean tls) {
+        this.state = state;
+        this.tls = tls;
+    }
+
+    /** The handler placed before the HTTP decoder, to see the first bytes of a request (header timeout). */
+    public ChannelInboundHandlerAdapter byteWatcher() {
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext c, Object msg) {
+                if (!requestActive && clientTimerKind == TIMER_KEEPALIVE) {
+                    armClient(TIMER_HEADER, state.timeouts.clientHeader().toNanos());
+                }
+                c.fireChannelRead(msg);
+            }
+        };
+    }
+
+    /** The response encoder of this connection's pipeline. */
+    public void encoder(io.netty.channel.ChannelHandler encoder) {
+        this.encoder = (Codecs.ResponseEncoder) encoder;
+    }
+
+    /** A request decoder for a new client pipeline. */
+    public static io.netty.channel.ChannelHandler newDecoder(int maxInitialLine, int maxHeaderSize) {
+        return new Codecs.RequestDecoder(Codecs.requestConfig(maxInitialLine, maxHeaderSize));
+    }
+
+    /** A response encoder for a new client pipeline. */
+    public static io.netty.channel.ChannelHandler newEncoder() {
+        return new Codecs.ResponseEncoder();
+    }
+
+    // ---------------------------------------------------------------- client side
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.connPool = state.pool(ctx.channel().eventLoop());
+        this.clientTimer = new Deadline(ctx.executor(), this::clientTimerExpired);
+        this.clientSendTimer = new Deadline(ctx.executor(), this::clientSendExpired);
+        this.upReadTimer = new Deadline(ctx.executor(), this::upstreamReadExpired);
+        this.upSendTimer = new Deadline(ctx.executor(), () -> attemptFailed(Failure.TIMEOUT, null));
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        state.frontends.add(this);
+        int max = state.limits.maxConnections();
+        if (state.connections.incrementAndGet() > max && max > 0 || state.stopping) {
+            closeAfterResponse = true;
+            sendError(HttpResponseStatus.SERVICE_UNAVAILABLE, true);
+            return;
+        }
+        // A new connection has client_header_timeout for its first request; keepalive_timeout is for
+        // the wait between requests.
+        armClient(TIMER_HEADER, state.timeouts.clientHeader().toNanos());
+        readClient();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closed = true;
+        state.frontends.remove(this);
+        state.connections.decrementAndGet();
+        clientTimer.cancel();
+        clientSendTimer.cancel();
+        if (tunnel) {
+            closeTunnel();
+        }
+        if (requestActive) {
+            // The client went away (nginx's 499): the upstream is not to blame.
+            abortAttempt();
+            finishRequest(499, true);
+        }
+        releaseBody();
+        Object m;
+        while ((m = inbound.poll()) != null) {
+            ReferenceCountUtil.release(m);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (tunnel) {
+            relay(msg, tunnelPeer);
+            return;
+        }
+        if (closed || closeAfterResponse && !requestActive) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!inbound.isEmpty() || requestActive && requestComplete) {
+            // A pipelined request: it waits until the current response is out, so answers stay in order.
+            inbound.add(msg);
+            return;
+        }
+        dispatch(msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        clientReadPending = false;
+        if (tunnel) {
+            Channel peer = tunnelPeer;
+            if (peer != null) {
+                peer.flush();
+                if (peer.isWritable()) {
+                    readClient();
+                }
+            }
+            return;
+        }
+        if (requestActive) {
+            readRequestBody();
+        } else if (!closed && !closeAfterResponse) {
+            readClient();
+        }
+    }
+
+    private void dispatch(Object msg) {
+        if (msg instanceof HttpRequest) {
+            onRequest((HttpRequest) msg);
+        }
+        if (msg instanceof HttpContent) {
+            onRequestContent((HttpContent) msg);
+        } else if (!(msg instanceof HttpRequest)) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            clientSendTimer.disarm();
+            if (tunnel) {
+                tunnelPeer.read();
+            } else if (up != null && responseStarted) {
+                up.channel.read();
+            }
+        } else if (responseStarted || requestActive) {
+            clientSendTimer.arm(timeouts().clientSend().toNanos());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        logger.debug("client connection {} failed", ctx.channel(), cause);
+        ctx.close();
+    }
+
+    private ProxyTimeouts timeouts() {
+        return timeouts != null ? timeouts : state.timeouts;
+    }
+
+    private void waitForRequest() {
+        armClient(TIMER_KEEPALIVE, state.timeouts.keepAlive().toNanos());
+        readClient();
+    }
+
+    private void readClient() {
+        if (closed) {
+            return;
+        }
+        if (tunnel) {
+            if (!clientReadPending) {
+                clientReadPending = true;
+                ctx.read();
+            }
+            return;
+        }
+        // Messages that arrived with an earlier read come first.
+        while (!inbound.isEmpty() && !(requestActive && requestComplete) && !closed) {
+            dispatch(inbound.poll());
+        }
+        if (inbound.isEmpty() && !clientReadPending && !closed && !(requestActive && requestComplete)) {
+            clientReadPending = true;
+            ctx.read();
+        }
+    }
+
+    private void armClient(int kind, long nanos) {
+        clientTimerKind = kind;
+        clientTimer.arm(nanos);
+    }
+
+    private void disarmClient() {
+        clientTimerKind = TIMER_NONE;
+        clientTimer.disarm();
+    }
+
+    private void clientTimerExpired() {
+        int kind = clientTimerKind;
+        clientTimerKind = TIMER_NONE;
+        if (kind == TIMER_KEEPALIVE) {
+            ctx.close();
+        } else if (kind == TIMER_HEADER) {
+            closeAfterResponse = true;
+            sendError(HttpResponseStatus.REQUEST_TIMEOUT, true);
+        } else if (kind == TIMER_BODY) {
+            abortAttempt();
+            if (!responseStarted) {
+                closeAfterResponse = true;
+                finishRequest(408, true);
+                sendError(HttpResponseStatus.REQUEST_TIMEOUT, true);
+            } else {
+                finishRequest(status, true);
+                ctx.close();
+            }
+        }
+    }
+
+    private void upstreamReadExpired() {
+        if (tunnel) {
+            // As nginx: an upgraded connection closes when the upstream sends nothing for proxy_read_timeout.
+            closeTunnel();
+        } else {
+            attemptFailed(Failure.TIMEOUT, null);
+        }
+    }
+
+    private void clientSendExpired() {
+        logger.debug("send_timeout on {}", ctx.channel());
+        abortAttempt();
+        if (requestActive) {
+            finishRequest(status, true);
+        }
+        ctx.close();
+    }
+
+    private void onRequest(HttpRequest req) {
+        disarmClient();
+        requestActive = true;
+        request = req;
+        requestStartNanos = System.nanoTime();
+        requestComplete = false;
+        bodyBytes = 0;
+        pendingBytes = 0;
+        bodyWritten = 0;
+        bodyDropped = false;
+        trailers = null;
+        tries = 0;
+        freshRetried = false;
+        responseStarted = false;
+        status = 0;
+        bytesToClient = 0;
+        upstreamLog = null;
+        upstreamNanos = 0;
+        route = null;
+        timeouts = null;
+        group = null;
+        encoder.headRequest = HttpMethod.HEAD.equals(req.method());
+        tunnelRequested = false;
+        http10Client = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        clientKeepAlive = !closeAfterResponse && !state.stopping;
+        logRequestLine = state.accessLog ? req.method() + " " + req.uri() + " " + req.protocolVersion() : null;
+
+        DecoderResult dr = req.decoderResult();
+        if (dr.isFailure()) {
+            Throwable c = dr.cause();
+            HttpResponseStatus s = c instanceof TooLongHttpHeaderException
+                    ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : c instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                    : c instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : unknownCoding(req) ? HttpResponseStatus.NOT_IMPLEMENTED
+                    : HttpResponseStatus.BAD_REQUEST;
+            reject(s);
+            return;
+        }
+        HttpHeaders h = req.headers();
+        HttpVersion v = req.protocolVersion();
+        if (v.majorVersion() != 1 || v.minorVersion() > 1) {
+            reject(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED);
+            return;
+        }
+        clientKeepAlive &= HttpUtil.isKeepAlive(req);
+        if (h.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            String te = h.get(HttpHeaderNames.TRANSFER_ENCODING).trim();
+            if (http10Client || h.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() > 1) {
+                reject(HttpResponseStatus.BAD_REQUEST);
+                return;
+            }
+            if (!te.equalsIgnoreCase("chunked")) {
+                reject(HttpResponseStatus.NOT_IMPLEMENTED);
+                return;
+            }
+        }
+        int hosts = h.getAll(HttpHeaderNames.HOST).size();
+        if (hosts > 1 || hosts == 0 && !http10Client) {
+            reject(HttpResponseStatus.BAD_REQUEST);
+            return;
+        }
+        HttpMethod method = req.method();
+        String uri = req.uri();
+        String host = h.get(HttpHeaderNames.HOST);
+        boolean connect = HttpMethod.CONNECT.equals(method);
+        if (connect && !state.limits.allowConnect()) {
+            reject(HttpResponseStatus.METHOD_NOT_ALLOWED);
+            return;
+        }
+        String routePath = uri;
+        if (connect) {
+            // Authority form (RFC 9112 §3.2.3): routed by its host, as a request for "/".
+            if (uri.isEmpty() || uri.startsWith("/") || uri.indexOf(':') < 0) {
+                reject(HttpResponseStatus.BAD_REQUEST);
+                return;
+            }
+            host = uri;
+            routePath = "/";
+        } else if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
+            // Absolute form (RFC 9112 §3.2.2): its authority replaces Host.
+            int start = uri.indexOf("//") + 2;
+            int slash = uri.indexOf('/', start);
+            int query = uri.indexOf('?', start);
+            int end = slash < 0 ? (query < 0 ? uri.length() : query) : (query >= 0 && query < slash ? query : slash);
+            String authority = uri.substring(start, end);
+            if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+                reject(HttpResponseStatus.BAD_REQUEST);
+                return;
+            }
+            host = authority;
+            h.set(HttpHeaderNames.HOST, authority);
+            String rest = uri.substring(end);
+            uri = rest.isEmpty() ? "/" : rest.startsWith("?") ? "/" + rest : rest;
+            routePath = uri;
+        } else if (!uri.startsWith("/") && !("*".equals(uri) && HttpMethod.OPTIONS.equals(method))) {
+            reject(HttpResponseStatus.BAD_REQUEST);
+            return;
+        }
+        long limit = state.limits.maxBodySize();
+        if (limit > 0 && HttpUtil.getContentLength(req, -1L) > limit) {
+            reject(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
+            return;
+        }
+        String matchPath = connect ? routePath : Paths.normalize(routePath);
+        if (matchPath == null) {
+            reject(HttpResponseStatus.BAD_REQUEST);
+            return;
+        }
+        RouteTable.RouteEntry e = state.routeTable().match(Headers.hostWithoutPort(host), matchPath);
+        if (e == null) {
+            reject(HttpResponseStatus.NOT_FOUND);
+            return;
+        }
+        if (h.contains(HttpHeaderNames.EXPECT)) {
+            if (!h.get(HttpHeaderNames.EXPECT).equalsIgnoreCase("100-continue") || http10Client) {
+                reject(HttpResponseStatus.EXPECTATION_FAILED);
+                return;
+            }
+            h.remove(HttpHeaderNames.EXPECT);
+            // Like nginx, the proxy itself invites the body; the upstream never sees the Expect.
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER), ctx.voidPromise());
+        }
+        route = e;
+        Route r = e.route();
+        group = r.group();
+        retry = r.retry();
+        timeouts = r.timeouts().orElse(state.timeouts);
+        replayable = true;
+        idempotent = isIdempotent(method);
+        if (state.accessLog) {
+            logReferer = h.get(HttpHeaderNames.REFERER);
+            logUserAgent = h.get(HttpHeaderNames.USER_AGENT);
+        }
+        clientHost = host;
+        if (r.rewritePrefix().isPresent() && !connect) {
+            // As nginx, a rewritten path is built from the normalized one (the prefix matched that).
+            String base = uri;
+            if (!matchPath.equals(uri)) {
+                int q = uri.indexOf('?');
+                base = q < 0 ? matchPath : matchPath + uri.substring(q);
+            }
+            uri = r.rewritePrefix().get() + base.substring(r.pathPrefix().length());
+        }
+        req.setUri(uri);
+        boolean chunked = HttpUtil.isTransferEncodingChunked(req);
+        String upgrade = !http10Client && h.contains(HttpHeaderNames.UPGRADE)
+                && Headers.containsToken(h, HttpHeaderNames.CONNECTION, "upgrade") ? h.get(HttpHeaderNames.UPGRADE) : null;
+        tunnelRequested = upgrade != null || connect;
+        encoder.headRequest |= connect;
+        Headers.removeHopByHop(h);
+        addForwarded(r, h, host);
+        r.headers().applyToRequest(h);
+        req.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (chunked) {
+            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        if (upgrade != null) {
+            // The one hop-by-hop exchange a proxy passes on: the upstream decides on the upgrade.
+            h.set(HttpHeaderNames.UPGRADE, upgrade);
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        } else if (group.keepAlive().maxIdle() == 0) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        e.counters.requests.increment();
+        e.counters.inFlight.increment();
+        pick.reset();
+        SocketAddress remote = ctx.channel().remoteAddress();
+        if (remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null) {
+            pick.clientAddress(((InetSocketAddress) remote).getAddress());
+        }
+        firstAttemptNanos = System.nanoTime();
+        Member m = group.pool().pick(pick);
+        if (m == null) {
+            respondError(HttpResponseStatus.BAD_GATEWAY);
+            return;
+        }
+        startAttempt(m, false);
+        readRequestBody();
+    }
+
+    /** A request whose only fault is a transfer coding other than chunked: nginx answers 501. */
+    private static boolean unknownCoding(HttpRequest req) {
+        HttpHeaders h = req.headers();
+        if (!h.contains(HttpHeaderNames.TRANSFER_ENCODING) || h.contains(HttpHeaderNames.CONTENT_LENGTH)
+                || req.decoderResult().cause() instanceof Codecs.AmbiguousFramingException) {
+            return false;
+        }
+        return !h.get(HttpHeaderNames.TRANSFER_ENCODING).trim().equalsIgnoreCase("chunked");
+    }
+
+    private void addForwarded(Route r, HttpHeaders h, String host) {
+        if (r.forwarded().isEmpty()) {
+            return;
+        }
+        SocketAddress remote = ctx.channel().remoteAddress();
+        String ip = remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null
+                ? ((InetSocketAddress) remote).getAddress().getHostAddress() : "unknown";
+        String proto = tls ? "https" : "http";
+        if (r.forwarded().contains(ForwardedHeader.X_FORWARDED_FOR)) {
+            String old = h.get(Headers.X_FORWARDED_FOR);
+            h.set(Headers.X_FORWARDED_FOR, old == null ? ip : old + ", " + ip);
+        }
+        if (r.forwarded().contains(ForwardedHeader.X_FORWARDED_PROTO)) {
+            h.set(Headers.X_FORWARDED_PROTO, proto);
+        }
+        if (r.forwarded().contains(ForwardedHeader.X_FORWARDED_HOST) && host != null) {
+            h.set(Headers.X_FORWARDED_HOST, host);
+        }
+        if (r.forwarded().contains(ForwardedHeader.FORWARDED)) {
+            StringBuilder sb = new StringBuilder("for=");
+            if (ip.indexOf(':') >= 0) {
+                sb.append("\"[").append(ip).append("]\"");
+            } else {
+                sb.append(ip);
+            }
+            sb.append(";proto=").append(proto);
+            if (host != null) {
+                sb.append(";host=\"").append(host).append('"');
+            }
+            String old = h.get(Headers.FORWARDED);
+            h.set(Headers.FORWARDED, old == null ? sb.toString() : old + ", " + sb);
+        }
+    }
+
+    private static boolean isIdempotent(HttpMethod m) {
+        return HttpMethod.GET.equals(m) || HttpMethod.HEAD.equals(m) || HttpMethod.PUT.equals(m)
+                || HttpMethod.DELETE.equals(m) || HttpMethod.OPTIONS.equals(m) || HttpMethod.TRACE.equals(m);
+    }
+
+    /** Answers a request the proxy refuses to forward, and closes: its body (if any) is not read. */
+    private void reject(HttpResponseStatus s) {
+        closeAfterResponse = true;
+        clientKeepAlive = false;
+        requestComplete = true;
+        finishRequest(s.code(), false);
+        sendError(s, true);
+    }
+
+    private void onRequestContent(HttpContent c) {
+        if (!requestActive || requestComplete) {
+            // The rest of a rejected request, or of one answered early: dropped.
+            c.release();
+            return;
+        }
+        if (c.decoderResult().isFailure()) {
+            c.release();
+            abortAttempt();
+            if (!responseStarted) {
+                reject(HttpResponseStatus.BAD_REQUEST);
+            } else {
+                finishRequest(status, true);
+                ctx.close();
+            }
+            return;
+        }
+        ByteBuf content = c.content();
+        int n = content.readableBytes();
+        bodyBytes += n;
+        route.counters.bytesIn.add(n);
+        long limit = state.limits.maxBodySize();
+        if (limit > 0 && bodyBytes > limit) {
+            c.release();
+            abortAttempt();
+            if (!responseStarted) {
+                reject(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
+            } else {
+                finishRequest(status, true);
+                ctx.close();
+            }
+            return;
+        }
+        if (replayable && bodyBytes > retry.replayBufferBytes()) {
+            replayable = false;
+        }
+        boolean last = c instanceof LastHttpContent;
+        if (last) {
+            requestComplete = true;
+            disarmClient();
+            HttpHeaders t = ((LastHttpContent) c).trailingHeaders();
+            if (!t.isEmpty()) {
+                trailers = t.copy();
+            }
+        }
+        if (n > 0) {
+            body.add(content.retain());
+            pendingBytes += n;
+        }
+        c.release();
+        if (headWritten && up != null) {
+            writeBody();
+        }
+        if (!last) {
+            readRequestBody();
+        }
+    }
+
+    /** Reads more of the request body if the upstream can take it or the replay buffer has room. */
+    private void readRequestBody() {
+        if (!requestActive || requestComplete || clientReadPending || closed) {
+            return;
+        }
+        boolean upstreamReady = headWritten && up != null && up.channel.isWritable();
+        if (upstreamReady || pendingBytes < Math.max(retry.replayBufferBytes(), 16 * 1024)) {
+            armClient(TIMER_BODY, timeouts().clientBody().toNanos());
+            readClient();
+        } else {
+            disarmClient();
+        }
+    }
+
+    /** Writes the body chunks not yet sent in this attempt, and the end of the request when complete. */
+    private void writeBody() {
+        Channel ch = up.channel;
+        int n = body.size();
+        for (int i = bodyWritten; i < n; i++) {
+            ByteBuf b = body.get(i);
+            upCounters.bytesOut.add(b.readableBytes());
+            if (replayable) {
+                ch.write(new DefaultHttpContent(b.retainedDuplicate()), ch.voidPromise());
+            } else {
+                body.set(i, null);
+                ch.write(new DefaultHttpContent(b), ch.voidPromise());
+            }
+        }
+        bodyWritten = n;
+        pendingBytes = 0;
+        if (!replayable && n > 0) {
+            // Past the replay limit: what was kept for a retry goes, and a retry is no longer possible.
+            releaseBody();
+            bodyDropped = true;
+        }
+        if (requestComplete && !lastWritten) {
+            lastWritten = true;
+            LastHttpContent end = trailers == null ? LastHttpContent.EMPTY_LAST_CONTENT
+                    : new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, trailers.copy());
+            ch.writeAndFlush(end, ch.voidPromise());
+            upReadTimer.arm(timeouts().read().toNanos());
+        } else {
+            ch.flush();
+        }
+        if (!ch.isWritable()) {
+            upSendTimer.arm(timeouts().send().toNanos());
+        }
+    }
+
+    private void releaseBody() {
+        for (int i = 0; i < body.size(); i++) {
+            ByteBuf b = body.get(i);
+            if (b != null) {
+                b.release();
+            }
+        }
+        body.clear();
+        bodyWritten = 0;
+        pendingBytes = 0;
+    }
+
+    // ---------------------------------------------------------------- attempts
+
+    private void startAttempt(Member m, boolean fresh) {
+        member = m;
+        if (!fresh) {
+            tries++;
+            pick.addTried(m);
+        }
+        m.incrementActive();
+        upCounters = state.upstreamCounters(m, group);
+        upCounters.requests.increment();
+        upCounters.inFlight.increment();
+        if (tries > 1 || fresh) {
+            route.counters.retries.increment();
+        }
+        attemptStartNanos = System.nanoTime();
+        attemptId++;
+        headWritten = false;
+        headWriteDone = false;
+        lastWritten = false;
+        responseBegun = false;
+        skipInterim = false;
+        statusCounts = false;
+        bodyWritten = 0;
+        pendingBytes = 0;
+        for (ByteBuf b : body) {
+            if (b != null) {
+                pendingBytes += b.readableBytes();
+            }
+        }
+        if (upstreamLog != null) {
+            upstreamLog.append(", ");
+        } else if (state.accessLog) {
+            upstreamLog = new StringBuilder();
+        }
+        if (upstreamLog != null) {
+            upstreamLog.append(m.upstream().key());
+        }
+        UpstreamConnection c = fresh ? null : connPool.acquire(m);
+        if (c != null) {
+            reused = true;
+            attach(c);
+            return;
+        }
+        reused = false;
+        connect(m);
+    }
+
+    private void connect(Member m) {
+        final Member target = m;
+        final int id = attemptId;
+        final UpstreamGroup g = group;
+        final UpstreamConnection conn = new UpstreamConnection(m, connPool);
+        Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop()).channel(state.transport.channel())
+                .resolver(state.resolvers)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                        Math.max(1, timeouts().connect().toMillis())))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (g.tls().isPresent()) {
+                            ch.pipeline().addLast(sslHandler(ch, g.tls().get(), target));
+                        }
+                        ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig()
+                                .setMaxInitialLineLength(8192).setMaxHeaderSize(64 * 1024)
+                                .setMaxChunkSize(16 * 1024), false, false));
+                        ch.pipeline().addLast(conn);
+                    }
+                });
+        ChannelFuture f = b.connect(target.upstream().address());
+        f.addListener((ChannelFutureListener) future -> {
+            if (attemptId != id || up != null || !requestActive) {
+                // This attempt was abandoned meanwhile.
+                future.channel().close();
+                return;
+            }
+            if (!future.isSuccess()) {
+                Throwable cause = future.cause();
+                attemptFailed(cause instanceof ConnectTimeoutException ? Failure.TIMEOUT : Failure.CONNECT, cause);
+                return;
+            }
+            attach(conn);
+        });
+        pendingConnect = f;
+    }
+
+
+    private static SslHandler sslHandler(Channel ch, TlsOptions tls, Member m) {
+        String name = tls.serverName().orElse(m.upstream().host());
+        SslHandler h = tls.sni() ? tls.sslContext().newHandler(ch.alloc(), name, m.upstream().port())
+                : tls.sslContext().newHandler(ch.alloc());
+        if (tls.verifyHostname()) {
+            SSLEngine engine = h.engine();
+            SSLParameters p = engine.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            engine.setSSLParameters(p);
+        }
+        return h;
+    }
+
+    private void attach(UpstreamConnection c) {
+        pendingConnect = null;
+        up = c;
+        c.user = this;
+        c.requests++;
+        setHost();
+        Channel ch = c.channel;
+        if (reused && !idempotent) {
+            // Only here does it matter whether the head left: a non-idempotent request is sent again
+            // on a fresh connection only if it was never written.
+            ch.write(request).addListener(f -> {
+                if (f.isSuccess()) {
+                    headWriteDone = true;
+                }
+            });
+        } else {
+            ch.write(request, ch.voidPromise());
+            headWriteDone = true;
+        }
+        headWritten = true;
+        writeBody();
+        ch.read();
+        readRequestBody();
+    }
+
+    private void setHost() {
+        HttpHeaders h = request.headers();
+        HostHeader policy = route.route().hostHeader();
+        switch (policy.kind()) {
+            case PRESERVE -> {
+                if (clientHost != null) {
+                    h.set(HttpHeaderNames.HOST, clientHost);
+                } else {
+                    h.set(HttpHeaderNames.HOST, hostOf(member));
+                }
+            }
+            case GROUP_NAME -> h.set(HttpHeaderNames.HOST, group.name());
+            case UPSTREAM_ADDRESS -> h.set(HttpHeaderNames.HOST, hostOf(member));
+            default -> h.set(HttpHeaderNames.HOST, policy.value());
+        }
+    }
+
+    private static String hostOf(Member m) {
+        return m.upstream().port() == 80 ? m.upstream().host() : m.upstream().key();
+    }
+
+    void onUpstreamMessage(UpstreamConnection c, Object msg) {
+        if (tunnel && c.channel == tunnelPeer) {
+            upReadTimer.arm(timeouts().read().toNanos());
+            relay(msg, ctx.channel());
+            return;
+        }
+        if (c != up) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (lastWritten) {
+            upReadTimer.arm(timeouts().read().toNanos());
+        }
+        if (msg instanceof HttpResponse) {
+            HttpResponse r = (HttpResponse) msg;
+            if (r.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                attemptFailed(Failure.INVALID, r.decoderResult().cause());
+                return;
+            }
+            int code = r.status().code();
+            if (code / 100 == 1 && code != 101) {
+                // Interim responses (103 Early Hints …) are not relayed; 100 was answered by the proxy.
+                skipInterim = true;
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            responseBegun = true;
+            status = code;
+            if (tunnelRequested && (code == 101 || HttpMethod.CONNECT.equals(request.method()) && code / 100 == 2)) {
+                upCounters.response(code);
+                writeSwitchingHead(r);
+                // Netty's client codec may or may not follow a 101 with an empty LastHttpContent;
+                // whatever it still emits reaches relay(), which drops non-byte messages.
+                startTunnel();
+                return;
+            }
+            NextUpstream cond = NextUpstream.ofStatus(code);
+            if (cond != null && retry.retriesOn(cond)) {
+                statusCounts = code != 403 && code != 404;
+                if (canRetry(cond)) {
+                    Member next = group.pool().pick(pick);
+                    if (next != null) {
+                        ReferenceCountUtil.release(msg);
+                        upCounters.response(code);
+                        endAttempt(statusCounts ? Outcome.ERROR_STATUS : Outcome.SUCCESS, true);
+                        upCounters.retries.increment();
+                        startAttempt(next, false);
+                        return;
+                    }
+                }
+            }
+            upCounters.response(code);
+            writeResponseHead(r);
+        }
+        if (msg instanceof HttpContent) {
+            HttpContent content = (HttpContent) msg;
+            if (skipInterim) {
+                content.release();
+                if (content instanceof LastHttpContent) {
+                    skipInterim = false;
+                }
+                return;
+            }
+            if (content.decoderResult().isFailure()) {
+                content.release();
+                attemptFailed(Failure.INVALID, content.decoderResult().cause());
+                return;
+            }
+            int n = content.content().readableBytes();
+            bytesToClient += n;
+            upCounters.bytesIn.add(n);
+            route.counters.bytesOut.add(n);
+            if (content instanceof LastHttpContent) {
+                responseComplete((LastHttpContent) content);
+            } else {
+                ctx.write(content, ctx.voidPromise());
+            }
+        }
+    }
+
+    private void writeResponseHead(HttpResponse r) {
+        HttpHeaders h = r.headers();
+        boolean bodyless = encoder.headRequest || status == 204 || status == 304;
+        boolean chunked = HttpUtil.isTransferEncodingChunked(r);
+        boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
+        upstreamKeepAlive = HttpUtil.isKeepAlive(r) && (bodyless || chunked || hasLength);
+        Headers.removeHopByHop(h);
+        if (!requestComplete) {
+            // The upstream answered before the whole body arrived: the rest will not be read.
+            clientKeepAlive = false;
+        }
+        if (!bodyless && !hasLength) {
+            if (http10Client) {
+                clientKeepAlive = false;
+            } else {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+        }
+        route.route().headers().applyToResponse(h);
+        r.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (!clientKeepAlive) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (http10Client) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        responseStarted = true;
+        ctx.write(r, ctx.voidPromise());
+    }
+
+    void onUpstreamReadComplete(UpstreamConnection c) {
+        if (tunnel && c.channel == tunnelPeer) {
+            ctx.flush();
+            if (ctx.channel().isWritable()) {
+                c.channel.read();
+            }
+            return;
+        }
+        if (c != up) {
+            return;
+        }
+        if (responseStarted) {
+            ctx.flush();
+            if (ctx.channel().isWritable()) {
+                c.channel.read();
+            }
+        } else {
+            c.channel.read();
+        }
+    }
+
+    void onUpstreamWritabilityChanged(UpstreamConnection c) {
+        if (tunnel && c.channel == tunnelPeer) {
+            if (c.channel.isWritable()) {
+                readClient();
+            }
+            return;
+        }
+        if (c != up) {
+            return;
+        }
+        if (c.channel.isWritable()) {
+            upSendTimer.disarm();
+            readRequestBody();
+        } else {
+            upSendTimer.arm(timeouts().send().toNanos());
+        }
+    }
+
+    void onUpstreamClosed(UpstreamConnection c, Throwable cause) {
+        if (tunnel && c.channel == tunnelPeer) {
+            closeTunnel();
+            return;
+        }
+        if (c != up) {
+            return;
+        }
+        attemptFailed(responseBegun ? Failure.INVALID : Failure.ERROR, cause);
+    }
+
+    private void responseComplete(LastHttpContent last) {
+        UpstreamConnection c = up;
+        boolean reusable = upstreamKeepAlive && lastWritten && requestComplete;
+        endAttempt(statusCounts ? Outcome.ERROR_STATUS : Outcome.SUCCESS, false);
+        if (reusable) {
+            connPool.release(c, group.keepAlive());
+        } else {
+            c.channel.close();
+        }
+        long nanos = System.nanoTime() - requestStartNanos;
+        route.counters.latency(nanos);
+        boolean keep = clientKeepAlive && !closeAfterResponse;
+        // Counters first: once the last byte is out, the client may read the stats.
+        finishRequest(status, false);
+        if (!keep) {
+            ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.writeAndFlush(last, ctx.voidPromise());
+            waitForRequest();
+        }
+    }
+
+    /** Ends the current attempt: timers off, the member's count down, the outcome reported. */
+    private void endAttempt(Outcome outcome, boolean closeConnection) {
+        upReadTimer.disarm();
+        upSendTimer.disarm();
+        UpstreamConnection c = up;
+        up = null;
+        if (c != null) {
+            c.user = null;
+            if (closeConnection) {
+                c.channel.close();
+            }
+        }
+        if (pendingConnect != null) {
+            pendingConnect.channel().close();
+            pendingConnect = null;
+        }
+        Member m = member;
+        if (m != null) {
+            m.decrementActive();
+            upCounters.inFlight.decrement();
+            if (outcome != null) {
+                group.pool().report(m, outcome);
+                if (outcome.isFailure()) {
+                    upCounters.failures.increment();
+                }
+            }
+            member = null;
+        }
+        upstreamNanos += System.nanoTime() - attemptStartNanos;
+    }
+
+    /** Drops the current attempt without blaming the upstream (the client failed or went away). */
+    private void abortAttempt() {
+        if (member != null) {
+            endAttempt(null, true);
+        }
+    }
+
+    private void attemptFailed(Failure failure, Throwable cause) {
+        if (member == null || !requestActive) {
+            return;
+        }
+        if (logger.isDebugEnabled()) {
+            logger.debug("attempt on {} failed: {}", member.upstream().key(), failure, cause);
+        }
+        Member m = member;
+        // A keep-alive connection the upstream closed before our request reached it: not the upstream's
+        // fault and not a try, as long as sending it again is safe.
+        if (failure == Failure.ERROR && reused && !freshRetried && !responseBegun && (idempotent || !headWriteDone)
+                && (replayable || !bodyDropped)) {
+            freshRetried = true;
+            endAttempt(null, true);
+            startAttempt(m, true);
+            return;
+        }
+        Outcome outcome = switch (failure) {
+            case CONNECT -> Outcome.CONNECT_FAILURE;
+            case TIMEOUT -> Outcome.TIMEOUT;
+            default -> Outcome.INVALID_RESPONSE;
+        };
+        endAttempt(outcome, true);
+        if (responseStarted) {
+            // Part of the response is out: the client must see a broken response, never a complete one.
+            finishRequest(status, true);
+            ctx.close();
+            return;
+        }
+        NextUpstream cond = switch (failure) {
+            case TIMEOUT -> NextUpstream.TIMEOUT;
+            case INVALID -> NextUpstream.INVALID_RESPONSE;
+            default -> NextUpstream.ERROR;
+        };
+        if (canRetry(cond) || failure == Failure.CONNECT && canRetryConnect()) {
+            Member next = group.pool().pick(pick);
+            if (next != null) {
+                state.upstreamCounters(m, group).retries.increment();
+                startAttempt(next, false);
+                return;
+            }
+        }
+        respondError(failure == Failure.TIMEOUT ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY);
+    }
+
+    private boolean canRetryConnect() {
+        // A refused connection never carried the request: safe to retry even a POST.
+        return retry.retriesOn(NextUpstream.ERROR) && triesLeft() && (replayable || !bodyDropped);
+    }
+
+    private boolean triesLeft() {
+        int max = retry.tries();
+        if (max > 0 && tries >= max) {
+            return false;
+        }
+        long limit = retry.timeout().toNanos();
+        return limit == 0 || System.nanoTime() - firstAttemptNanos < limit;
+    }
+
+    private boolean canRetry(NextUpstream cond) {
+        return retry.retriesOn(cond) && triesLeft() && !responseStarted && !closed
+                && (idempotent || retry.retriesOn(NextUpstream.NON_IDEMPOTENT))
+                && (replayable || !bodyDropped);
+    }
+
+    private void respondError(HttpResponseStatus s) {
+        status = s.code();
+        if (!requestComplete) {
+            clientKeepAlive = false;
+        }
+        boolean keep = clientKeepAlive && !closeAfterResponse;
+        finishRequest(s.code(), s.code() >= 500);
+        sendError(s, !keep);
+        if (keep) {
+            waitForRequest();
+        }
+    }
+
+    private void sendError(HttpResponseStatus s, boolean close) {
+        byte[] text = ("<html><head><title>" + s + "</title></head><body><center><h1>" + s
+                + "</h1></center><hr><center>lbkit</center></body></html>\n").getBytes(StandardCharsets.US_ASCII);
+        boolean head = encoder != null && encoder.headRequest;
+        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, s,
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(text));
+        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html");
+        resp.headers().set(HttpHeaderNames.CONTENT_LENGTH, text.length);
+        if (close) {
+            resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (http10Client) {
+            resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        responseStarted = true;
+        ChannelFuture f = ctx.writeAndFlush(resp);
+        if (close) {
+            closeAfterResponse = true;
+            f.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** Books the end of the request: counters, access log, state reset. */
+    private void finishRequest(int code, boolean failed) {
+        if (!requestActive) {
+            return;
+        }
+        requestActive = false;
+        clientSendTimer.disarm();
+        if (route != null) {
+            TrafficCounters rc = route.counters;
+            rc.inFlight.decrement();
+            if (code >= 100 && code < 600) {
+                rc.response(code);
+            }
+            if (failed) {
+                rc.failures.increment();
+            }
+        }
+        if (state.accessLog && accessLogger.isInfoEnabled()) {
+            logAccess(code);
+        }
+        releaseBody();
+        trailers = null;
+        request = null;
+        if (!closed && !clientKeepAlive && !ctx.channel().isActive()) {
+            closed = true;
+        }
+    }
+
+    private void logAccess(int code) {
+        SocketAddress remote = ctx.channel().remoteAddress();
+        String ip = remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null
+                ? ((InetSocketAddress) remote).getAddress().getHostAddress() : "-";
+        accessLogger.info("{} - - [{}] \"{}\" {} {} \"{}\" \"{}\" upstream={} upstream_time={} tries={}", ip,
+                LOG_TIME.format(ZonedDateTime.now()), logRequestLine == null ? "-" : logRequestLine, code,
+                bytesToClient, logReferer == null ? "-" : logReferer, logUserAgent == null ? "-" : logUserAgent,
+                upstreamLog == null ? "-" : upstreamLog,
+                String.format(Locale.ROOT, "%.3f", upstreamNanos / 1e9), tries);
+    }
+
+    // ---------------------------------------------------------------- tunnels (Upgrade, CONNECT)
+
+    private void writeSwitchingHead(HttpResponse r) {
+        HttpHeaders h = r.headers();
+        String upgrade = h.get(HttpHeaderNames.UPGRADE);
+        Headers.removeHopByHop(h);
+        h.remove(HttpHeaderNames.CONTENT_LENGTH);
+        if (upgrade != null) {
+            h.set(HttpHeaderNames.UPGRADE, upgrade);
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        }
+        route.route().headers().applyToResponse(h);
+        r.setProtocolVersion(HttpVersion.HTTP_1_1);
+        responseStarted = true;
+        ctx.write(r, ctx.voidPromise());
+    }
+
+    /** After the 101 (or the 2xx to CONNECT): both sides drop HTTP and bytes flow unchanged. */
+    private void startTunnel() {
+        UpstreamConnection c = up;
+        tunnel = true;
+        tunnelPeer = c.channel;
+        upSendTimer.disarm();
+        upReadTimer.arm(timeouts().read().toNanos());
+        group.pool().report(member, Outcome.SUCCESS);
+        ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
+        ctx.flush();
+        finishRequest(status, false);
+        disarmClient();
+        // The member stays busy while the tunnel is open; closeTunnel() gives it back.
+        ctx.pipeline().remove(encoder);
+        c.channel.pipeline().remove(HttpClientCodec.class);
+        // Bytes the decoder held beyond the request head reach channelRead as ByteBufs when it goes.
+        ctx.pipeline().remove("decoder");
+        Object m;
+        while ((m = inbound.poll()) != null) {
+            ReferenceCountUtil.release(m);
+        }
+        clientReadPending = false;
+        readClient();
+        c.channel.read();
+    }
+
+    private void relay(Object msg, Channel to) {
+        if (msg instanceof ByteBuf && to != null && to.isActive()) {
+            to.write(msg, to.voidPromise());
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void closeTunnel() {
+        if (!tunnel) {
+            return;
+        }
+        tunnel = false;
+        upReadTimer.disarm();
+        Channel peer = tunnelPeer;
+        tunnelPeer = null;
+        up = null;
+        if (member != null) {
+            member.decrementActive();
+            upCounters.inFlight.decrement();
+            member = null;
+        }
+        peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    // ---------------------------------------------------------------- shutdown
+
+    /** Whether a request is being served. Any thread. */
+    boolean busy() {
+        return requestActive;
+    }
+
+    /** Closes now if idle, otherwise after the current response. Any thread. */
+    void stopGracefully() {
+        if (ctx == null) {
+            return;
+        }
+        ctx.executor().execute(() -> {
+            closeAfterResponse = true;
+            if (!requestActive) {
+                ctx.close();
+            }
+        });
+    }
+
+    /** Closes the connection now. Any thread. */
+    void closeNow() {
+        if (ctx != null) {
+            ctx.executor().execute(() -> ctx.close());
+        }
+    }
+}

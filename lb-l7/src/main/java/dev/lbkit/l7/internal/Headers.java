@@ -1,0 +1,88 @@
+package dev.lbkit.l7.internal;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.List;
+
+/** Header helpers shared by the request and response paths. */
+final class Headers {
+    static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
+    static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+
+    private Headers() {}
+
+    /**
+     * Removes the hop-by-hop fields of RFC 9110 §7.6.1: those named in {@code Connection}, and
+     * Connection, Proxy-Connection, Keep-Alive, TE, Transfer-Encoding and Upgrade.
+     */
+    static void removeHopByHop(HttpHeaders h) {
+        if (h.contains(HttpHeaderNames.CONNECTION)) {
+            List<String> values = h.getAll(HttpHeaderNames.CONNECTION);
+            for (String v : values) {
+                int start = 0;
+                int n = v.length();
+                while (start < n) {
+                    int comma = v.indexOf(',', start);
+                    int end = comma < 0 ? n : comma;
+                    String name = v.substring(start, end).trim();
+                    if (!name.isEmpty()) {
+                        h.remove(name);
+                    }
+                    start = end + 1;
+                }
+            }
+            h.remove(HttpHeaderNames.CONNECTION);
+        }
+        h.remove(PROXY_CONNECTION);
+        h.remove(KEEP_ALIVE);
+        h.remove(HttpHeaderNames.TE);
+        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        h.remove(HttpHeaderNames.UPGRADE);
+    }
+
+    /** Whether the field's value is a comma-separated list containing {@code token} (case-insensitive). */
+    static boolean containsToken(HttpHeaders h, AsciiString name, String token) {
+        for (String v : h.getAll(name)) {
+            int start = 0;
+            int n = v.length();
+            while (start < n) {
+                int comma = v.indexOf(',', start);
+                int end = comma < 0 ? n : comma;
+                if (v.substring(start, end).trim().equalsIgnoreCase(token)) {
+                    return true;
+                }
+                start = end + 1;
+            }
+        }
+        return false;
+    }
+
+    /** The host part of a Host value: without port, lower case; IPv6 literals keep their brackets. */
+    static String hostWithoutPort(String host) {
+        if (host == null) {
+            return null;
+        }
+        String h = host;
+        if (h.startsWith("[")) {
+            int end = h.indexOf(']');
+            h = end > 0 ? h.substring(0, end + 1) : h;
+        } else {
+            int colon = h.indexOf(':');
+            if (colon >= 0) {
+                h = h.substring(0, colon);
+            }
+        }
+        for (int i = 0; i < h.length(); i++) {
+            char c = h.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                return h.toLowerCase(java.util.Locale.ROOT);
+            }
+        }
+        return h;
+    }
+}

@@ -1,0 +1,143 @@
+package dev.lbkit.l7.internal;
+
+import dev.lbkit.api.Member;
+import dev.lbkit.l7.ClientLimits;
+import dev.lbkit.l7.ProxyTimeouts;
+import dev.lbkit.l7.Route;
+import dev.lbkit.l7.TrafficStats;
+import dev.lbkit.l7.UpstreamGroup;
+import io.netty.channel.EventLoop;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What every connection handler of one balancer shares: configuration (routes replaced as a whole),
+ * counters, the per-event-loop upstream connection pools and the set of open client connections.
+ * Thread-safe.
+ */
+public final class ProxyState {
+    final ProxyTimeouts timeouts;
+    final ClientLimits limits;
+    final Transport transport;
+    final boolean accessLog;
+    private volatile RouteTable routes;
+    private final ConcurrentMap<String, TrafficCounters> routeCounters = new ConcurrentHashMap<>();
+    private final ConcurrentMap<Member, TrafficCounters> upstreamCounters = new ConcurrentHashMap<>();
+    private volatile Map<EventLoop, UpstreamConnectionPool> pools = Map.of();
+    final Set<FrontendHandler> frontends = ConcurrentHashMap.newKeySet();
+    final AtomicInteger connections = new AtomicInteger();
+    volatile boolean stopping;
+    final OffLoopResolverGroup resolvers = new OffLoopResolverGroup();
+
+    public ProxyState(List<Route> routes, ProxyTimeouts timeouts, ClientLimits limits, Transport transport,
+            boolean accessLog) {
+        this.timeouts = timeouts;
+        this.limits = limits;
+        this.transport = transport;
+        this.accessLog = accessLog;
+        this.routes = new RouteTable(routes, routeCounters);
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    public ClientLimits limits() {
+        return limits;
+    }
+
+    public void routes(List<Route> routes) {
+        this.routes = new RouteTable(routes, routeCounters);
+    }
+
+    RouteTable routeTable() {
+        return routes;
+    }
+
+    /** Creates one upstream connection pool per event loop; called once before listening. */
+    public void eventLoops(Iterable<EventLoop> loops) {
+        Map<EventLoop, UpstreamConnectionPool> m = new HashMap<>();
+        for (EventLoop l : loops) {
+            m.put(l, new UpstreamConnectionPool(l));
+        }
+        pools = Map.copyOf(m);
+    }
+
+    UpstreamConnectionPool pool(EventLoop loop) {
+        return pools.get(loop);
+    }
+
+    /** Stops the host-name lookup thread (after the event loops are gone). */
+    public void closeResolvers() {
+        resolvers.shutdown();
+    }
+
+    /** Closes every idle upstream connection, each on its own loop. */
+    public void closeIdleUpstreams() {
+        for (UpstreamConnectionPool p : pools.values()) {
+            if (!p.loop.isShuttingDown()) {
+                p.loop.execute(p::closeAll);
+            }
+        }
+    }
+
+    TrafficCounters upstreamCounters(Member m, UpstreamGroup group) {
+        TrafficCounters c = upstreamCounters.get(m);
+        if (c == null) {
+            c = upstreamCounters.computeIfAbsent(m, k -> new TrafficCounters(group.name() + "/" + k.upstream().key()));
+        }
+        return c;
+    }
+
+    public Map<String, TrafficStats> routeStats() {
+        Map<String, TrafficStats> out = new HashMap<>();
+        routeCounters.forEach((k, v) -> out.put(k, v.snapshot()));
+        return out;
+    }
+
+    public Map<String, TrafficStats> upstreamStats() {
+        Map<String, TrafficStats> out = new HashMap<>();
+        for (TrafficCounters c : upstreamCounters.values()) {
+            out.merge(c.name, c.snapshot(), (a, b) -> b);
+        }
+        return out;
+    }
+
+    public int openConnections() {
+        return connections.get();
+    }
+
+    /** Starts a graceful stop: idle clients are closed, busy ones after their current response. */
+    public void beginStop() {
+        stopping = true;
+        for (FrontendHandler f : frontends) {
+            f.stopGracefully();
+        }
+    }
+
+    /** Whether no client connection is busy with a request. */
+    public boolean quiescent() {
+        for (FrontendHandler f : frontends) {
+            if (f.busy()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Closes every client connection at once. */
+    public void closeAllClients() {
+        for (FrontendHandler f : frontends) {
+            f.closeNow();
+        }
+    }
+
+    public FrontendHandler newFrontend(boolean tls) {
+        return new FrontendHandler(this, tls);
+    }
+}

@@ -1,0 +1,155 @@
+package dev.lbkit.l7;
+
+import static dev.lbkit.l7.Fixtures.upstream;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.Script;
+import dev.lbkit.testing.TestBackend;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Malformed or hostile client input, each on a raw socket (RFC 9112 §2–§7, request smuggling). */
+class BadInputTest {
+    private static TestBackend backend;
+    private static UpstreamPool pool;
+    private static HttpBalancer lb;
+
+    @BeforeAll
+    static void start() {
+        backend = TestBackend.start(Script.ok("fine"));
+        pool = UpstreamPool.of(upstream(backend.port()));
+        lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                .limits(ClientLimits.builder().maxHeaderSize(4096).maxInitialLineLength(1024).maxBodySize(100).build())
+                .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start();
+    }
+
+    @AfterAll
+    static void stop() {
+        lb.close();
+        pool.close();
+        backend.close();
+    }
+
+    /** Sends {@code request}, returns the whole answer; asserts the status and that the proxy closed. */
+    private static String expect(int status, String request) throws Exception {
+        int before = backend.requestCount();
+        String got = Fixtures.raw(lb, request);
+        assertTrue(got.startsWith("HTTP/1.1 " + status + " "), "expected " + status + " for "
+                + request.replace("\r", "\\r").replace("\n", "\\n") + ", got: " + got);
+        assertTrue(got.contains("connection: close") || got.contains("Connection: close"), got);
+        assertTrue(!got.contains("<<timeout>>"), "connection left open: " + got);
+        assertEquals(before, backend.requestCount(), "the request must not reach the upstream");
+        return got;
+    }
+
+    @Test
+    void wellFormedRequestPasses() throws Exception {
+        String got = Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertTrue(got.startsWith("HTTP/1.1 200 "), got);
+        assertTrue(got.endsWith("fine"), got);
+    }
+
+    @Test
+    void malformedRequestLineIs400() throws Exception {
+        expect(400, "GET\r\nHost: x\r\n\r\n");
+        expect(400, "GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n");
+        expect(400, "GET nopath HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    @Test
+    void malformedHeaderIs400() throws Exception {
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\nName : v\r\n\r\n");
+    }
+
+    @Test
+    void missingOrDuplicateHostIs400() throws Exception {
+        expect(400, "GET / HTTP/1.1\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    }
+
+    @Test
+    void headerSectionTooLargeIs431() throws Exception {
+        expect(431, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(5000) + "\r\n\r\n");
+    }
+
+    @Test
+    void requestLineTooLongIs414() throws Exception {
+        expect(414, "GET /" + "a".repeat(2000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    @Test
+    void bodyOverTheLimitIs413() throws Exception {
+        expect(413, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n" + "a".repeat(101));
+        expect(413, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n80\r\n" + "a".repeat(128)
+                + "\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void contentLengthWithTransferEncodingIs400() throws Exception {
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    @Test
+    void differentContentLengthsAre400() throws Exception {
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef");
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\nabcdef");
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n");
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n");
+    }
+
+    @Test
+    void invalidChunkSizeIs400() throws Exception {
+        int before = backend.requestCount();
+        String got = Fixtures.raw(lb, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
+        assertTrue(got.startsWith("HTTP/1.1 400 "), got);
+        assertTrue(!got.contains("<<timeout>>"), got);
+        // The head may have been forwarded already; a broken body must never complete upstream.
+        assertTrue(backend.requestCount() == before, "upstream saw a complete request");
+    }
+
+    @Test
+    void unknownTransferCodingIs501() throws Exception {
+        expect(501, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc");
+        expect(501, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void obsFoldBareCrAndNulAre400() throws Exception {
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n folded\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\rHost: x\r\n\r\n");
+    }
+
+    @Test
+    void absoluteFormIsAccepted() throws Exception {
+        String got = Fixtures.raw(lb, "GET http://example.test/abs?q=1 HTTP/1.1\r\nHost: ignored\r\nConnection: close\r\n\r\n");
+        assertTrue(got.startsWith("HTTP/1.1 200 "), got);
+        var req = backend.requests().get(backend.requestCount() - 1);
+        assertEquals("/abs?q=1", req.target());
+        assertEquals("example.test", req.header("Host").orElseThrow());
+    }
+
+    @Test
+    void connectIs405() throws Exception {
+        expect(405, "CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n");
+    }
+
+    @Test
+    void unsupportedVersionIs505() throws Exception {
+        expect(505, "GET / HTTP/1.2\r\nHost: x\r\n\r\n");
+    }
+
+    @Test
+    void noLeftoverConnections() throws Exception {
+        Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Fixtures.await(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(2));
+    }
+}

@@ -1,0 +1,162 @@
+package dev.lbkit.l7;
+
+import static dev.lbkit.l7.Fixtures.upstream;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.RecordedRequest;
+import dev.lbkit.testing.Script;
+import dev.lbkit.testing.TestBackend;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class HeadersAndRoutesTest {
+
+    private static HttpBalancer start(Route... routes) {
+        HttpBalancer.Builder b = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1);
+        for (Route r : routes) {
+            b.route(r);
+        }
+        return b.build().start();
+    }
+
+    private static RecordedRequest last(TestBackend b) {
+        return b.requests().get(b.requestCount() - 1);
+    }
+
+    @Test
+    void hopByHopHeadersAreRemovedBothWays() throws Exception {
+        Script s = Script.builder().body("x").header("Connection", "X-Resp-Hop").header("X-Resp-Hop", "1")
+                .header("Keep-Alive", "timeout=5").header("X-End", "2").build();
+        try (TestBackend b = TestBackend.start(s); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = start(Route.builder("/").group(UpstreamGroup.of(pool)).build())) {
+            String got = Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\n"
+                    + "Keep-Alive: 300\r\nProxy-Connection: keep-alive\r\nTE: trailers\r\nUpgrade: foo\r\n"
+                    + "X-Keep: yes\r\n\r\n");
+            RecordedRequest r = last(b);
+            for (String h : List.of("X-Hop", "Keep-Alive", "Proxy-Connection", "TE", "Upgrade")) {
+                assertTrue(r.header(h).isEmpty(), h + " reached the upstream");
+            }
+            assertTrue(r.header("Connection").isEmpty(), "Connection reached the upstream");
+            assertEquals("yes", r.header("X-Keep").orElseThrow());
+            String lower = got.toLowerCase();
+            assertFalse(lower.contains("x-resp-hop"), got);
+            assertFalse(lower.contains("keep-alive:"), got);
+            assertTrue(lower.contains("x-end: 2"), got);
+        }
+    }
+
+    @Test
+    void headerRulesSetAddAndRemove() throws Exception {
+        Script s = Script.builder().body("x").header("Server", "secret/1.0").header("X-Up", "u").build();
+        try (TestBackend b = TestBackend.start(s); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = start(Route.builder("/").group(UpstreamGroup.of(pool))
+                        .setRequestHeader("X-high-load-test", "123").addRequestHeader("X-Multi", "b")
+                        .removeRequestHeader("Cookie").removeResponseHeader("Server")
+                        .addResponseHeader("X-Served-By", "lbkit").setResponseHeader("X-Up", "changed").build())) {
+            String got = Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nX-high-load-test: 1\r\n"
+                    + "X-Multi: a\r\nCookie: c=1\r\n\r\n");
+            RecordedRequest r = last(b);
+            assertEquals(List.of("123"), r.headers("X-high-load-test"));
+            assertEquals(List.of("a", "b"), r.headers("X-Multi"));
+            assertTrue(r.header("Cookie").isEmpty());
+            String lower = got.toLowerCase();
+            assertFalse(lower.contains("secret"), got);
+            assertTrue(lower.contains("x-served-by: lbkit"), got);
+            assertTrue(lower.contains("x-up: changed"), got);
+        }
+    }
+
+    @Test
+    void hostPolicies() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.builder().name("backend").add(upstream(b.port())).build();
+                HttpBalancer lb = start(
+                        Route.builder("/preserve").group(UpstreamGroup.of(pool)).build(),
+                        Route.builder("/group").group(UpstreamGroup.of(pool)).hostHeader(HostHeader.groupName()).build(),
+                        Route.builder("/address").group(UpstreamGroup.of(pool))
+                                .hostHeader(HostHeader.upstreamAddress()).build(),
+                        Route.builder("/fixed").group(UpstreamGroup.of(pool))
+                                .hostHeader(HostHeader.fixed("api.internal")).build())) {
+            Fixtures.raw(lb, "GET /preserve HTTP/1.1\r\nHost: client.example:8080\r\nConnection: close\r\n\r\n");
+            assertEquals("client.example:8080", last(b).header("Host").orElseThrow());
+            Fixtures.raw(lb, "GET /group HTTP/1.1\r\nHost: client.example\r\nConnection: close\r\n\r\n");
+            assertEquals("backend", last(b).header("Host").orElseThrow());
+            Fixtures.raw(lb, "GET /address HTTP/1.1\r\nHost: client.example\r\nConnection: close\r\n\r\n");
+            assertEquals("127.0.0.1:" + b.port(), last(b).header("Host").orElseThrow());
+            Fixtures.raw(lb, "GET /fixed HTTP/1.1\r\nHost: client.example\r\nConnection: close\r\n\r\n");
+            assertEquals("api.internal", last(b).header("Host").orElseThrow());
+        }
+    }
+
+    @Test
+    void forwardingHeadersAreOptionalAndAppend() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = start(
+                        Route.builder("/plain").group(UpstreamGroup.of(pool)).build(),
+                        Route.builder("/fwd").group(UpstreamGroup.of(pool)).forwarded(ForwardedHeader.values()).build())) {
+            Fixtures.raw(lb, "GET /plain HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+            assertTrue(last(b).header("X-Forwarded-For").isEmpty());
+            assertTrue(last(b).header("Forwarded").isEmpty());
+            Fixtures.raw(lb, "GET /fwd HTTP/1.1\r\nHost: site.example\r\nConnection: close\r\n"
+                    + "X-Forwarded-For: 203.0.113.9\r\nForwarded: for=203.0.113.9\r\n\r\n");
+            RecordedRequest r = last(b);
+            assertEquals("203.0.113.9, 127.0.0.1", r.header("X-Forwarded-For").orElseThrow());
+            assertEquals("http", r.header("X-Forwarded-Proto").orElseThrow());
+            assertEquals("site.example", r.header("X-Forwarded-Host").orElseThrow());
+            assertEquals("for=203.0.113.9, for=127.0.0.1;proto=http;host=\"site.example\"",
+                    r.header("Forwarded").orElseThrow());
+        }
+    }
+
+    @Test
+    void routesByHostAndLongestPrefixWithRewrite() throws Exception {
+        try (TestBackend api = TestBackend.start(Script.ok("api")); TestBackend web = TestBackend.start(Script.ok("web"));
+                TestBackend admin = TestBackend.start(Script.ok("admin"));
+                UpstreamPool apiPool = UpstreamPool.of(upstream(api.port()));
+                UpstreamPool webPool = UpstreamPool.of(upstream(web.port()));
+                UpstreamPool adminPool = UpstreamPool.of(upstream(admin.port()));
+                HttpBalancer lb = start(
+                        Route.builder("/").group(UpstreamGroup.of(webPool)).build(),
+                        Route.builder("/api/").group(UpstreamGroup.of(apiPool)).rewritePrefix("/v2/").build(),
+                        Route.builder("/").host("admin.example").group(UpstreamGroup.of(adminPool)).build())) {
+            assertTrue(Fixtures.raw(lb, "GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").endsWith("web"));
+            assertTrue(Fixtures.raw(lb, "GET /api/users?id=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .endsWith("api"));
+            assertEquals("/v2/users?id=1", last(api).target());
+            assertTrue(Fixtures.raw(lb, "GET /api/x HTTP/1.1\r\nHost: Admin.Example:80\r\nConnection: close\r\n\r\n")
+                    .endsWith("admin"));
+            lb.routes(List.of(Route.builder("/").group(UpstreamGroup.of(apiPool)).build()));
+            assertTrue(Fixtures.raw(lb, "GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").endsWith("api"));
+        }
+    }
+
+    @Test
+    void unroutedRequestIs404() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = start(Route.builder("/only/").group(UpstreamGroup.of(pool)).build())) {
+            String got = Fixtures.raw(lb, "GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertTrue(got.startsWith("HTTP/1.1 404 "), got);
+            assertEquals(0, b.requestCount());
+        }
+    }
+
+    @Test
+    void prefixRoutesCannotBeBypassedWithDotSegmentsOrEscapes() throws Exception {
+        try (TestBackend pub = TestBackend.start(Script.ok("public")); TestBackend adm = TestBackend.start(Script.ok("admin"));
+                UpstreamPool pubPool = UpstreamPool.of(upstream(pub.port()));
+                UpstreamPool admPool = UpstreamPool.of(upstream(adm.port()));
+                HttpBalancer lb = start(Route.builder("/").group(UpstreamGroup.of(pubPool)).build(),
+                        Route.builder("/admin/").group(UpstreamGroup.of(admPool)).build())) {
+            for (String path : List.of("/public/../admin/x", "//admin/x", "/%61dmin/x", "/./admin/x")) {
+                String got = Fixtures.raw(lb, "GET " + path + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+                assertTrue(got.endsWith("admin"), path + " -> " + got);
+            }
+            String bad = Fixtures.raw(lb, "GET /../x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+            assertTrue(bad.startsWith("HTTP/1.1 400 "), bad);
+            assertEquals(0, pub.requestCount());
+        }
+    }
+}

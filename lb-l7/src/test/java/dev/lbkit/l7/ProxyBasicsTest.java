@@ -1,0 +1,186 @@
+package dev.lbkit.l7;
+
+import static dev.lbkit.l7.Fixtures.get;
+import static dev.lbkit.l7.Fixtures.upstream;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.Upstream;
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.RecordedRequest;
+import dev.lbkit.testing.Script;
+import dev.lbkit.testing.TestBackend;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ProxyBasicsTest {
+    static final String PAGE1 = "<h1>Response from Backend Server 1</h1>\n";
+    static final String PAGE2 = "<h2>*** Response from Backend Server 2 ***</h2>\n";
+
+    @Test
+    void proxiesToPythonStyleHttp10BackendsRoundRobinWithClientKeepAlive() throws Exception {
+        try (TestBackend b1 = TestBackend.start(Script.pythonHttpServer(PAGE1));
+                TestBackend b2 = TestBackend.start(Script.pythonHttpServer(PAGE2));
+                UpstreamPool pool = UpstreamPool.of(upstream(b1.port()), upstream(b2.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool))
+                                .setRequestHeader("X-high-load-test", "123").build()).build().start()) {
+            int one = 0;
+            int two = 0;
+            for (int i = 0; i < 6; i++) {
+                HttpResponse<String> r = get(lb, "/");
+                assertEquals(200, r.statusCode());
+                assertEquals("text/html", r.headers().firstValue("content-type").orElseThrow());
+                if (r.body().equals(PAGE1)) {
+                    one++;
+                } else {
+                    assertEquals(PAGE2, r.body());
+                    two++;
+                }
+            }
+            assertEquals(3, one);
+            assertEquals(3, two);
+            RecordedRequest seen = b1.requests().get(0);
+            assertEquals("123", seen.header("X-high-load-test").orElseThrow());
+            assertEquals("127.0.0.1:" + lb.address().getPort(), seen.header("Host").orElseThrow());
+            Fixtures.await(() -> b1.openConnections() == 0 && b2.openConnections() == 0, Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void reusesUpstreamKeepAliveConnections() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("hello"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+            for (int i = 0; i < 5; i++) {
+                HttpResponse<String> r = get(lb, "/x?y=" + i);
+                assertEquals(200, r.statusCode());
+                assertEquals("hello", r.body());
+            }
+            assertEquals(5, b.requestCount());
+            assertEquals(1, b.connectionCount());
+            assertEquals("/x?y=4", b.requests().get(4).target());
+            assertEquals("HTTP/1.1", b.requests().get(4).version());
+        }
+    }
+
+    @Test
+    void postBodyIsForwarded() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("ok"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+            HttpResponse<String> r = Fixtures.CLIENT.send(HttpRequest.newBuilder(Fixtures.uri(lb, "/post"))
+                    .POST(HttpRequest.BodyPublishers.ofString("a=1&b=2")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertEquals("a=1&b=2", b.requests().get(0).bodyText());
+            assertEquals("POST", b.requests().get(0).method());
+        }
+    }
+
+    @Test
+    void connectErrorIsRetriedOnTheNextUpstream() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("alive"));
+                UpstreamPool pool = UpstreamPool.of(upstream(Fixtures.deadPort()), upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> r = get(lb, "/");
+                assertEquals(200, r.statusCode());
+                assertEquals("alive", r.body());
+            }
+            TrafficStats s = lb.stats().route("/");
+            assertEquals(4, s.requests());
+            assertTrue(s.retries() >= 2, s.toString());
+        }
+    }
+
+    @Test
+    void allUpstreamsRefusingGives502() throws Exception {
+        try (UpstreamPool pool = UpstreamPool.of(upstream(Fixtures.deadPort()), upstream(Fixtures.deadPort()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+            assertEquals(502, get(lb, "/").statusCode());
+        }
+    }
+
+    @Test
+    void backupIsUsedOnlyWhenPrimariesFail() throws Exception {
+        try (TestBackend b1 = TestBackend.start(Script.ok("primary"));
+                TestBackend b2 = TestBackend.start(Script.ok("backup"));
+                UpstreamPool pool = UpstreamPool.builder().add(upstream(b1.port()))
+                        .add(Upstream.builder("127.0.0.1", b2.port()).backup(true).build()).build();
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals("primary", get(lb, "/").body());
+            }
+            b1.script(Script.builder().mode(Script.Mode.RESET).build());
+            assertEquals("backup", get(lb, "/").body());
+            assertEquals(0, b2.requestCount() - 1);
+        }
+    }
+
+    @Test
+    void idleConnectionClosedByTheUpstreamIsNoticedAndNotReused() throws Exception {
+        // Answers one request per connection with keep-alive, then closes the idle connection after 100 ms.
+        try (RawServer b = new RawServer(s -> {
+            java.io.InputStream in = s.getInputStream();
+            RawServer.readHead(in);
+            s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            Thread.sleep(100);
+        });
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.builder().tries(1).build())) {
+            assertEquals("ok", get(lb, "/").body());
+            Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(2));
+            Thread.sleep(50);
+            assertEquals("ok", get(lb, "/").body());
+            TrafficStats s = lb.stats().route("/");
+            assertEquals(0, s.retries(), "the closed connection was noticed while idle, not by a failed request");
+        }
+    }
+
+    @Test
+    void noLiveUpstreamGives502AndNeverContactsTheDownOne() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+            pool.markDown("127.0.0.1:" + b.port(), true);
+            assertEquals(502, get(lb, "/").statusCode());
+            assertEquals(0, b.requestCount());
+            pool.markDown("127.0.0.1:" + b.port(), false);
+            assertEquals(200, get(lb, "/").statusCode());
+        }
+    }
+
+    @Test
+    void servesSeveralListenersIncludingIpv6Loopback() throws Exception {
+        boolean v6 = true;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("::1"))) {
+            v6 = probe.getLocalPort() > 0;
+        } catch (java.io.IOException e) {
+            v6 = false;
+        }
+        try (TestBackend b = TestBackend.start(Script.ok("both"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()))) {
+            HttpBalancer.Builder builder = HttpBalancer.builder().listen(Fixtures.loopback())
+                    .listen(new java.net.InetSocketAddress("127.0.0.2", 0)).eventLoops(2).nativeTransport(false)
+                    .route(Route.builder("/").group(UpstreamGroup.of(pool)).build());
+            if (v6) {
+                builder.listen(new java.net.InetSocketAddress("::1", 0));
+            }
+            try (HttpBalancer lb = builder.build().start()) {
+                assertEquals("nio", lb.transport());
+                assertEquals(v6 ? 3 : 2, lb.addresses().size());
+                for (java.net.InetSocketAddress a : lb.addresses()) {
+                    String host = a.getAddress() instanceof java.net.Inet6Address ? "[::1]" : a.getAddress().getHostAddress();
+                    HttpResponse<String> r = Fixtures.CLIENT.send(HttpRequest.newBuilder(
+                            java.net.URI.create("http://" + host + ":" + a.getPort() + "/")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertEquals("both", r.body(), a.toString());
+                }
+            }
+        }
+    }
+}

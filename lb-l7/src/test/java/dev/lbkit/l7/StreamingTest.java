@@ -1,0 +1,179 @@
+package dev.lbkit.l7;
+
+import static dev.lbkit.l7.Fixtures.upstream;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.Script;
+import dev.lbkit.testing.TestBackend;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class StreamingTest {
+    private static HttpBalancer start(UpstreamPool pool) {
+        return HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                .limits(ClientLimits.builder().maxBodySize(0).build())
+                .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start();
+    }
+
+    private static Socket connect(HttpBalancer lb) throws Exception {
+        Socket s = new Socket("127.0.0.1", lb.address().getPort());
+        s.setSoTimeout(5000);
+        return s;
+    }
+
+    @Test
+    void largeRequestBodyIsStreamedToTheUpstream() throws Exception {
+        byte[] big = new byte[3 * 1024 * 1024 + 17];
+        new Random(1).nextBytes(big);
+        try (TestBackend b = TestBackend.start(Script.ok("got it"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool)) {
+            HttpResponse<String> r = Fixtures.CLIENT.send(HttpRequest.newBuilder(Fixtures.uri(lb, "/up"))
+                    .timeout(Duration.ofSeconds(10)).PUT(HttpRequest.BodyPublishers.ofByteArray(big)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertArrayEquals(big, b.requests().get(0).body());
+        }
+    }
+
+    @Test
+    void largeResponseToASlowClientKeepsMemoryBounded() throws Exception {
+        byte[] big = new byte[48 * 1024 * 1024];
+        new Random(2).nextBytes(big);
+        try (TestBackend b = TestBackend.start(Script.builder().body(big).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool);
+                Socket s = connect(lb)) {
+            s.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[256 * 1024];
+            long total = 0;
+            long maxDirect = 0;
+            int n;
+            int reads = 0;
+            while ((n = in.read(buf)) >= 0) {
+                total += n;
+                if (++reads % 16 == 0) {
+                    Thread.sleep(1);
+                    maxDirect = Math.max(maxDirect, PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
+                }
+            }
+            assertTrue(total > big.length, "got " + total);
+            // The pool's arenas hold chunks of 4 MiB; a whole-body buffer would need 48 MiB.
+            assertTrue(maxDirect < 24L * 1024 * 1024, "direct memory in use reached " + maxDirect);
+        }
+    }
+
+    @Test
+    void chunkedBothWays() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.builder().body("chunked answer").chunked().build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool)) {
+            String got = Fixtures.raw(lb, "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+            assertEquals("hello world", b.requests().get(0).bodyText());
+            assertEquals("chunked", b.requests().get(0).header("Transfer-Encoding").orElseThrow());
+            assertTrue(got.toLowerCase().contains("transfer-encoding: chunked"), got);
+            assertTrue(got.endsWith("e\r\nchunked answer\r\n0\r\n\r\n"), got);
+        }
+    }
+
+    @Test
+    void closeDelimitedResponseIsChunkedForHttp11AndCloseDelimitedForHttp10() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.builder().body("until close").closeDelimited().build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool)) {
+            try (Socket s = connect(lb)) {
+                OutputStream out = s.getOutputStream();
+                out.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                String head = readHead(s.getInputStream());
+                assertTrue(head.toLowerCase().contains("transfer-encoding: chunked"), head);
+                assertEquals("b\r\nuntil close\r\n0\r\n\r\n", new String(s.getInputStream().readNBytes(21),
+                        StandardCharsets.US_ASCII));
+                // Still open: a second request on the same connection works.
+                out.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertTrue(Fixtures.readAll(s.getInputStream()).startsWith("HTTP/1.1 200 "));
+            }
+            String old = Fixtures.raw(lb, "GET / HTTP/1.0\r\n\r\n");
+            assertTrue(old.startsWith("HTTP/1.1 200 "), old);
+            assertFalse(old.toLowerCase().contains("chunked"), old);
+            assertTrue(old.endsWith("\r\n\r\nuntil close"), old);
+        }
+    }
+
+    @Test
+    void headAnd204And304HaveNoBody() throws Exception {
+        try (TestBackend b = TestBackend.start(new InetSocketAddress("127.0.0.1", 0), req -> switch (req.target()) {
+            case "/204" -> Script.builder().status(204, "No Content").build();
+            case "/304" -> Script.builder().status(304, "Not Modified").build();
+            default -> Script.ok("body of get");
+        });
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool);
+                Socket s = connect(lb)) {
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String head = readHead(in);
+            assertTrue(head.startsWith("HTTP/1.1 200 "), head);
+            assertTrue(head.toLowerCase().contains("content-length: 11"), head);
+            out.write("GET /204 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(readHead(in).startsWith("HTTP/1.1 204 "));
+            out.write("GET /304 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(readHead(in).startsWith("HTTP/1.1 304 "));
+            out.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String get = Fixtures.readResponse(in);
+            assertTrue(get.startsWith("HTTP/1.1 200 ") && get.endsWith("body of get"), get);
+        }
+    }
+
+    @Test
+    void expectContinueIsAnsweredBeforeTheBody() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("thanks"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool);
+                Socket s = connect(lb)) {
+            OutputStream out = s.getOutputStream();
+            out.write("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String interim = readHead(s.getInputStream());
+            assertTrue(interim.startsWith("HTTP/1.1 100 Continue"), interim);
+            out.write("data".getBytes(StandardCharsets.US_ASCII));
+            String r = Fixtures.readResponse(s.getInputStream());
+            assertTrue(r.startsWith("HTTP/1.1 200 ") && r.endsWith("thanks"), r);
+            assertEquals("data", b.requests().get(0).bodyText());
+            assertTrue(b.requests().get(0).header("Expect").isEmpty());
+        }
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        try (TestBackend b = TestBackend.start(new InetSocketAddress("127.0.0.1", 0), req ->
+                req.target().equals("/slow") ? Script.builder().body("slow").delay(Duration.ofMillis(200)).build()
+                        : Script.ok(req.target().substring(1)));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool);
+                Socket s = connect(lb)) {
+            s.getOutputStream().write(("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            for (String expected : new String[] {"slow", "a", "b", "c"}) {
+                String r = Fixtures.readResponse(in);
+                assertTrue(r.startsWith("HTTP/1.1 200 ") && r.endsWith(expected), expected + ": " + r);
+            }
+            assertEquals("xyz", b.requests().get(2).bodyText());
+        }
+    }
+
+    private static String readHead(InputStream in) throws Exception {
+        return RawServer.readHead(in);
+    }
+}

@@ -1,0 +1,226 @@
+package dev.lbkit.l7;
+
+import static dev.lbkit.l7.Fixtures.get;
+import static dev.lbkit.l7.Fixtures.upstream;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.EchoServer;
+import dev.lbkit.testing.Script;
+import dev.lbkit.testing.TestBackend;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TimeoutsTest {
+    private static final Duration SHORT = Duration.ofMillis(200);
+
+    @Test
+    void defaultsAreNginxs() {
+        ProxyTimeouts t = ProxyTimeouts.DEFAULT;
+        assertEquals(Duration.ofSeconds(60), t.connect());
+        assertEquals(Duration.ofSeconds(60), t.send());
+        assertEquals(Duration.ofSeconds(60), t.read());
+        assertEquals(Duration.ofSeconds(60), t.clientSend());
+        assertEquals(Duration.ofSeconds(60), t.clientHeader());
+        assertEquals(Duration.ofSeconds(60), t.clientBody());
+        assertEquals(Duration.ofSeconds(75), t.keepAlive());
+    }
+
+    @Test
+    void connectTimeoutGives504() throws Exception {
+        // A listener whose accept queue is full: further SYNs are dropped, so connecting hangs.
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            List<Socket> fillers = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    Socket s = new Socket();
+                    try {
+                        s.connect(full.getLocalSocketAddress(), 200);
+                    } catch (java.io.IOException e) {
+                        s.close();
+                        break;
+                    }
+                    fillers.add(s);
+                }
+                try (UpstreamPool pool = UpstreamPool.of(upstream(full.getLocalPort()));
+                        HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().connect(SHORT).build(),
+                                RetryPolicy.DEFAULT)) {
+                    long t0 = System.nanoTime();
+                    assertEquals(504, get(lb, "/").statusCode());
+                    long ms = (System.nanoTime() - t0) / 1_000_000;
+                    assertTrue(ms >= 150 && ms < 3000, "took " + ms + " ms");
+                }
+            } finally {
+                for (Socket s : fillers) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void readTimeoutGives504() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.builder().mode(Script.Mode.NEVER_ANSWER).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().read(SHORT).build(), RetryPolicy.DEFAULT)) {
+            long t0 = System.nanoTime();
+            assertEquals(504, get(lb, "/").statusCode());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 180 && ms < 3000, "took " + ms + " ms");
+            Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void readTimeoutIsBetweenReadsNotForTheWholeResponse() throws Exception {
+        // Five chunks 120 ms apart: 600 ms in all, but never 300 ms without a byte.
+        try (RawServer drip = new RawServer(s -> {
+            InputStream in = s.getInputStream();
+            RawServer.readHead(in);
+            OutputStream out = s.getOutputStream();
+            out.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            for (int i = 0; i < 5; i++) {
+                Thread.sleep(120);
+                out.write('a' + i);
+                out.flush();
+            }
+            in.read();
+        });
+                UpstreamPool pool = UpstreamPool.of(upstream(drip.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().read(Duration.ofMillis(300)).build(),
+                        RetryPolicy.DEFAULT)) {
+            HttpResponse<String> r = get(lb, "/");
+            assertEquals(200, r.statusCode());
+            assertEquals("abcde", r.body());
+        }
+    }
+
+    @Test
+    void sendTimeoutGives504WhenTheUpstreamStopsReading() throws Exception {
+        try (EchoServer silent = EchoServer.start(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                EchoServer.Mode.SILENT, "");
+                UpstreamPool pool = UpstreamPool.of(upstream(silent.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .nativeTransport(false).timeouts(ProxyTimeouts.builder().send(SHORT).build())
+                        .limits(ClientLimits.builder().maxBodySize(0).build())
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start()) {
+            byte[] big = new byte[32 * 1024 * 1024];
+            HttpResponse<String> r = Fixtures.CLIENT.send(HttpRequest.newBuilder(Fixtures.uri(lb, "/up"))
+                    .timeout(Duration.ofSeconds(10)).PUT(HttpRequest.BodyPublishers.ofByteArray(big)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(504, r.statusCode());
+        }
+    }
+
+    @Test
+    void clientSendTimeoutClosesASlowReader() throws Exception {
+        byte[] big = new byte[16 * 1024 * 1024];
+        try (TestBackend b = TestBackend.start(Script.builder().body(big).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientSend(SHORT).build(),
+                        RetryPolicy.DEFAULT);
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setReceiveBufferSize(16 * 1024);
+            s.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            // Do not read: the proxy's writes stall, and after send_timeout it gives up.
+            Fixtures.await(() -> b.connectionCount() == 1, Duration.ofSeconds(5));
+            Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(5));
+            s.setSoTimeout(5000);
+            long got = 0;
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[65536];
+            try {
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    got += n;
+                }
+            } catch (java.net.SocketException reset) {
+                // Closed with data unread: fine.
+            }
+            assertTrue(got < big.length, "client got the whole body: " + got);
+            assertEquals(1, lb.stats().route("/").failures());
+        }
+    }
+
+    @Test
+    void clientHeaderTimeoutGives408() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientHeader(SHORT).build(),
+                        RetryPolicy.DEFAULT);
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            long t0 = System.nanoTime();
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+            String got = Fixtures.readAll(s.getInputStream());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(got.startsWith("HTTP/1.1 408 "), got);
+            assertTrue(ms >= 150 && ms < 3000, "took " + ms);
+            assertEquals(0, b.requestCount());
+        }
+    }
+
+    @Test
+    void clientBodyTimeoutGives408() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientBody(SHORT).build(),
+                        RetryPolicy.DEFAULT);
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String got = Fixtures.readAll(s.getInputStream());
+            assertTrue(got.startsWith("HTTP/1.1 408 "), got);
+            Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void idleKeepAliveConnectionIsClosedAfterKeepAliveTimeout() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().keepAlive(Duration.ofMillis(300)).build(),
+                        RetryPolicy.DEFAULT);
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            String first = Fixtures.readResponse(in);
+            assertTrue(first.startsWith("HTTP/1.1 200 "), first);
+            long t0 = System.nanoTime();
+            assertEquals(-1, in.read());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 250 && ms < 3000, "closed after " + ms);
+            Fixtures.await(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void aNewConnectionThatSendsNothingGetsTheHeaderTimeout() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientHeader(SHORT).build(),
+                        RetryPolicy.DEFAULT);
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            long t0 = System.nanoTime();
+            String got = Fixtures.readAll(s.getInputStream());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(got.startsWith("HTTP/1.1 408 "), got);
+            assertTrue(ms >= 150 && ms < 3000, "took " + ms);
+        }
+    }
+}
