@@ -3,11 +3,13 @@ package dev.lbkit.admin;
 import dev.lbkit.admin.internal.AdminHandler;
 import dev.lbkit.admin.internal.AdminState;
 import dev.lbkit.admin.internal.DnsTier;
+import dev.lbkit.admin.internal.HttpTier;
 import dev.lbkit.admin.internal.TierView;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.internal.Checks;
 import dev.lbkit.dns.DnsBalancer;
+import dev.lbkit.l7.HttpBalancer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -273,6 +275,16 @@ public final class AdminServer implements AutoCloseable {
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
+        }
+
+        /**
+         * An HTTP balancer, shown as service {@code name}: its routes' counters, and per upstream of its
+         * routes' pools the requests, responses by class, errors, retries, bytes and latency. The pools
+         * are shown and changeable under their group names.
+         */
+        public Builder http(String name, HttpBalancer balancer) {
+            Checks.notBlank(name, "name");
+            return tier(new HttpTier(name, Objects.requireNonNull(balancer, "balancer")));
         }
 
         /**

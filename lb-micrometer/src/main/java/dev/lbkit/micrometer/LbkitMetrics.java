@@ -5,7 +5,10 @@ import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.internal.Checks;
 import dev.lbkit.api.internal.DaemonExecutors;
 import dev.lbkit.dns.DnsBalancer;
+import dev.lbkit.l7.HttpBalancer;
+import dev.lbkit.l7.LatencyHistogram;
 import dev.lbkit.micrometer.internal.DnsBinder;
+import dev.lbkit.micrometer.internal.HttpBinder;
 import dev.lbkit.micrometer.internal.PoolBinder;
 import dev.lbkit.micrometer.internal.SnapshotBinder;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -126,6 +129,7 @@ public final class LbkitMetrics implements AutoCloseable {
         private final Map<UpstreamPool, ActiveHealthPolicy> pools = new LinkedHashMap<>();
         private final List<Function<MeterRegistry, SnapshotBinder<?>>> tiers = new ArrayList<>();
         private Duration refreshInterval = DEFAULT_REFRESH_INTERVAL;
+        private List<Duration> latencyBuckets = LatencyHistogram.BOUNDS;
 
         private Builder(MeterRegistry registry) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -140,6 +144,37 @@ public final class LbkitMetrics implements AutoCloseable {
         /** Binds a pool whose active checks are {@code checks} (for a composed health policy). */
         public Builder pool(UpstreamPool pool, ActiveHealthPolicy checks) {
             pools.put(Objects.requireNonNull(pool, "pool"), Objects.requireNonNull(checks, "checks"));
+            return this;
+        }
+
+        /**
+         * Binds an HTTP balancer as service {@code name}: per route and per upstream, requests, responses
+         * by status class, failures, retries, bytes, requests in flight and latency timers (with the
+         * {@linkplain #latencyBuckets latency buckets}); open client connections.
+         */
+        public Builder http(String name, HttpBalancer balancer) {
+            Checks.notBlank(name, "name");
+            Objects.requireNonNull(balancer, "balancer");
+            tiers.add(r -> new HttpBinder(r, name, balancer, latencyBuckets));
+            return this;
+        }
+
+        /**
+         * The histogram buckets of the HTTP latency timers (Prometheus {@code le} bounds), ascending.
+         * Default: lb-l7's own bounds, 1 ms … 10 s, the only ones at which the counts are exact.
+         */
+        public Builder latencyBuckets(Duration... buckets) {
+            List<Duration> l = List.of(buckets);
+            if (l.isEmpty()) {
+                throw new IllegalArgumentException("latencyBuckets needs at least one bucket");
+            }
+            for (int i = 0; i < l.size(); i++) {
+                Checks.positive(l.get(i), "latencyBuckets[" + i + "]");
+                if (i > 0 && l.get(i).compareTo(l.get(i - 1)) <= 0) {
+                    throw new IllegalArgumentException("latencyBuckets must ascend, got " + l);
+                }
+            }
+            this.latencyBuckets = l;
             return this;
         }
 
