@@ -102,7 +102,7 @@ public final class HttpTier implements TierView {
     @Override
     public void writeSection(Json j) {
         HttpBalancerStats s = stats();
-        j.field("summary", lb.routes().size() + " routes · " + s.openConnections() + " client connections open · "
+        j.field("summary", lb.routes().size() + (lb.routes().size() == 1 ? " route · " : " routes · ") + s.openConnections() + " client connections open · "
                 + lb.transport());
         j.field("openConnections", s.openConnections());
         j.name("columns").beginArray();
