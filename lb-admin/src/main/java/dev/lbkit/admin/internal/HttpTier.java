@@ -102,8 +102,9 @@ public final class HttpTier implements TierView {
     @Override
     public void writeSection(Json j) {
         HttpBalancerStats s = stats();
-        j.field("summary", lb.routes().size() + (lb.routes().size() == 1 ? " route · " : " routes · ") + s.openConnections() + " client connections open · "
-                + lb.transport());
+        int routes = lb.routes().size();
+        j.field("summary", routes + (routes == 1 ? " route · " : " routes · ") + s.openConnections()
+                + " client connections open · " + lb.transport());
         j.field("openConnections", s.openConnections());
         j.name("columns").beginArray();
         for (String c : new String[] {"route", "requests", "1xx", "2xx", "3xx", "4xx", "5xx", "errors", "retries",
