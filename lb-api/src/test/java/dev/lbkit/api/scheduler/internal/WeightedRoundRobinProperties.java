@@ -47,8 +47,12 @@ class WeightedRoundRobinProperties {
     }
 
     /**
-     * Interleaving: after any t picks from the start of a cycle, member i has had t·w_i/W picks give or
-     * take less than one, so a heavy member never takes a long run while others wait.
+     * Interleaving: after any t picks from the start of a cycle, member i is less than one pick ahead of
+     * its share t·w_i/W and less than n−1 behind it. Proof: nginx's current weight of member i is
+     * t·w_i − c_i·W; the member picked has the largest current weight, which is at least W/n &gt; 0 since
+     * they sum to W, so after subtracting W every current weight stays above −W (less than one pick
+     * ahead); the current weights sum to 0, so none exceeds (n−1)·W (less than n−1 picks behind). The
+     * "behind" bound is not 1: weights 1,1,1,6,6 leave member 4 exactly one pick behind after 10 picks.
      */
     @Property(tries = 200)
     void sequenceInterleavesWithinOnePick(@ForAll @Size(min = 1, max = 12) List<@IntRange(min = 1, max = 20) Integer> weights) {
@@ -66,7 +70,7 @@ class WeightedRoundRobinProperties {
             }
             for (int i = 0; i < ms.length; i++) {
                 double expected = (double) t * w[i] / total;
-                assertTrue(Math.abs(c[i] - expected) < 1.0,
+                assertTrue(c[i] - expected < 1.0 && expected - c[i] < Math.max(1, ms.length - 1),
                         "member " + i + " after " + t + " picks: " + c[i] + " vs " + expected + " for " + weights);
             }
         }
