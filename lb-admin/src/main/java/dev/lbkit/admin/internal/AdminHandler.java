@@ -93,7 +93,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         HttpUtil.setKeepAlive(resp, keepAlive);
         if (req.method().equals(HttpMethod.HEAD)) {
             // Keep the length of the GET answer, send no body.
-            resp = resp.replace(Unpooled.EMPTY_BUFFER);
+            FullHttpResponse head = resp.replace(Unpooled.EMPTY_BUFFER);
+            resp.release();
+            resp = head;
         }
         var f = ctx.writeAndFlush(resp);
         if (!keepAlive) {
