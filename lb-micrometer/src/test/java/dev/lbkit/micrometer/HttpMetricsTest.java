@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.health.PassiveHealthPolicy;
 import dev.lbkit.l7.HttpBalancer;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.UpstreamGroup;
@@ -73,6 +74,34 @@ class HttpMetricsTest {
             metrics.refresh();
             metrics.refresh();
             assertEquals(7, value(registry.scrape(), "lbkit_l7_latency_seconds_count{" + route + "}"));
+        }
+    }
+
+    @Test
+    void failuresByCauseThroughTheOutcomeCountingPolicy() throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        int dead;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            dead = s.getLocalPort();
+        }
+        try (TestBackend ok = TestBackend.start(Script.ok("fine"));
+                UpstreamPool pool = UpstreamPool.builder().name("backend")
+                        .healthPolicy(OutcomeMetrics.wrap(registry, PassiveHealthPolicy.nginxDefaults()))
+                        .add(Upstream.of("127.0.0.1", ok.port())).add(Upstream.of("127.0.0.1", dead)).build();
+                HttpBalancer lb = HttpBalancer.builder().listen(LOOPBACK).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start()) {
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + lb.address().getPort() + "/")).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), "the dead upstream's failures are retried on the live one");
+            }
+            String s = registry.scrape();
+            assertEquals(1, value(s, "lbkit_upstream_outcomes_total{outcome=\"connect_failure\",pool=\"backend\",upstream=\"127.0.0.1:" + dead + "\"}"),
+                    "nginx's max_fails=1 ejects it after one failure");
+            assertEquals(4, value(s, "lbkit_upstream_outcomes_total{outcome=\"success\",pool=\"backend\",upstream=\"127.0.0.1:" + ok.port() + "\"}"));
+            assertEquals(0, value(s, "lbkit_upstream_outcomes_total{outcome=\"timeout\",pool=\"backend\",upstream=\"127.0.0.1:" + ok.port() + "\"}"));
+            pool.remove("127.0.0.1:" + dead);
+            assertFalse(registry.scrape().contains(":" + dead + "\""), "a removed upstream's counters go");
         }
     }
 }
