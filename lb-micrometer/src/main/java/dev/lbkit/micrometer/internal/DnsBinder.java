@@ -30,15 +30,17 @@ public final class DnsBinder extends SnapshotBinder<DnsStats> {
 
     @Override
     protected void update(DnsStats s, DnsStats previous) {
-        counter("lbkit.dns.queries.received", base.and("transport", "udp"), "Queries received, by transport (UDP counts dropped packets too)", null, DnsStats::udpQueries);
-        counter("lbkit.dns.queries.received", base.and("transport", "tcp"), "Queries received, by transport (UDP counts dropped packets too)", null, DnsStats::tcpQueries);
+        String received = "Queries received, by transport (UDP counts dropped packets too)";
+        counter("lbkit.dns.queries.received", base.and("transport", "udp"), received, null, DnsStats::udpQueries);
+        counter("lbkit.dns.queries.received", base.and("transport", "tcp"), received, null, DnsStats::tcpQueries);
         total("lbkit.dns.dropped", "Packets not answered: too short, or responses", DnsStats::dropped);
         total("lbkit.dns.truncated", "Answers sent truncated (TC) to fit the client's UDP size", DnsStats::truncated);
         total("lbkit.dns.forwarded", "Queries handed to the forwarder, cache hits included", DnsStats::forwarded);
         total("lbkit.dns.cache.hits", "Forwarded queries answered from the cache", DnsStats::cacheHits);
         total("lbkit.dns.cache.misses", "Forwarded queries sent to a resolver", DnsStats::cacheMisses);
         total("lbkit.dns.forward.timeouts", "Resolver attempts that timed out", DnsStats::forwardTimeouts);
-        total("lbkit.dns.forward.overflows", "Forwarded queries answered SERVFAIL because too many were pending", DnsStats::forwardOverflows);
+        total("lbkit.dns.forward.overflows", "Forwarded queries answered SERVFAIL because too many were pending",
+                DnsStats::forwardOverflows);
         total("lbkit.dns.tcp.rejected", "TCP connections closed at once at the connection limit", DnsStats::tcpRejected);
         total("lbkit.dns.tcp.idle.closed", "TCP connections closed by the idle timeout", DnsStats::tcpIdleClosed);
         for (Map.Entry<String, Map<String, Long>> e : s.byName().entrySet()) {
