@@ -1,0 +1,13 @@
+package dev.lbkit.l4;
+
+/**
+ * What a real server's failed health check does to it, as keepalived's {@code inhibit_on_failure}.
+ * Either way it receives no new connections while failed, its established connections go on, and
+ * health checks continue so that it comes back when it recovers.
+ */
+public enum FailureAction {
+    /** Keep it listed with weight 0 (keepalived {@code inhibit_on_failure}). */
+    INHIBIT,
+    /** Leave it out of the listing until it recovers (keepalived's default). The default here too. */
+    REMOVE
+}

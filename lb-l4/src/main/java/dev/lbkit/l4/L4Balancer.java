@@ -1,0 +1,210 @@
+package dev.lbkit.l4;
+
+import dev.lbkit.api.internal.Checks;
+import dev.lbkit.l4.internal.NettyTransport;
+import dev.lbkit.l4.internal.ServiceState;
+import dev.lbkit.l4.internal.TcpProxy;
+import dev.lbkit.l4.internal.UdpProxy;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A user-space IPVS: NAT-style ("Masq") TCP and UDP virtual services on Netty, each spreading clients
+ * over its real servers with an lb-api scheduler. What {@code ipvsadm -A/-E/-D/-a/-e/-d} does in the
+ * kernel, this does in code:
+ *
+ * <pre>{@code
+ * try (L4Balancer lb = L4Balancer.builder().build()) {
+ *     VirtualServer vs = lb.addService(VirtualService.tcp(new InetSocketAddress("127.0.100.1", 8080))
+ *             .scheduler("rr").build());                                   // ipvsadm -A -t ... -s rr
+ *     vs.addRealServer(RealServer.of("127.0.0.1", 8081));                  // ipvsadm -a ... -m
+ *     vs.addRealServer(RealServer.of("127.0.0.1", 8082));
+ *     System.out.print(IpvsTable.render(lb.stats()));                      // ipvsadm -ln
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. Adding and deleting services block until the listener is bound or closed: do not
+ * call them from a Netty event loop. Closing the balancer closes every connection and its I/O threads.
+ */
+public final class L4Balancer implements AutoCloseable {
+    /** The connection table size shown in listings, as IPVS's default. */
+    public static final int TABLE_SIZE = 4096;
+
+    private final NettyTransport transport;
+    private final Timeouts timeouts;
+    private final Duration estimatorInterval;
+    private final List<VirtualServer> services = new CopyOnWriteArrayList<>();
+    private final ScheduledFuture<?> estimator;
+    private final Object lock = new Object();
+    private volatile boolean closed;
+
+    private L4Balancer(Builder b) {
+        this.transport = new NettyTransport(b.nativeTransport, b.ioThreads);
+        this.timeouts = b.timeouts;
+        this.estimatorInterval = b.estimatorInterval;
+        long period = estimatorInterval.toNanos();
+        double seconds = period / 1e9;
+        this.estimator = transport.group().next().scheduleAtFixedRate(() -> {
+            for (VirtualServer vs : services) {
+                vs.state().estimate(seconds);
+            }
+        }, period, period, TimeUnit.NANOSECONDS);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * {@code ipvsadm -A}: starts a virtual service with its initial real servers and binds its listener.
+     *
+     * @throws IllegalArgumentException if a service of the same protocol and address runs already
+     * @throws IllegalStateException    if the balancer is closed
+     * @throws RuntimeException         the bind error (address in use ...) as Netty reports it
+     */
+    public VirtualServer addService(VirtualService service) {
+        Objects.requireNonNull(service, "service");
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("balancer is closed");
+            }
+            if (service.address().getPort() != 0 && service(service.protocol(), service.address()).isPresent()) {
+                throw new IllegalArgumentException("service " + service.protocol() + " " + service.address()
+                        + " exists");
+            }
+            ServiceState state = new ServiceState(service, timeouts);
+            InetSocketAddress bound;
+            AutoCloseable listener;
+            try {
+                if (service.protocol() == Protocol.TCP) {
+                    TcpProxy p = new TcpProxy(state, transport);
+                    bound = p.bind();
+                    listener = p;
+                } else {
+                    UdpProxy p = new UdpProxy(state, transport);
+                    bound = p.bind();
+                    listener = p;
+                }
+            } catch (RuntimeException e) {
+                state.pool().close();
+                throw e;
+            }
+            VirtualServer vs = new VirtualServer(this, state, listener, bound);
+            services.add(vs);
+            return vs;
+        }
+    }
+
+    /** The running service of {@code protocol} bound to {@code address}, if any. */
+    public Optional<VirtualServer> service(Protocol protocol, InetSocketAddress address) {
+        for (VirtualServer vs : services) {
+            if (vs.protocol() == protocol && vs.localAddress().equals(address)) {
+                return Optional.of(vs);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The running services, in the order added. */
+    public List<VirtualServer> services() {
+        return List.copyOf(services);
+    }
+
+    void remove(VirtualServer vs) {
+        synchronized (lock) {
+            if (services.remove(vs)) {
+                vs.closeListener();
+                vs.state().pool().close();
+            }
+        }
+    }
+
+    /** {@code ipvsadm -C}: deletes every service; established connections finish. */
+    public void clear() {
+        for (VirtualServer vs : services()) {
+            vs.delete();
+        }
+    }
+
+    /** The snapshot {@link IpvsTable} renders. */
+    public IpvsStats stats() {
+        List<IpvsStats.Service> out = new ArrayList<>();
+        for (VirtualServer vs : services) {
+            out.add(vs.stats());
+        }
+        return new IpvsStats(TABLE_SIZE, timeouts, out);
+    }
+
+    /** The idle timeouts in force ({@code ipvsadm -L --timeout}). */
+    public Timeouts timeouts() {
+        return timeouts;
+    }
+
+    /** {@code "epoll"} or {@code "nio"}: the Netty transport in use. */
+    public String transport() {
+        return transport.name();
+    }
+
+    /** Closes every service and connection and stops the I/O threads. Blocks until done. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        estimator.cancel(false);
+        clear();
+        transport.channels().close().awaitUninterruptibly();
+        transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /**
+     * Builds an {@link L4Balancer}. Not thread-safe. Defaults: {@link Timeouts#DEFAULT} (900 s, 120 s,
+     * 300 s), native epoll transport when available, one I/O thread per core, rate estimation every 2 s.
+     */
+    public static final class Builder {
+        private int ioThreads = Runtime.getRuntime().availableProcessors();
+        private boolean nativeTransport = true;
+        private Timeouts timeouts = Timeouts.DEFAULT;
+        private Duration estimatorInterval = Duration.ofSeconds(2);
+
+        private Builder() {}
+
+        /** I/O threads (default: one per core). */
+        public Builder ioThreads(int ioThreads) {
+            this.ioThreads = Checks.positive(ioThreads, "ioThreads");
+            return this;
+        }
+
+        /** Whether to use native epoll when available (default {@code true}); {@code false} forces NIO. */
+        public Builder nativeTransport(boolean nativeTransport) {
+            this.nativeTransport = nativeTransport;
+            return this;
+        }
+
+        /** Idle timeouts per state, as {@code ipvsadm --set tcp tcpfin udp} (default {@link Timeouts#DEFAULT}). */
+        public Builder timeouts(Timeouts timeouts) {
+            this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+            return this;
+        }
+
+        /** How often rates are estimated (default 2 s, as IPVS's estimator). */
+        public Builder estimatorInterval(Duration estimatorInterval) {
+            this.estimatorInterval = Checks.positive(estimatorInterval, "estimatorInterval");
+            return this;
+        }
+
+        public L4Balancer build() {
+            return new L4Balancer(this);
+        }
+    }
+}

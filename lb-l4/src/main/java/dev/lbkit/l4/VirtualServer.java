@@ -1,0 +1,122 @@
+package dev.lbkit.l4;
+
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.l4.internal.ServiceState;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A running virtual service of an {@link L4Balancer}: where it listens, its real servers, and the
+ * ipvsadm operations on them ({@code -a}, {@code -e}, {@code -d}, {@code -E}). Changes apply to new
+ * connections only; established connections are never disturbed.
+ *
+ * <p>Thread-safe. Its {@link #pool()} is the lb-api pool whose members are the real servers, so that
+ * lb-api health policies and listeners attach to it.
+ */
+public final class VirtualServer {
+    private final L4Balancer balancer;
+    private final ServiceState state;
+    private final AutoCloseable listener;
+    private final InetSocketAddress localAddress;
+
+    VirtualServer(L4Balancer balancer, ServiceState state, AutoCloseable listener, InetSocketAddress localAddress) {
+        this.balancer = balancer;
+        this.state = state;
+        this.listener = listener;
+        this.localAddress = localAddress;
+    }
+
+    /** The address the service listens on (the actual port when configured with port 0). */
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    public Protocol protocol() {
+        return state.config().protocol();
+    }
+
+    /** The configuration in force (the last {@link #edit}). */
+    public VirtualService config() {
+        return state.config();
+    }
+
+    /** The pool of real servers. Add and remove real servers through this class, so counters follow. */
+    public UpstreamPool pool() {
+        return state.pool();
+    }
+
+    /** The real servers now, in the order added. */
+    public List<RealServer> realServers() {
+        return state.realServers();
+    }
+
+    /**
+     * {@code ipvsadm -a}: adds a real server.
+     *
+     * @throws IllegalArgumentException if one with the same address is present
+     */
+    public VirtualServer addRealServer(RealServer realServer) {
+        state.addRealServer(Objects.requireNonNull(realServer, "realServer"));
+        return this;
+    }
+
+    /**
+     * {@code ipvsadm -e}: changes a real server's weight or thresholds. Weight 0 quiesces it: no new
+     * connections, established ones finish.
+     *
+     * @throws IllegalArgumentException if no real server has that address
+     */
+    public VirtualServer editRealServer(RealServer realServer) {
+        state.editRealServer(Objects.requireNonNull(realServer, "realServer"));
+        return this;
+    }
+
+    /**
+     * {@code ipvsadm -d}: removes a real server; its established connections finish.
+     *
+     * @return whether it was present
+     */
+    public boolean removeRealServer(InetSocketAddress address) {
+        return state.removeRealServer(Objects.requireNonNull(address, "address"));
+    }
+
+    /**
+     * {@code ipvsadm -E}: changes the scheduler, persistence, limits, timeouts towards real servers,
+     * PROXY protocol, failover or sorry server for new connections. The protocol, address, health policy
+     * and real servers of {@code edited} are ignored: the service keeps its listener, pool and real servers.
+     *
+     * @throws IllegalArgumentException if {@code edited} has another protocol
+     */
+    public VirtualServer edit(VirtualService edited) {
+        state.edit(Objects.requireNonNull(edited, "edited"));
+        return this;
+    }
+
+    /** The counters of this service and its real servers. */
+    public IpvsStats.Service stats() {
+        return state.stats();
+    }
+
+    /** {@code ipvsadm -D}: stops listening; established connections finish. Idempotent. */
+    public void delete() {
+        balancer.remove(this);
+    }
+
+    ServiceState state() {
+        return state;
+    }
+
+    void closeListener() {
+        try {
+            listener.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot close " + state.config(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return state.config().protocol() + " " + IpvsTable.addrPort(localAddress) + " " + state.schedulerName();
+    }
+}

@@ -1,0 +1,308 @@
+package dev.lbkit.l4;
+
+import dev.lbkit.api.health.HealthPolicy;
+import dev.lbkit.api.internal.Checks;
+import dev.lbkit.api.scheduler.Schedulers;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The configuration of one virtual service, as {@code ipvsadm -A -t|-u addr:port -s scheduler -p timeout}
+ * plus what a user-space balancer adds (connect timeout, failover, PROXY protocol, health, sorry server).
+ * An immutable value, built with {@link #builder(Protocol, InetSocketAddress)}; the forward method is
+ * always masquerading ({@code -m}, "Masq"): replies return through the balancer.
+ *
+ * <p>The {@linkplain #healthPolicy() health policy} is the one stateful part: it belongs to the pool of
+ * the one service started from this configuration and must not be shared.
+ */
+public final class VirtualService {
+    /** Default connect timeout towards a real server: 5 s. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** Default bound on the UDP flow table: 65536 flows. */
+    public static final int DEFAULT_MAX_FLOWS = 65536;
+
+    private final Protocol protocol;
+    private final InetSocketAddress address;
+    private final String scheduler;
+    private final Duration persistence;
+    private final int persistenceNetmask;
+    private final int maxConnections;
+    private final Duration connectTimeout;
+    private final boolean failover;
+    private final ProxyProtocol proxyProtocol;
+    private final boolean acceptProxyProtocol;
+    private final HealthPolicy healthPolicy;
+    private final FailureAction failureAction;
+    private final InetSocketAddress sorryServer;
+    private final int maxFlows;
+    private final List<RealServer> realServers;
+
+    private VirtualService(Builder b) {
+        this.protocol = b.protocol;
+        this.address = b.address;
+        this.scheduler = b.scheduler;
+        this.persistence = b.persistence;
+        this.persistenceNetmask = b.persistenceNetmask;
+        this.maxConnections = b.maxConnections;
+        this.connectTimeout = b.connectTimeout;
+        this.failover = b.failover;
+        this.proxyProtocol = b.proxyProtocol;
+        this.acceptProxyProtocol = b.acceptProxyProtocol;
+        this.healthPolicy = b.healthPolicy;
+        this.failureAction = b.failureAction;
+        this.sorryServer = b.sorryServer;
+        this.maxFlows = b.maxFlows;
+        this.realServers = Collections.unmodifiableList(new ArrayList<>(b.realServers.values()));
+    }
+
+    /** A builder for a service of {@code protocol} listening on {@code address} (port 0: any free port). */
+    public static Builder builder(Protocol protocol, InetSocketAddress address) {
+        return new Builder(protocol, address);
+    }
+
+    /** A TCP service ({@code ipvsadm -A -t}). */
+    public static Builder tcp(InetSocketAddress address) {
+        return builder(Protocol.TCP, address);
+    }
+
+    /** A UDP service ({@code ipvsadm -A -u}). */
+    public static Builder udp(InetSocketAddress address) {
+        return builder(Protocol.UDP, address);
+    }
+
+    /** A builder holding this configuration, to derive an edited copy ({@code ipvsadm -E}). */
+    public Builder toBuilder() {
+        Builder b = new Builder(protocol, address).scheduler(scheduler).persistence(persistence)
+.maxConnections(maxConnections).connectTimeout(connectTimeout)
+                .failover(failover).proxyProtocol(proxyProtocol).acceptProxyProtocol(acceptProxyProtocol)
+                .healthPolicy(healthPolicy).failureAction(failureAction).maxFlows(maxFlows);
+        b.sorryServer = sorryServer;
+        b.persistenceNetmask = persistenceNetmask;
+        realServers.forEach(b::realServer);
+        return b;
+    }
+
+    public Protocol protocol() {
+        return protocol;
+    }
+
+    /** Where the service listens (as configured; port 0 means the balancer picks one). */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    /** The scheduler spec ({@code rr}, {@code wlc}, {@code mh:table-size=251} ...), default {@code wlc} as ipvsadm. */
+    public String scheduler() {
+        return scheduler;
+    }
+
+    /** Persistence timeout ({@code -p}); zero (the default) means no persistence. */
+    public Duration persistence() {
+        return persistence;
+    }
+
+    /**
+     * Persistence granularity ({@code -M}) as a prefix length; the default (32 for IPv4, 128 for IPv6)
+     * is one client address.
+     */
+    public int persistenceNetmask() {
+        return persistenceNetmask;
+    }
+
+    /** Most client connections (TCP) or flows (UDP) at once; 0 (the default) means no limit. */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** How long a connect to a real server may take (default {@link #DEFAULT_CONNECT_TIMEOUT}). */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /**
+     * Whether a failed connect moves the client to the next real server (default {@code true}); no
+     * client byte has been forwarded at that point, so the client cannot tell.
+     */
+    public boolean failover() {
+        return failover;
+    }
+
+    /** The PROXY protocol header sent to real servers (TCP only; default {@link ProxyProtocol#NONE}). */
+    public ProxyProtocol proxyProtocol() {
+        return proxyProtocol;
+    }
+
+    /**
+     * Whether clients must start with a PROXY protocol header (v1 or v2, from a front balancer), whose
+     * source address then stands for the client (TCP only; default {@code false}). A client that sends
+     * no header within {@link #connectTimeout()} is closed; a malformed header closes it at once.
+     */
+    public boolean acceptProxyProtocol() {
+        return acceptProxyProtocol;
+    }
+
+    /** The health policy of the service's pool (default {@link HealthPolicy#none()}). */
+    public HealthPolicy healthPolicy() {
+        return healthPolicy;
+    }
+
+    /** What a failed health check does to a real server (default {@link FailureAction#REMOVE}). */
+    public FailureAction failureAction() {
+        return failureAction;
+    }
+
+    /** Where clients go when no real server is available (keepalived {@code sorry_server}); empty by default. */
+    public Optional<InetSocketAddress> sorryServer() {
+        return Optional.ofNullable(sorryServer);
+    }
+
+    /** Bound on the UDP flow table (default {@value #DEFAULT_MAX_FLOWS}); new flows beyond it are dropped. */
+    public int maxFlows() {
+        return maxFlows;
+    }
+
+    /** The initial real servers, in the order added. */
+    public List<RealServer> realServers() {
+        return realServers;
+    }
+
+    @Override
+    public String toString() {
+        return protocol + " " + address + " " + scheduler + (persistence.isZero() ? "" : " persistent " + persistence.toSeconds());
+    }
+
+    /**
+     * Builds a {@link VirtualService}. Not thread-safe. Every option's default is documented on its getter.
+     */
+    public static final class Builder {
+        private final Protocol protocol;
+        private final InetSocketAddress address;
+        private String scheduler = "wlc";
+        private Duration persistence = Duration.ZERO;
+        private int persistenceNetmask = -1;
+        private int maxConnections;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private boolean failover = true;
+        private ProxyProtocol proxyProtocol = ProxyProtocol.NONE;
+        private boolean acceptProxyProtocol;
+        private HealthPolicy healthPolicy = HealthPolicy.none();
+        private FailureAction failureAction = FailureAction.REMOVE;
+        private InetSocketAddress sorryServer;
+        private int maxFlows = DEFAULT_MAX_FLOWS;
+        private final Map<InetSocketAddress, RealServer> realServers = new LinkedHashMap<>();
+
+        private Builder(Protocol protocol, InetSocketAddress address) {
+            this.protocol = Objects.requireNonNull(protocol, "protocol");
+            this.address = Objects.requireNonNull(address, "address");
+        }
+
+        public Builder scheduler(String scheduler) {
+            this.scheduler = Checks.notBlank(scheduler, "scheduler");
+            return this;
+        }
+
+        public Builder persistence(Duration timeout) {
+            this.persistence = Checks.positiveOrZero(timeout, "persistence");
+            return this;
+        }
+
+        public Builder persistenceNetmask(int prefixLength) {
+            this.persistenceNetmask = Checks.inRange(prefixLength, 0, 128, "persistenceNetmask");
+            return this;
+        }
+
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = Checks.positiveOrZero(maxConnections, "maxConnections");
+            return this;
+        }
+
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = Checks.positive(connectTimeout, "connectTimeout");
+            return this;
+        }
+
+        public Builder failover(boolean failover) {
+            this.failover = failover;
+            return this;
+        }
+
+        public Builder proxyProtocol(ProxyProtocol proxyProtocol) {
+            this.proxyProtocol = Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+            return this;
+        }
+
+        public Builder acceptProxyProtocol(boolean acceptProxyProtocol) {
+            this.acceptProxyProtocol = acceptProxyProtocol;
+            return this;
+        }
+
+        public Builder healthPolicy(HealthPolicy healthPolicy) {
+            this.healthPolicy = Objects.requireNonNull(healthPolicy, "healthPolicy");
+            return this;
+        }
+
+        public Builder failureAction(FailureAction failureAction) {
+            this.failureAction = Objects.requireNonNull(failureAction, "failureAction");
+            return this;
+        }
+
+        public Builder sorryServer(InetSocketAddress sorryServer) {
+            this.sorryServer = Objects.requireNonNull(sorryServer, "sorryServer");
+            return this;
+        }
+
+        public Builder maxFlows(int maxFlows) {
+            this.maxFlows = Checks.positive(maxFlows, "maxFlows");
+            return this;
+        }
+
+        /**
+         * Adds a real server ({@code ipvsadm -a}).
+         *
+         * @throws IllegalArgumentException if one with the same address was added already
+         */
+        public Builder realServer(RealServer realServer) {
+            Objects.requireNonNull(realServer, "realServer");
+            if (realServers.putIfAbsent(realServer.address(), realServer) != null) {
+                throw new IllegalArgumentException("duplicate real server " + realServer.address());
+            }
+            return this;
+        }
+
+        /** Adds a real server with weight 1. */
+        public Builder realServer(InetSocketAddress address) {
+            return realServer(RealServer.of(address));
+        }
+
+        /**
+         * Builds the configuration.
+         *
+         * @throws IllegalArgumentException for an unknown scheduler, an unresolved address, or PROXY
+         *     protocol options on a UDP service
+         */
+        public VirtualService build() {
+            if (address.isUnresolved()) {
+                throw new IllegalArgumentException("service address must be resolved, got " + address);
+            }
+            Schedulers.provider(scheduler.indexOf(':') < 0 ? scheduler : scheduler.substring(0, scheduler.indexOf(':')));
+            if (protocol == Protocol.UDP && (proxyProtocol != ProxyProtocol.NONE || acceptProxyProtocol)) {
+                throw new IllegalArgumentException("PROXY protocol is for TCP services only, got " + protocol);
+            }
+            boolean v6 = address.getAddress() instanceof java.net.Inet6Address;
+            if (persistenceNetmask < 0) {
+                persistenceNetmask = v6 ? 128 : 32;
+            } else if (!v6 && persistenceNetmask > 32) {
+                throw new IllegalArgumentException("persistenceNetmask of an IPv4 service must be in 0..32, got "
+                        + persistenceNetmask);
+            }
+            return new VirtualService(this);
+        }
+    }
+}

@@ -1,0 +1,333 @@
+package dev.lbkit.l4.internal;
+
+import dev.lbkit.api.Member;
+import dev.lbkit.api.PoolSnapshot;
+import dev.lbkit.api.Upstream;
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.scheduler.PersistentScheduler;
+import dev.lbkit.api.scheduler.Scheduler;
+import dev.lbkit.api.scheduler.Schedulers;
+import dev.lbkit.l4.FailureAction;
+import dev.lbkit.l4.IpvsStats;
+import dev.lbkit.l4.RealServer;
+import dev.lbkit.l4.Timeouts;
+import dev.lbkit.l4.VirtualService;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The live state of one virtual service shared by its forwarders: configuration, pool, IPVS counters,
+ * connection limits and thresholds. Thread-safe: counters are atomic, configuration is one volatile
+ * value, runtime edits go through the pool's lock.
+ */
+public final class ServiceState {
+    private volatile VirtualService config;
+    private final Timeouts timeouts;
+    private final UpstreamPool pool;
+    private final SwitchableScheduler scheduler;
+    private final Counters counters = new Counters();
+    private final Map<Member, Dest> dests = new ConcurrentHashMap<>();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final LongAdder refused = new LongAdder();
+    private final LongAdder noDestination = new LongAdder();
+    private volatile InetSocketAddress localAddress;
+    private volatile Dest sorry;
+
+    /** A real server's counters and thresholds, alive as long as its member. */
+    public static final class Dest {
+        final Member member;
+        final Counters counters = new Counters();
+        volatile RealServer server;
+
+        Dest(Member member, RealServer server) {
+            this.member = member;
+            this.server = server;
+        }
+
+        public Member member() {
+            return member;
+        }
+
+        public Counters counters() {
+            return counters;
+        }
+    }
+
+    public ServiceState(VirtualService config, Timeouts timeouts) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+        this.scheduler = new SwitchableScheduler(schedulerFor(config));
+        this.pool = UpstreamPool.builder().name(config.protocol() + " " + config.address()).scheduler(scheduler)
+                .healthPolicy(config.healthPolicy()).build();
+        for (RealServer rs : config.realServers()) {
+            addRealServer(rs);
+        }
+        this.sorry = sorryDest(config);
+    }
+
+    /**
+     * The sorry server as a destination of its own one-member pool (no health policy), so that its
+     * connections are counted and listed like a real server's, as keepalived adds it to IPVS.
+     */
+    private static Dest sorryDest(VirtualService c) {
+        if (c.sorryServer().isEmpty()) {
+            return null;
+        }
+        InetSocketAddress a = c.sorryServer().get();
+        Member m = UpstreamPool.of(Upstream.of(a)).snapshot().members().get(0);
+        return new Dest(m, RealServer.of(a));
+    }
+
+    /** The sorry server's destination, or {@code null} when none is configured. */
+    public Dest sorryDest() {
+        return sorry;
+    }
+
+    public VirtualService config() {
+        return config;
+    }
+
+    public Timeouts timeouts() {
+        return timeouts;
+    }
+
+    public UpstreamPool pool() {
+        return pool;
+    }
+
+    public Counters counters() {
+        return counters;
+    }
+
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    public void localAddress(InetSocketAddress localAddress) {
+        this.localAddress = localAddress;
+    }
+
+    /** {@code ipvsadm -E}: everything but protocol, address and health policy may change. */
+    public void edit(VirtualService edited) {
+        VirtualService old = config;
+        if (edited.protocol() != old.protocol()) {
+            throw new IllegalArgumentException("cannot change protocol of " + old + " to " + edited.protocol());
+        }
+        if (!edited.scheduler().equals(old.scheduler()) || !edited.persistence().equals(old.persistence())
+                || edited.persistenceNetmask() != old.persistenceNetmask()) {
+            scheduler.delegate(schedulerFor(edited));
+            // Any update republishes the snapshot, so pickers are rebuilt by the new scheduler.
+            List<Member> members = pool.snapshot().members();
+            if (!members.isEmpty()) {
+                pool.update(members.get(0).upstream());
+            }
+        }
+        if (!edited.sorryServer().equals(old.sorryServer())) {
+            sorry = sorryDest(edited);
+        }
+        config = edited;
+    }
+
+    /** The service's scheduler, wrapped for persistence ({@code -p}, {@code -M}) when configured. */
+    private static Scheduler schedulerFor(VirtualService c) {
+        Scheduler base = Schedulers.parse(c.scheduler());
+        if (c.persistence().isZero()) {
+            return base;
+        }
+        PersistentScheduler.Builder b = PersistentScheduler.builder(base).timeout(c.persistence());
+        if (c.address().getAddress() instanceof Inet6Address) {
+            b.ipv6PrefixLength(c.persistenceNetmask());
+        } else {
+            b.ipv4PrefixLength(c.persistenceNetmask());
+        }
+        return b.build();
+    }
+
+    /** The scheduler's name as listed. */
+    public String schedulerName() {
+        return scheduler.name();
+    }
+
+    /** {@code ipvsadm -a}. */
+    public void addRealServer(RealServer rs) {
+        Member m = pool.add(upstream(rs));
+        dests.put(m, new Dest(m, rs));
+    }
+
+    /** {@code ipvsadm -e}: new weight and thresholds; connections and counters stay. */
+    public void editRealServer(RealServer rs) {
+        Member m = pool.update(upstream(rs));
+        Dest d = dests.computeIfAbsent(m, k -> new Dest(k, rs));
+        d.server = rs;
+        unbindCheck(d);
+    }
+
+    /** {@code ipvsadm -d}: no new connections; established ones finish. */
+    public boolean removeRealServer(InetSocketAddress address) {
+        String key = Upstream.builder(address).build().key();
+        Optional<Member> m = pool.member(key);
+        boolean removed = pool.remove(key);
+        // Counters stay reachable from the connections that hold the Dest; the listing drops it.
+        m.ifPresent(dests::remove);
+        return removed;
+    }
+
+    public List<RealServer> realServers() {
+        List<RealServer> out = new ArrayList<>();
+        for (Member m : pool.snapshot().members()) {
+            Dest d = dests.get(m);
+            if (d != null) {
+                out.add(d.server);
+            }
+        }
+        return out;
+    }
+
+    private static Upstream upstream(RealServer rs) {
+        return Upstream.builder(rs.address()).weight(rs.weight()).build();
+    }
+
+    /** Takes one connection slot of the service limit; false (and counted) when the service is full. */
+    public boolean tryAcquire() {
+        int max = config.maxConnections();
+        if (max <= 0) {
+            connections.incrementAndGet();
+            return true;
+        }
+        for (;;) {
+            int c = connections.get();
+            if (c >= max) {
+                refused.increment();
+                return false;
+            }
+            if (connections.compareAndSet(c, c + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Counts a client refused for a limit other than the connection limit (a full flow table). */
+    public void refuse() {
+        refused.increment();
+    }
+
+    public void release() {
+        connections.decrementAndGet();
+    }
+
+    public int connections() {
+        return connections.get();
+    }
+
+    public void noDestination() {
+        noDestination.increment();
+    }
+
+    /** The dest of a picked member; a fresh one if the member was removed and its dest forgotten. */
+    public Dest dest(Member m) {
+        Dest d = dests.get(m);
+        return d != null ? d : new Dest(m, RealServer.of(m.upstream().address()));
+    }
+
+    /** A new connection is bound to {@code d} as active (IPVS ip_vs_bind_dest, with its overload check). */
+    public void bindActive(Dest d) {
+        d.member.incrementActive();
+        bindCheck(d);
+    }
+
+    /** A new UDP flow is bound to {@code d}: IPVS counts UDP entries as inactive. */
+    public void bindInactive(Dest d) {
+        d.member.incrementInactive();
+        bindCheck(d);
+    }
+
+    /** An active connection saw its first FIN or closed: it now counts as inactive. */
+    public void toInactive(Dest d) {
+        d.member.decrementActive();
+        d.member.incrementInactive();
+    }
+
+    /** A connection that never got established is forgotten. */
+    public void unbindActive(Dest d) {
+        d.member.decrementActive();
+        unbindCheck(d);
+    }
+
+    /** An inactive entry expired (IPVS ip_vs_unbind_dest, with its overload check). */
+    public void unbindInactive(Dest d) {
+        d.member.decrementInactive();
+        unbindCheck(d);
+    }
+
+    private static void bindCheck(Dest d) {
+        int upper = d.server.upperThreshold();
+        if (upper > 0 && d.member.active() + d.member.inactive() >= upper) {
+            d.member.overloaded(true);
+        }
+    }
+
+    private static void unbindCheck(Dest d) {
+        RealServer rs = d.server;
+        int total = d.member.active() + d.member.inactive();
+        if (rs.lowerThreshold() > 0) {
+            if (total < rs.lowerThreshold()) {
+                d.member.overloaded(false);
+            }
+        } else if (rs.upperThreshold() > 0) {
+            if (total * 4 < rs.upperThreshold() * 3) {
+                d.member.overloaded(false);
+            }
+        } else {
+            d.member.overloaded(false);
+        }
+    }
+
+    /** One estimator tick for the service and its real servers. */
+    public void estimate(double seconds) {
+        counters.estimate(seconds);
+        for (Dest d : dests.values()) {
+            d.counters.estimate(seconds);
+        }
+        Dest sd = sorry;
+        if (sd != null) {
+            sd.counters.estimate(seconds);
+        }
+    }
+
+    public IpvsStats.Service stats() {
+        VirtualService c = config;
+        PoolSnapshot s = pool.snapshot();
+        List<IpvsStats.RealServerStats> rs = new ArrayList<>(s.size());
+        for (Member m : s.members()) {
+            Dest d = dests.get(m);
+            if (d == null) {
+                continue;
+            }
+            boolean failed = m.isCheckDown();
+            if (failed && c.failureAction() == FailureAction.REMOVE) {
+                continue;
+            }
+            int weight = failed ? 0 : m.weight();
+            rs.add(new IpvsStats.RealServerStats(m.upstream().address(), "Masq", weight, m.active(), m.inactive(),
+                    d.server.upperThreshold(), d.server.lowerThreshold(), m.isOverloaded(), d.counters.snapshot(),
+                    d.counters.rates()));
+        }
+        Dest sd = sorry;
+        if (sd != null && (s.available(pool.ticker().nanoTime()).isEmpty() || sd.member.active() + sd.member.inactive() > 0)) {
+            // Listed while it stands in (keepalived adds it to IPVS when no real server is left) or still has connections.
+            rs.add(new IpvsStats.RealServerStats(sd.member.upstream().address(), "Masq", 1, sd.member.active(),
+                    sd.member.inactive(), 0, 0, false, sd.counters.snapshot(), sd.counters.rates()));
+        }
+        InetSocketAddress addr = localAddress != null ? localAddress : c.address();
+        return new IpvsStats.Service(c.protocol(), addr, scheduler.name(), c.persistence().toSeconds(),
+                c.persistenceNetmask(), counters.snapshot(), counters.rates(), refused.sum(), noDestination.sum(), rs);
+    }
+}

@@ -1,0 +1,518 @@
+package dev.lbkit.l4.internal;
+
+import dev.lbkit.api.Member;
+import dev.lbkit.api.health.Outcome;
+import dev.lbkit.api.scheduler.PickContext;
+import dev.lbkit.l4.ProxyProtocol;
+import dev.lbkit.l4.VirtualService;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection and its real-server connection, forwarded byte for byte as Netty's
+ * HexDumpProxy does, with IPVS's accounting. Everything runs on the client channel's event loop (the
+ * real-server channel is registered on the same loop), so the fields need no synchronisation.
+ *
+ * <p>Back-pressure: when one side's outbound buffer passes its high water mark, the other side stops
+ * reading until it drains, so a slow reader holds at most one water mark of memory per direction.
+ * Half-close: a FIN from one side becomes a shutdown of output towards the other; the pair is closed
+ * when both directions are done. Reset: an I/O error on one side closes the other with SO_LINGER 0, so
+ * that it sees a reset too.
+ */
+final class TcpConnection {
+    private static final Logger logger = LoggerFactory.getLogger(TcpConnection.class);
+    /** Bytes a client may send after its PROXY header before a real server is connected. */
+    private static final int MAX_PENDING = 64 * 1024;
+    private static final int NONE = 0;
+    private static final int ACTIVE = 1;
+    private static final int INACTIVE = 2;
+
+    private final ServiceState state;
+    private final NettyTransport transport;
+    private final VirtualService config;
+    private final Channel client;
+    private final Frontend frontend = new Frontend();
+    private final Runnable idleCheck = this::checkIdle;
+    private Channel server;
+    private PickContext pick;
+    private ServiceState.Dest dest;
+    private int destState = NONE;
+    private InetSocketAddress clientAddress;
+    private InetSocketAddress destinationAddress;
+    private ByteBuf pending;
+    private boolean acquired;
+    private boolean connecting;
+    private boolean established;
+    private boolean triedSorry;
+    private boolean clientEof;
+    private boolean serverEof;
+    private boolean ended;
+    private long lastActivity;
+    private ScheduledFuture<?> idleTimer;
+
+    TcpConnection(ServiceState state, NettyTransport transport, Channel client) {
+        this.state = state;
+        this.transport = transport;
+        this.config = state.config();
+        this.client = client;
+    }
+
+    ChannelInboundHandlerAdapter frontend() {
+        return frontend;
+    }
+
+    private void start() {
+        if (!state.tryAcquire()) {
+            // Over the service limit: refused (and counted) before anything is read or connected.
+            client.close();
+            return;
+        }
+        acquired = true;
+        client.closeFuture().addListener(f -> onChannelClosed());
+        lastActivity = System.nanoTime();
+        destinationAddress = (InetSocketAddress) client.localAddress();
+        if (config.acceptProxyProtocol()) {
+            // A client that never sends its header must not hold a slot: it gets the connect timeout.
+            idleTimer = client.eventLoop().schedule(() -> {
+                if (clientAddress == null) {
+                    client.close();
+                }
+            }, config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            client.read();
+        } else {
+            clientAddress = (InetSocketAddress) client.remoteAddress();
+            connectNext();
+        }
+    }
+
+    private void connectNext() {
+        if (ended || !client.isActive()) {
+            return;
+        }
+        if (pick == null) {
+            pick = new PickContext().clientAddress(clientAddress.getAddress());
+        }
+        Member m = state.pool().pick(pick);
+        ServiceState.Dest d;
+        if (m != null) {
+            pick.addTried(m);
+            d = state.dest(m);
+        } else if (state.sorryDest() != null && !triedSorry) {
+            triedSorry = true;
+            d = state.sorryDest();
+        } else {
+            state.noDestination();
+            client.close();
+            return;
+        }
+        dest = d;
+        state.bindActive(d);
+        destState = ACTIVE;
+        connect(d.member().upstream().address(), d);
+    }
+
+    private void connect(InetSocketAddress address, ServiceState.Dest d) {
+        connecting = true;
+        Bootstrap b = new Bootstrap()
+                .group(client.eventLoop())
+                .channel(transport.socketChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new Backend());
+        ChannelFuture cf = b.connect(address);
+        transport.channels().add(cf.channel());
+        cf.addListener((ChannelFuture f) -> onConnect(f, d));
+    }
+
+    private void onConnect(ChannelFuture f, ServiceState.Dest d) {
+        connecting = false;
+        if (ended || !client.isActive()) {
+            f.channel().close();
+            if (d != null) {
+                state.unbindActive(d);
+            }
+            dest = null;
+            destState = NONE;
+            return;
+        }
+        if (!f.isSuccess()) {
+            logger.debug("connect to {} failed: {}", f.channel().remoteAddress(), f.cause().toString());
+            if (d != null) {
+                d.member().pool().report(d.member(), Outcome.CONNECT_FAILURE);
+                state.unbindActive(d);
+                dest = null;
+                destState = NONE;
+            }
+            if (config.failover()) {
+                connectNext();
+            } else {
+                client.close();
+            }
+            return;
+        }
+        server = f.channel();
+        established = true;
+        if (d != null) {
+            d.member().pool().report(d.member(), Outcome.SUCCESS);
+            d.counters().conn();
+        }
+        state.counters().conn();
+        pick = null;
+        server.closeFuture().addListener(x -> onChannelClosed());
+        writeProxyHeader();
+        if (pending != null) {
+            ByteBuf p = pending;
+            pending = null;
+            countIn(p.readableBytes());
+            server.write(p, server.voidPromise());
+        }
+        server.flush();
+        lastActivity = System.nanoTime();
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+        }
+        if (clientEof) {
+            // The client's FIN came while connecting (epoll sees RDHUP even with reads off).
+            onFin();
+            shutdownOutput(server);
+        } else {
+            idleTimer = client.eventLoop().schedule(idleCheck, state.timeouts().tcp().toNanos(), TimeUnit.NANOSECONDS);
+        }
+        if (!clientEof) {
+            client.config().setAutoRead(true);
+        }
+        server.config().setAutoRead(true);
+    }
+
+    private void writeProxyHeader() {
+        ProxyProtocol pp = config.proxyProtocol();
+        InetAddress src = clientAddress.getAddress();
+        InetAddress dst = destinationAddress.getAddress();
+        if (pp == ProxyProtocol.NONE) {
+            return;
+        }
+        boolean v6 = src instanceof Inet6Address;
+        if (v6 != dst instanceof Inet6Address) {
+            // A header must carry one family; an IPv4 client on an IPv6 listener is written as mapped.
+            v6 = true;
+        }
+        HAProxyMessage msg = new HAProxyMessage(
+                pp == ProxyProtocol.V1 ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
+                v6 ? HAProxyProxiedProtocol.TCP6 : HAProxyProxiedProtocol.TCP4, text(src, v6), text(dst, v6),
+                clientAddress.getPort(), destinationAddress.getPort());
+        server.pipeline().addFirst(HAProxyMessageEncoder.INSTANCE);
+        server.write(msg, server.voidPromise());
+        server.pipeline().remove(HAProxyMessageEncoder.INSTANCE);
+    }
+
+    private static String text(InetAddress a, boolean v6) {
+        if (v6 && !(a instanceof Inet6Address)) {
+            return "::ffff:" + a.getHostAddress();
+        }
+        return a.getHostAddress();
+    }
+
+    private void countIn(int bytes) {
+        state.counters().in(bytes);
+        if (dest != null) {
+            dest.counters().in(bytes);
+        }
+    }
+
+    private void countOut(int bytes) {
+        state.counters().out(bytes);
+        if (dest != null) {
+            dest.counters().out(bytes);
+        }
+    }
+
+    private void onFin() {
+        if (destState == ACTIVE) {
+            state.toInactive(dest);
+            destState = INACTIVE;
+        }
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+        }
+        idleTimer = client.eventLoop().schedule(idleCheck, state.timeouts().tcpFin().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void checkIdle() {
+        if (ended) {
+            return;
+        }
+        long timeout = (clientEof || serverEof ? state.timeouts().tcpFin() : state.timeouts().tcp()).toNanos();
+        long idle = System.nanoTime() - lastActivity;
+        if (idle >= timeout) {
+            logger.debug("closing {} after {} ms idle", client, TimeUnit.NANOSECONDS.toMillis(idle));
+            closeBoth();
+        } else {
+            idleTimer = client.eventLoop().schedule(idleCheck, timeout - idle, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Sends everything written so far, then a FIN; closes the pair once both directions are done. */
+    private void shutdownOutput(Channel target) {
+        target.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture f) -> {
+            if (!f.isSuccess() || !target.isActive()) {
+                closeBoth();
+                return;
+            }
+            ((DuplexChannel) target).shutdownOutput().addListener((ChannelFuture g) -> {
+                if (!g.isSuccess() || clientEof && serverEof) {
+                    closeBoth();
+                }
+            });
+        });
+    }
+
+    private void closeBoth() {
+        closeOnFlush(client);
+        if (server != null) {
+            closeOnFlush(server);
+        }
+    }
+
+    private static void closeOnFlush(Channel ch) {
+        if (ch.isActive()) {
+            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ch.close();
+        }
+    }
+
+    /** Closes {@code ch} with a reset (SO_LINGER 0), as the other side was reset. */
+    private static void abort(Channel ch) {
+        if (ch != null && ch.isOpen()) {
+            try {
+                ch.config().setOption(ChannelOption.SO_LINGER, 0);
+            } catch (RuntimeException e) {
+                logger.debug("cannot set SO_LINGER 0 on {}", ch, e);
+            }
+            ch.close();
+        }
+    }
+
+    private void onChannelClosed() {
+        if (server != null && server.isOpen()) {
+            closeOnFlush(server);
+        }
+        if (client.isOpen()) {
+            closeOnFlush(client);
+        }
+        if (!client.isOpen() && (server == null || !server.isOpen())) {
+            end();
+        }
+    }
+
+    private void end() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+        }
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+        if (acquired) {
+            state.release();
+        }
+        if (dest != null && !connecting) {
+            if (destState == ACTIVE) {
+                state.toInactive(dest);
+            }
+            ServiceState.Dest d = dest;
+            dest = null;
+            destState = NONE;
+            // IPVS keeps a closed connection counted as inactive for the tcpfin timeout.
+            client.eventLoop().schedule(() -> state.unbindInactive(d), state.timeouts().tcpFin().toNanos(),
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void onException(Channel self, Channel other, Throwable cause) {
+        if (cause instanceof IOException) {
+            logger.debug("{}: {}", self, cause.toString());
+            abort(other);
+            abort(self);
+        } else if (cause instanceof io.netty.handler.codec.DecoderException) {
+            // Bad input (a malformed PROXY header): the client is closed, nothing reaches a real server.
+            logger.debug("{}: {}", self, cause.toString());
+            closeBoth();
+        } else {
+            logger.warn("{}: closing after unexpected error", self, cause);
+            closeBoth();
+        }
+    }
+
+    private static InetSocketAddress sourceOf(HAProxyMessage m, InetSocketAddress fallback) {
+        if (m.command() != HAProxyCommand.PROXY || m.sourceAddress() == null) {
+            return fallback;
+        }
+        HAProxyProxiedProtocol p = m.proxiedProtocol();
+        if (p != HAProxyProxiedProtocol.TCP4 && p != HAProxyProxiedProtocol.TCP6) {
+            return fallback;
+        }
+        // The decoder has validated the literal, so this does not resolve names.
+        return new InetSocketAddress(io.netty.util.NetUtil.createInetAddressFromIpAddressString(m.sourceAddress()),
+                m.sourcePort());
+    }
+
+    private static InetSocketAddress destinationOf(HAProxyMessage m, InetSocketAddress fallback) {
+        if (m.command() != HAProxyCommand.PROXY || m.destinationAddress() == null
+                || m.proxiedProtocol() != HAProxyProxiedProtocol.TCP4 && m.proxiedProtocol() != HAProxyProxiedProtocol.TCP6) {
+            return fallback;
+        }
+        return new InetSocketAddress(io.netty.util.NetUtil.createInetAddressFromIpAddressString(m.destinationAddress()),
+                m.destinationPort());
+    }
+
+    /** The client side. */
+    private final class Frontend extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            start();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof HAProxyMessage) {
+                HAProxyMessage m = (HAProxyMessage) msg;
+                try {
+                    clientAddress = sourceOf(m, (InetSocketAddress) client.remoteAddress());
+                    destinationAddress = destinationOf(m, destinationAddress);
+                } finally {
+                    m.release();
+                }
+                if (server == null && !connecting) {
+                    connectNext();
+                }
+                return;
+            }
+            ByteBuf buf = (ByteBuf) msg;
+            lastActivity = System.nanoTime();
+            if (!established) {
+                // Bytes that came with the PROXY header: held until a real server is connected.
+                if (pending == null) {
+                    pending = ctx.alloc().buffer(buf.readableBytes());
+                }
+                if (pending.readableBytes() + buf.readableBytes() > MAX_PENDING) {
+                    buf.release();
+                    closeBoth();
+                    return;
+                }
+                pending.writeBytes(buf);
+                buf.release();
+                return;
+            }
+            countIn(buf.readableBytes());
+            server.write(buf, server.voidPromise());
+            if (!server.isWritable()) {
+                client.config().setAutoRead(false);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (established) {
+                server.flush();
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent) {
+                clientEof = true;
+                if (established) {
+                    onFin();
+                    shutdownOutput(server);
+                } else if (!connecting) {
+                    client.close();
+                }
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (established && client.isWritable() && !serverEof) {
+                server.config().setAutoRead(true);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            onException(client, server, cause);
+        }
+    }
+
+    /** The real-server side; a new one per connect attempt. */
+    private final class Backend extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf buf = (ByteBuf) msg;
+            lastActivity = System.nanoTime();
+            countOut(buf.readableBytes());
+            client.write(buf, client.voidPromise());
+            if (!client.isWritable()) {
+                ctx.channel().config().setAutoRead(false);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            client.flush();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent && ctx.channel() == server) {
+                serverEof = true;
+                onFin();
+                shutdownOutput(client);
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel() == server && server.isWritable() && !clientEof) {
+                client.config().setAutoRead(true);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (ctx.channel() == server) {
+                onException(server, client, cause);
+            } else {
+                ctx.close();
+            }
+        }
+    }
+}

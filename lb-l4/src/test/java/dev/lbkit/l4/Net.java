@@ -1,0 +1,48 @@
+package dev.lbkit.l4;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/** Blocking socket helpers for tests; every read has a timeout. */
+final class Net {
+    static final InetSocketAddress ANY_LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+
+    private Net() {}
+
+    static Socket connect(InetSocketAddress address) throws IOException {
+        Socket s = new Socket();
+        s.setSoTimeout(5000);
+        s.connect(address, 5000);
+        return s;
+    }
+
+    /** Sends {@code text} and reads back exactly as many bytes. */
+    static String echo(Socket s, String text) throws IOException {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        s.getOutputStream().write(b);
+        s.getOutputStream().flush();
+        return new String(s.getInputStream().readNBytes(b.length), StandardCharsets.UTF_8);
+    }
+
+    /** Reads until EOF. */
+    static byte[] readAll(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        in.transferTo(out);
+        return out.toByteArray();
+    }
+
+    /** One HTTP/1.0 request as curl sends it; returns the whole response (the server closes). */
+    static String http10(InetSocketAddress address) throws IOException {
+        try (Socket s = connect(address)) {
+            s.getOutputStream().write(("GET / HTTP/1.0\r\nHost: " + address.getHostString() + "\r\n"
+                    + "User-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            return new String(readAll(s.getInputStream()), StandardCharsets.UTF_8);
+        }
+    }
+}

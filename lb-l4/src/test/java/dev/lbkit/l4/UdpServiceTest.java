@@ -1,0 +1,133 @@
+package dev.lbkit.l4;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** One UDP virtual service in front of two DNS-like UDP servers. */
+@ExtendWith(LeakCheck.class)
+class UdpServiceTest {
+
+    /** Answers each datagram with its name and the datagram, from the port it was sent to. */
+    private static final class UdpEcho implements AutoCloseable {
+        final DatagramSocket socket;
+        final Thread thread;
+
+        UdpEcho(String name) throws IOException {
+            socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            thread = new Thread(() -> {
+                byte[] buf = new byte[2048];
+                while (!socket.isClosed()) {
+                    try {
+                        DatagramPacket p = new DatagramPacket(buf, buf.length);
+                        socket.receive(p);
+                        byte[] reply = (name + ":" + new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8))
+                                .getBytes(StandardCharsets.UTF_8);
+                        socket.send(new DatagramPacket(reply, reply.length, p.getSocketAddress()));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        InetSocketAddress address() {
+            return (InetSocketAddress) socket.getLocalSocketAddress();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            socket.close();
+            thread.join(2000);
+        }
+    }
+
+    private static String ask(DatagramSocket client, InetSocketAddress service, String q) throws IOException {
+        byte[] b = q.getBytes(StandardCharsets.UTF_8);
+        client.send(new DatagramPacket(b, b.length, service));
+        byte[] buf = new byte[2048];
+        DatagramPacket p = new DatagramPacket(buf, buf.length);
+        client.receive(p);
+        assertEquals(service, p.getSocketAddress(), "the reply comes from the service address");
+        return new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8);
+    }
+
+    private static DatagramSocket client() throws IOException {
+        DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        s.setSoTimeout(2000);
+        return s;
+    }
+
+    @ParameterizedTest(name = "native transport {0}")
+    @ValueSource(booleans = {true, false})
+    void flowsAreScheduledPerClientAndRepliesFindTheirClient(boolean nativeTransport) throws Exception {
+        Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(120), Duration.ofMillis(400));
+        try (UdpEcho dns1 = new UdpEcho("dns1"); UdpEcho dns2 = new UdpEcho("dns2");
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).nativeTransport(nativeTransport).timeouts(t).build();
+                DatagramSocket c1 = client(); DatagramSocket c2 = client()) {
+            VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .realServer(dns1.address()).realServer(dns2.address()).build());
+            String r1 = ask(c1, vs.localAddress(), "a.example");
+            String r2 = ask(c2, vs.localAddress(), "b.example");
+            String server1 = r1.substring(0, 4);
+            String server2 = r2.substring(0, 4);
+            assertNotEquals(server1, server2, "two flows, rr puts them on both servers");
+            assertEquals(server1 + ":a.example", r1);
+            for (int i = 0; i < 5; i++) {
+                assertEquals(server1 + ":q" + i, ask(c1, vs.localAddress(), "q" + i), "a flow sticks to its server");
+            }
+            IpvsStats.Service st = vs.stats();
+            assertEquals(2, st.counters().conns());
+            assertEquals(7, st.counters().inPkts());
+            assertEquals(7, st.counters().outPkts());
+            for (IpvsStats.RealServerStats d : st.realServers()) {
+                assertEquals(0, d.activeConns());
+                assertEquals(1, d.inactiveConns(), "IPVS lists UDP entries as InActConn");
+            }
+            Resources.await(3000, () -> vs.stats().realServers().stream().allMatch(d -> d.inactiveConns() == 0),
+                    "flows expire after the udp timeout");
+            ask(c1, vs.localAddress(), "new-flow");
+            assertEquals(3, vs.stats().counters().conns());
+        }
+    }
+
+    @Test
+    void theFlowTableIsBounded() throws Exception {
+        try (UdpEcho dns1 = new UdpEcho("dns1"); L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
+                DatagramSocket c1 = client(); DatagramSocket c2 = client()) {
+            VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr").maxFlows(1)
+                    .realServer(dns1.address()).build());
+            assertEquals("dns1:x", ask(c1, vs.localAddress(), "x"));
+            c2.setSoTimeout(300);
+            assertThrows(SocketTimeoutException.class, () -> ask(c2, vs.localAddress(), "y"), "dropped");
+            assertEquals(1, vs.stats().refused());
+            assertEquals("dns1:z", ask(c1, vs.localAddress(), "z"));
+        }
+    }
+
+    @Test
+    void noRealServerDropsAndCounts() throws Exception {
+        try (L4Balancer lb = L4Balancer.builder().ioThreads(1).build(); DatagramSocket c1 = client()) {
+            VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr").build());
+            c1.setSoTimeout(300);
+            assertThrows(SocketTimeoutException.class, () -> ask(c1, vs.localAddress(), "x"));
+            assertEquals(1, vs.stats().noDestination());
+            assertEquals("UDP  " + IpvsTable.addrPort(vs.localAddress()) + " rr", IpvsTable.render(lb.stats()).split("\n")[3]);
+        }
+    }
+}
