@@ -4,11 +4,13 @@ import dev.lbkit.admin.internal.AdminHandler;
 import dev.lbkit.admin.internal.AdminState;
 import dev.lbkit.admin.internal.DnsTier;
 import dev.lbkit.admin.internal.HttpTier;
+import dev.lbkit.admin.internal.L4Tier;
 import dev.lbkit.admin.internal.TierView;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.internal.Checks;
 import dev.lbkit.dns.DnsBalancer;
+import dev.lbkit.l4.L4Balancer;
 import dev.lbkit.l7.HttpBalancer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -217,6 +219,7 @@ public final class AdminServer implements AutoCloseable {
         private final Map<UpstreamPool, ActiveHealthPolicy> pools = new LinkedHashMap<>();
         private final List<TierView> tiers = new ArrayList<>();
         private final Map<String, Function<String, String>> texts = new LinkedHashMap<>();
+        private final List<L4Tier> l4 = new ArrayList<>();
 
         private Builder() {}
 
@@ -288,6 +291,18 @@ public final class AdminServer implements AutoCloseable {
         }
 
         /**
+         * An L4 balancer, shown as service {@code name}: its virtual services (each one's real servers as
+         * a pool named like {@code tcp:127.0.0.1:80}) with IPVS's counters and rates, and
+         * {@code GET /ipvs} ({@code ?stats}, {@code ?rate}) answering as {@code ipvsadm -ln} does.
+         */
+        public Builder l4(String name, L4Balancer balancer) {
+            Checks.notBlank(name, "name");
+            L4Tier t = new L4Tier(name, Objects.requireNonNull(balancer, "balancer"));
+            l4.add(t);
+            return tier(t);
+        }
+
+        /**
          * A DNS balancer, shown as service {@code name} with its answers per name and rcode; {@code pools}
          * are the pools its names serve (lb-dns does not list them), shown and changeable like {@link #pool}.
          */
@@ -311,6 +326,19 @@ public final class AdminServer implements AutoCloseable {
         }
 
         public AdminServer build() {
+            if (!l4.isEmpty()) {
+                List<L4Tier> tiers = List.copyOf(l4);
+                text("/ipvs", variant -> {
+                    StringBuilder sb = new StringBuilder();
+                    for (L4Tier t : tiers) {
+                        if (sb.length() > 0) {
+                            sb.append('\n');
+                        }
+                        sb.append(t.ipvsadm(variant));
+                    }
+                    return sb.toString();
+                });
+            }
             return new AdminServer(this);
         }
     }

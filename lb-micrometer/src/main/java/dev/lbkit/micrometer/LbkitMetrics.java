@@ -5,10 +5,12 @@ import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.internal.Checks;
 import dev.lbkit.api.internal.DaemonExecutors;
 import dev.lbkit.dns.DnsBalancer;
+import dev.lbkit.l4.L4Balancer;
 import dev.lbkit.l7.HttpBalancer;
 import dev.lbkit.l7.LatencyHistogram;
 import dev.lbkit.micrometer.internal.DnsBinder;
 import dev.lbkit.micrometer.internal.HttpBinder;
+import dev.lbkit.micrometer.internal.L4Binder;
 import dev.lbkit.micrometer.internal.PoolBinder;
 import dev.lbkit.micrometer.internal.SnapshotBinder;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -156,6 +158,18 @@ public final class LbkitMetrics implements AutoCloseable {
             Checks.notBlank(name, "name");
             Objects.requireNonNull(balancer, "balancer");
             tiers.add(r -> new HttpBinder(r, name, balancer, latencyBuckets));
+            return this;
+        }
+
+        /**
+         * Binds an L4 balancer as {@code name}: per virtual service and real server, connections,
+         * packets and bytes each way, connection rates, active and inactive connections, weights, and
+         * clients turned away by cause.
+         */
+        public Builder l4(String name, L4Balancer balancer) {
+            Checks.notBlank(name, "name");
+            Objects.requireNonNull(balancer, "balancer");
+            tiers.add(r -> new L4Binder(r, name, balancer));
             return this;
         }
 
