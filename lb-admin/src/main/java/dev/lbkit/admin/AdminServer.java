@@ -84,7 +84,7 @@ public final class AdminServer implements AutoCloseable {
     private final Clock clock;
     private final Map<UpstreamPool, ActiveHealthPolicy> pools;
     private final List<TierView> tiers;
-    private final Map<String, Function<String, String>> texts;
+    private final Map<String, AdminHandler.Endpoint> texts;
     private final Object lock = new Object();
     private EventLoopGroup group;
     private Channel channel;
@@ -218,7 +218,7 @@ public final class AdminServer implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private final Map<UpstreamPool, ActiveHealthPolicy> pools = new LinkedHashMap<>();
         private final List<TierView> tiers = new ArrayList<>();
-        private final Map<String, Function<String, String>> texts = new LinkedHashMap<>();
+        private final Map<String, AdminHandler.Endpoint> texts = new LinkedHashMap<>();
         private final List<L4Tier> l4 = new ArrayList<>();
 
         private Builder() {}
@@ -320,15 +320,34 @@ public final class AdminServer implements AutoCloseable {
             return this;
         }
 
-        Builder text(String path, Function<String, String> text) {
-            texts.put(path, text);
+        /**
+         * Serves {@code GET path} (and HEAD) with {@code body.apply(query)}, {@code query} being the raw query
+         * string ({@code ""} when there is none), for an application's own read-only pages next to the admin's.
+         * It must not change state. Other methods get 405.
+         *
+         * @throws IllegalArgumentException if {@code path} does not start with {@code /}, or is one of the
+         *     admin server's own ({@code /}, {@code /index.html}, {@code /metrics}, {@code /ipvs},
+         *     anything under {@code /api}), or was given before
+         */
+        public Builder endpoint(String path, String contentType, Function<String, String> body) {
+            Objects.requireNonNull(path, "path");
+            Checks.notBlank(contentType, "contentType");
+            Objects.requireNonNull(body, "body");
+            if (!path.startsWith("/") || path.equals("/") || path.equals("/index.html") || path.equals("/metrics")
+                    || path.equals("/ipvs") || path.equals("/api") || path.startsWith("/api/")) {
+                throw new IllegalArgumentException("endpoint path must start with / and not be one of lb-admin's own, got '"
+                        + path + "'");
+            }
+            if (texts.putIfAbsent(path, new AdminHandler.Endpoint(contentType, body)) != null) {
+                throw new IllegalArgumentException("endpoint " + path + " is given twice");
+            }
             return this;
         }
 
         public AdminServer build() {
             if (!l4.isEmpty()) {
                 List<L4Tier> tiers = List.copyOf(l4);
-                text("/ipvs", variant -> {
+                texts.put("/ipvs", new AdminHandler.Endpoint("text/plain; charset=utf-8", variant -> {
                     StringBuilder sb = new StringBuilder();
                     for (L4Tier t : tiers) {
                         if (sb.length() > 0) {
@@ -337,7 +356,7 @@ public final class AdminServer implements AutoCloseable {
                         sb.append(t.ipvsadm(variant));
                     }
                     return sb.toString();
-                });
+                }));
             }
             return new AdminServer(this);
         }

@@ -372,6 +372,22 @@ class AdminServerTest {
         assertEquals(405, c.post("/", null, "x").statusCode());
     }
 
+    @Test
+    void servesTheApplicationsOwnReadOnlyEndpoints() {
+        AdminClient c = start(AdminServer.builder().pool(pool).token(TOKEN)
+                .endpoint("/stats", "application/json", q -> "{\"query\":\"" + q + "\"}"));
+        HttpResponse<String> r = c.get("/stats?verbose");
+        assertEquals(200, r.statusCode());
+        assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
+        assertEquals("{\"query\":\"verbose\"}", r.body());
+        assertEquals("{\"query\":\"\"}", c.get("/stats").body());
+        assertEquals(405, c.post("/stats", TOKEN, "{}").statusCode());
+        for (String reserved : List.of("/", "/metrics", "/ipvs", "/api/v1/state", "/api", "stats")) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> AdminServer.builder().endpoint(reserved, "text/plain", q -> ""), reserved);
+        }
+    }
+
     /** Reads one field of an upstream through the API. */
     private static final class AdminStateProbe {
         static Object state(AdminClient c, String path) {

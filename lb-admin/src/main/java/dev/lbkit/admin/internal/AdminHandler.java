@@ -46,7 +46,6 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private static final String API = "/api/v1";
     private static final String JSON = "application/json; charset=utf-8";
     private static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
-    private static final String TEXT = "text/plain; charset=utf-8";
     /** The page may run only its own inline script and style and fetch only from this server. */
     private static final String CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
             + "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -54,16 +53,16 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private final AdminState state;
     private final byte[] tokenDigest;
     private final Supplier<String> metrics;
-    private final Map<String, Function<String, String>> texts;
+    private final Map<String, Endpoint> texts;
     private final byte[] page;
 
     /**
      * @param token   the bearer token for changes, or {@code null} to refuse every change
      * @param metrics the Prometheus scrape, or {@code null} when there is none
-     * @param texts   further plain-text GET endpoints by path (for example {@code /ipvs}), each given the query
-     *                string's first parameter name as its variant ({@code "stats"} for {@code /ipvs?stats}), or {@code ""}
+     * @param texts   further GET endpoints by path (for example {@code /ipvs}), each given the raw query string
+     *                ({@code "stats"} for {@code /ipvs?stats}, {@code ""} when there is none)
      */
-    public AdminHandler(AdminState state, String token, Supplier<String> metrics, Map<String, Function<String, String>> texts,
+    public AdminHandler(AdminState state, String token, Supplier<String> metrics, Map<String, Endpoint> texts,
             byte[] page) {
         this.state = state;
         this.tokenDigest = token == null ? null : sha256(token);
@@ -154,14 +153,19 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 }
                 return response(HttpResponseStatus.OK, PROMETHEUS, metrics.get().getBytes(StandardCharsets.UTF_8));
             default:
-                Function<String, String> text = texts.get(path);
+                Endpoint text = texts.get(path);
                 if (text == null) {
                     return error(HttpResponseStatus.NOT_FOUND, "no such page: " + path);
                 }
-                String variant = qs.parameters().isEmpty() ? "" : qs.parameters().keySet().iterator().next();
-                return response(HttpResponseStatus.OK, TEXT, text.apply(variant).getBytes(StandardCharsets.UTF_8));
+                int q = req.uri().indexOf('?');
+                String query = q < 0 ? "" : req.uri().substring(q + 1);
+                return response(HttpResponseStatus.OK, text.contentType(),
+                        text.body().apply(query).getBytes(StandardCharsets.UTF_8));
         }
     }
+
+    /** A GET endpoint beyond the built-in ones: its content type and its body for a raw query string. */
+    public record Endpoint(String contentType, Function<String, String> body) {}
 
     /** A resolved API route: the methods it allows and what it does. */
     private interface Action {
