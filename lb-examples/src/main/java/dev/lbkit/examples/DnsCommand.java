@@ -8,13 +8,13 @@ import dev.lbkit.api.health.TcpConnectProbe;
 import dev.lbkit.dns.DnsBalancer;
 import dev.lbkit.dns.DnsStats;
 import dev.lbkit.dns.ServedName;
-import dev.lbkit.examples.support.AdminServer;
 import dev.lbkit.examples.support.Addresses;
 import dev.lbkit.examples.support.Cli;
 import dev.lbkit.examples.support.Command;
 import dev.lbkit.examples.support.Durations;
 import dev.lbkit.examples.support.Json;
 import dev.lbkit.examples.support.Running;
+import dev.lbkit.examples.support.StatsPage;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -64,7 +64,9 @@ public final class DnsCommand implements Command {
             .option("health-port", "PORT", null, "probe this TCP port on each address; leave dead ones out of answers")
             .option("health-interval", "DURATION", "2s", "time between two probes of an address")
             .option("threads", "N", null, "event loops (default: available processors)")
-            .option("admin", "HOST:PORT|none", "none", "admin endpoint: GET /stats");
+            .option("admin", "HOST:PORT|none", "none",
+                    "lb-admin: stats page at /, JSON and runtime API under /api/v1/, GET /stats")
+            .option("admin-token", "TOKEN|none", "none", StatsPage.TOKEN_HELP);
 
     @Override
     public Cli.Spec spec() {
@@ -115,13 +117,8 @@ public final class DnsCommand implements Command {
                     healthPort.map(p -> ", probing TCP port " + p + " every " + Durations.format(interval)).orElse(""),
                     forward.map(f -> "forwarded to " + Addresses.format(f)).orElse("REFUSED"));
 
-            Optional<InetSocketAddress> adminAt = args.addressOrNone("admin");
-            if (adminAt.isPresent()) {
-                AdminServer admin = running.own(AdminServer.builder()
-                        .json("/stats", q -> statsJson(dns, members))
-                        .start("dns", adminAt.get()));
-                running.address("admin", admin.address());
-            }
+            StatsPage.start("dns", args, running, b -> b.dns("dns", dns, members)
+                    .endpoint("/stats", "application/json", q -> statsJson(dns, members)));
             return running;
         } catch (RuntimeException e) {
             running.close();

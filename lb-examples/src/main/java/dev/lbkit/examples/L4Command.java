@@ -1,12 +1,12 @@
 package dev.lbkit.examples;
 
 import dev.lbkit.api.Upstream;
-import dev.lbkit.examples.support.AdminServer;
 import dev.lbkit.examples.support.Addresses;
 import dev.lbkit.examples.support.Cli;
 import dev.lbkit.examples.support.Command;
 import dev.lbkit.examples.support.Discovery;
 import dev.lbkit.examples.support.Running;
+import dev.lbkit.examples.support.StatsPage;
 import dev.lbkit.l4.IpvsTable;
 import dev.lbkit.l4.L4Balancer;
 import dev.lbkit.l4.RealServer;
@@ -48,7 +48,9 @@ public final class L4Command implements Command {
             .flag("udp", "a UDP virtual service (ipvsadm -A -u) instead of TCP")
             .option("discovery", "URI|none", "none", Discovery.HELP)
             .option("threads", "N", null, "I/O threads (default: available processors)")
-            .option("admin", "HOST:PORT|none", "127.0.0.1:9090", "admin endpoint: GET /ipvs, /ipvs?stats, /ipvs?rate");
+            .option("admin", "HOST:PORT|none", "127.0.0.1:9090",
+                    "lb-admin: stats page at /, JSON and runtime API under /api/v1/, GET /ipvs, /ipvs?stats, /ipvs?rate")
+            .option("admin-token", "TOKEN|none", "none", StatsPage.TOKEN_HELP);
 
     @Override
     public Cli.Spec spec() {
@@ -102,13 +104,8 @@ public final class L4Command implements Command {
             log.info("l4 listening on {} {} scheduler {} -> real servers {}", config.protocol(),
                     Addresses.format(vs.localAddress()), config.scheduler(), describe(reals));
 
-            Optional<InetSocketAddress> adminAt = args.addressOrNone("admin");
-            if (adminAt.isPresent()) {
-                AdminServer admin = running.own(AdminServer.builder()
-                        .text("/ipvs", q -> listing(balancer, q))
-                        .start("l4", adminAt.get()));
-                running.address("admin", admin.address());
-            }
+            // lb-admin serves /ipvs (?stats, ?rate) with lb-l4's renderings, as listing() does.
+            StatsPage.start("l4", args, running, b -> b.l4("l4", balancer));
             return running;
         } catch (RuntimeException e) {
             running.close();

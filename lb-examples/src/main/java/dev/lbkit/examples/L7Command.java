@@ -4,7 +4,6 @@ import dev.lbkit.api.Member;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.PassiveHealthPolicy;
-import dev.lbkit.examples.support.AdminServer;
 import dev.lbkit.examples.support.Addresses;
 import dev.lbkit.examples.support.Cli;
 import dev.lbkit.examples.support.Command;
@@ -12,6 +11,7 @@ import dev.lbkit.examples.support.Discovery;
 import dev.lbkit.examples.support.Durations;
 import dev.lbkit.examples.support.Json;
 import dev.lbkit.examples.support.Running;
+import dev.lbkit.examples.support.StatsPage;
 import dev.lbkit.l7.HostHeader;
 import dev.lbkit.l7.HttpBalancer;
 import dev.lbkit.l7.HttpBalancerStats;
@@ -77,7 +77,9 @@ public final class L7Command implements Command {
             .option("scheduler", "NAME", "rr", "scheduler among the primaries (rr, wrr, lc, p2c, ...)")
             .option("discovery", "URI|none", "none", Discovery.HELP)
             .option("threads", "N", null, "event loops (default: available processors)")
-            .option("admin", "HOST:PORT|none", "127.0.0.1:9091", "admin endpoint: GET /stats");
+            .option("admin", "HOST:PORT|none", "127.0.0.1:9091",
+                    "lb-admin: stats page at /, JSON and runtime API under /api/v1/, GET /stats")
+            .option("admin-token", "TOKEN|none", "none", StatsPage.TOKEN_HELP);
 
     @Override
     public Cli.Spec spec() {
@@ -142,13 +144,8 @@ public final class L7Command implements Command {
             log.info("l7 listening on http://{}/ -> upstream {} {}, proxy timeouts {}", Addresses.format(balancer.address()),
                     GROUP, "{" + describe(upstreams, maxFails, failTimeout) + "}", Durations.format(timeouts.read()));
 
-            Optional<InetSocketAddress> adminAt = args.addressOrNone("admin");
-            if (adminAt.isPresent()) {
-                AdminServer admin = running.own(AdminServer.builder()
-                        .json("/stats", q -> statsJson(balancer, upstreams))
-                        .start("l7", adminAt.get()));
-                running.address("admin", admin.address());
-            }
+            StatsPage.start("l7", args, running, b -> b.http("l7", balancer)
+                    .endpoint("/stats", "application/json", q -> statsJson(balancer, upstreams)));
             return running;
         } catch (RuntimeException e) {
             running.close();

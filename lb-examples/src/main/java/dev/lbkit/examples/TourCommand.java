@@ -515,6 +515,12 @@ public final class TourCommand implements Command {
             for (Map.Entry<String, InetSocketAddress> e : running.addresses().entrySet()) {
                 out.printf(Locale.ROOT, "%-22s %s%n", e.getKey(), Addresses.format(e.getValue()));
             }
+            for (String tier : List.of("l7", "l4")) {
+                InetSocketAddress admin = running.addresses().get(tier + "/admin");
+                if (admin != null) {
+                    out.printf(Locale.ROOT, "%s stats page: http://%s/%n", tier, Addresses.format(admin));
+                }
+            }
         }
 
         private static InetAddress ip(String literal) throws UnknownHostException {

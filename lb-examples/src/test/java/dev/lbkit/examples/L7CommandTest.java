@@ -72,6 +72,47 @@ class L7CommandTest {
     }
 
     @Test
+    void servesTheStatsPageAndTheRuntimeApiWithAToken() throws Exception {
+        try (Running backends = new BackendsCommand().start("--ports", "0,0")) {
+            InetSocketAddress b1 = backends.address("backend-1");
+            InetSocketAddress b2 = backends.address("backend-2");
+            try (Running l7 = new L7Command().start("--listen", "127.0.0.1:0", "--upstream", Addresses.format(b1),
+                    "--upstream", Addresses.format(b2), "--backup", "none", "--admin", "127.0.0.1:0",
+                    "--admin-token", "s3cret", "--threads", "1");
+                    Running readOnly = new L7Command().start("--listen", "127.0.0.1:0", "--upstream", Addresses.format(b1),
+                            "--admin", "127.0.0.1:0", "--threads", "1")) {
+                InetSocketAddress lb = l7.address("l7");
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(200, get(lb, "/").statusCode());
+                }
+                assertTrue(AdminClient.get(l7, "/").contains("lbkit stats"), "the stats page");
+                String state = AdminClient.get(l7, "/api/v1/pools/backend");
+                assertTrue(state.contains("\"requests\":2"), state);
+
+                String drain = "http://" + Addresses.format(l7.address("admin")) + "/api/v1/pools/backend/upstreams/"
+                        + Addresses.format(b1) + "/drain";
+                HttpResponse<String> noToken = CLIENT.send(HttpRequest.newBuilder(URI.create(drain))
+                        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(401, noToken.statusCode());
+                HttpResponse<String> drained = CLIENT.send(HttpRequest.newBuilder(URI.create(drain))
+                        .header("Authorization", "Bearer s3cret").POST(HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, drained.statusCode(), drained.body());
+                assertTrue(drained.body().contains("\"state\":\"draining\""), drained.body());
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(Seed.PAGE_2, get(lb, "/").body(), "the drained backend gets no new request");
+                }
+
+                String readOnlyDrain = "http://" + Addresses.format(readOnly.address("admin"))
+                        + "/api/v1/pools/backend/upstreams/" + Addresses.format(b1) + "/drain";
+                assertEquals(403, CLIENT.send(HttpRequest.newBuilder(URI.create(readOnlyDrain))
+                        .header("Authorization", "Bearer s3cret").POST(HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode(), "without --admin-token the API is read-only");
+            }
+        }
+    }
+
+    @Test
     void optionsChangeTheConfigurationAndBadValuesAreUsageErrors() throws Exception {
         try (TestBackend b = TestBackend.start(dev.lbkit.testing.Script.ok("ok"));
                 Running l7 = new L7Command().start("--listen", "127.0.0.1:0", "--upstream", Addresses.format(b.address()),
