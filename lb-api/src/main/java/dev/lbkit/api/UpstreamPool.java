@@ -284,8 +284,11 @@ public final class UpstreamPool implements AutoCloseable {
     }
 
     /**
-     * Follows {@code resolver}: every successful, non-empty result replaces the pool's membership (as
-     * {@link #replaceAll}); failures and empty results keep the last known membership.
+     * Follows {@code resolver}: every successful result replaces the pool's membership (as
+     * {@link #replaceAll}), including an empty one (the store says there is no upstream, as an xDS
+     * control plane or an etcd prefix can). A failure keeps the last known membership, and so does a
+     * {@linkplain dev.lbkit.api.resolve.ResolutionResult#isStale() stale} result, which carries it: a
+     * store that goes away never empties a pool.
      *
      * @return closing it stops following
      */
@@ -295,8 +298,6 @@ public final class UpstreamPool implements AutoCloseable {
             if (result.error().isPresent()) {
                 logger.warn("pool {}: resolver {} failed, keeping {} upstreams: {}", name, resolver,
                         snapshot.size(), result.error().get().toString());
-            } else if (result.upstreams().isEmpty()) {
-                logger.warn("pool {}: resolver {} returned no upstreams, keeping {}", name, resolver, snapshot.size());
             } else {
                 replaceAll(result.upstreams());
             }

@@ -87,6 +87,30 @@ class ResolverTest {
         assertEquals(2, pool.snapshot().size());
     }
 
+    /** A failure or a stale result keeps the membership; an empty successful result empties the pool. */
+    @Test
+    void followingKeepsMembersOnFailureAndStalenessButEmptiesOnAnEmptyAnswer() throws Exception {
+        UpstreamPool pool = UpstreamPool.of(Upstream.of("127.0.0.1", 1));
+        java.util.concurrent.atomic.AtomicReference<ResolverListener> sink = new java.util.concurrent.atomic.AtomicReference<>();
+        Resolver scripted = new Resolver() {
+            @Override
+            public AutoCloseable subscribe(ResolverListener listener) {
+                sink.set(listener);
+                return () -> sink.set(null);
+            }
+
+            @Override
+            public void close() {}
+        };
+        pool.follow(scripted);
+        sink.get().onResult(ResolutionResult.failed(new java.io.IOException("store away")));
+        assertEquals(1, pool.snapshot().size());
+        sink.get().onResult(ResolutionResult.stale(List.of(Upstream.of("127.0.0.1", 1)), new java.io.IOException("away")));
+        assertEquals(1, pool.snapshot().size());
+        sink.get().onResult(ResolutionResult.of(List.of()));
+        assertEquals(0, pool.snapshot().size());
+    }
+
     @Test
     void localhostResolvesToLoopbackLiterals() throws Exception {
         try (SystemResolver r = SystemResolver.builder("localhost", 8081).weight(3).interval(MANUAL).build()) {

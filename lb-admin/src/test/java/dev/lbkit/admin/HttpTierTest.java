@@ -1,0 +1,105 @@
+package dev.lbkit.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.admin.internal.Json;
+import dev.lbkit.api.Upstream;
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.l7.HttpBalancer;
+import dev.lbkit.l7.Route;
+import dev.lbkit.l7.UpstreamGroup;
+import dev.lbkit.testing.Script;
+import dev.lbkit.testing.TestBackend;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+class HttpTierTest {
+    private static final String TOKEN = "token-for-the-l7-test";
+    private static final InetSocketAddress LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+
+    static HttpResponse<String> get(HttpClient c, HttpBalancer lb, String path) throws Exception {
+        return c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.address().getPort() + path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void showsPerUpstreamAndPerRouteTrafficAndChangesUnderLoadFailNoRequest() throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (TestBackend a = TestBackend.start(Script.ok("backend a"));
+                TestBackend b = TestBackend.start(Script.ok("backend b"));
+                TestBackend c = TestBackend.start(Script.ok("backend c"));
+                UpstreamPool pool = UpstreamPool.builder().name("backend").add(Upstream.of("127.0.0.1", a.port()))
+                        .add(Upstream.of("127.0.0.1", b.port())).build();
+                HttpBalancer lb = HttpBalancer.builder().listen(LOOPBACK).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start();
+                AdminServer admin = AdminServer.builder().listen(LOOPBACK).token(TOKEN).http("edge", lb).build().start()) {
+            for (int i = 0; i < 10; i++) {
+                assertEquals(200, get(client, lb, "/").statusCode());
+            }
+            AdminClient api = new AdminClient(admin);
+            Map<String, Object> s = Json.parseObject(api.get("/api/v1/state").body());
+            Map<?, ?> p = (Map<?, ?>) ((List<?>) s.get("pools")).get(0);
+            assertEquals("backend", p.get("name"), "the route's pool is shown under its group's name");
+            long requests = 0;
+            long ok = 0;
+            for (Object o : (List<?>) p.get("upstreams")) {
+                Map<?, ?> t = (Map<?, ?>) ((Map<?, ?>) o).get("traffic");
+                requests += (Long) t.get("requests");
+                ok += (Long) ((List<?>) t.get("responses")).get(1);
+                assertEquals(5L, t.get("requests"), "round robin over two");
+                assertTrue((Long) t.get("bytesIn") > 0);
+            }
+            assertEquals(10, requests);
+            assertEquals(10, ok);
+            Map<?, ?> tier = (Map<?, ?>) ((List<?>) s.get("tiers")).get(0);
+            assertEquals("l7", tier.get("kind"));
+            List<?> row = (List<?>) ((List<?>) tier.get("rows")).get(0);
+            assertEquals("/", row.get(0));
+            assertEquals(10L, row.get(1));
+            assertEquals(10L, row.get(3), "2xx");
+
+            // Traffic keeps flowing while the API drains, adds, re-weights and removes upstreams.
+            AtomicBoolean stop = new AtomicBoolean();
+            List<Integer> statuses = new ArrayList<>();
+            CompletableFuture<Void> load = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < 5000 && !stop.get(); i++) {
+                        statuses.add(get(client, lb, "/").statusCode());
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            String ua = "/api/v1/pools/backend/upstreams/127.0.0.1:" + a.port();
+            assertEquals(200, api.post(ua + "/drain", TOKEN, null).statusCode());
+            assertEquals(201, api.post("/api/v1/pools/backend/upstreams", TOKEN,
+                    "{\"host\":\"127.0.0.1\",\"port\":" + c.port() + ",\"weight\":2}").statusCode());
+            Thread.sleep(100);
+            assertEquals(200, api.post(ua + "/weight", TOKEN, "{\"weight\":3}").statusCode());
+            Thread.sleep(100);
+            assertEquals(200, api.method("DELETE", "/api/v1/pools/backend/upstreams/127.0.0.1:" + b.port(), TOKEN).statusCode());
+            Thread.sleep(100);
+            assertEquals(200, api.post(ua + "/drain", TOKEN, null).statusCode());
+            int before = a.requestCount();
+            Thread.sleep(100);
+            stop.set(true);
+            load.get();
+            assertTrue(statuses.size() > 10, "requests during the changes: " + statuses.size());
+            assertTrue(statuses.stream().allMatch(x -> x == 200), "a request failed during the changes: " + statuses);
+            assertTrue(c.requestCount() > 0, "the added upstream took traffic");
+            assertTrue(a.requestCount() - before <= 1, "the drained upstream took new requests");
+        }
+    }
+}

@@ -1,0 +1,248 @@
+package dev.lbkit.etcd;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.Member;
+import dev.lbkit.api.Upstream;
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.resolve.UpstreamEntry;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Against a real etcd daemon: every test uses its own prefix. */
+class EtcdResolverTest {
+    private static EtcdProcess etcd;
+    private static Client client;
+
+    @BeforeAll
+    static void startEtcd() throws Exception {
+        etcd = new EtcdProcess();
+        client = Client.builder().endpoints(etcd.endpoint()).build();
+    }
+
+    @AfterAll
+    static void stopEtcd() throws Exception {
+        client.close();
+        etcd.close();
+    }
+
+    private static EtcdResolver resolver(String prefix) {
+        return EtcdResolver.builder(client, prefix).coalesceDelay(Duration.ofMillis(10))
+                .checkInterval(Duration.ofMillis(200)).requestTimeout(Duration.ofMillis(500)).build();
+    }
+
+    private static void put(String key, String value) throws Exception {
+        client.getKVClient().put(ByteSequence.from(key, UTF_8), ByteSequence.from(value, UTF_8)).get(5, TimeUnit.SECONDS);
+    }
+
+    private static void put(String key, Upstream u) throws Exception {
+        put(key, UpstreamEntry.toJson(u));
+    }
+
+    private static void delete(String key) throws Exception {
+        client.getKVClient().delete(ByteSequence.from(key, UTF_8)).get(5, TimeUnit.SECONDS);
+    }
+
+    private static Set<String> keys(UpstreamPool pool) {
+        return pool.snapshot().members().stream().map(m -> m.upstream().key()).collect(Collectors.toSet());
+    }
+
+    @Test
+    void followsAddsEditsAndRemovalsKeepingMembers() throws Exception {
+        put("/t1/a", Upstream.of("127.0.0.1", 8081));
+        put("/t1/b", "{\"host\":\"127.0.0.1\",\"port\":8082}");
+        put("/t1x/other", Upstream.of("127.0.0.1", 9999));
+        try (EtcdResolver r = resolver("/t1"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8082")));
+            Member a = pool.member("127.0.0.1:8081").orElseThrow();
+            a.incrementActive();
+
+            put("/t1/c", Upstream.builder("127.0.0.1", 8083).backup(true).metadata("zone", "b").build());
+            waitFor(() -> pool.snapshot().backups().size() == 1);
+            assertEquals("b", pool.member("127.0.0.1:8083").orElseThrow().upstream().metadata().get("zone"));
+
+            put("/t1/a", Upstream.builder("127.0.0.1", 8081).weight(5).build());
+            waitFor(() -> a.weight() == 5);
+            assertSame(a, pool.member("127.0.0.1:8081").orElseThrow(), "an edit keeps the member");
+            assertEquals(1, a.active(), "and the work in flight on it");
+
+            delete("/t1/b");
+            waitFor(() -> !keys(pool).contains("127.0.0.1:8082"));
+            assertEquals(Set.of("127.0.0.1:8081", "127.0.0.1:8083"), keys(pool));
+            assertFalse(r.isStale());
+        }
+    }
+
+    @Test
+    void badEntriesAreSkippedCountedAndNeverStopTheWatch() throws Exception {
+        put("/t2/good", Upstream.of("127.0.0.1", 8081));
+        put("/t2/garbage", "host=127.0.0.1 port=8082");
+        try (EtcdResolver r = resolver("/t2"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> pool.snapshot().size() == 1);
+            assertEquals(1, r.rejectedEntries(), "the bad entry of the first read");
+            put("/t2/port", "{\"host\":\"127.0.0.1\",\"port\":70000}");
+            put("/t2/weight", "{\"host\":\"127.0.0.1\",\"port\":8083,\"weight\":-1}");
+            put("/t2/next", Upstream.of("127.0.0.1", 8084));
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8084")));
+            assertEquals(3, r.rejectedEntries());
+            put("/t2/weight", "{\"host\":\"127.0.0.1\",\"port\":8083,\"weight\":2}");
+            waitFor(() -> pool.snapshot().size() == 3);
+        }
+    }
+
+    @Test
+    void coalescesABurstIntoFewResults() throws Exception {
+        try (EtcdResolver r = EtcdResolver.builder(client, "/t3").coalesceDelay(Duration.ofMillis(300)).build();
+                UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            long before = r.publishedResults();
+            for (int i = 0; i < 50; i++) {
+                put("/t3/" + i, Upstream.of("127.0.0.1", 10000 + i));
+            }
+            waitFor(() -> pool.snapshot().size() == 50);
+            long results = r.publishedResults() - before;
+            assertTrue(results <= 5, "50 changes told in " + results + " results");
+        }
+    }
+
+    @Test
+    void registrationDrainsThenLeaves() throws Exception {
+        // Another upstream stays: a following pool never lets its last upstream go (UpstreamPool.follow).
+        put("/t4/anchor", Upstream.of("127.0.0.1", 9000));
+        try (EtcdResolver r = resolver("/t4"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            EtcdRegistration reg = EtcdRegistration.builder(client, "/t4", Upstream.of("127.0.0.1", 8081))
+                    .id("web-1").ttl(Duration.ofSeconds(2)).drainTime(Duration.ofMillis(500)).register();
+            assertEquals("/t4/web-1", reg.key());
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> pool.snapshot().size() == 2);
+            Member m = pool.member("127.0.0.1:8081").orElseThrow();
+            Thread closer = new Thread(reg::close);
+            closer.start();
+            waitFor(() -> m.weight() == 0);
+            assertFalse(m.isRemoved(), "drained first, still listed while work finishes");
+            closer.join(5000);
+            waitFor(m::isRemoved);
+        }
+    }
+
+    @Test
+    void followsAnEtcdUriWithItsOwnClient() throws Exception {
+        put("/t8/a", Upstream.of("127.0.0.1", 8081));
+        try (EtcdResolver r = EtcdResolver.builder(URI.create(etcd.endpoint().replace("http", "etcd") + "/t8")).build();
+                UpstreamPool pool = UpstreamPool.builder().build()) {
+            assertEquals("/t8", r.prefix());
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
+        }
+        for (String bad : new String[] {"zk://127.0.0.1:2379/p", "etcd://127.0.0.1:2379", "etcd:///p"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EtcdResolver.builder(URI.create(bad)));
+            assertTrue(e.getMessage().contains(bad), e.getMessage());
+        }
+    }
+
+    @Test
+    void aLostLeaseIsReplacedAndTheEntryWrittenAgain() throws Exception {
+        EtcdRegistration reg = EtcdRegistration.builder(client, "/t7", Upstream.of("127.0.0.1", 8081))
+                .ttl(Duration.ofSeconds(2)).drainTime(Duration.ZERO).retryInterval(Duration.ofMillis(100)).register();
+        try {
+            ByteSequence key = ByteSequence.from(reg.key(), UTF_8);
+            long lease = client.getKVClient().get(key).get(5, TimeUnit.SECONDS).getKvs().get(0).getLease();
+            // As if etcd had been away longer than the TTL: the lease and its key are gone.
+            client.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
+            waitFor(() -> {
+                try {
+                    var kvs = client.getKVClient().get(key).get(5, TimeUnit.SECONDS).getKvs();
+                    return kvs.size() == 1 && kvs.get(0).getLease() != lease;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+        } finally {
+            reg.close();
+        }
+        assertEquals(0, client.getKVClient().get(ByteSequence.from(reg.key(), UTF_8)).get(5, TimeUnit.SECONDS).getCount(),
+                "close deletes the key");
+    }
+
+    @Test
+    void aKilledProcessDisappearsAfterItsLeaseTtl() throws Exception {
+        put("/t5/anchor", Upstream.of("127.0.0.1", 9000));
+        try (EtcdResolver r = resolver("/t5"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+            Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    RegisterMain.class.getName(), etcd.endpoint(), "/t5", "8091").redirectErrorStream(true).start();
+            try {
+                BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), UTF_8));
+                StringBuilder output = new StringBuilder();
+                String line;
+                while ((line = out.readLine()) != null && !line.equals("registered")) {
+                    output.append(line).append('\n');
+                }
+                assertEquals("registered", line, () -> "the child did not register:\n" + output);
+                waitFor(() -> pool.snapshot().size() == 2);
+                child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                long killed = System.nanoTime();
+                waitFor(() -> pool.member("127.0.0.1:8091").isEmpty());
+                long millis = (System.nanoTime() - killed) / 1_000_000;
+                assertTrue(millis >= 500, "gone only after the lease expired, not at once: " + millis + " ms");
+            } finally {
+                child.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void storeGoingAwayKeepsThePoolStaleThenResynchronises() throws Exception {
+        put("/t6/a", Upstream.of("127.0.0.1", 8081));
+        put("/t6/b", Upstream.of("127.0.0.1", 8082));
+        try (EtcdResolver r = resolver("/t6"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> pool.snapshot().size() == 2);
+            etcd.stop();
+            waitFor(r::isStale);
+            assertEquals(Set.of("127.0.0.1:8081", "127.0.0.1:8082"), keys(pool), "the pool keeps its members");
+            assertTrue(r.current().orElseThrow().isStale());
+            etcd.start();
+            put("/t6/c", Upstream.of("127.0.0.1", 8083));
+            delete("/t6/a");
+            waitFor(() -> !r.isStale());
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8082", "127.0.0.1:8083")));
+        }
+    }
+
+    static void waitFor(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 10 s");
+            }
+            Thread.sleep(10);
+        }
+    }
+}

@@ -1,0 +1,297 @@
+package dev.lbkit.zookeeper;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lbkit.api.Member;
+import dev.lbkit.api.Upstream;
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.zookeeper.internal.Instances;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingServer;
+import org.apache.curator.x.discovery.ServiceDiscovery;
+import org.apache.curator.x.discovery.ServiceDiscoveryBuilder;
+import org.apache.curator.x.discovery.ServiceInstance;
+import org.apache.curator.x.discovery.details.JsonInstanceSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Against a real ZooKeeper server (Curator's TestingServer) on loopback; every test uses its own service path. */
+class ZooKeeperResolverTest {
+    private static TestingServer server;
+    private static CuratorFramework client;
+
+    @BeforeAll
+    static void startZooKeeper() throws Exception {
+        // Loopback only, and a short tick so that 2 s sessions are allowed.
+        InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, 200, -1,
+                Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
+        server = new TestingServer(spec, true);
+        client = newClient();
+        client.start();
+        client.blockUntilConnected(10, TimeUnit.SECONDS);
+    }
+
+    @AfterAll
+    static void stopZooKeeper() throws Exception {
+        client.close();
+        server.close();
+    }
+
+    static CuratorFramework newClient() {
+        return CuratorFrameworkFactory.builder().connectString(server.getConnectString()).sessionTimeoutMs(3000)
+                .connectionTimeoutMs(2000).retryPolicy(new RetryOneTime(100)).build();
+    }
+
+    private static ZooKeeperResolver resolver(String path) {
+        return ZooKeeperResolver.builder(client, path).coalesceDelay(Duration.ofMillis(10)).build();
+    }
+
+    private static void write(String path, String json) throws Exception {
+        if (client.checkExists().forPath(path) == null) {
+            client.create().creatingParentsIfNeeded().forPath(path, json.getBytes(UTF_8));
+        } else {
+            client.setData().forPath(path, json.getBytes(UTF_8));
+        }
+    }
+
+    private static void write(String path, Upstream u) throws Exception {
+        String id = path.substring(path.lastIndexOf('/') + 1);
+        write(path, Instances.toJson("svc", id, u, 0));
+    }
+
+    private static Set<String> keys(UpstreamPool pool) {
+        return pool.snapshot().members().stream().map(m -> m.upstream().key()).collect(Collectors.toSet());
+    }
+
+    @Test
+    void followsAddsEditsAndRemovalsKeepingMembers() throws Exception {
+        write("/s1/web/a", Upstream.of("127.0.0.1", 8081));
+        write("/s1/web/b", Upstream.of("127.0.0.1", 8082));
+        write("/s1/other/x", Upstream.of("127.0.0.1", 9999));
+        try (ZooKeeperResolver r = resolver("/s1/web"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8082")));
+            Member a = pool.member("127.0.0.1:8081").orElseThrow();
+            a.incrementActive();
+
+            write("/s1/web/c", Upstream.builder("127.0.0.1", 8083).backup(true).metadata("zone", "b").build());
+            waitFor(() -> pool.snapshot().backups().size() == 1);
+            assertEquals("b", pool.member("127.0.0.1:8083").orElseThrow().upstream().metadata().get("zone"));
+
+            write("/s1/web/a", Upstream.builder("127.0.0.1", 8081).weight(5).build());
+            waitFor(() -> a.weight() == 5);
+            assertSame(a, pool.member("127.0.0.1:8081").orElseThrow(), "an edit keeps the member");
+            assertEquals(1, a.active());
+
+            client.delete().forPath("/s1/web/b");
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8083")));
+            assertFalse(r.isStale());
+        }
+    }
+
+    @Test
+    void aServiceThatDoesNotExistYetIsReadyEmptyAndFollowedOnceCreated() throws Exception {
+        try (ZooKeeperResolver r = resolver("/s9/web"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            assertTrue(r.current().orElseThrow().upstreams().isEmpty());
+            write("/s9/web/a", Upstream.of("127.0.0.1", 8081));
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
+        }
+    }
+
+    @Test
+    void findsInstancesThatCuratorAndSpringCloudRegister() throws Exception {
+        ServiceInstance<Void> instance = ServiceInstance.<Void>builder().name("web").address("127.0.0.1").port(8085).build();
+        try (ServiceDiscovery<Void> curator = ServiceDiscoveryBuilder.builder(Void.class).client(client)
+                        .basePath("/s2").thisInstance(instance).build();
+                ZooKeeperResolver r = resolver("/s2/web"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            curator.start();
+            // Spring Cloud Zookeeper's instance: its payload carries the metadata.
+            write("/s2/web/spring-1", "{\"name\":\"web\",\"id\":\"spring-1\",\"address\":\"127.0.0.1\",\"port\":8086,"
+                    + "\"sslPort\":null,\"payload\":{\"@class\":\"org.springframework.cloud.zookeeper.discovery."
+                    + "ZookeeperInstance\",\"id\":\"web-1\",\"name\":\"web\",\"metadata\":{\"instance_status\":\"UP\"}},"
+                    + "\"registrationTimeUTC\":1700000000000,\"serviceType\":\"DYNAMIC\",\"uriSpec\":{\"parts\":[]}}");
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8085", "127.0.0.1:8086")));
+            assertEquals("UP", pool.member("127.0.0.1:8086").orElseThrow().upstream().metadata().get("instance_status"));
+            assertEquals(1, pool.member("127.0.0.1:8085").orElseThrow().weight());
+        }
+    }
+
+    @Test
+    void curatorReadsWhatARegistrationWritesAndDrainThenLeave() throws Exception {
+        write("/s3/web/anchor", Upstream.of("127.0.0.1", 9000));
+        // Curator reads a payload without a "@class" member as a map.
+        try (ServiceDiscovery<Object> curator = ServiceDiscoveryBuilder.builder(Object.class).client(client)
+                        .basePath("/s3").serializer(new JsonInstanceSerializer<>(Object.class)).build();
+                ZooKeeperResolver r = resolver("/s3/web"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            curator.start();
+            pool.follow(r);
+            ZooKeeperRegistration reg = ZooKeeperRegistration.builder(client, "/s3/web",
+                    Upstream.builder("127.0.0.1", 8081).weight(3).metadata("zone", "a").build())
+                    .id("web-1").drainTime(Duration.ofMillis(500)).register();
+            Collection<ServiceInstance<Object>> seen = curator.queryForInstances("web");
+            ServiceInstance<Object> mine = seen.stream().filter(i -> i.getId().equals("web-1")).findFirst().orElseThrow();
+            assertEquals("127.0.0.1", mine.getAddress());
+            assertEquals(8081, mine.getPort());
+            Map<?, ?> payload = (Map<?, ?>) mine.getPayload();
+            assertEquals(3, payload.get("weight"));
+            assertEquals(Map.of("zone", "a"), payload.get("metadata"));
+
+            waitFor(() -> pool.snapshot().size() == 2);
+            Member m = pool.member("127.0.0.1:8081").orElseThrow();
+            assertEquals(3, m.weight());
+            Thread closer = new Thread(reg::close);
+            closer.start();
+            waitFor(() -> m.weight() == 0);
+            assertFalse(m.isRemoved(), "drained first, still listed while work finishes");
+            closer.join(5000);
+            waitFor(m::isRemoved);
+        }
+    }
+
+    @Test
+    void followsAZooKeeperUriWithItsOwnClient() throws Exception {
+        write("/s8/web/a", Upstream.of("127.0.0.1", 8081));
+        try (ZooKeeperResolver r = ZooKeeperResolver.builder(URI.create("zk://" + server.getConnectString() + "/s8/web"))
+                        .sessionTimeout(Duration.ofSeconds(3)).connectionTimeout(Duration.ofSeconds(2)).build();
+                UpstreamPool pool = UpstreamPool.builder().build()) {
+            assertEquals("/s8/web", r.path());
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
+        }
+        for (String bad : new String[] {"etcd://127.0.0.1:2181/p", "zk://127.0.0.1:2181", "zk:///p"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ZooKeeperResolver.builder(URI.create(bad)));
+            assertTrue(e.getMessage().contains(bad), e.getMessage());
+        }
+    }
+
+    @Test
+    void aRegistrationWritesItsNodeAgainWhenItIsLost() throws Exception {
+        ZooKeeperRegistration reg = ZooKeeperRegistration.builder(client, "/s7/web", Upstream.of("127.0.0.1", 8081))
+                .drainTime(Duration.ZERO).register();
+        try {
+            // As after a session expiry: the ephemeral node is gone while the process lives.
+            client.delete().forPath(reg.path());
+            waitFor(() -> {
+                try {
+                    return client.checkExists().forPath(reg.path()) != null;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+        } finally {
+            reg.close();
+        }
+        assertEquals(null, client.checkExists().forPath(reg.path()), "close deletes the node");
+    }
+
+    @Test
+    void badInstancesAreSkippedCountedAndNeverStopTheWatch() throws Exception {
+        write("/s4/web/good", Upstream.of("127.0.0.1", 8081));
+        write("/s4/web/garbage", "address=127.0.0.1");
+        try (ZooKeeperResolver r = resolver("/s4/web"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> pool.snapshot().size() == 1);
+            assertEquals(1, r.rejectedEntries());
+            write("/s4/web/port", "{\"address\":\"127.0.0.1\",\"port\":0}");
+            write("/s4/web/weight", "{\"address\":\"127.0.0.1\",\"port\":8083,\"payload\":{\"weight\":-4}}");
+            write("/s4/web/disabled", "{\"address\":\"127.0.0.1\",\"port\":8084,\"enabled\":false}");
+            write("/s4/web/next", Upstream.of("127.0.0.1", 8085));
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8085")));
+            assertEquals(3, r.rejectedEntries());
+        }
+    }
+
+    @Test
+    void aKilledProcessDisappearsAfterItsSessionTimeout() throws Exception {
+        write("/s5/web/anchor", Upstream.of("127.0.0.1", 9000));
+        try (ZooKeeperResolver r = resolver("/s5/web"); UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+            Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    RegisterMain.class.getName(), server.getConnectString(), "/s5/web", "8091")
+                    .redirectErrorStream(true).start();
+            try {
+                BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), UTF_8));
+                StringBuilder output = new StringBuilder();
+                String line;
+                while ((line = out.readLine()) != null && !line.equals("registered")) {
+                    output.append(line).append('\n');
+                }
+                assertEquals("registered", line, () -> "the child did not register:\n" + output);
+                waitFor(() -> pool.snapshot().size() == 2);
+                child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                long killed = System.nanoTime();
+                waitFor(() -> pool.member("127.0.0.1:8091").isEmpty());
+                long millis = (System.nanoTime() - killed) / 1_000_000;
+                assertTrue(millis >= 1000, "gone when the 2 s session expired, not at once: " + millis + " ms");
+            } finally {
+                child.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void zooKeeperGoingAwayKeepsThePoolStaleThenResynchronises() throws Exception {
+        write("/s6/web/a", Upstream.of("127.0.0.1", 8081));
+        write("/s6/web/b", Upstream.of("127.0.0.1", 8082));
+        CuratorFramework own = newClient();
+        own.start();
+        try (ZooKeeperResolver r = ZooKeeperResolver.builder(own, "/s6/web").coalesceDelay(Duration.ofMillis(10)).build();
+                UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            waitFor(() -> pool.snapshot().size() == 2);
+            server.stop();
+            waitFor(r::isStale);
+            assertEquals(Set.of("127.0.0.1:8081", "127.0.0.1:8082"), keys(pool), "the pool keeps its members");
+            assertTrue(r.current().orElseThrow().isStale());
+            server.restart();
+            client.blockUntilConnected(10, TimeUnit.SECONDS);
+            write("/s6/web/c", Upstream.of("127.0.0.1", 8083));
+            client.delete().forPath("/s6/web/a");
+            waitFor(() -> !r.isStale());
+            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8082", "127.0.0.1:8083")));
+        } finally {
+            own.close();
+        }
+    }
+
+    static void waitFor(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 10 s");
+            }
+            Thread.sleep(10);
+        }
+    }
+
+}
