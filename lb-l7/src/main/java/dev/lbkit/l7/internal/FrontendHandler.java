@@ -62,8 +62,10 @@ import org.slf4j.LoggerFactory;
  * idle keep-alive connection or open one on this event loop, send the request (replaying the buffered
  * body on a retry), and stream the response back, with nginx's timeouts, retry and status rules.
  *
- * <p>Back-pressure both ways: the client channel and upstream channels read with auto-read off; a
- * side is read again only when the other side can take more. Event-loop confined, except
+ * <p>Back-pressure both ways: each channel reads with auto-read on while nothing needs holding back,
+ * and auto-read is switched off only while the other side cannot take more (not writable, the replay
+ * buffer full) or a pipelined request waits its turn; so a steady keep-alive exchange re-arms no
+ * epoll interest per request. Event-loop confined, except
  * {@link #stopGracefully()}, {@link #closeNow()} and {@link #busy()}, which may be called from any thread.
  */
 public final class FrontendHandler extends ChannelInboundHandlerAdapter {
@@ -97,10 +99,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final dev.lbkit.api.scheduler.PickContext pick = new dev.lbkit.api.scheduler.PickContext();
     private Deadline clientTimer;
     private int clientTimerKind;
+    /** send_timeout towards the client; created the first time the client stops taking data. */
     private Deadline clientSendTimer;
     private Deadline upReadTimer;
+    /** proxy_send_timeout; created the first time an upstream stops taking data. */
     private Deadline upSendTimer;
-    private boolean clientReadPending;
     /** Messages read but not yet wanted (pipelined requests); bounded by what one socket read decodes. */
     private final java.util.ArrayDeque<Object> inbound = new java.util.ArrayDeque<>(2);
     private volatile boolean closed;
@@ -200,9 +203,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         this.connPool = state.pool(ctx.channel().eventLoop());
         this.clientTimer = new Deadline(ctx.executor(), this::clientTimerExpired);
-        this.clientSendTimer = new Deadline(ctx.executor(), this::clientSendExpired);
         this.upReadTimer = new Deadline(ctx.executor(), this::upstreamReadExpired);
-        this.upSendTimer = new Deadline(ctx.executor(), () -> attemptFailed(Failure.TIMEOUT, null));
     }
 
     @Override
@@ -226,7 +227,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         state.frontends.remove(this);
         state.connections.decrementAndGet();
         clientTimer.cancel();
-        clientSendTimer.cancel();
+        if (clientSendTimer != null) {
+            clientSendTimer.cancel();
+        }
         if (tunnel) {
             closeTunnel();
         }
@@ -253,8 +256,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!inbound.isEmpty() || requestActive && requestComplete) {
-            // A pipelined request: it waits until the current response is out, so answers stay in order.
+            // A pipelined request: it waits until the current response is out, so answers stay in order,
+            // and nothing more is read meanwhile (the queue holds at most what one socket read decoded).
             inbound.add(msg);
+            pause(ctx.channel());
             return;
         }
         dispatch(msg);
@@ -262,13 +267,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        clientReadPending = false;
         if (tunnel) {
             Channel peer = tunnelPeer;
             if (peer != null) {
                 peer.flush();
                 if (peer.isWritable()) {
                     readClient();
+                } else {
+                    pause(ctx.channel());
                 }
             }
             return;
@@ -277,6 +283,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             readRequestBody();
         } else if (!closed && !closeAfterResponse) {
             readClient();
+        } else {
+            pause(ctx.channel());
         }
     }
 
@@ -294,14 +302,22 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
-            clientSendTimer.disarm();
+            disarmClientSend();
             if (tunnel) {
-                tunnelPeer.read();
+                resume(tunnelPeer);
             } else if (up != null && responseStarted) {
-                up.channel.read();
+                resume(up.channel);
             }
-        } else if (responseStarted || requestActive) {
-            clientSendTimer.arm(timeouts().clientSend().toNanos());
+        } else {
+            // The client cannot take more: stop reading what would be written to it.
+            if (tunnel) {
+                pause(tunnelPeer);
+            } else if (up != null && responseStarted) {
+                pause(up.channel);
+            }
+            if (responseStarted || requestActive) {
+                armClientSend();
+            }
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -326,19 +342,60 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (tunnel) {
-            if (!clientReadPending) {
-                clientReadPending = true;
-                ctx.read();
-            }
+            resume(ctx.channel());
             return;
         }
         // Messages that arrived with an earlier read come first.
         while (!inbound.isEmpty() && !(requestActive && requestComplete) && !closed) {
             dispatch(inbound.poll());
         }
-        if (inbound.isEmpty() && !clientReadPending && !closed && !(requestActive && requestComplete)) {
-            clientReadPending = true;
-            ctx.read();
+        if (inbound.isEmpty() && !closed && !(requestActive && requestComplete)) {
+            resume(ctx.channel());
+        }
+    }
+
+    /**
+     * Lets a channel read on its own (auto-read). A no-op while it already does, so the steady state
+     * costs no system call; switching it on re-arms the epoll interest once.
+     */
+    private static void resume(Channel ch) {
+        if (!ch.config().isAutoRead()) {
+            ch.config().setAutoRead(true);
+        }
+    }
+
+    /** Stops a channel reading (back-pressure) until {@link #resume(Channel)}. */
+    private static void pause(Channel ch) {
+        if (ch.config().isAutoRead()) {
+            ch.config().setAutoRead(false);
+        }
+    }
+
+    // The send timers are rarely needed (only when a peer stops taking data), so an idle or steadily
+    // served connection never allocates them.
+    private void armClientSend() {
+        if (clientSendTimer == null) {
+            clientSendTimer = new Deadline(ctx.executor(), this::clientSendExpired);
+        }
+        clientSendTimer.arm(timeouts().clientSend().toNanos());
+    }
+
+    private void disarmClientSend() {
+        if (clientSendTimer != null) {
+            clientSendTimer.disarm();
+        }
+    }
+
+    private void armUpSend() {
+        if (upSendTimer == null) {
+            upSendTimer = new Deadline(ctx.executor(), () -> attemptFailed(Failure.TIMEOUT, null));
+        }
+        upSendTimer.arm(timeouts().send().toNanos());
+    }
+
+    private void disarmUpSend() {
+        if (upSendTimer != null) {
+            upSendTimer.disarm();
         }
     }
 
@@ -691,7 +748,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Reads more of the request body if the upstream can take it or the replay buffer has room. */
     private void readRequestBody() {
-        if (!requestActive || requestComplete || clientReadPending || closed) {
+        if (!requestActive || requestComplete || closed) {
             return;
         }
         boolean upstreamReady = headWritten && up != null && up.channel.isWritable();
@@ -700,6 +757,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             readClient();
         } else {
             disarmClient();
+            pause(ctx.channel());
         }
     }
 
@@ -734,7 +792,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ch.flush();
         }
         if (!ch.isWritable()) {
-            upSendTimer.arm(timeouts().send().toNanos());
+            armUpSend();
         }
     }
 
@@ -874,7 +932,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         headWritten = true;
         writeBody();
-        ch.read();
+        resume(ch);
         readRequestBody();
     }
 
@@ -1013,7 +1071,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (tunnel && c.channel == tunnelPeer) {
             ctx.flush();
             if (ctx.channel().isWritable()) {
-                c.channel.read();
+                resume(c.channel);
+            } else {
+                pause(c.channel);
             }
             return;
         }
@@ -1023,10 +1083,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (responseStarted) {
             ctx.flush();
             if (ctx.channel().isWritable()) {
-                c.channel.read();
+                resume(c.channel);
+            } else {
+                pause(c.channel);
             }
         } else {
-            c.channel.read();
+            resume(c.channel);
         }
     }
 
@@ -1034,6 +1096,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (tunnel && c.channel == tunnelPeer) {
             if (c.channel.isWritable()) {
                 readClient();
+            } else {
+                pause(ctx.channel());
             }
             return;
         }
@@ -1041,10 +1105,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (c.channel.isWritable()) {
-            upSendTimer.disarm();
+            disarmUpSend();
             readRequestBody();
         } else {
-            upSendTimer.arm(timeouts().send().toNanos());
+            armUpSend();
         }
     }
 
@@ -1084,7 +1148,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Ends the current attempt: timers off, the member's count down, the outcome reported. */
     private void endAttempt(Outcome outcome, boolean closeConnection) {
         upReadTimer.disarm();
-        upSendTimer.disarm();
+        disarmUpSend();
         UpstreamConnection c = up;
         up = null;
         if (c != null) {
@@ -1213,6 +1277,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         responseStarted = true;
         ChannelFuture f = ctx.writeAndFlush(resp);
         if (close) {
+            // Nothing more is read from a connection about to close (a refused request's body stays unread).
+            pause(ctx.channel());
             closeAfterResponse = true;
             f.addListener(ChannelFutureListener.CLOSE);
         }
@@ -1224,7 +1290,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         requestActive = false;
-        clientSendTimer.disarm();
+        disarmClientSend();
         if (route != null) {
             TrafficCounters rc = route.counters;
             rc.inFlight.decrement();
@@ -1279,7 +1345,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         UpstreamConnection c = up;
         tunnel = true;
         tunnelPeer = c.channel;
-        upSendTimer.disarm();
+        disarmUpSend();
         upReadTimer.arm(timeouts().read().toNanos());
         group.pool().report(member, Outcome.SUCCESS);
         ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
@@ -1295,9 +1361,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         while ((m = inbound.poll()) != null) {
             ReferenceCountUtil.release(m);
         }
-        clientReadPending = false;
         readClient();
-        c.channel.read();
+        resume(c.channel);
     }
 
     private void relay(Object msg, Channel to) {

@@ -63,8 +63,10 @@ final class UpstreamConnectionPool {
             remove(c);
             c.channel.close();
         }, keepAlive.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        // Watch for the upstream closing the idle connection.
-        c.channel.read();
+        // Watch for the upstream closing the idle connection (it may have been paused for back-pressure).
+        if (!c.channel.config().isAutoRead()) {
+            c.channel.config().setAutoRead(true);
+        }
     }
 
     void remove(UpstreamConnection c) {
