@@ -173,6 +173,42 @@ class StreamingTest {
         }
     }
 
+    @Test
+    void manyPipelinedRequestsOverSeveralReadsKeepTheirOrder() throws Exception {
+        // Reading pauses whenever a pipelined request must wait and resumes after each response: 400
+        // requests written in bursts, while the responses are read, must all come back in order.
+        int n = 400;
+        try (TestBackend b = TestBackend.start(new InetSocketAddress("127.0.0.1", 0),
+                req -> Script.ok(req.target().substring(1)));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool);
+                Socket s = connect(lb)) {
+            OutputStream out = s.getOutputStream();
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int burst = 0; burst < n / 50; burst++) {
+                        StringBuilder sb = new StringBuilder();
+                        for (int i = burst * 50; i < burst * 50 + 50; i++) {
+                            sb.append("GET /r").append(i).append(" HTTP/1.1\r\nHost: x\r\n\r\n");
+                        }
+                        out.write(sb.toString().getBytes(StandardCharsets.US_ASCII));
+                        out.flush();
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            writer.start();
+            InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+            for (int i = 0; i < n; i++) {
+                String r = Fixtures.readResponse(in);
+                assertTrue(r.startsWith("HTTP/1.1 200 ") && r.endsWith("r" + i), i + ": " + r);
+            }
+            writer.join(5000);
+            assertFalse(writer.isAlive());
+            assertEquals(n, b.requests().size());
+        }
+    }
+
     private static String readHead(InputStream in) throws Exception {
         return RawServer.readHead(in);
     }
