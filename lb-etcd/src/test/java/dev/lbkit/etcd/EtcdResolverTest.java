@@ -12,11 +12,9 @@ import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.resolve.UpstreamEntry;
 import dev.lbkit.testing.Await;
+import dev.lbkit.testing.ChildJvm;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Set;
@@ -193,25 +191,14 @@ class EtcdResolverTest {
         put("/t5/anchor", Upstream.of("127.0.0.1", 9000));
         try (EtcdResolver r = resolver("/t5"); UpstreamPool pool = UpstreamPool.builder().build()) {
             pool.follow(r);
-            String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-            Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    RegisterMain.class.getName(), etcd.endpoint(), "/t5", "8091").redirectErrorStream(true).start();
-            try {
-                BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), UTF_8));
-                StringBuilder output = new StringBuilder();
-                String line;
-                while ((line = out.readLine()) != null && !line.equals("registered")) {
-                    output.append(line).append('\n');
-                }
-                assertEquals("registered", line, () -> "the child did not register:\n" + output);
+            try (ChildJvm child = ChildJvm.start(RegisterMain.class, etcd.endpoint(), "/t5", "8091")) {
+                child.awaitLine("registered");
                 Await.until(() -> pool.snapshot().size() == 2);
-                child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                child.kill();
                 long killed = System.nanoTime();
                 Await.until(() -> pool.member("127.0.0.1:8091").isEmpty());
                 long millis = (System.nanoTime() - killed) / 1_000_000;
                 assertTrue(millis >= 500, "gone only after the lease expired, not at once: " + millis + " ms");
-            } finally {
-                child.destroyForcibly();
             }
         }
     }

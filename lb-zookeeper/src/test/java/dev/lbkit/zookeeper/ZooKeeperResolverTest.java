@@ -11,10 +11,8 @@ import dev.lbkit.api.Member;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.testing.Await;
+import dev.lbkit.testing.ChildJvm;
 import dev.lbkit.zookeeper.internal.Instances;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Collection;
@@ -234,26 +232,14 @@ class ZooKeeperResolverTest {
         write("/s5/web/anchor", Upstream.of("127.0.0.1", 9000));
         try (ZooKeeperResolver r = resolver("/s5/web"); UpstreamPool pool = UpstreamPool.builder().build()) {
             pool.follow(r);
-            String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-            Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    RegisterMain.class.getName(), server.getConnectString(), "/s5/web", "8091")
-                    .redirectErrorStream(true).start();
-            try {
-                BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), UTF_8));
-                StringBuilder output = new StringBuilder();
-                String line;
-                while ((line = out.readLine()) != null && !line.equals("registered")) {
-                    output.append(line).append('\n');
-                }
-                assertEquals("registered", line, () -> "the child did not register:\n" + output);
+            try (ChildJvm child = ChildJvm.start(RegisterMain.class, server.getConnectString(), "/s5/web", "8091")) {
+                child.awaitLine("registered");
                 Await.until(() -> pool.snapshot().size() == 2);
-                child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                child.kill();
                 long killed = System.nanoTime();
                 Await.until(() -> pool.member("127.0.0.1:8091").isEmpty());
                 long millis = (System.nanoTime() - killed) / 1_000_000;
                 assertTrue(millis >= 1000, "gone when the 2 s session expired, not at once: " + millis + " ms");
-            } finally {
-                child.destroyForcibly();
             }
         }
     }
