@@ -73,14 +73,15 @@ public final class DnsEngine {
             Counters.count(other, Wire.REFUSED);
             return bare(in, q, Wire.REFUSED, alloc, limit, false);
         }
-        String qname = q.qname;
-        ServedEntry e = table.exact(qname);
+        // The served names are looked up by the name's bytes: the hot path builds no String.
+        ServedEntry e = q.nameEscapes ? table.exact(q.qname()) : table.exact(q.name(), q.nameLength);
         if (e == null && q.qtype == Wire.TYPE_SRV) {
-            e = srvOwner(qname);
+            e = srvOwner(q.qname());
         }
         if (e != null) {
             return served(e, in, q, alloc, limit, e.pool.ticker().nanoTime());
         }
+        String qname = q.qname();
         ByteBuf target = addressTarget(in, q, alloc, limit);
         if (target != null) {
             return target;
@@ -128,7 +129,7 @@ public final class DnsEngine {
         if (q.qtype != Wire.TYPE_A && q.qtype != Wire.TYPE_AAAA) {
             return null;
         }
-        String qname = q.qname;
+        String qname = q.qname();
         int dot = qname.indexOf('.');
         if (dot != 8 && dot != 32 || !qname.startsWith("addr.", dot + 1)) {
             return null;

@@ -75,7 +75,7 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
             this.clientFlags = q.flags;
             this.questionLength = q.questionLength;
             this.edns = q.edns;
-            this.cacheKey = ResponseCache.key(q.qname, q.qtype, q.qclass, q.edns, q.dnssecOk);
+            this.cacheKey = ResponseCache.key(q.qname(), q.qtype, q.qclass, q.edns, q.dnssecOk);
             this.replier = replier;
             this.limit = limit;
         }

@@ -14,6 +14,8 @@ import java.util.Set;
 public final class NameTable {
     private final Map<String, ServedEntry> names = new HashMap<>();
     private final Map<String, Zone> zones = new HashMap<>();
+    /** {@link #names} again, keyed by the names' bytes, for {@link #exact(byte[], int)}. */
+    private final ByteKeyTable bytes;
 
     /**
      * @param served       the served names
@@ -48,6 +50,7 @@ public final class NameTable {
                 throw new IllegalArgumentException("name " + s.name() + " is served twice");
             }
         }
+        bytes = new ByteKeyTable(names);
     }
 
     static boolean isAtOrBelow(String name, String zone) {
@@ -57,6 +60,14 @@ public final class NameTable {
     /** The entry serving exactly {@code qname}, or null. */
     public ServedEntry exact(String qname) {
         return names.get(qname);
+    }
+
+    /**
+     * The entry serving exactly the name whose lower-case dotted bytes (ISO 8859-1, no trailing dot, no
+     * escapes) are {@code name[0, length)}, or null. Allocation-free.
+     */
+    public ServedEntry exact(byte[] name, int length) {
+        return bytes.get(name, length);
     }
 
     /** The entry of the nearest ancestor of {@code qname} that serves its subdomains, or null. */

@@ -2,6 +2,7 @@ package dev.lbkit.dns.internal;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The parts of one DNS query that the server acts on, parsed straight from the wire without building a
@@ -25,8 +26,11 @@ public final class Query {
     /** Offset of the question (always {@link Wire#HEADER}) and its length in bytes, relative to the packet start. */
     public int questionLength;
     public int qnameLength;
-    /** The question name, lower case, no trailing dot; {@code ""} for the root. */
-    public String qname;
+    /** Length of {@link #name()}'s content in bytes. */
+    public int nameLength;
+    /** Whether a label of the question name holds a dot or a backslash (then {@link #name()} is ambiguous). */
+    public boolean nameEscapes;
+    private String qname;
     public int qtype;
     public int qclass;
     public boolean edns;
@@ -36,7 +40,7 @@ public final class Query {
 
     /** The packet, copied; a DNS message is at most 65535 bytes. */
     private final byte[] packet = new byte[Wire.MAX_MESSAGE];
-    /** The question name, lower case, dotted. */
+    /** The question name, lower case, dotted, no trailing dot (ISO 8859-1, no escapes). */
     private final byte[] name = new byte[MAX_NAME_WIRE];
     private final byte[] last = new byte[MAX_NAME_WIRE];
     private int lastLength = -1;
@@ -56,6 +60,8 @@ public final class Query {
         rd = false;
         questionLength = 0;
         qnameLength = 0;
+        nameLength = 0;
+        nameEscapes = false;
         qname = null;
         qtype = 0;
         qclass = 0;
@@ -129,17 +135,8 @@ public final class Query {
         if (p + 4 > len) {
             return Wire.FORMERR;
         }
-        if (escapes) {
-            qname = escaped(b, Wire.HEADER);
-        } else if (n == lastLength && java.util.Arrays.equals(name, 0, n, last, 0, n)) {
-            // Hot names repeat: the previous String, its hash already computed, saves an allocation.
-            qname = lastName;
-        } else {
-            qname = new String(name, 0, n, StandardCharsets.ISO_8859_1);
-            System.arraycopy(name, 0, last, 0, n);
-            lastLength = n;
-            lastName = qname;
-        }
+        nameLength = n;
+        nameEscapes = escapes;
         qtype = u16(b, p);
         qclass = u16(b, p + 2);
         p += 4;
@@ -174,6 +171,35 @@ public final class Query {
             }
         }
         return OK;
+    }
+
+    /**
+     * The question name, lower case, no trailing dot, dots and backslashes inside labels escaped;
+     * {@code ""} for the root. Built on first use: served names are found by {@link #name()} without it.
+     */
+    public String qname() {
+        if (qname == null) {
+            if (nameEscapes) {
+                qname = escaped(packet, Wire.HEADER);
+            } else if (nameLength == lastLength && Arrays.equals(name, 0, nameLength, last, 0, nameLength)) {
+                // Hot names repeat: the previous String, its hash already computed, saves an allocation.
+                qname = lastName;
+            } else {
+                qname = new String(name, 0, nameLength, StandardCharsets.ISO_8859_1);
+                System.arraycopy(name, 0, last, 0, nameLength);
+                lastLength = nameLength;
+                lastName = qname;
+            }
+        }
+        return qname;
+    }
+
+    /**
+     * The question name as bytes: lower case, dotted, no trailing dot, valid up to {@link #nameLength};
+     * ambiguous when {@link #nameEscapes}. The array is reused by the next {@link #parse}: do not keep it.
+     */
+    public byte[] name() {
+        return name;
     }
 
     /** The name in presentation form with dots and backslashes inside labels escaped (rare, so not fast). */
