@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lbkit.admin.internal.Json;
 import dev.lbkit.api.Member;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.health.ProbeResult;
+import dev.lbkit.api.internal.Json;
 import dev.lbkit.api.scheduler.PickContext;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -88,7 +88,7 @@ class AdminServerTest {
         HttpResponse<String> r = c.get("/api/v1/state");
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("application/json"));
-        Map<String, Object> s = Json.parseObject(r.body());
+        Map<String, Object> s = Json.parseSimpleObject(r.body());
         List<?> pools = (List<?>) s.get("pools");
         assertEquals(1, pools.size());
         Map<?, ?> p = (Map<?, ?>) pools.get(0);
@@ -155,7 +155,7 @@ class AdminServerTest {
         // Bad body: 400 with a message.
         HttpResponse<String> b1 = c.post(U1 + "/weight", TOKEN, "{\"weight\":");
         assertEquals(400, b1.statusCode());
-        assertTrue(b1.body().contains("invalid JSON"), b1.body());
+        assertTrue(b1.body().contains("not JSON"), b1.body());
         HttpResponse<String> b2 = c.post(U1 + "/weight", TOKEN, "{\"weight\":70000}");
         assertEquals(400, b2.statusCode());
         assertTrue(b2.body().contains("weight must be 0..65535"), b2.body());
@@ -178,27 +178,27 @@ class AdminServerTest {
         assertEquals(200, d.statusCode(), d.body());
         Member m = pool.member("127.0.0.1:8081").orElseThrow();
         assertEquals(0, m.weight());
-        Map<String, Object> dj = Json.parseObject(d.body());
+        Map<String, Object> dj = Json.parseSimpleObject(d.body());
         assertEquals("draining", dj.get("state"));
         assertEquals(3L, dj.get("savedWeight"));
-        assertEquals("draining", Json.parseObject(c.get(U1).body()).get("state"));
+        assertEquals("draining", Json.parseSimpleObject(c.get(U1).body()).get("state"));
 
         HttpResponse<String> r = c.post(U1 + "/ready", TOKEN, null);
         assertEquals(200, r.statusCode());
         assertEquals(3, m.weight(), "ready restores the weight the drain saved");
         assertFalse(m.upstream().metadata().containsKey("lbkit.admin.weight"));
-        assertEquals("up", Json.parseObject(r.body()).get("state"));
+        assertEquals("up", Json.parseSimpleObject(r.body()).get("state"));
 
         assertEquals(200, c.post(U1 + "/maint", TOKEN, null).statusCode());
         assertTrue(m.isAdminDown());
-        assertEquals("maint", Json.parseObject(c.get(U1).body()).get("state"));
+        assertEquals("maint", Json.parseSimpleObject(c.get(U1).body()).get("state"));
         assertEquals(200, c.post(U1 + "/ready", TOKEN, null).statusCode());
         assertFalse(m.isAdminDown());
 
         HttpResponse<String> w = c.post(U1 + "/weight", TOKEN, "{\"weight\": 7}");
         assertEquals(200, w.statusCode());
         assertEquals(7, m.weight());
-        assertEquals(7L, Json.parseObject(w.body()).get("weight"));
+        assertEquals(7L, Json.parseSimpleObject(w.body()).get("weight"));
         assertEquals(200, c.post(U1 + "/weight", TOKEN, "{\"weight\": 0}").statusCode());
         assertEquals("draining", AdminStateProbe.state(c, U1));
         assertEquals(200, c.post(U1 + "/ready", TOKEN, null).statusCode());
@@ -274,7 +274,7 @@ class AdminServerTest {
         try {
             checks.checkNow().toCompletableFuture().get();
             AdminClient c = start(AdminServer.builder().pool(checked));
-            Map<String, Object> p = Json.parseObject(c.get("/api/v1/pools/checked").body());
+            Map<String, Object> p = Json.parseSimpleObject(c.get("/api/v1/pools/checked").body());
             assertEquals(true, p.get("activeChecks"));
             List<?> ups = (List<?>) p.get("upstreams");
             Map<?, ?> ok = (Map<?, ?>) ((Map<?, ?>) ups.get(0)).get("check");
@@ -310,12 +310,12 @@ class AdminServerTest {
             }
         };
         AdminClient c = start(AdminServer.builder().pool(pool).token(TOKEN).clock(clock));
-        assertEquals(1_000_000L, Json.parseObject(c.get(U1).body()).get("since"));
+        assertEquals(1_000_000L, Json.parseSimpleObject(c.get(U1).body()).get("since"));
         now.set(2_000_000);
-        assertEquals(1_000_000L, Json.parseObject(c.get(U1).body()).get("since"), "unchanged state keeps its time");
+        assertEquals(1_000_000L, Json.parseSimpleObject(c.get(U1).body()).get("since"), "unchanged state keeps its time");
         pool.drain("127.0.0.1:8081");
         now.set(3_000_000);
-        Map<String, Object> u = Json.parseObject(c.get(U1).body());
+        Map<String, Object> u = Json.parseSimpleObject(c.get(U1).body());
         assertEquals("draining", u.get("state"));
         assertEquals(2_000_000L, u.get("since"), "the listener noted the change when it happened");
     }
@@ -391,7 +391,7 @@ class AdminServerTest {
     /** Reads one field of an upstream through the API. */
     private static final class AdminStateProbe {
         static Object state(AdminClient c, String path) {
-            return Json.parseObject(c.get(path).body()).get("state");
+            return Json.parseSimpleObject(c.get(path).body()).get("state");
         }
     }
 }

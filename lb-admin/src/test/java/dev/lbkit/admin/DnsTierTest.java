@@ -3,8 +3,8 @@ package dev.lbkit.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lbkit.admin.internal.Json;
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.internal.Json;
 import dev.lbkit.dns.DnsBalancer;
 import dev.lbkit.dns.ServedName;
 import java.net.InetAddress;
@@ -34,7 +34,7 @@ class DnsTierTest {
             for (int i = 0; i < 2; i++) {
                 r.send(Message.newQuery(Record.newRecord(Name.fromString("app.test."), Type.A, DClass.IN)));
             }
-            Map<String, Object> s = Json.parseObject(new AdminClient(admin).get("/api/v1/state").body());
+            Map<String, Object> s = Json.parseSimpleObject(new AdminClient(admin).get("/api/v1/state").body());
             assertEquals("app", ((Map<?, ?>) ((List<?>) s.get("pools")).get(0)).get("name"));
             Map<?, ?> tier = (Map<?, ?>) ((List<?>) s.get("tiers")).get(0);
             assertEquals("dns", tier.get("kind"));

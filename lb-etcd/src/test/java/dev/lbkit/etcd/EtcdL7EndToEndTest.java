@@ -8,6 +8,7 @@ import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.l7.HttpBalancer;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.UpstreamGroup;
+import dev.lbkit.testing.Await;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
 import io.etcd.jetcd.Client;
@@ -50,7 +51,7 @@ class EtcdL7EndToEndTest {
             }
             pool.follow(resolver);
             resolver.whenReady().get(5, TimeUnit.SECONDS);
-            EtcdResolverTest.waitFor(() -> pool.snapshot().size() == 3);
+            Await.until(() -> pool.snapshot().size() == 3);
 
             HttpBalancer lb = HttpBalancer.builder()
                     .listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
@@ -136,7 +137,7 @@ class EtcdL7EndToEndTest {
     private static void leave(EtcdRegistration registration, TestBackend backend, UpstreamPool pool) throws Exception {
         registration.close();
         String key = "127.0.0.1:" + backend.port();
-        EtcdResolverTest.waitFor(() -> pool.member(key).isEmpty());
+        Await.until(() -> pool.member(key).isEmpty());
         backend.close();
     }
 }

@@ -11,16 +11,14 @@ import dev.lbkit.api.Member;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.resolve.UpstreamEntry;
+import dev.lbkit.testing.Await;
+import dev.lbkit.testing.ChildJvm;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,21 +70,21 @@ class EtcdResolverTest {
         try (EtcdResolver r = resolver("/t1"); UpstreamPool pool = UpstreamPool.builder().build()) {
             pool.follow(r);
             r.whenReady().get(5, TimeUnit.SECONDS);
-            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8082")));
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8082")));
             Member a = pool.member("127.0.0.1:8081").orElseThrow();
             a.incrementActive();
 
             put("/t1/c", Upstream.builder("127.0.0.1", 8083).backup(true).metadata("zone", "b").build());
-            waitFor(() -> pool.snapshot().backups().size() == 1);
+            Await.until(() -> pool.snapshot().backups().size() == 1);
             assertEquals("b", pool.member("127.0.0.1:8083").orElseThrow().upstream().metadata().get("zone"));
 
             put("/t1/a", Upstream.builder("127.0.0.1", 8081).weight(5).build());
-            waitFor(() -> a.weight() == 5);
+            Await.until(() -> a.weight() == 5);
             assertSame(a, pool.member("127.0.0.1:8081").orElseThrow(), "an edit keeps the member");
             assertEquals(1, a.active(), "and the work in flight on it");
 
             delete("/t1/b");
-            waitFor(() -> !keys(pool).contains("127.0.0.1:8082"));
+            Await.until(() -> !keys(pool).contains("127.0.0.1:8082"));
             assertEquals(Set.of("127.0.0.1:8081", "127.0.0.1:8083"), keys(pool));
             assertFalse(r.isStale());
         }
@@ -99,15 +97,15 @@ class EtcdResolverTest {
         try (EtcdResolver r = resolver("/t2"); UpstreamPool pool = UpstreamPool.builder().build()) {
             pool.follow(r);
             r.whenReady().get(5, TimeUnit.SECONDS);
-            waitFor(() -> pool.snapshot().size() == 1);
+            Await.until(() -> pool.snapshot().size() == 1);
             assertEquals(1, r.rejectedEntries(), "the bad entry of the first read");
             put("/t2/port", "{\"host\":\"127.0.0.1\",\"port\":70000}");
             put("/t2/weight", "{\"host\":\"127.0.0.1\",\"port\":8083,\"weight\":-1}");
             put("/t2/next", Upstream.of("127.0.0.1", 8084));
-            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8084")));
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8084")));
             assertEquals(3, r.rejectedEntries());
             put("/t2/weight", "{\"host\":\"127.0.0.1\",\"port\":8083,\"weight\":2}");
-            waitFor(() -> pool.snapshot().size() == 3);
+            Await.until(() -> pool.snapshot().size() == 3);
         }
     }
 
@@ -121,7 +119,7 @@ class EtcdResolverTest {
             for (int i = 0; i < 50; i++) {
                 put("/t3/" + i, Upstream.of("127.0.0.1", 10000 + i));
             }
-            waitFor(() -> pool.snapshot().size() == 50);
+            Await.until(() -> pool.snapshot().size() == 50);
             long results = r.publishedResults() - before;
             assertTrue(results <= 5, "50 changes told in " + results + " results");
         }
@@ -137,14 +135,14 @@ class EtcdResolverTest {
                     .id("web-1").ttl(Duration.ofSeconds(2)).drainTime(Duration.ofMillis(500)).register();
             assertEquals("/t4/web-1", reg.key());
             r.whenReady().get(5, TimeUnit.SECONDS);
-            waitFor(() -> pool.snapshot().size() == 2);
+            Await.until(() -> pool.snapshot().size() == 2);
             Member m = pool.member("127.0.0.1:8081").orElseThrow();
             Thread closer = new Thread(reg::close);
             closer.start();
-            waitFor(() -> m.weight() == 0);
+            Await.until(() -> m.weight() == 0);
             assertFalse(m.isRemoved(), "drained first, still listed while work finishes");
             closer.join(5000);
-            waitFor(m::isRemoved);
+            Await.until(m::isRemoved);
         }
     }
 
@@ -156,7 +154,7 @@ class EtcdResolverTest {
             assertEquals("/t8", r.prefix());
             pool.follow(r);
             r.whenReady().get(5, TimeUnit.SECONDS);
-            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
         }
         for (String bad : new String[] {"zk://127.0.0.1:2379/p", "etcd://127.0.0.1:2379", "etcd:///p"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EtcdResolver.builder(URI.create(bad)));
@@ -173,7 +171,7 @@ class EtcdResolverTest {
             long lease = client.getKVClient().get(key).get(5, TimeUnit.SECONDS).getKvs().get(0).getLease();
             // As if etcd had been away longer than the TTL: the lease and its key are gone.
             client.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
-            waitFor(() -> {
+            Await.until(() -> {
                 try {
                     var kvs = client.getKVClient().get(key).get(5, TimeUnit.SECONDS).getKvs();
                     return kvs.size() == 1 && kvs.get(0).getLease() != lease;
@@ -193,25 +191,14 @@ class EtcdResolverTest {
         put("/t5/anchor", Upstream.of("127.0.0.1", 9000));
         try (EtcdResolver r = resolver("/t5"); UpstreamPool pool = UpstreamPool.builder().build()) {
             pool.follow(r);
-            String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-            Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    RegisterMain.class.getName(), etcd.endpoint(), "/t5", "8091").redirectErrorStream(true).start();
-            try {
-                BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), UTF_8));
-                StringBuilder output = new StringBuilder();
-                String line;
-                while ((line = out.readLine()) != null && !line.equals("registered")) {
-                    output.append(line).append('\n');
-                }
-                assertEquals("registered", line, () -> "the child did not register:\n" + output);
-                waitFor(() -> pool.snapshot().size() == 2);
-                child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            try (ChildJvm child = ChildJvm.start(RegisterMain.class, etcd.endpoint(), "/t5", "8091")) {
+                child.awaitLine("registered");
+                Await.until(() -> pool.snapshot().size() == 2);
+                child.kill();
                 long killed = System.nanoTime();
-                waitFor(() -> pool.member("127.0.0.1:8091").isEmpty());
+                Await.until(() -> pool.member("127.0.0.1:8091").isEmpty());
                 long millis = (System.nanoTime() - killed) / 1_000_000;
                 assertTrue(millis >= 500, "gone only after the lease expired, not at once: " + millis + " ms");
-            } finally {
-                child.destroyForcibly();
             }
         }
     }
@@ -223,26 +210,16 @@ class EtcdResolverTest {
         try (EtcdResolver r = resolver("/t6"); UpstreamPool pool = UpstreamPool.builder().build()) {
             pool.follow(r);
             r.whenReady().get(5, TimeUnit.SECONDS);
-            waitFor(() -> pool.snapshot().size() == 2);
+            Await.until(() -> pool.snapshot().size() == 2);
             etcd.stop();
-            waitFor(r::isStale);
+            Await.until(r::isStale);
             assertEquals(Set.of("127.0.0.1:8081", "127.0.0.1:8082"), keys(pool), "the pool keeps its members");
             assertTrue(r.current().orElseThrow().isStale());
             etcd.start();
             put("/t6/c", Upstream.of("127.0.0.1", 8083));
             delete("/t6/a");
-            waitFor(() -> !r.isStale());
-            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8082", "127.0.0.1:8083")));
-        }
-    }
-
-    static void waitFor(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within 10 s");
-            }
-            Thread.sleep(10);
+            Await.until(() -> !r.isStale());
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8082", "127.0.0.1:8083")));
         }
     }
 }

@@ -9,13 +9,13 @@ import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.resolve.UpstreamEntry;
 import dev.lbkit.api.scheduler.PickContext;
+import dev.lbkit.testing.Await;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,14 +44,14 @@ class MaglevFollowTest {
                 follow(client, resolvers, pools);
                 delete(client, 99);
                 for (UpstreamPool pool : pools) {
-                    waitFor(() -> pool.snapshot().size() == UPSTREAMS);
+                    Await.until(() -> pool.snapshot().size() == UPSTREAMS);
                 }
 
                 String[] before = agreedPicks(pools);
 
                 delete(client, 3);
                 for (UpstreamPool pool : pools) {
-                    waitFor(() -> pool.snapshot().size() == UPSTREAMS - 1);
+                    Await.until(() -> pool.snapshot().size() == UPSTREAMS - 1);
                 }
                 String[] after = agreedPicks(pools);
 
@@ -123,9 +123,5 @@ class MaglevFollowTest {
 
     private static void delete(Client client, int i) throws Exception {
         client.getKVClient().delete(ByteSequence.from("/mh/backend-" + i, UTF_8)).get(5, TimeUnit.SECONDS);
-    }
-
-    private static void waitFor(BooleanSupplier condition) throws InterruptedException {
-        EtcdResolverTest.waitFor(condition);
     }
 }

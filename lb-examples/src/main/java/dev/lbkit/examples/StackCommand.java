@@ -1,11 +1,11 @@
 package dev.lbkit.examples;
 
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.internal.Json;
 import dev.lbkit.examples.support.AdminServer;
 import dev.lbkit.examples.support.Addresses;
 import dev.lbkit.examples.support.Cli;
 import dev.lbkit.examples.support.Command;
-import dev.lbkit.examples.support.Json;
 import dev.lbkit.examples.support.Running;
 import dev.lbkit.examples.support.StartException;
 import dev.lbkit.l4.L4Balancer;

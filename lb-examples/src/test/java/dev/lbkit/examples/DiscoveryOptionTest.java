@@ -10,6 +10,7 @@ import dev.lbkit.examples.support.Addresses;
 import dev.lbkit.examples.support.Cli;
 import dev.lbkit.examples.support.Running;
 import dev.lbkit.l4.VirtualServer;
+import dev.lbkit.testing.Await;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
 import java.net.InetSocketAddress;
@@ -19,8 +20,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
@@ -56,14 +55,14 @@ class DiscoveryOptionTest {
             try (Running l7 = new L7Command().start("--listen", "127.0.0.1:0", "--upstream", Addresses.format(fixed.address()),
                     "--backup", "none", "--admin", "none", "--threads", "1", "--discovery", uri)) {
                 UpstreamPool pool = l7.part("pool", UpstreamPool.class);
-                waitFor(() -> pool.snapshot().size() == 1 && pool.member("127.0.0.1:" + discovered.port()).isPresent());
+                Await.until(() -> pool.snapshot().size() == 1 && pool.member("127.0.0.1:" + discovered.port()).isPresent());
                 assertEquals("discovered", get(l7.address("l7")));
             }
 
             try (Running l4 = new L4Command().start("--listen", "127.0.0.1:0", "--real", Addresses.format(fixed.address()),
                     "--admin", "none", "--threads", "1", "--discovery", uri)) {
                 UpstreamPool pool = l4.part("service", VirtualServer.class).pool();
-                waitFor(() -> pool.snapshot().size() == 1 && pool.member("127.0.0.1:" + discovered.port()).isPresent());
+                Await.until(() -> pool.snapshot().size() == 1 && pool.member("127.0.0.1:" + discovered.port()).isPresent());
                 assertEquals("discovered", get(l4.address("l4")));
             }
             assertEquals(0, fixed.requestCount(), "the static upstream was replaced before any request");
@@ -78,15 +77,5 @@ class DiscoveryOptionTest {
         Cli.UsageException e2 = assertThrows(Cli.UsageException.class, () -> new L4Command().start("--listen",
                 "127.0.0.1:0", "--admin", "none", "--discovery", "etcd://127.0.0.1:1"));
         assertTrue(e2.getMessage().contains("etcd://127.0.0.1:1"), e2.getMessage());
-    }
-
-    private static void waitFor(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within 10 s");
-            }
-            Thread.sleep(10);
-        }
     }
 }

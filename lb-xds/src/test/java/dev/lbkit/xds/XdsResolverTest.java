@@ -16,11 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lbkit.api.Member;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.scheduler.PickContext;
+import dev.lbkit.testing.Await;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +46,7 @@ class XdsResolverTest {
             try (XdsResolver r = resolver(cp, "web"); UpstreamPool pool = UpstreamPool.builder().build()) {
                 pool.follow(r);
                 r.whenReady().get(10, TimeUnit.SECONDS);
-                waitFor(() -> pool.snapshot().size() == 5);
+                Await.until(() -> pool.snapshot().size() == 5);
                 assertEquals(3, pool.member("127.0.0.1:8082").orElseThrow().weight());
                 assertEquals(0, pool.member("127.0.0.1:8083").orElseThrow().weight(), "unhealthy: no new traffic");
                 assertEquals(0, pool.member("127.0.0.1:8084").orElseThrow().weight(), "draining: no new traffic");
@@ -62,7 +62,7 @@ class XdsResolverTest {
                 cp.serve("web", assignment("web-eds",
                         priority(0, endpoint("127.0.0.1", 8081, 7, HEALTHY), endpoint("127.0.0.1", 8085, 1, HEALTHY)),
                         priority(1, endpoint("127.0.0.1", 9001, 1, HEALTHY))));
-                waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8085", "127.0.0.1:9001")));
+                Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8085", "127.0.0.1:9001")));
                 assertSame(kept, pool.member("127.0.0.1:8081").orElseThrow(), "an edit keeps the member");
                 assertEquals(7, kept.weight());
                 assertEquals(1, kept.active());
@@ -80,7 +80,7 @@ class XdsResolverTest {
                 assertEquals("uri", r.cluster());
                 pool.follow(r);
                 r.whenReady().get(10, TimeUnit.SECONDS);
-                waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
+                Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
             }
         }
         for (String bad : new String[] {"zk://127.0.0.1:1/c", "xds://127.0.0.1:1", "xds://127.0.0.1:1/a/b"}) {
@@ -98,11 +98,11 @@ class XdsResolverTest {
             try (XdsResolver r = resolver(cp, "api"); UpstreamPool pool = UpstreamPool.builder().build()) {
                 pool.follow(r);
                 r.whenReady().get(10, TimeUnit.SECONDS);
-                waitFor(() -> pool.snapshot().size() == 1);
+                Await.until(() -> pool.snapshot().size() == 1);
                 assertEquals(3, r.rejectedEntries());
                 cp.serve("api", assignment("api",
                         priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY), endpoint("127.0.0.1", 8084, 2, HEALTHY))));
-                waitFor(() -> pool.snapshot().size() == 2);
+                Await.until(() -> pool.snapshot().size() == 2);
                 assertEquals(3, r.rejectedEntries());
             }
         }
@@ -116,27 +116,17 @@ class XdsResolverTest {
             try (XdsResolver r = resolver(cp, "web"); UpstreamPool pool = UpstreamPool.builder().build()) {
                 pool.follow(r);
                 r.whenReady().get(10, TimeUnit.SECONDS);
-                waitFor(() -> pool.snapshot().size() == 2);
+                Await.until(() -> pool.snapshot().size() == 2);
                 cp.stop();
-                waitFor(r::isStale);
+                Await.until(r::isStale);
                 assertEquals(Set.of("127.0.0.1:8081", "127.0.0.1:8082"), keys(pool), "the pool keeps its members");
                 assertTrue(r.current().orElseThrow().isStale());
                 cp.serve("web", assignment("web", priority(0, endpoint("127.0.0.1", 8082, 1, HEALTHY),
                         endpoint("127.0.0.1", 8083, 1, HEALTHY))));
                 cp.start();
-                waitFor(() -> !r.isStale());
-                waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8082", "127.0.0.1:8083")));
+                Await.until(() -> !r.isStale());
+                Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8082", "127.0.0.1:8083")));
             }
-        }
-    }
-
-    static void waitFor(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within 10 s");
-            }
-            Thread.sleep(10);
         }
     }
 }

@@ -10,17 +10,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lbkit.api.Member;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.Await;
+import dev.lbkit.testing.ChildJvm;
 import dev.lbkit.zookeeper.internal.Instances;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -91,21 +89,21 @@ class ZooKeeperResolverTest {
         try (ZooKeeperResolver r = resolver("/s1/web"); UpstreamPool pool = UpstreamPool.builder().build()) {
             pool.follow(r);
             r.whenReady().get(5, TimeUnit.SECONDS);
-            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8082")));
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8082")));
             Member a = pool.member("127.0.0.1:8081").orElseThrow();
             a.incrementActive();
 
             write("/s1/web/c", Upstream.builder("127.0.0.1", 8083).backup(true).metadata("zone", "b").build());
-            waitFor(() -> pool.snapshot().backups().size() == 1);
+            Await.until(() -> pool.snapshot().backups().size() == 1);
             assertEquals("b", pool.member("127.0.0.1:8083").orElseThrow().upstream().metadata().get("zone"));
 
             write("/s1/web/a", Upstream.builder("127.0.0.1", 8081).weight(5).build());
-            waitFor(() -> a.weight() == 5);
+            Await.until(() -> a.weight() == 5);
             assertSame(a, pool.member("127.0.0.1:8081").orElseThrow(), "an edit keeps the member");
             assertEquals(1, a.active());
 
             client.delete().forPath("/s1/web/b");
-            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8083")));
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8083")));
             assertFalse(r.isStale());
         }
     }
@@ -117,7 +115,7 @@ class ZooKeeperResolverTest {
             r.whenReady().get(5, TimeUnit.SECONDS);
             assertTrue(r.current().orElseThrow().upstreams().isEmpty());
             write("/s9/web/a", Upstream.of("127.0.0.1", 8081));
-            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
         }
     }
 
@@ -135,7 +133,7 @@ class ZooKeeperResolverTest {
                     + "\"registrationTimeUTC\":1700000000000,\"serviceType\":\"DYNAMIC\",\"uriSpec\":{\"parts\":[]}}");
             pool.follow(r);
             r.whenReady().get(5, TimeUnit.SECONDS);
-            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8085", "127.0.0.1:8086")));
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8085", "127.0.0.1:8086")));
             assertEquals("UP", pool.member("127.0.0.1:8086").orElseThrow().upstream().metadata().get("instance_status"));
             assertEquals(1, pool.member("127.0.0.1:8085").orElseThrow().weight());
         }
@@ -161,15 +159,15 @@ class ZooKeeperResolverTest {
             assertEquals(3, payload.get("weight"));
             assertEquals(Map.of("zone", "a"), payload.get("metadata"));
 
-            waitFor(() -> pool.snapshot().size() == 2);
+            Await.until(() -> pool.snapshot().size() == 2);
             Member m = pool.member("127.0.0.1:8081").orElseThrow();
             assertEquals(3, m.weight());
             Thread closer = new Thread(reg::close);
             closer.start();
-            waitFor(() -> m.weight() == 0);
+            Await.until(() -> m.weight() == 0);
             assertFalse(m.isRemoved(), "drained first, still listed while work finishes");
             closer.join(5000);
-            waitFor(m::isRemoved);
+            Await.until(m::isRemoved);
         }
     }
 
@@ -182,7 +180,7 @@ class ZooKeeperResolverTest {
             assertEquals("/s8/web", r.path());
             pool.follow(r);
             r.whenReady().get(5, TimeUnit.SECONDS);
-            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8081")));
         }
         for (String bad : new String[] {"etcd://127.0.0.1:2181/p", "zk://127.0.0.1:2181", "zk:///p"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -198,7 +196,7 @@ class ZooKeeperResolverTest {
         try {
             // As after a session expiry: the ephemeral node is gone while the process lives.
             client.delete().forPath(reg.path());
-            waitFor(() -> {
+            Await.until(() -> {
                 try {
                     return client.checkExists().forPath(reg.path()) != null;
                 } catch (Exception e) {
@@ -218,13 +216,13 @@ class ZooKeeperResolverTest {
         try (ZooKeeperResolver r = resolver("/s4/web"); UpstreamPool pool = UpstreamPool.builder().build()) {
             pool.follow(r);
             r.whenReady().get(5, TimeUnit.SECONDS);
-            waitFor(() -> pool.snapshot().size() == 1);
+            Await.until(() -> pool.snapshot().size() == 1);
             assertEquals(1, r.rejectedEntries());
             write("/s4/web/port", "{\"address\":\"127.0.0.1\",\"port\":0}");
             write("/s4/web/weight", "{\"address\":\"127.0.0.1\",\"port\":8083,\"payload\":{\"weight\":-4}}");
             write("/s4/web/disabled", "{\"address\":\"127.0.0.1\",\"port\":8084,\"enabled\":false}");
             write("/s4/web/next", Upstream.of("127.0.0.1", 8085));
-            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8085")));
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8085")));
             assertEquals(3, r.rejectedEntries());
         }
     }
@@ -234,26 +232,14 @@ class ZooKeeperResolverTest {
         write("/s5/web/anchor", Upstream.of("127.0.0.1", 9000));
         try (ZooKeeperResolver r = resolver("/s5/web"); UpstreamPool pool = UpstreamPool.builder().build()) {
             pool.follow(r);
-            String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-            Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    RegisterMain.class.getName(), server.getConnectString(), "/s5/web", "8091")
-                    .redirectErrorStream(true).start();
-            try {
-                BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), UTF_8));
-                StringBuilder output = new StringBuilder();
-                String line;
-                while ((line = out.readLine()) != null && !line.equals("registered")) {
-                    output.append(line).append('\n');
-                }
-                assertEquals("registered", line, () -> "the child did not register:\n" + output);
-                waitFor(() -> pool.snapshot().size() == 2);
-                child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            try (ChildJvm child = ChildJvm.start(RegisterMain.class, server.getConnectString(), "/s5/web", "8091")) {
+                child.awaitLine("registered");
+                Await.until(() -> pool.snapshot().size() == 2);
+                child.kill();
                 long killed = System.nanoTime();
-                waitFor(() -> pool.member("127.0.0.1:8091").isEmpty());
+                Await.until(() -> pool.member("127.0.0.1:8091").isEmpty());
                 long millis = (System.nanoTime() - killed) / 1_000_000;
                 assertTrue(millis >= 1000, "gone when the 2 s session expired, not at once: " + millis + " ms");
-            } finally {
-                child.destroyForcibly();
             }
         }
     }
@@ -268,30 +254,19 @@ class ZooKeeperResolverTest {
                 UpstreamPool pool = UpstreamPool.builder().build()) {
             pool.follow(r);
             r.whenReady().get(5, TimeUnit.SECONDS);
-            waitFor(() -> pool.snapshot().size() == 2);
+            Await.until(() -> pool.snapshot().size() == 2);
             server.stop();
-            waitFor(r::isStale);
+            Await.until(r::isStale);
             assertEquals(Set.of("127.0.0.1:8081", "127.0.0.1:8082"), keys(pool), "the pool keeps its members");
             assertTrue(r.current().orElseThrow().isStale());
             server.restart();
             client.blockUntilConnected(10, TimeUnit.SECONDS);
             write("/s6/web/c", Upstream.of("127.0.0.1", 8083));
             client.delete().forPath("/s6/web/a");
-            waitFor(() -> !r.isStale());
-            waitFor(() -> keys(pool).equals(Set.of("127.0.0.1:8082", "127.0.0.1:8083")));
+            Await.until(() -> !r.isStale());
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8082", "127.0.0.1:8083")));
         } finally {
             own.close();
         }
     }
-
-    static void waitFor(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within 10 s");
-            }
-            Thread.sleep(10);
-        }
-    }
-
 }

@@ -3,6 +3,7 @@ package dev.lbkit.admin.internal;
 import dev.lbkit.api.Member;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.internal.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -321,7 +322,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         String key = m.upstream().key();
         state.membership(pool).remove(key);
         logger.info("admin: removed {} from pool {}", key, pool.name());
-        Json j = new Json();
+        Json.Writer j = new Json.Writer();
         j.beginObject().field("removed", key).field("pool", pool.name()).endObject();
         return json(HttpResponseStatus.OK, j.toString());
     }
@@ -368,7 +369,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             throw new BadRequest("empty body: expected a JSON object");
         }
         try {
-            return Json.parseObject(text);
+            return Json.parseSimpleObject(text);
         } catch (IllegalArgumentException e) {
             throw new BadRequest(e.getMessage());
         }
@@ -429,7 +430,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
 
     private static FullHttpResponse error(HttpResponseStatus status, String message) {
-        Json j = new Json();
+        Json.Writer j = new Json.Writer();
         j.beginObject().field("status", status.code()).field("error", message).endObject();
         return json(status, j.toString());
     }

@@ -8,6 +8,7 @@ import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.health.CheckStatus;
 import dev.lbkit.api.health.HealthEvent;
+import dev.lbkit.api.internal.Json;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -135,7 +136,7 @@ public final class AdminState implements AutoCloseable {
     /** The whole state: every pool with its upstreams and traffic, then every tier's own section. */
     public String stateJson() {
         List<PoolEntry> entries = entries();
-        Json j = new Json(new StringBuilder(4096 + 512 * totalMembers(entries)));
+        Json.Writer j = new Json.Writer(new StringBuilder(4096 + 512 * totalMembers(entries)));
         j.beginObject();
         j.field("time", clock.millis()).field("startedAt", startedMillis);
         j.name("pools").beginArray();
@@ -156,7 +157,7 @@ public final class AdminState implements AutoCloseable {
 
     /** The list of pools, as in the state document. */
     public String poolsJson() {
-        Json j = new Json();
+        Json.Writer j = new Json.Writer();
         j.beginObject().field("time", clock.millis()).name("pools").beginArray();
         for (PoolEntry e : entries()) {
             writePool(j, e);
@@ -171,7 +172,7 @@ public final class AdminState implements AutoCloseable {
         if (e == null) {
             return Optional.empty();
         }
-        Json j = new Json();
+        Json.Writer j = new Json.Writer();
         writePool(j, e);
         return Optional.of(j.toString());
     }
@@ -186,7 +187,7 @@ public final class AdminState implements AutoCloseable {
         if (m.isEmpty()) {
             return Optional.empty();
         }
-        Json j = new Json();
+        Json.Writer j = new Json.Writer();
         writeMember(j, e, m.get(), traffic(e.pool).get(key), e.pool.ticker().nanoTime());
         return Optional.of(j.toString());
     }
@@ -207,7 +208,7 @@ public final class AdminState implements AutoCloseable {
         return t;
     }
 
-    private void writePool(Json j, PoolEntry e) {
+    private void writePool(Json.Writer j, PoolEntry e) {
         PoolSnapshot s = e.pool.snapshot();
         long now = e.pool.ticker().nanoTime();
         Map<String, Traffic> traffic = traffic(e.pool);
@@ -227,7 +228,7 @@ public final class AdminState implements AutoCloseable {
         j.endArray().endObject();
     }
 
-    private void writeMember(Json j, PoolEntry e, Member m, Traffic t, long now) {
+    private void writeMember(Json.Writer j, PoolEntry e, Member m, Traffic t, long now) {
         Upstream u = m.upstream();
         Since since = e.track(m, now, clock.millis());
         j.beginObject().field("key", u.key()).field("host", u.host()).field("port", u.port());

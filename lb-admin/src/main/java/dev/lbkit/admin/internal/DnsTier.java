@@ -1,6 +1,7 @@
 package dev.lbkit.admin.internal;
 
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.internal.Json;
 import dev.lbkit.dns.DnsBalancer;
 import dev.lbkit.dns.DnsStats;
 import java.util.LinkedHashMap;
@@ -48,7 +49,7 @@ public final class DnsTier implements TierView {
     }
 
     @Override
-    public void writeSection(Json j) {
+    public void writeSection(Json.Writer j) {
         DnsStats s = dns.stats();
         j.field("summary", "udp " + s.udpQueries() + " · tcp " + s.tcpQueries() + " queries · forwarded "
                 + s.forwarded() + " (cache hits " + s.cacheHits() + ", timeouts " + s.forwardTimeouts() + ") · truncated "

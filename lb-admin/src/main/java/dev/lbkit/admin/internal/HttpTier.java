@@ -2,6 +2,7 @@ package dev.lbkit.admin.internal;
 
 import dev.lbkit.api.Member;
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.internal.Json;
 import dev.lbkit.l7.HttpBalancer;
 import dev.lbkit.l7.HttpBalancerStats;
 import dev.lbkit.l7.LatencyHistogram;
@@ -100,7 +101,7 @@ public final class HttpTier implements TierView {
     }
 
     @Override
-    public void writeSection(Json j) {
+    public void writeSection(Json.Writer j) {
         HttpBalancerStats s = stats();
         int routes = lb.routes().size();
         j.field("summary", routes + (routes == 1 ? " route · " : " routes · ") + s.openConnections()

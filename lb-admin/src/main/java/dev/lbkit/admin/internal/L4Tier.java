@@ -3,6 +3,7 @@ package dev.lbkit.admin.internal;
 import dev.lbkit.api.Member;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.internal.Json;
 import dev.lbkit.l4.IpvsStats;
 import dev.lbkit.l4.IpvsTable;
 import dev.lbkit.l4.L4Balancer;
@@ -122,7 +123,7 @@ public final class L4Tier implements TierView {
     }
 
     @Override
-    public void writeSection(Json j) {
+    public void writeSection(Json.Writer j) {
         IpvsStats s = lb.stats();
         j.field("summary", s.services().size() + " virtual services · " + lb.transport());
         j.name("columns").beginArray();

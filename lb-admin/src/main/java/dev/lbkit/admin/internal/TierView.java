@@ -1,6 +1,7 @@
 package dev.lbkit.admin.internal;
 
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.internal.Json;
 import java.util.Map;
 
 /**
@@ -34,5 +35,5 @@ public interface TierView {
     }
 
     /** Writes the tier's own fields (totals, routes, services, names) into an open JSON object. */
-    void writeSection(Json json);
+    void writeSection(Json.Writer json);
 }

@@ -1,5 +1,7 @@
 package dev.lbkit.admin.internal;
 
+import dev.lbkit.api.internal.Json;
+
 /**
  * Traffic counters of one upstream as a tier reports them, summed over the tiers and routes that send
  * to it. Mutable, filled by one thread while a state document is written.
@@ -22,7 +24,7 @@ public final class Traffic {
     public double p50Millis = -1;
     public double p99Millis = -1;
 
-    void write(Json j) {
+    void write(Json.Writer j) {
         if (http) {
             j.field("requests", requests);
         }

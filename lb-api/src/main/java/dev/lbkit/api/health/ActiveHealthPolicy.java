@@ -71,7 +71,8 @@ public final class ActiveHealthPolicy implements HealthPolicy {
     private final int rise;
     private final int fall;
     private final ScheduledExecutorService executor;
-    private final boolean ownsExecutor;
+    /** The application's executor, or null when this policy owns {@link #executor}. */
+    private final ScheduledExecutorService suppliedExecutor;
     private final MemberStates<CheckState> states;
     private final Object lock = new Object();
     private volatile PoolSnapshot snapshot;
@@ -88,8 +89,8 @@ public final class ActiveHealthPolicy implements HealthPolicy {
         this.jitter = b.jitter;
         this.rise = b.rise;
         this.fall = b.fall;
-        this.ownsExecutor = b.executor == null;
-        this.executor = ownsExecutor ? DaemonExecutors.newScheduler("health") : b.executor;
+        this.suppliedExecutor = b.executor;
+        this.executor = DaemonExecutors.supplyOrNew(b.executor, "health");
         this.states = new MemberStates<>(m -> new CheckState(rise));
     }
 
@@ -292,9 +293,7 @@ public final class ActiveHealthPolicy implements HealthPolicy {
                 }
             }
         }
-        if (ownsExecutor) {
-            executor.shutdownNow();
-        }
+        DaemonExecutors.shutdownIfOwned(executor, suppliedExecutor);
     }
 
     @Override
@@ -338,13 +337,13 @@ public final class ActiveHealthPolicy implements HealthPolicy {
 
         /** Time between rounds (HAProxy {@code inter}, keepalived {@code delay_loop}); &gt; 0, at most a day. Default 2 s. */
         public Builder interval(Duration interval) {
-            this.interval = bounded(interval, "interval");
+            this.interval = Checks.positive(interval, MAX_DURATION, "interval");
             return this;
         }
 
         /** How long one probe may take before it counts as failed; &gt; 0, at most a day. Default 1 s. */
         public Builder timeout(Duration timeout) {
-            this.timeout = bounded(timeout, "timeout");
+            this.timeout = Checks.positive(timeout, MAX_DURATION, "timeout");
             return this;
         }
 
@@ -381,14 +380,6 @@ public final class ActiveHealthPolicy implements HealthPolicy {
                 throw new IllegalArgumentException("jitter (" + jitter + ") must be < interval (" + interval + ")");
             }
             return new ActiveHealthPolicy(this);
-        }
-
-        private static Duration bounded(Duration d, String name) {
-            Checks.positive(d, name);
-            if (d.compareTo(MAX_DURATION) > 0) {
-                throw new IllegalArgumentException(name + " must be <= " + MAX_DURATION + ", got " + d);
-            }
-            return d;
         }
     }
 }

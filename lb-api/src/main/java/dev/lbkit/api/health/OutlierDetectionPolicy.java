@@ -231,13 +231,13 @@ public final class OutlierDetectionPolicy implements HealthPolicy {
 
         /** The first ejection's length, multiplied for later ones; &gt; 0, at most 365 days. Default 30 s. */
         public Builder baseEjectionTime(Duration baseEjectionTime) {
-            this.baseEjectionTime = bounded(baseEjectionTime, "baseEjectionTime");
+            this.baseEjectionTime = Checks.positive(baseEjectionTime, MAX_DURATION, "baseEjectionTime");
             return this;
         }
 
         /** The longest ejection; &gt; 0, at most 365 days, not below the base. Default 300 s. */
         public Builder maxEjectionTime(Duration maxEjectionTime) {
-            this.maxEjectionTime = bounded(maxEjectionTime, "maxEjectionTime");
+            this.maxEjectionTime = Checks.positive(maxEjectionTime, MAX_DURATION, "maxEjectionTime");
             return this;
         }
 
@@ -249,7 +249,7 @@ public final class OutlierDetectionPolicy implements HealthPolicy {
 
         /** The period by which the ejection multiplier decays while un-ejected; &gt; 0. Default 10 s. */
         public Builder interval(Duration interval) {
-            this.interval = bounded(interval, "interval");
+            this.interval = Checks.positive(interval, MAX_DURATION, "interval");
             return this;
         }
 
@@ -260,14 +260,6 @@ public final class OutlierDetectionPolicy implements HealthPolicy {
                         + ") must be >= baseEjectionTime (" + baseEjectionTime + ")");
             }
             return new OutlierDetectionPolicy(this);
-        }
-
-        private static Duration bounded(Duration d, String name) {
-            Checks.positive(d, name);
-            if (d.compareTo(MAX_DURATION) > 0) {
-                throw new IllegalArgumentException(name + " must be <= " + MAX_DURATION + ", got " + d);
-            }
-            return d;
         }
     }
 }

@@ -371,11 +371,7 @@ public final class PassiveHealthPolicy implements HealthPolicy {
 
         /** nginx's {@code fail_timeout}, &gt; 0 and at most 365 days. Default 10 s. */
         public Builder failTimeout(Duration failTimeout) {
-            Checks.positive(failTimeout, "failTimeout");
-            if (failTimeout.compareTo(MAX_FAIL_TIMEOUT) > 0) {
-                throw new IllegalArgumentException("failTimeout must be <= " + MAX_FAIL_TIMEOUT + ", got " + failTimeout);
-            }
-            this.failTimeout = failTimeout;
+            this.failTimeout = Checks.positive(failTimeout, MAX_FAIL_TIMEOUT, "failTimeout");
             return this;
         }
 

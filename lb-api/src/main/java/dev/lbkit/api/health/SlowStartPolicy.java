@@ -118,7 +118,7 @@ public final class SlowStartPolicy implements HealthPolicy {
                 }
             }
             if (first) {
-                executor = suppliedExecutor != null ? suppliedExecutor : DaemonExecutors.newScheduler("slow-start");
+                executor = DaemonExecutors.supplyOrNew(suppliedExecutor, "slow-start");
                 try {
                     long period = updateInterval.toNanos();
                     task = executor.scheduleWithFixedDelay(this::update, period, period, TimeUnit.NANOSECONDS);
@@ -200,9 +200,7 @@ public final class SlowStartPolicy implements HealthPolicy {
             if (task != null) {
                 task.cancel(false);
             }
-            if (executor != null && executor != suppliedExecutor) {
-                executor.shutdownNow();
-            }
+            DaemonExecutors.shutdownIfOwned(executor, suppliedExecutor);
             if (snapshot != null) {
                 for (Member m : snapshot.members()) {
                     RampState st = states.get(m);
@@ -240,21 +238,13 @@ public final class SlowStartPolicy implements HealthPolicy {
 
         /** The ramp's length; 0 turns slow start off; at most a day. Default 0. */
         public Builder window(Duration window) {
-            Checks.positiveOrZero(window, "window");
-            if (window.compareTo(MAX_DURATION) > 0) {
-                throw new IllegalArgumentException("window must be <= " + MAX_DURATION + ", got " + window);
-            }
-            this.window = window;
+            this.window = Checks.atMost(Checks.positiveOrZero(window, "window"), MAX_DURATION, "window");
             return this;
         }
 
         /** How often weights are recomputed; &gt; 0, at most a day. Default 1 s. */
         public Builder updateInterval(Duration updateInterval) {
-            Checks.positive(updateInterval, "updateInterval");
-            if (updateInterval.compareTo(MAX_DURATION) > 0) {
-                throw new IllegalArgumentException("updateInterval must be <= " + MAX_DURATION + ", got " + updateInterval);
-            }
-            this.updateInterval = updateInterval;
+            this.updateInterval = Checks.positive(updateInterval, MAX_DURATION, "updateInterval");
             return this;
         }
 

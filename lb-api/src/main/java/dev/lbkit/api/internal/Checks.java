@@ -62,6 +62,20 @@ public final class Checks {
         return value;
     }
 
+    /** A duration that must be strictly positive and no longer than {@code max}. */
+    public static Duration positive(Duration value, Duration max, String name) {
+        return atMost(positive(value, name), max, name);
+    }
+
+    /** A duration no longer than {@code max} (callers check its lower bound first). */
+    public static Duration atMost(Duration value, Duration max, String name) {
+        Objects.requireNonNull(value, name);
+        if (value.compareTo(max) > 0) {
+            throw new IllegalArgumentException(name + " must be <= " + max + ", got " + value);
+        }
+        return value;
+    }
+
     /** A duration that may be zero (which callers document as "off") but not negative. */
     public static Duration positiveOrZero(Duration value, String name) {
         Objects.requireNonNull(value, name);

@@ -15,6 +15,24 @@ public final class DaemonExecutors {
 
     private DaemonExecutors() {}
 
+    /**
+     * {@code supplied}, the application's scheduler, or, when it is {@code null}, a new owned one
+     * ({@link #newScheduler}); hand both to {@link #shutdownIfOwned} on close.
+     */
+    public static ScheduledExecutorService supplyOrNew(ScheduledExecutorService supplied, String name) {
+        return supplied != null ? supplied : newScheduler(name);
+    }
+
+    /**
+     * Shuts {@code executor} down (interrupting what runs) unless it is {@code supplied}, which the
+     * application keeps using; does nothing for a {@code null} executor (never created).
+     */
+    public static void shutdownIfOwned(ScheduledExecutorService executor, ScheduledExecutorService supplied) {
+        if (executor != null && executor != supplied) {
+            executor.shutdownNow();
+        }
+    }
+
     /** A new single-thread scheduler whose thread is named {@code lbkit-<name>-<n>}. */
     public static ScheduledExecutorService newScheduler(String name) {
         String threadName = "lbkit-" + name + "-" + SEQUENCE.incrementAndGet();

@@ -2,17 +2,19 @@ package dev.lbkit.api.internal;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A small, strict JSON (RFC 8259) reader and string quoter, so that the discovery modules read the
- * entries of their stores without each bringing a JSON library. Objects become {@code LinkedHashMap}s
- * (in document order), arrays {@code ArrayList}s, numbers {@link BigDecimal}s, {@code null}
- * {@link #NULL}. Not part of the public API.
+ * The one small JSON (RFC 8259) implementation of lbkit, so that no module brings a JSON library: a strict
+ * reader ({@link #parse}, {@link #parseObject}: objects become {@code LinkedHashMap}s in document order,
+ * arrays {@code ArrayList}s, numbers {@link BigDecimal}s, {@code null} {@link #NULL}; {@link #parseSimpleObject}
+ * for Java-typed values), a tree writer ({@link #write(Object)}) and a streaming {@link Writer}. Not part of
+ * the public API.
  *
- * <p>Thread-safe (stateless).
+ * <p>The static methods are thread-safe (stateless); a {@link Writer} is not.
  */
 public final class Json {
     /** Stands for JSON {@code null} (maps cannot tell a {@code null} value from an absent key otherwise). */
@@ -79,7 +81,84 @@ public final class Json {
         return "null";
     }
 
-    /** Appends {@code s} as a JSON string literal, quotes included. */
+    /**
+     * Parses a JSON object into plain Java values: integral numbers become {@link Long}s, other numbers
+     * {@link Double}s, {@code null} Java {@code null}; objects and arrays as in {@link #parse}.
+     *
+     * @throws IllegalArgumentException if the text is not JSON or not an object
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> parseSimpleObject(String text) {
+        return (Map<String, Object>) simple(parseObject(text));
+    }
+
+    private static Object simple(Object v) {
+        if (v == NULL) {
+            return null;
+        } else if (v instanceof BigDecimal d) {
+            if (d.scale() == 0 && d.unscaledValue().bitLength() < 64) {
+                return d.longValueExact();
+            }
+            return d.doubleValue();
+        } else if (v instanceof Map<?, ?> m) {
+            Map<Object, Object> out = new LinkedHashMap<>();
+            m.forEach((k, x) -> out.put(k, simple(x)));
+            return out;
+        } else if (v instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            l.forEach(x -> out.add(simple(x)));
+            return out;
+        }
+        return v;
+    }
+
+    /**
+     * {@code value} as compact JSON: a {@link Map} becomes an object in the map's order (keys by
+     * {@code String.valueOf}), a {@link List} an array, a {@link Number} or {@link Boolean} itself,
+     * {@code null} or {@link #NULL} {@code null}, anything else its {@code toString()} as a string.
+     */
+    public static String write(Object value) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, value);
+        return sb.toString();
+    }
+
+    private static void write(StringBuilder sb, Object v) {
+        if (v == null || v == NULL) {
+            sb.append("null");
+        } else if (v instanceof Map<?, ?> m) {
+            sb.append('{');
+            Iterator<? extends Map.Entry<?, ?>> it = m.entrySet().iterator();
+            while (it.hasNext()) {
+                Map.Entry<?, ?> e = it.next();
+                quote(sb, String.valueOf(e.getKey())).append(':');
+                write(sb, e.getValue());
+                if (it.hasNext()) {
+                    sb.append(',');
+                }
+            }
+            sb.append('}');
+        } else if (v instanceof List<?> list) {
+            sb.append('[');
+            for (int i = 0; i < list.size(); i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                write(sb, list.get(i));
+            }
+            sb.append(']');
+        } else if (v instanceof Number || v instanceof Boolean) {
+            sb.append(v);
+        } else {
+            quote(sb, v.toString());
+        }
+    }
+
+    /**
+     * Appends {@code s} as a JSON string literal, quotes included. Also escapes what could end a script
+     * block or an HTML attribute ({@code <}, {@code >}, {@code &}, U+2028, U+2029), so that the output can
+     * be embedded in a page as is.
+     */
     public static StringBuilder quote(StringBuilder out, String s) {
         out.append('"');
         for (int i = 0; i < s.length(); i++) {
@@ -91,7 +170,7 @@ public final class Json {
                 case '\r' -> out.append("\\r");
                 case '\t' -> out.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '\u2028' || c == '\u2029') {
                         out.append(String.format("\\u%04x", (int) c));
                     } else {
                         out.append(c);
@@ -100,6 +179,136 @@ public final class Json {
             }
         }
         return out.append('"');
+    }
+
+    /**
+     * A streaming JSON writer: containers, names and values appended in order, commas placed for the
+     * caller. Not thread-safe; nesting deeper than 63 levels is not supported.
+     */
+    public static final class Writer {
+        private final StringBuilder out;
+        /** One flag per open container: whether the next value needs a comma before it. */
+        private final boolean[] needComma = new boolean[64];
+        private int depth;
+        private boolean afterName;
+
+        /** A writer appending to {@code out}. */
+        public Writer(StringBuilder out) {
+            this.out = Checks.notNull(out, "out");
+        }
+
+        /** A writer with its own buffer. */
+        public Writer() {
+            this(new StringBuilder(256));
+        }
+
+        public Writer beginObject() {
+            prefix();
+            out.append('{');
+            needComma[++depth] = false;
+            return this;
+        }
+
+        public Writer endObject() {
+            depth--;
+            out.append('}');
+            return this;
+        }
+
+        public Writer beginArray() {
+            prefix();
+            out.append('[');
+            needComma[++depth] = false;
+            return this;
+        }
+
+        public Writer endArray() {
+            depth--;
+            out.append(']');
+            return this;
+        }
+
+        public Writer name(String name) {
+            prefix();
+            quote(out, name);
+            out.append(':');
+            afterName = true;
+            return this;
+        }
+
+        public Writer value(String s) {
+            prefix();
+            if (s == null) {
+                out.append("null");
+            } else {
+                quote(out, s);
+            }
+            return this;
+        }
+
+        public Writer value(long n) {
+            prefix();
+            out.append(n);
+            return this;
+        }
+
+        /** Writes {@code d}, or {@code null} if it is not finite (JSON has no NaN or infinity). */
+        public Writer value(double d) {
+            prefix();
+            if (Double.isFinite(d)) {
+                out.append(d);
+            } else {
+                out.append("null");
+            }
+            return this;
+        }
+
+        public Writer value(boolean b) {
+            prefix();
+            out.append(b);
+            return this;
+        }
+
+        public Writer nullValue() {
+            prefix();
+            out.append("null");
+            return this;
+        }
+
+        public Writer field(String name, String value) {
+            return name(name).value(value);
+        }
+
+        public Writer field(String name, long value) {
+            return name(name).value(value);
+        }
+
+        public Writer field(String name, double value) {
+            return name(name).value(value);
+        }
+
+        public Writer field(String name, boolean value) {
+            return name(name).value(value);
+        }
+
+        /** What has been written so far. */
+        @Override
+        public String toString() {
+            return out.toString();
+        }
+
+        private void prefix() {
+            if (afterName) {
+                afterName = false;
+                return;
+            }
+            if (depth > 0) {
+                if (needComma[depth]) {
+                    out.append(',');
+                }
+                needComma[depth] = true;
+            }
+        }
     }
 
     private Object value(int depth) {

@@ -57,7 +57,8 @@ public final class SystemResolver implements Resolver {
     private final Duration interval;
     private final Lookup lookup;
     private final ScheduledExecutorService executor;
-    private final boolean ownsExecutor;
+    /** The application's executor, or null when this resolver owns {@link #executor}. */
+    private final ScheduledExecutorService suppliedExecutor;
     private final Object lock = new Object();
     /** Guarded by lock. */
     private final List<Subscription> subscriptions = new ArrayList<>();
@@ -74,8 +75,8 @@ public final class SystemResolver implements Resolver {
         this.weight = b.weight;
         this.interval = b.interval;
         this.lookup = b.lookup;
-        this.ownsExecutor = b.executor == null;
-        this.executor = ownsExecutor ? DaemonExecutors.newScheduler("resolver") : b.executor;
+        this.suppliedExecutor = b.executor;
+        this.executor = DaemonExecutors.supplyOrNew(b.executor, "resolver");
     }
 
     /** A builder for {@code host} on {@code port}. */
@@ -217,9 +218,7 @@ public final class SystemResolver implements Resolver {
                 task.cancel(false);
             }
         }
-        if (ownsExecutor) {
-            executor.shutdownNow();
-        }
+        DaemonExecutors.shutdownIfOwned(executor, suppliedExecutor);
     }
 
     @Override
@@ -268,11 +267,7 @@ public final class SystemResolver implements Resolver {
 
         /** Time between lookups, &gt; 0, at most a day. Default 30 s. */
         public Builder interval(Duration interval) {
-            Checks.positive(interval, "interval");
-            if (interval.compareTo(MAX_INTERVAL) > 0) {
-                throw new IllegalArgumentException("interval must be <= " + MAX_INTERVAL + ", got " + interval);
-            }
-            this.interval = interval;
+            this.interval = Checks.positive(interval, MAX_INTERVAL, "interval");
             return this;
         }
 
