@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DnsBalancer implements AutoCloseable {
     private static final Logger logger = LoggerFactory.getLogger(DnsBalancer.class);
-    private static final int BIND_ATTEMPTS = 5;
+    private static final int BIND_ATTEMPTS = 32;
     /** Largest UDP query read whole; longer ones arrive cut and are answered FORMERR. */
     private static final int MAX_QUERY = 4096;
 
