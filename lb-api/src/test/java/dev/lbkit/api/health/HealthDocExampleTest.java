@@ -19,7 +19,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The example of lb-api/HEALTH.md, on ephemeral loopback ports, with the seed's timeouts replayed. */
+/** The example of the README section "Health policies and resolvers", on ephemeral loopback ports, with the seed's timeouts replayed. */
 class HealthDocExampleTest {
 
     @Test
