@@ -5,13 +5,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -32,24 +28,15 @@ public final class EchoServer implements AutoCloseable {
         SILENT
     }
 
-    private final ServerSocket server;
-    private final Thread acceptor;
+    private final BlockingServer server;
     private final Mode mode;
     private final byte[] greeting;
-    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger connections = new AtomicInteger();
     private final AtomicLong bytesIn = new AtomicLong();
-    private volatile boolean closed;
 
-    private EchoServer(InetSocketAddress bind, Mode mode, String greeting) throws IOException {
+    private EchoServer(InetSocketAddress bind, Mode mode, String greeting) {
         this.mode = mode;
         this.greeting = greeting.getBytes(StandardCharsets.UTF_8);
-        this.server = new ServerSocket();
-        server.setReuseAddress(true);
-        server.bind(bind, 128);
-        this.acceptor = new Thread(this::acceptLoop, "echo-server-" + server.getLocalPort());
-        acceptor.setDaemon(true);
-        acceptor.start();
+        this.server = new BlockingServer(bind, "echo-server", (s, index) -> serve(s));
     }
 
     /** An echo server on 127.0.0.1, ephemeral port. */
@@ -66,29 +53,25 @@ public final class EchoServer implements AutoCloseable {
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(greeting, "greeting");
-        try {
-            return new EchoServer(bind, mode, greeting);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot listen on " + bind + ": " + e.getMessage(), e);
-        }
+        return new EchoServer(bind, mode, greeting);
     }
 
     public int port() {
-        return server.getLocalPort();
+        return server.port();
     }
 
     public InetSocketAddress address() {
-        return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
+        return server.address();
     }
 
     /** Connections accepted so far. */
     public int connectionCount() {
-        return connections.get();
+        return server.connectionCount();
     }
 
     /** Connections open now. */
     public int openConnections() {
-        return open.size();
+        return server.openConnections();
     }
 
     /** Bytes read from clients so far. */
@@ -98,72 +81,31 @@ public final class EchoServer implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        try {
-            server.close();
-        } catch (IOException ignored) {
-            // Closing; nothing to report.
-        }
-        for (Socket s : open) {
-            try {
-                s.close();
-            } catch (IOException ignored) {
-                // Closing; nothing to report.
-            }
-        }
-        try {
-            acceptor.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        server.close();
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            Socket s;
-            try {
-                s = server.accept();
-            } catch (IOException e) {
+    private void serve(Socket s) throws IOException, InterruptedException {
+        switch (mode) {
+            case GREET_AND_CLOSE:
+                s.getOutputStream().write(greeting);
+                s.getOutputStream().flush();
                 return;
-            }
-            connections.incrementAndGet();
-            open.add(s);
-            Thread t = new Thread(() -> serve(s), "echo-conn");
-            t.setDaemon(true);
-            t.start();
-        }
-    }
-
-    private void serve(Socket s) {
-        try (s) {
-            switch (mode) {
-                case GREET_AND_CLOSE:
-                    s.getOutputStream().write(greeting);
-                    s.getOutputStream().flush();
-                    return;
-                case SILENT:
-                    while (!closed && !s.isClosed()) {
-                        Thread.sleep(50);
-                    }
-                    return;
-                default:
-                    InputStream in = s.getInputStream();
-                    OutputStream out = s.getOutputStream();
-                    byte[] buf = new byte[16 * 1024];
-                    int n;
-                    while ((n = in.read(buf)) >= 0) {
-                        bytesIn.addAndGet(n);
-                        out.write(buf, 0, n);
-                        out.flush();
-                    }
-                    s.shutdownOutput();
-            }
-        } catch (IOException e) {
-            // Peer went away: normal.
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            open.remove(s);
+            case SILENT:
+                while (!server.isClosed() && !s.isClosed()) {
+                    Thread.sleep(50);
+                }
+                return;
+            default:
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream();
+                byte[] buf = new byte[16 * 1024];
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    bytesIn.addAndGet(n);
+                    out.write(buf, 0, n);
+                    out.flush();
+                }
+                s.shutdownOutput();
         }
     }
 }

@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
@@ -19,10 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -39,23 +35,14 @@ public final class TestBackend implements AutoCloseable {
             DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
     private static final int MAX_HEADER_BYTES = 64 * 1024;
 
-    private final ServerSocket server;
-    private final Thread acceptor;
+    private final BlockingServer server;
     private volatile Function<RecordedRequest, Script> router;
     private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
-    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger connections = new AtomicInteger();
     private final String lastModified = HTTP_DATE.format(ZonedDateTime.now(ZoneOffset.UTC));
-    private volatile boolean closed;
 
-    private TestBackend(InetSocketAddress bind, Function<RecordedRequest, Script> router) throws IOException {
+    private TestBackend(InetSocketAddress bind, Function<RecordedRequest, Script> router) {
         this.router = router;
-        this.server = new ServerSocket();
-        server.setReuseAddress(true);
-        server.bind(bind, 128);
-        this.acceptor = new Thread(this::acceptLoop, "test-backend-" + server.getLocalPort());
-        acceptor.setDaemon(true);
-        acceptor.start();
+        this.server = new BlockingServer(bind, "test-backend", this::serve);
     }
 
     /** Starts a backend on 127.0.0.1, ephemeral port, answering with {@code script}. */
@@ -71,11 +58,7 @@ public final class TestBackend implements AutoCloseable {
 
     /** Starts a backend on {@code bind} that chooses a script per request. */
     public static TestBackend start(InetSocketAddress bind, Function<RecordedRequest, Script> router) {
-        try {
-            return new TestBackend(Objects.requireNonNull(bind, "bind"), Objects.requireNonNull(router, "router"));
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot listen on " + bind + ": " + e.getMessage(), e);
-        }
+        return new TestBackend(Objects.requireNonNull(bind, "bind"), Objects.requireNonNull(router, "router"));
     }
 
     /** Answers every later request with {@code script}. */
@@ -90,11 +73,11 @@ public final class TestBackend implements AutoCloseable {
     }
 
     public int port() {
-        return server.getLocalPort();
+        return server.port();
     }
 
     public InetSocketAddress address() {
-        return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
+        return server.address();
     }
 
     /** Every request read so far, in arrival order. */
@@ -109,121 +92,84 @@ public final class TestBackend implements AutoCloseable {
 
     /** How many connections were accepted so far. */
     public int connectionCount() {
-        return connections.get();
+        return server.connectionCount();
     }
 
     /** How many connections are open now. */
     public int openConnections() {
-        return open.size();
+        return server.openConnections();
     }
 
     /** Forgets the recorded requests and connection count. */
     public void clear() {
         requests.clear();
-        connections.set(0);
+        server.resetConnectionCount();
     }
 
     /** Stops listening and closes every connection. */
     @Override
     public void close() {
-        closed = true;
-        try {
-            server.close();
-        } catch (IOException ignored) {
-            // Closing; nothing to report.
-        }
-        for (Socket s : open) {
-            closeQuietly(s);
-        }
-        try {
-            acceptor.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        server.close();
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            Socket s;
-            try {
-                s = server.accept();
-            } catch (IOException e) {
+    private void serve(Socket s, int index) throws IOException, InterruptedException {
+        s.setTcpNoDelay(true);
+        InputStream in = new BufferedInputStream(s.getInputStream());
+        OutputStream out = s.getOutputStream();
+        while (!server.isClosed()) {
+            RecordedRequest req = readRequest(in, out, index);
+            if (req == null) {
                 return;
             }
-            int index = connections.getAndIncrement();
-            open.add(s);
-            Thread t = new Thread(() -> serve(s, index), "test-backend-conn-" + index);
-            t.setDaemon(true);
-            t.start();
-        }
-    }
-
-    private void serve(Socket s, int index) {
-        try (s) {
-            s.setTcpNoDelay(true);
-            InputStream in = new BufferedInputStream(s.getInputStream());
-            OutputStream out = s.getOutputStream();
-            while (!closed) {
-                RecordedRequest req = readRequest(in, out, index);
-                if (req == null) {
-                    return;
-                }
-                requests.add(req);
-                Script script = router.apply(req);
-                if (!script.delay.isZero()) {
-                    Thread.sleep(script.delay.toMillis());
-                }
-                switch (script.mode) {
-                    case NEVER_ANSWER:
-                        while (!closed && in.read() >= 0) {
-                            // Swallow whatever comes until the peer or the backend closes.
-                        }
-                        return;
-                    case CLOSE:
-                        return;
-                    case RESET:
-                        s.setSoLinger(true, 0);
-                        return;
-                    case UPGRADE_ECHO:
-                        out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + req.header("Upgrade").orElse("echo")
-                                + "\r\nConnection: Upgrade\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                        out.flush();
-                        byte[] buf = new byte[8192];
-                        int n;
-                        while ((n = in.read(buf)) >= 0) {
-                            out.write(buf, 0, n);
-                            out.flush();
-                        }
-                        return;
-                    default:
-                        break;
-                }
-                if (script.rawResponse != null) {
-                    out.write(script.rawResponse.getBytes(StandardCharsets.ISO_8859_1));
-                    out.flush();
-                    return;
-                }
-                boolean keepAlive = writeResponse(out, req, script);
-                if (!keepAlive) {
-                    s.shutdownOutput();
-                    // Drain briefly so the close does not turn into a reset while the peer still writes.
-                    s.setSoTimeout(200);
-                    try {
-                        while (in.read() >= 0) {
-                            // discard
-                        }
-                    } catch (IOException ignored) {
-                        // Timeout or reset: done either way.
+            requests.add(req);
+            Script script = router.apply(req);
+            if (!script.delay.isZero()) {
+                Thread.sleep(script.delay.toMillis());
+            }
+            switch (script.mode) {
+                case NEVER_ANSWER:
+                    while (!server.isClosed() && in.read() >= 0) {
+                        // Swallow whatever comes until the peer or the backend closes.
                     }
                     return;
-                }
+                case CLOSE:
+                    return;
+                case RESET:
+                    s.setSoLinger(true, 0);
+                    return;
+                case UPGRADE_ECHO:
+                    out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + req.header("Upgrade").orElse("echo")
+                            + "\r\nConnection: Upgrade\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                    byte[] buf = new byte[8192];
+                    int n;
+                    while ((n = in.read(buf)) >= 0) {
+                        out.write(buf, 0, n);
+                        out.flush();
+                    }
+                    return;
+                default:
+                    break;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (IOException e) {
-            // Peer went away or the backend closed: normal for a test backend.
-        } finally {
-            open.remove(s);
+            if (script.rawResponse != null) {
+                out.write(script.rawResponse.getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                return;
+            }
+            boolean keepAlive = writeResponse(out, req, script);
+            if (!keepAlive) {
+                s.shutdownOutput();
+                // Drain briefly so the close does not turn into a reset while the peer still writes.
+                s.setSoTimeout(200);
+                try {
+                    while (in.read() >= 0) {
+                        // discard
+                    }
+                } catch (IOException ignored) {
+                    // Timeout or reset: done either way.
+                }
+                return;
+            }
         }
     }
 
@@ -370,14 +316,6 @@ public final class TestBackend implements AutoCloseable {
             if (sb.length() > MAX_HEADER_BYTES) {
                 throw new SocketException("header line too long");
             }
-        }
-    }
-
-    private static void closeQuietly(Socket s) {
-        try {
-            s.close();
-        } catch (IOException ignored) {
-            // Closing; nothing to report.
         }
     }
 }
