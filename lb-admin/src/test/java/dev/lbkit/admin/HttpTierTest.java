@@ -60,6 +60,12 @@ class HttpTierTest {
                 ok += (Long) ((List<?>) t.get("responses")).get(1);
                 assertEquals(5L, t.get("requests"), "round robin over two");
                 assertTrue((Long) t.get("bytesIn") > 0);
+                // The per-upstream p50/p99 column: the upstream's header-time histogram, in ms.
+                Object p50 = t.get("p50Millis");
+                Object p99 = t.get("p99Millis");
+                assertTrue(p50 instanceof Number && p99 instanceof Number, "upstream latency fields: " + t);
+                assertTrue(((Number) p50).doubleValue() > 0, "p50 of an upstream that served: " + t);
+                assertTrue(((Number) p99).doubleValue() >= ((Number) p50).doubleValue(), "p99 >= p50: " + t);
             }
             assertEquals(10, requests);
             assertEquals(10, ok);

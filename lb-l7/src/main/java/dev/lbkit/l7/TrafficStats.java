@@ -17,7 +17,12 @@ import java.util.List;
  * @param bytesIn           body bytes received (route: from clients; upstream: from the upstream)
  * @param bytesOut          body bytes sent (route: to clients; upstream: to the upstream)
  * @param inFlight          requests (route) or attempts (upstream) in progress
- * @param latency           time to the end of the response, for completed responses
+ * @param latency           route: time from the request's head to the end of the response, for completed
+ *                          responses; upstream: time from the start of the attempt (connecting or taking
+ *                          a pooled connection, then sending the request) until the upstream's final
+ *                          response head arrived (nginx's {@code $upstream_header_time}), one sample per
+ *                          attempt that got a response, so its count equals the sum of
+ *                          {@code responsesByClass}
  */
 public record TrafficStats(long requests, List<Long> responsesByClass, long failures, long retries, long bytesIn,
         long bytesOut, long inFlight, LatencyHistogram latency) {

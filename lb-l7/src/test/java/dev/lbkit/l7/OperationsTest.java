@@ -68,6 +68,35 @@ class OperationsTest {
     }
 
     @Test
+    void eachUpstreamHasAHeaderTimeHistogramCountingItsResponses() throws Exception {
+        try (TestBackend slow = TestBackend.start(Script.builder().body("slow").delay(Duration.ofMillis(300)).build());
+                TestBackend fast = TestBackend.start(Script.ok("fast"));
+                UpstreamPool pool = UpstreamPool.builder().name("g").add(upstream(slow.port()))
+                        .add(upstream(fast.port())).build();
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start()) {
+            for (int i = 0; i < 4; i++) {
+                assertEquals(200, get(lb, "/").statusCode());
+            }
+            HttpBalancerStats s = lb.stats();
+            TrafficStats slowStats = s.upstream("g", "127.0.0.1:" + slow.port());
+            TrafficStats fastStats = s.upstream("g", "127.0.0.1:" + fast.port());
+            long slowResponses = slowStats.responsesByClass().stream().mapToLong(Long::longValue).sum();
+            long fastResponses = fastStats.responsesByClass().stream().mapToLong(Long::longValue).sum();
+            assertEquals(4, slowResponses + fastResponses, s.toString());
+            assertTrue(slowResponses > 0 && fastResponses > 0, s.toString());
+            assertEquals(slowResponses, slowStats.latency().count(), s.toString());
+            assertEquals(fastResponses, fastStats.latency().count(), s.toString());
+            // The slow upstream's fastest sample sits above its 300 ms delay: no sample in a bucket <= 200 ms.
+            Duration slowMin = slowStats.latency().quantileUpperBound(1.0 / slowResponses);
+            assertTrue(slowMin.compareTo(Duration.ofMillis(500)) >= 0, s.toString());
+            assertTrue(fastStats.latency().quantileUpperBound(1.0).compareTo(Duration.ofMillis(200)) <= 0,
+                    s.toString());
+            assertTrue(s.route("/").latency().count() == 4, s.toString());
+        }
+    }
+
+    @Test
     void accessLogIsOffByDefaultAndNginxCombinedWhenOn() throws Exception {
         PrintStream old = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();

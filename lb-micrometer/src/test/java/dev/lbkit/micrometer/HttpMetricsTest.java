@@ -57,10 +57,14 @@ class HttpMetricsTest {
             assertEquals(3, value(s, "lbkit_l7_upstream_requests_total{" + up + "}"));
             assertEquals(3, value(s, "lbkit_l7_upstream_responses_total{" + up + ",status=\"2xx\"}"));
             assertEquals(15, value(s, "lbkit_l7_upstream_bytes_total{direction=\"received\"," + up + "}"));
-            // The timers hold exactly the samples lb-l7 counted (it measures latency per route; per upstream
-            // only if it fills that histogram).
-            long upstreamSamples = lb.stats().upstream("backend", "127.0.0.1:" + ok.port()).latency().count();
-            assertEquals(upstreamSamples, value(s, "lbkit_l7_upstream_latency_seconds_count{" + up + "}"));
+            // The timers hold exactly the samples lb-l7 counted: per route one per request, per upstream one
+            // per response head (the header time).
+            assertEquals(3, lb.stats().upstream("backend", "127.0.0.1:" + ok.port()).latency().count());
+            assertEquals(3, value(s, "lbkit_l7_upstream_latency_seconds_count{" + up + "}"));
+            assertTrue(value(s, "lbkit_l7_upstream_latency_seconds_count{" + up + "}") > 0, "an upstream that served");
+            assertEquals(3, value(s, "lbkit_l7_upstream_latency_seconds_bucket{" + up + ",le=\"10.0\"}"));
+            String missingUp = "group=\"backend\",service=\"edge\",upstream=\"127.0.0.1:" + missing.port() + "\"";
+            assertEquals(3, value(s, "lbkit_l7_upstream_latency_seconds_count{" + missingUp + "}"));
             assertEquals(6, value(s, "lbkit_l7_latency_seconds_count{" + route + "}"));
             assertEquals(6, value(s, "lbkit_l7_latency_seconds_bucket{" + route + ",le=\"10.0\"}"));
             assertTrue(s.contains("lbkit_l7_latency_seconds_bucket{route=\"/\",service=\"edge\",le=\"0.1\"}"),

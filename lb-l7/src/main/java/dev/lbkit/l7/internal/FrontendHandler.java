@@ -986,6 +986,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             responseBegun = true;
             status = code;
+            // Upstream latency is the header time (nginx's $upstream_header_time): every attempt that got
+            // a final head is booked once, next to its response() count, so the two always agree.
+            upCounters.latency(System.nanoTime() - attemptStartNanos);
             if (tunnelRequested && (code == 101 || HttpMethod.CONNECT.equals(request.method()) && code / 100 == 2)) {
                 upCounters.response(code);
                 writeSwitchingHead(r);

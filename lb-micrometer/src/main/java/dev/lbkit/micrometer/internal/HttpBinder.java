@@ -14,7 +14,8 @@ import java.util.function.Function;
 
 /**
  * Binds an {@link HttpBalancer}: per route and per upstream, requests, responses by status class,
- * failures, retries, bytes, requests in flight and a latency timer; open client connections.
+ * failures, retries, bytes, requests in flight and a latency timer (route: to the end of the response;
+ * upstream: to the upstream's response head, per attempt); open client connections.
  *
  * <p>lb-l7 counts latency in fixed buckets (1 ms … 10 s) and exposes no per-request hook, so each
  * refresh records the new samples of each bucket into a Micrometer {@link Timer} at the bucket's upper
@@ -49,7 +50,7 @@ public final class HttpBinder extends SnapshotBinder<HttpBalancerStats> {
             String route = e.getKey();
             TrafficStats prev = previous == null ? null : previous.routes().get(route);
             traffic("lbkit.l7", base.and("route", route), x -> x.routes().get(route), e.getValue(), prev,
-                    "requests routed", "what clients got");
+                    "requests routed", "what clients got", "Time to the end of the response");
         }
         for (Map.Entry<String, TrafficStats> e : s.upstreams().entrySet()) {
             String key = e.getKey();
@@ -57,12 +58,13 @@ public final class HttpBinder extends SnapshotBinder<HttpBalancerStats> {
             Tags t = base.and("group", key.substring(0, slash), "upstream", key.substring(slash + 1));
             TrafficStats prev = previous == null ? null : previous.upstreams().get(key);
             traffic("lbkit.l7.upstream", t, x -> x.upstreams().get(key), e.getValue(), prev,
-                    "attempts sent to the upstream", "what the upstream answered");
+                    "attempts sent to the upstream", "what the upstream answered",
+                    "Upstream header time per attempt: from the start of the attempt to the response head");
         }
     }
 
     private void traffic(String prefix, Tags tags, Function<HttpBalancerStats, TrafficStats> of, TrafficStats now,
-            TrafficStats prev, String requests, String responses) {
+            TrafficStats prev, String requests, String responses, String latency) {
         counter(prefix + ".requests", tags, "Requests: " + requests, null, x -> v(of.apply(x), TrafficStats::requests));
         for (int c = 1; c <= 5; c++) {
             int cls = c;
@@ -80,7 +82,7 @@ public final class HttpBinder extends SnapshotBinder<HttpBalancerStats> {
         gauge(prefix + ".requests.active", tags, "Requests (route) or attempts (upstream) in flight", null,
                 x -> v(of.apply(x), TrafficStats::inFlight));
         Timer timer = keep(prefix + ".latency" + tags, () -> Timer.builder(prefix + ".latency").tags(tags)
-                .description("Time to the end of the response, at lb-l7's bucket resolution")
+                .description(latency + ", at lb-l7's bucket resolution")
                 .serviceLevelObjectives(buckets).register(registry));
         feed(timer, now.latency(), prev == null ? null : prev.latency());
     }
