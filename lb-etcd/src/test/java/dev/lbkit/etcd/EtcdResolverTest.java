@@ -127,15 +127,13 @@ class EtcdResolverTest {
 
     @Test
     void registrationDrainsThenLeaves() throws Exception {
-        // Another upstream stays: a following pool never lets its last upstream go (UpstreamPool.follow).
-        put("/t4/anchor", Upstream.of("127.0.0.1", 9000));
         try (EtcdResolver r = resolver("/t4"); UpstreamPool pool = UpstreamPool.builder().build()) {
             pool.follow(r);
             EtcdRegistration reg = EtcdRegistration.builder(client, "/t4", Upstream.of("127.0.0.1", 8081))
                     .id("web-1").ttl(Duration.ofSeconds(2)).drainTime(Duration.ofMillis(500)).register();
             assertEquals("/t4/web-1", reg.key());
             r.whenReady().get(5, TimeUnit.SECONDS);
-            Await.until(() -> pool.snapshot().size() == 2);
+            Await.until(() -> pool.snapshot().size() == 1);
             Member m = pool.member("127.0.0.1:8081").orElseThrow();
             Thread closer = new Thread(reg::close);
             closer.start();
@@ -143,6 +141,8 @@ class EtcdResolverTest {
             assertFalse(m.isRemoved(), "drained first, still listed while work finishes");
             closer.join(5000);
             Await.until(m::isRemoved);
+            // It was the last upstream under the prefix: etcd, up and answering, lists none, so the pool empties.
+            assertEquals(0, pool.snapshot().size());
         }
     }
 
