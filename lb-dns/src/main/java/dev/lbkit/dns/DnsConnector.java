@@ -52,9 +52,9 @@ import java.util.concurrent.TimeUnit;
  * only looks up the route) and its local address read. This happens once per resolution, never per
  * attempt: for {@link #connect(Bootstrap, String, int)} on the thread that completes each DNS answer
  * (dnsjava's, not the event loop), for {@link #connect(Bootstrap, List)} on the calling thread (only with
- * {@code happyEyeballs}, the only case it sorts). Each lookup takes about 25 µs; at most
- * {@value dev.lbkit.dns.internal.AddressSelection#MAX_SOURCE_LOOKUPS} distinct addresses per answer are
- * looked up.
+ * {@code happyEyeballs}, the only case it sorts). Each lookup takes about 25 µs; at most 64 distinct
+ * addresses per answer are looked up (any further ones count as usable, with a source that matches
+ * nothing).
  *
  * <p>Works with a Netty {@link Bootstrap} (cloned per attempt, so the caller's stays untouched); never
  * blocks. Thread-safe and immutable.
@@ -165,7 +165,9 @@ public final class DnsConnector {
 
     /**
      * Connects to one of {@code addresses} (resolved): with {@code happyEyeballs}, sorted and interleaved
-     * as the class comment describes, and raced; otherwise strictly in the given order.
+     * as the class comment describes, and raced; otherwise strictly in the given order. With
+     * {@code happyEyeballs}, the source address of each address is looked up on the calling thread first
+     * (a connected UDP socket, no packet sent, about 25 µs per address).
      */
     public CompletableFuture<Channel> connect(Bootstrap bootstrap, List<InetSocketAddress> addresses) {
         Objects.requireNonNull(bootstrap, "bootstrap");
@@ -201,8 +203,8 @@ public final class DnsConnector {
      * an address's deprecated state, Mobile IPv6 home addresses, or whether a route is a tunnel.
      *
      * <p>Looks up each address's source on the calling thread (a connected UDP socket, no packet sent,
-     * about 25 µs per distinct address, at most
-     * {@value dev.lbkit.dns.internal.AddressSelection#MAX_SOURCE_LOOKUPS}).
+     * about 25 µs per distinct address, at most 64; any further ones count as usable, with a source that
+     * matches nothing).
      *
      * @param addresses resolved addresses
      * @return a new list
