@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /**
  * A snapshot of a balancer's virtual services and their real servers with IPVS's counters, as
- * {@code ipvsadm -ln}, {@code --stats} and {@code --rate} show them ({@link IpvsTable} renders it).
+ * {@code ipvsadm -ln}, {@code --stats}, {@code --rate}, {@code --thresholds} and {@code --persistent-conn} show
+ * them ({@link IpvsTable} renders it).
  * Immutable.
  *
  * <p>Packets in user space: the balancer does not see IP packets, so a "packet" is one read from a
@@ -78,8 +79,18 @@ public record IpvsStats(int tableSize, Timeouts timeouts, List<Service> services
      * @param overloaded     whether the thresholds hold it back now
      * @param counters       totals
      * @param rates          rates
+     * @param persistConns   IPVS PersistConn: live persistence templates (client networks of a
+     *                       persistent service) kept on this server; 0 when the service is not persistent
      */
     public record RealServerStats(InetSocketAddress address, String forward, int weight, int activeConns,
             int inactiveConns, int upperThreshold, int lowerThreshold, boolean overloaded, Counters counters,
-            Rates rates) {}
+            Rates rates, int persistConns) {
+        /** A real server without persistence templates (the shape before {@code persistConns} was added). */
+        public RealServerStats(InetSocketAddress address, String forward, int weight, int activeConns,
+                int inactiveConns, int upperThreshold, int lowerThreshold, boolean overloaded, Counters counters,
+                Rates rates) {
+            this(address, forward, weight, activeConns, inactiveConns, upperThreshold, lowerThreshold, overloaded,
+                    counters, rates, 0);
+        }
+    }
 }

@@ -15,6 +15,7 @@ import dev.lbkit.l4.VirtualService;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -302,9 +303,30 @@ public final class ServiceState {
         }
     }
 
+    /** The live persistence templates (IPVS's), or none when the service is not persistent. */
+    public List<PersistentScheduler.Template> templates() {
+        Scheduler sch = scheduler.delegate();
+        return sch instanceof PersistentScheduler ? ((PersistentScheduler) sch).templates(pool.ticker().nanoTime())
+                : List.of();
+    }
+
+    /** PersistConn per real server address: a scan of the persistence table, only for persistent services. */
+    private Map<InetSocketAddress, Integer> persistConnsByAddress() {
+        List<PersistentScheduler.Template> templates = templates();
+        if (templates.isEmpty()) {
+            return Map.of();
+        }
+        Map<InetSocketAddress, Integer> out = new HashMap<>();
+        for (PersistentScheduler.Template t : templates) {
+            out.merge(t.member().upstream().address(), 1, Integer::sum);
+        }
+        return out;
+    }
+
     public IpvsStats.Service stats() {
         VirtualService c = config;
         PoolSnapshot s = pool.snapshot();
+        Map<InetSocketAddress, Integer> persistConns = persistConnsByAddress();
         List<IpvsStats.RealServerStats> rs = new ArrayList<>(s.size());
         for (Member m : s.members()) {
             Dest d = dests.get(m);
@@ -318,7 +340,7 @@ public final class ServiceState {
             int weight = failed ? 0 : m.weight();
             rs.add(new IpvsStats.RealServerStats(m.upstream().address(), "Masq", weight, m.active(), m.inactive(),
                     d.server.upperThreshold(), d.server.lowerThreshold(), m.isOverloaded(), d.counters.snapshot(),
-                    d.counters.rates()));
+                    d.counters.rates(), persistConns.getOrDefault(m.upstream().address(), 0)));
         }
         Dest sd = sorry;
         if (sd != null && (s.available(pool.ticker().nanoTime()).isEmpty() || sd.member.active() + sd.member.inactive() > 0)) {
