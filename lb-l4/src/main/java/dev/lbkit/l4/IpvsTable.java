@@ -126,6 +126,30 @@ public final class IpvsTable {
         return sb.toString();
     }
 
+    /**
+     * {@code ipvsadm -lnc}: one line per connection entry with its protocol, time left ({@code mm:ss}),
+     * IPVS state, client, virtual service and real server. ipvsadm lists entries in hash order; here they
+     * are sorted by protocol, virtual address, client and real server, so that listings compare.
+     */
+    public static String renderConnections(IpvsConnections connections) {
+        Objects.requireNonNull(connections, "connections");
+        StringBuilder sb = new StringBuilder(128 + 80 * connections.entries().size());
+        sb.append("IPVS connection entries\n");
+        sb.append(String.format("pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual", "destination"));
+        List<IpvsConnections.Entry> l = new ArrayList<>(connections.entries());
+        l.sort(Comparator.comparing(IpvsConnections.Entry::protocol)
+                .thenComparing(IpvsConnections.Entry::virtual, BY_ADDRESS)
+                .thenComparing(IpvsConnections.Entry::source, BY_ADDRESS)
+                .thenComparing(IpvsConnections.Entry::destination, BY_ADDRESS));
+        for (IpvsConnections.Entry e : l) {
+            long seconds = e.expires().toSeconds();
+            sb.append(String.format("%-3s %-6s %-11s %-18s %-18s %s\n", e.protocol().name(),
+                    String.format("%02d:%02d", seconds / 60, seconds % 60), e.state().name(), addrPort(e.source()),
+                    addrPort(e.virtual()), addrPort(e.destination())));
+        }
+        return sb.toString();
+    }
+
     private static StringBuilder title(IpvsStats stats) {
         Objects.requireNonNull(stats, "stats");
         return new StringBuilder(256).append("IP Virtual Server version ").append(VERSION).append(" (size=")

@@ -113,4 +113,90 @@ class IpvsListingsTest {
             }
         }
     }
+
+    private static String row(String proto, String expire, String state, InetSocketAddress source,
+            InetSocketAddress virtual, InetSocketAddress destination) {
+        return String.format("%-3s %-6s %-11s %-18s %-18s %s\n", proto, expire, state, name(source), name(virtual),
+                name(destination));
+    }
+
+    private static InetSocketAddress local(Socket s) {
+        return (InetSocketAddress) s.getLocalSocketAddress();
+    }
+
+    @Test
+    void connectionEntriesListEveryStateLikeIpvsadmLnc() throws Exception {
+        Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(120), Duration.ofSeconds(300));
+        try (EchoServer echo = EchoServer.echo();
+                EchoServer silent = EchoServer.start(new InetSocketAddress("127.0.0.1", 0), EchoServer.Mode.SILENT, "");
+                EchoServer greet = EchoServer.greeting("hi");
+                UdpEcho dns = new UdpEcho("dns");
+                java.net.DatagramSocket udpClient = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.6", 0));
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).timeouts(t).build()) {
+            VirtualServer echoVs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .realServer(echo.address()).build());
+            VirtualServer silentVs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .realServer(silent.address()).build());
+            VirtualServer greetVs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .realServer(greet.address()).build());
+            VirtualServer persistentVs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .persistence(Duration.ofSeconds(300)).realServer(echo.address()).build());
+            VirtualServer udpVs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .realServer(dns.address()).build());
+            try (Socket established = connectFrom("127.0.0.1", echoVs.localAddress());
+                    Socket closeWait = new Socket(); Socket finWait = new Socket()) {
+                Socket closed = connectFrom("127.0.0.2", echoVs.localAddress());
+                InetSocketAddress closedAddress = local(closed);
+                closed.close();
+                closeWait.bind(new InetSocketAddress("127.0.0.3", 0));
+                closeWait.connect(silentVs.localAddress(), 5000);
+                closeWait.shutdownOutput();
+                finWait.setSoTimeout(5000);
+                finWait.bind(new InetSocketAddress("127.0.0.4", 0));
+                finWait.connect(greetVs.localAddress(), 5000);
+                assertEquals("hi", new String(finWait.getInputStream().readNBytes(2), java.nio.charset.StandardCharsets.UTF_8));
+                assertEquals(-1, finWait.getInputStream().read(), "the greeting server's FIN is passed on");
+                Socket persistent = connectFrom("127.0.0.5", persistentVs.localAddress());
+                InetSocketAddress persistentAddress = local(persistent);
+                persistent.close();
+                byte[] q = "q".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                udpClient.setSoTimeout(5000);
+                udpClient.send(new java.net.DatagramPacket(q, q.length, udpVs.localAddress()));
+                udpClient.receive(new java.net.DatagramPacket(new byte[64], 64));
+                Resources.await(5000, () -> lb.connections().entries().stream()
+                        .filter(e -> e.state() == IpvsConnections.State.TIME_WAIT).count() == 2
+                        && lb.connections().entries().stream()
+                        .anyMatch(e -> e.state() == IpvsConnections.State.CLOSE_WAIT), "closes to be seen");
+
+                // Sorted by protocol, virtual address (the services' ports ascend in creation order or not),
+                // client, real server: built in that order here.
+                java.util.TreeMap<String, String> rows = new java.util.TreeMap<>();
+                java.util.function.BiConsumer<InetSocketAddress, String> put = (virtual, r) ->
+                        rows.put(String.format("%05d", virtual.getPort()) + r.substring(23), r);
+                put.accept(echoVs.localAddress(), row("TCP", "14:59", "ESTABLISHED", local(established),
+                        echoVs.localAddress(), echo.address()));
+                put.accept(echoVs.localAddress(), row("TCP", "01:59", "TIME_WAIT", closedAddress,
+                        echoVs.localAddress(), echo.address()));
+                put.accept(silentVs.localAddress(), row("TCP", "01:59", "CLOSE_WAIT", local(closeWait),
+                        silentVs.localAddress(), silent.address()));
+                put.accept(greetVs.localAddress(), row("TCP", "01:59", "FIN_WAIT", local(finWait),
+                        greetVs.localAddress(), greet.address()));
+                put.accept(persistentVs.localAddress(), row("TCP", "01:59", "TIME_WAIT", persistentAddress,
+                        persistentVs.localAddress(), echo.address()));
+                put.accept(persistentVs.localAddress(), row("TCP", "04:59", "NONE",
+                        new InetSocketAddress("127.0.0.5", 0), persistentVs.localAddress(), echo.address()));
+                StringBuilder want = new StringBuilder("IPVS connection entries\n"
+                        + "pro expire state       source             virtual            destination\n");
+                rows.values().forEach(want::append);
+                want.append(row("UDP", "04:59", "UDP", (InetSocketAddress) udpClient.getLocalSocketAddress(),
+                        udpVs.localAddress(), dns.address()));
+                IpvsConnections c = lb.connections();
+                assertEquals(want.toString(), IpvsTable.renderConnections(c));
+                assertEquals(7, c.total());
+                IpvsConnections cut = lb.connections(3);
+                assertEquals(3, cut.entries().size());
+                assertEquals(7, cut.total());
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@ import dev.lbkit.api.scheduler.PersistentScheduler;
 import dev.lbkit.api.scheduler.Scheduler;
 import dev.lbkit.api.scheduler.Schedulers;
 import dev.lbkit.l4.FailureAction;
+import dev.lbkit.l4.IpvsConnections;
 import dev.lbkit.l4.IpvsStats;
 import dev.lbkit.l4.RealServer;
 import dev.lbkit.l4.Timeouts;
@@ -41,6 +42,7 @@ public final class ServiceState {
     private final LongAdder noDestination = new LongAdder();
     private volatile InetSocketAddress localAddress;
     private volatile Dest sorry;
+    private final ConnectionTable connectionTable = new ConnectionTable();
 
     /** A real server's counters and thresholds, alive as long as its member. */
     public static final class Dest {
@@ -301,6 +303,33 @@ public final class ServiceState {
         if (sd != null) {
             sd.counters.estimate(seconds);
         }
+    }
+
+    /** The TCP connection table ({@code ipvsadm -lnc}); unused by UDP services, whose flows are their table. */
+    public ConnectionTable connectionTable() {
+        return connectionTable;
+    }
+
+    /** Adds the TCP connections (at most {@code limit}) to {@code out}; returns how many the table holds. */
+    public int tcpEntries(int limit, List<IpvsConnections.Entry> out) {
+        return connectionTable.snapshot(timeouts.tcpFin(), limit, out);
+    }
+
+    /**
+     * Adds the persistence templates as {@code ipvsadm -lnc} lists them (state NONE, the client network
+     * with port 0) to {@code out}, at most {@code limit} entries in {@code out}; returns how many there are.
+     */
+    public int templateEntries(int limit, List<IpvsConnections.Entry> out) {
+        List<PersistentScheduler.Template> templates = templates();
+        InetSocketAddress virtual = localAddress != null ? localAddress : config.address();
+        for (PersistentScheduler.Template t : templates) {
+            if (out.size() >= limit) {
+                break;
+            }
+            out.add(new IpvsConnections.Entry(config.protocol(), IpvsConnections.State.NONE, t.remaining(),
+                    new InetSocketAddress(t.network(), 0), virtual, t.member().upstream().address()));
+        }
+        return templates.size();
     }
 
     /** The live persistence templates (IPVS's), or none when the service is not persistent. */

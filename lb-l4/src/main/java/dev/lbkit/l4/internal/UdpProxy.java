@@ -2,6 +2,8 @@ package dev.lbkit.l4.internal;
 
 import dev.lbkit.api.Member;
 import dev.lbkit.api.scheduler.PickContext;
+import dev.lbkit.l4.IpvsConnections;
+import dev.lbkit.l4.Protocol;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -66,6 +68,38 @@ public final class UdpProxy implements AutoCloseable {
         EventLoop loop = listener.eventLoop();
         loop.submit(() -> new ArrayList<>(flows.values()).forEach(Flow::expire)).syncUninterruptibly();
         listener.close().syncUninterruptibly();
+    }
+
+    /**
+     * Adds the flows as {@code ipvsadm -lnc} entries (at most {@code limit} in {@code out}) and returns
+     * how many flows there are; read in one task on the service's event loop, which owns the flow table.
+     */
+    public int entries(int limit, List<IpvsConnections.Entry> out) {
+        Channel l = listener;
+        if (l == null) {
+            return 0;
+        }
+        InetSocketAddress virtual = (InetSocketAddress) l.localAddress();
+        long udp = state.timeouts().udp().toNanos();
+        int room = limit - out.size();
+        List<IpvsConnections.Entry> part = new ArrayList<>();
+        Integer total = ConnectionTable.onLoop(l.eventLoop(), () -> {
+            long now = System.nanoTime();
+            for (Flow f : flows.values()) {
+                if (part.size() >= room) {
+                    break;
+                }
+                part.add(new IpvsConnections.Entry(Protocol.UDP, IpvsConnections.State.UDP,
+                        ConnectionTable.remaining(udp, now - f.lastActivity), f.client, virtual,
+                        f.dest.member().upstream().address()));
+            }
+            return flows.size();
+        });
+        if (total == null) {
+            return 0;
+        }
+        out.addAll(part);
+        return total;
     }
 
     private void onDatagram(DatagramPacket packet) {
