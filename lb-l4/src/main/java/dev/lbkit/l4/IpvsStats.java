@@ -55,13 +55,23 @@ public record IpvsStats(int tableSize, Timeouts timeouts, List<Service> services
      * @param refused            clients refused because the service was at its connection limit
      * @param noDestination      clients turned away because no real server (nor sorry server) was available
      * @param realServers        the real servers, in the order they were added
+     * @param malformedProxyHeaders with {@code acceptProxyProtocol}: TCP clients closed for a malformed
+     *                           PROXY header, UDP datagrams dropped for a missing or malformed one
      */
     public record Service(Protocol protocol, InetSocketAddress address, String scheduler, long persistenceSeconds,
             int persistenceNetmask, Counters counters, Rates rates, long refused, long noDestination,
-            List<RealServerStats> realServers) {
+            List<RealServerStats> realServers, long malformedProxyHeaders) {
         /** Copies the list. */
         public Service {
             realServers = List.copyOf(realServers);
+        }
+
+        /** A service without malformed PROXY headers (the shape before {@code malformedProxyHeaders} was added). */
+        public Service(Protocol protocol, InetSocketAddress address, String scheduler, long persistenceSeconds,
+                int persistenceNetmask, Counters counters, Rates rates, long refused, long noDestination,
+                List<RealServerStats> realServers) {
+            this(protocol, address, scheduler, persistenceSeconds, persistenceNetmask, counters, rates, refused,
+                    noDestination, realServers, 0);
         }
     }
 

@@ -40,6 +40,7 @@ public final class ServiceState {
     private final AtomicInteger connections = new AtomicInteger();
     private final LongAdder refused = new LongAdder();
     private final LongAdder noDestination = new LongAdder();
+    private final LongAdder malformedProxyHeaders = new LongAdder();
     private volatile InetSocketAddress localAddress;
     private volatile Dest sorry;
     private final ConnectionTable connectionTable = new ConnectionTable();
@@ -230,6 +231,11 @@ public final class ServiceState {
         return connections.get();
     }
 
+    /** Counts a client (TCP) or datagram (UDP) dropped for a missing or malformed PROXY header. */
+    public void malformedProxyHeader() {
+        malformedProxyHeaders.increment();
+    }
+
     public void noDestination() {
         noDestination.increment();
     }
@@ -379,6 +385,7 @@ public final class ServiceState {
         }
         InetSocketAddress addr = localAddress != null ? localAddress : c.address();
         return new IpvsStats.Service(c.protocol(), addr, scheduler.name(), c.persistence().toSeconds(),
-                c.persistenceNetmask(), counters.snapshot(), counters.rates(), refused.sum(), noDestination.sum(), rs);
+                c.persistenceNetmask(), counters.snapshot(), counters.rates(), refused.sum(), noDestination.sum(), rs,
+                malformedProxyHeaders.sum());
     }
 }

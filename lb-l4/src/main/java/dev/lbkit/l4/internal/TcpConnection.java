@@ -410,6 +410,7 @@ final class TcpConnection {
         } else if (cause instanceof io.netty.handler.codec.DecoderException) {
             // Bad input (a malformed PROXY header): the client is closed, nothing reaches a real server.
             logger.debug("{}: {}", self, cause.toString());
+            state.malformedProxyHeader();
             closeBoth();
         } else {
             logger.warn("{}: closing after unexpected error", self, cause);
