@@ -146,8 +146,8 @@ public final class L4Balancer implements AutoCloseable {
 
     /**
      * The connection table as {@code ipvsadm -lnc} lists it ({@link IpvsTable#renderConnections}), at
-     * most {@link #DEFAULT_CONNECTION_LIMIT} entries. Blocks while each event loop reads its part; may be
-     * called from any thread (on an event loop, that loop's part is read at once).
+     * most {@link #DEFAULT_CONNECTION_LIMIT} entries. Blocks while each event loop reads its part (a loop
+     * that does not answer within 5 s is left out): do not call it from a Netty event loop.
      */
     public IpvsConnections connections() {
         return connections(DEFAULT_CONNECTION_LIMIT);

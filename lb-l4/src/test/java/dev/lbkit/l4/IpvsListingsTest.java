@@ -199,4 +199,38 @@ class IpvsListingsTest {
             }
         }
     }
+
+    @Test
+    void aClientWhoseRealServerIsStillBeingConnectedIsInSynRecv() throws Exception {
+        // A real server that never accepts, with its backlog filled: further SYNs go unanswered.
+        try (java.net.ServerSocket full = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"));
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+            InetSocketAddress real = new InetSocketAddress("127.0.0.1", full.getLocalPort());
+            List<Socket> queued = new ArrayList<>();
+            try {
+                for (int i = 0; i < 16; i++) {
+                    Socket s = new Socket();
+                    queued.add(s);
+                    try {
+                        s.connect(real, 200);
+                    } catch (java.net.SocketTimeoutException e) {
+                        break;
+                    }
+                }
+                VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                        .connectTimeout(Duration.ofSeconds(10)).failover(false).realServer(real).build());
+                try (Socket client = Net.connect(vs.localAddress())) {
+                    Resources.await(5000, () -> !lb.connections().entries().isEmpty(), "the entry");
+                    assertEquals("IPVS connection entries\n"
+                            + "pro expire state       source             virtual            destination\n"
+                            + row("TCP", "00:09", "SYN_RECV", local(client), vs.localAddress(), real),
+                            IpvsTable.renderConnections(lb.connections()));
+                }
+            } finally {
+                for (Socket s : queued) {
+                    s.close();
+                }
+            }
+        }
+    }
 }
