@@ -3,7 +3,6 @@ package dev.lbkit.l4;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.lbkit.testing.EchoServer;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
@@ -16,15 +15,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LeakCheck.class)
 class IpvsListingsTest {
     private static final String TITLE = "IP Virtual Server version 1.2.1 (size=4096)\n";
-
-    private static Socket connectFrom(String localHost, InetSocketAddress service) throws IOException {
-        Socket s = new Socket();
-        s.setSoTimeout(5000);
-        s.bind(new InetSocketAddress(localHost, 0));
-        s.connect(service, 5000);
-        assertEquals("x", Net.echo(s, "x"));
-        return s;
-    }
 
     private static String name(InetSocketAddress a) {
         return IpvsTable.addrPort(a);
@@ -41,9 +31,9 @@ class IpvsListingsTest {
             List<Socket> open = new ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) {
-                    open.add(connectFrom("127.0.0.1", vs.localAddress()));
+                    open.add(Net.connectFrom("127.0.0.1", vs.localAddress()));
                 }
-                connectFrom("127.0.0.1", vs.localAddress()).close();
+                Net.connectFrom("127.0.0.1", vs.localAddress()).close();
                 Resources.await(5000, () -> vs.stats().realServers().stream()
                         .anyMatch(d -> d.activeConns() == 3 && d.inactiveConns() == 1), "3 active, 1 inactive");
                 String first = a.address().getPort() < b.address().getPort()
@@ -79,7 +69,7 @@ class IpvsListingsTest {
             try {
                 for (int i = 1; i <= 3; i++) {
                     int beforeA = a.connectionCount();
-                    Socket s = connectFrom("127.0.0." + i, vs.localAddress());
+                    Socket s = Net.connectFrom("127.0.0." + i, vs.localAddress());
                     int on = a.connectionCount() > beforeA ? 0 : 1;
                     persist[on]++;
                     if (i == 1) {
@@ -143,9 +133,9 @@ class IpvsListingsTest {
                     .persistence(Duration.ofSeconds(300)).realServer(echo.address()).build());
             VirtualServer udpVs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(dns.address()).build());
-            try (Socket established = connectFrom("127.0.0.1", echoVs.localAddress());
+            try (Socket established = Net.connectFrom("127.0.0.1", echoVs.localAddress());
                     Socket closeWait = new Socket(); Socket finWait = new Socket()) {
-                Socket closed = connectFrom("127.0.0.2", echoVs.localAddress());
+                Socket closed = Net.connectFrom("127.0.0.2", echoVs.localAddress());
                 InetSocketAddress closedAddress = local(closed);
                 closed.close();
                 closeWait.bind(new InetSocketAddress("127.0.0.3", 0));
@@ -156,7 +146,7 @@ class IpvsListingsTest {
                 finWait.connect(greetVs.localAddress(), 5000);
                 assertEquals("hi", new String(finWait.getInputStream().readNBytes(2), java.nio.charset.StandardCharsets.UTF_8));
                 assertEquals(-1, finWait.getInputStream().read(), "the greeting server's FIN is passed on");
-                Socket persistent = connectFrom("127.0.0.5", persistentVs.localAddress());
+                Socket persistent = Net.connectFrom("127.0.0.5", persistentVs.localAddress());
                 InetSocketAddress persistentAddress = local(persistent);
                 persistent.close();
                 byte[] q = "q".getBytes(java.nio.charset.StandardCharsets.UTF_8);

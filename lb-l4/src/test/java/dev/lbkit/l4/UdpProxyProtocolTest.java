@@ -10,14 +10,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,47 +25,6 @@ import org.junit.jupiter.api.Test;
 @ExtendWith(LeakCheck.class)
 class UdpProxyProtocolTest {
     private static final byte[] SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
-
-    /** A UDP real server that records every datagram as received and answers "ok". */
-    private static final class Recorder implements AutoCloseable {
-        final DatagramSocket socket;
-        final BlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
-        final Thread thread;
-
-        Recorder() throws IOException {
-            socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            thread = new Thread(() -> {
-                byte[] buf = new byte[2048];
-                while (!socket.isClosed()) {
-                    try {
-                        DatagramPacket p = new DatagramPacket(buf, buf.length);
-                        socket.receive(p);
-                        received.add(Arrays.copyOf(p.getData(), p.getLength()));
-                        byte[] ok = "ok".getBytes(StandardCharsets.US_ASCII);
-                        socket.send(new DatagramPacket(ok, ok.length, p.getSocketAddress()));
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            });
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        InetSocketAddress address() {
-            return (InetSocketAddress) socket.getLocalSocketAddress();
-        }
-
-        byte[] next() throws InterruptedException {
-            return received.poll(5, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            socket.close();
-            thread.join(2000);
-        }
-    }
 
     private static DatagramSocket client(String host) throws IOException {
         DatagramSocket s = new DatagramSocket(new InetSocketAddress(host, 0));
@@ -109,7 +65,7 @@ class UdpProxyProtocolTest {
     @ParameterizedTest(name = "native transport {0}")
     @ValueSource(booleans = {true, false})
     void everyDatagramToARealServerStartsWithAV2DgramHeader(boolean nativeTransport) throws Exception {
-        try (Recorder real = new Recorder();
+        try (UdpEcho real = new UdpEcho(b -> "ok".getBytes(StandardCharsets.US_ASCII));
                 L4Balancer lb = L4Balancer.builder().ioThreads(1).nativeTransport(nativeTransport).build();
                 DatagramSocket c = client("127.0.0.7")) {
             VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
@@ -151,7 +107,7 @@ class UdpProxyProtocolTest {
 
     @Test
     void headersFromAFrontBalancerNameTheClientAndDatagramsWithoutOneAreDropped() throws Exception {
-        try (Recorder real = new Recorder(); L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
+        try (UdpEcho real = new UdpEcho(b -> "ok".getBytes(StandardCharsets.US_ASCII)); L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
                 DatagramSocket front4 = client("127.0.0.8"); DatagramSocket front6 = client("127.0.0.9");
                 DatagramSocket stranger = client("127.0.0.10")) {
             VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
@@ -182,7 +138,7 @@ class UdpProxyProtocolTest {
 
     @Test
     void acceptingAloneRemovesTheHeaderBeforeTheRealServer() throws Exception {
-        try (Recorder real = new Recorder(); L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
+        try (UdpEcho real = new UdpEcho(b -> "ok".getBytes(StandardCharsets.US_ASCII)); L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
                 DatagramSocket front = client("127.0.0.8")) {
             VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
                     .acceptProxyProtocol(true).realServer(real.address()).build());
