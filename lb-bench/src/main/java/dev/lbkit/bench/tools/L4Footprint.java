@@ -82,6 +82,16 @@ public final class L4Footprint {
         measure(pairs, step, args[1]);
     }
 
+    /**
+     * What one run found.
+     *
+     * @param pairs       pairs open at the last reading
+     * @param heapPerPair heap bytes per pair between the first step and the last reading
+     * @param rssPerPair  RSS bytes per pair over the same pairs
+     */
+    record Result(int pairs, double heapPerPair, double rssPerPair) {
+    }
+
     /** The child: the balancer; answers "measure" on stdin with its heap and RSS. */
     private static void serve(InetSocketAddress real, boolean epoll) throws IOException {
         // tcpfin 1 s: the warm-up's closed connections leave the table before the baseline is read.
@@ -149,11 +159,12 @@ public final class L4Footprint {
         }
     }
 
-    private static void measure(int pairs, int step, String transport) throws Exception {
+    static Result measure(int pairs, int step, String transport) throws Exception {
         // Three processes, since each pair holds two descriptors in the balancer and one each in the client
         // and the real server: with a per-process limit of 20,000 nothing else would reach 10,000 pairs.
         Process real = child(List.of("-Xss256k"), "real");
         List<Socket> open = new ArrayList<>(pairs);
+        Result result;
         try {
             int realPort = Integer.parseInt(reader(real).readLine().split(" ")[1]);
             String opts = System.getenv().getOrDefault("LBKIT_JAVA_OPTS", DEFAULT_JAVA_OPTS).trim();
@@ -181,7 +192,7 @@ public final class L4Footprint {
                         readings.add(read(open.size(), from, to));
                     }
                 }
-                report(transport, readings);
+                result = report(transport, readings);
                 if (System.getenv("L4FOOTPRINT_HISTO") != null) {
                     histogram(listen[3], Integer.parseInt(System.getenv("L4FOOTPRINT_HISTO")));
                 }
@@ -194,6 +205,7 @@ public final class L4Footprint {
         } finally {
             stop(real);
         }
+        return result;
     }
 
     /** The balancer's largest classes by bytes ({@code jcmd PID GC.class_histogram}), to see what a pair holds. */
@@ -214,7 +226,7 @@ public final class L4Footprint {
         return reading;
     }
 
-    private static void report(String transport, List<Reading> r) {
+    private static Result report(String transport, List<Reading> r) {
         Reading zero = r.get(0);
         Reading first = r.get(1);
         Reading last = r.get(r.size() - 1);
@@ -226,6 +238,7 @@ public final class L4Footprint {
                         + " rss_per_pair=%.0f B heap_at_n=%d rss_kib_at_n=%d%n",
                 transport, last.pairs(), heapPerPair, first.pairs(), last.pairs(), heapFromZero, rssPerPair,
                 last.heap(), last.rssKib());
+        return new Result(last.pairs(), heapPerPair, rssPerPair);
     }
 
     /** Opens {@code n} more pairs: each client sends one byte and reads it back through the balancer. */
