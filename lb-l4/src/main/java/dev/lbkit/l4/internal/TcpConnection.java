@@ -146,11 +146,10 @@ final class TcpConnection {
         connecting = true;
         Bootstrap b = new Bootstrap()
                 .group(client.eventLoop())
-                .channel(transport.socketChannel())
+                .channelFactory(transport.socketChannelFactory(address))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
                 .handler(new Backend());
         ChannelFuture cf = b.connect(address);
         transport.channels().add(cf.channel());
@@ -281,6 +280,18 @@ final class TcpConnection {
             closeBoth();
         } else {
             idleTimer = client.eventLoop().schedule(idleCheck, timeout - idle, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * The direction towards {@code target} has ended: half-close it, or, when the other direction has
+     * ended too, close the pair (the close sends the FIN, without a shutdown call of its own).
+     */
+    private void finished(Channel target) {
+        if (clientEof && serverEof) {
+            closeBoth();
+        } else {
+            shutdownOutput(target);
         }
     }
 
@@ -498,7 +509,7 @@ final class TcpConnection {
                 clientEof = true;
                 if (established) {
                     onFin();
-                    shutdownOutput(server);
+                    finished(server);
                 } else if (!connecting) {
                     client.close();
                 }
@@ -541,7 +552,7 @@ final class TcpConnection {
             if (evt instanceof ChannelInputShutdownEvent && ctx.channel() == server) {
                 serverEof = true;
                 onFin();
-                shutdownOutput(client);
+                finished(client);
             }
         }
 
