@@ -10,6 +10,7 @@ import dev.lbkit.l7.RetryPolicy;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.TlsOptions;
 import dev.lbkit.l7.UpstreamGroup;
+import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -861,11 +862,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         final int id = attemptId;
         final UpstreamGroup g = group;
         final UpstreamConnection conn = new UpstreamConnection(m, connPool);
-        Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop()).channel(state.transport.channel())
+        InetSocketAddress address = target.upstream().address();
+        // Netty turns TCP_NODELAY on by default (setting it again would cost a system call per connection).
+        Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop())
+                .channelFactory(state.transport.socketChannelFactory(address))
                 .resolver(state.resolvers)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
-                .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         Math.max(1, timeouts().connect().toMillis())))
                 .handler(new ChannelInitializer<Channel>() {
@@ -880,7 +883,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                         ch.pipeline().addLast(conn);
                     }
                 });
-        ChannelFuture f = b.connect(target.upstream().address());
+        ChannelFuture f = b.connect(address);
         f.addListener((ChannelFutureListener) future -> {
             if (attemptId != id || up != null || !requestActive) {
                 // This attempt was abandoned meanwhile.
