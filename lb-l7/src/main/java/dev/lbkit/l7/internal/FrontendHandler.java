@@ -58,7 +58,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection: reads requests one at a time (pipelined ones wait their turn, so responses
- * go out in order), routes each to an upstream group, and runs its attempts: pick a member, take an
+ * go out in order), routes each to an upstream group (waiting in the group's {@link GroupQueue} when
+ * every member is at its connection limit and the group has a queue), and runs its attempts: pick a member, take an
  * idle keep-alive connection or open one on this event loop, send the request (replaying the buffered
  * body on a retry), and stream the response back, with nginx's timeouts, retry and status rules.
  *
@@ -163,6 +164,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Tells a late connect completion which attempt it belonged to. */
     private int attemptId;
 
+    // Waiting in the group's request queue (null when not waiting).
+    private GroupQueue.Waiter waiter;
+    /** The queue's timeout; created the first time a request of this connection waits. */
+    private Deadline queueTimer;
+
     FrontendHandler(ProxyState state, boolean tls) {
         this.state = state;
         this.tls = tls;
@@ -229,6 +235,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         clientTimer.cancel();
         if (clientSendTimer != null) {
             clientSendTimer.cancel();
+        }
+        if (queueTimer != null) {
+            queueTimer.cancel();
         }
         if (tunnel) {
             closeTunnel();
@@ -620,14 +629,110 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null) {
             pick.clientAddress(((InetSocketAddress) remote).getAddress());
         }
+        GroupQueue q = e.queue;
+        if (q != null && q.size() > 0 && q.limitedOnly()) {
+            // Others wait for this group already: first come, first served.
+            enqueue(q);
+            return;
+        }
         firstAttemptNanos = System.nanoTime();
         Member m = group.pool().pick(pick);
         if (m == null) {
-            respondError(HttpResponseStatus.BAD_GATEWAY);
+            if (q != null && q.limitedOnly()) {
+                enqueue(q);
+            } else {
+                respondError(HttpResponseStatus.BAD_GATEWAY);
+            }
             return;
         }
         startAttempt(m, false);
         readRequestBody();
+    }
+
+    // ---------------------------------------------------------------- request queue
+
+    /** Every upstream that could take the request is at its connection limit: wait, or 503 if the queue is full. */
+    private void enqueue(GroupQueue q) {
+        GroupQueue.Waiter w = new GroupQueue.Waiter(q, this);
+        if (!q.offer(w)) {
+            respondError(HttpResponseStatus.SERVICE_UNAVAILABLE);
+            return;
+        }
+        waiter = w;
+        if (queueTimer == null) {
+            queueTimer = new Deadline(ctx.executor(), this::queueExpired);
+        }
+        queueTimer.arm(q.config.timeout().toNanos());
+        // The body keeps coming into the replay buffer meanwhile, as while connecting.
+        readRequestBody();
+        // A slot may have freed between the pick and the offer, unseen by the queue: look once more.
+        q.wake();
+    }
+
+    /** The event loop of this connection (where its queue turns run). */
+    io.netty.util.concurrent.EventExecutor executor() {
+        return ctx.executor();
+    }
+
+    /** The queue gave this request its turn: a member may be free. */
+    void queueTurn(GroupQueue.Waiter w) {
+        GroupQueue q = w.queue;
+        if (w != waiter) {
+            // It left meanwhile (timed out, client gone): the freed slot goes to the next in line.
+            q.handedOver();
+            q.wake();
+            return;
+        }
+        Member m = group.pool().pick(pick);
+        if (m == null) {
+            if (q.limitedOnly()) {
+                // Someone else took the slot: wait at the head of the line for the next one.
+                q.requeue(w);
+                if (w.rewakes > 0 && q.slotFree()) {
+                    w.rewakes--;
+                    q.wake();
+                }
+                return;
+            }
+            leftQueue();
+            respondError(HttpResponseStatus.BAD_GATEWAY);
+            return;
+        }
+        leftQueue();
+        firstAttemptNanos = System.nanoTime();
+        startAttempt(m, false);
+        readRequestBody();
+        // Several slots may have freed at once (an upstream was added): the next in line tries too.
+        q.wake();
+    }
+
+    /** The waiter's turn ran and it leaves the queue for good. */
+    private void leftQueue() {
+        GroupQueue.Waiter w = waiter;
+        waiter = null;
+        queueTimer.disarm();
+        w.queue.handedOver();
+    }
+
+    /** Leaves the queue early (timeout, client gone, stop); a turn already on its way passes the slot on. */
+    private void leaveQueue() {
+        GroupQueue.Waiter w = waiter;
+        if (w == null) {
+            return;
+        }
+        waiter = null;
+        queueTimer.disarm();
+        w.queue.remove(w);
+    }
+
+    private void queueExpired() {
+        GroupQueue.Waiter w = waiter;
+        if (w == null) {
+            return;
+        }
+        leaveQueue();
+        w.queue.timedOut.increment();
+        respondError(HttpResponseStatus.SERVICE_UNAVAILABLE);
     }
 
     /** A request whose only fault is a transfer coding other than chunked: nginx answers 501. */
@@ -1167,6 +1272,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         Member m = member;
         if (m != null) {
             m.decrementActive();
+            state.queues.slotFreed(m);
             upCounters.inFlight.decrement();
             if (outcome != null) {
                 group.pool().report(m, outcome);
@@ -1293,6 +1399,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         requestActive = false;
+        leaveQueue();
         disarmClientSend();
         if (route != null) {
             TrafficCounters rc = route.counters;
@@ -1387,6 +1494,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         up = null;
         if (member != null) {
             member.decrementActive();
+            state.queues.slotFreed(member);
             upCounters.inFlight.decrement();
             member = null;
         }
@@ -1410,6 +1518,24 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             closeAfterResponse = true;
             if (!requestActive) {
                 ctx.close();
+            }
+        });
+    }
+
+    /**
+     * Answers 503 and closes if a request waits in a queue (a stop's deadline passed). Any thread.
+     *
+     * @return done once the answer is written, or null before the connection is set up
+     */
+    io.netty.util.concurrent.Future<?> rejectIfQueued() {
+        if (ctx == null) {
+            return null;
+        }
+        return ctx.executor().submit(() -> {
+            if (waiter != null) {
+                leaveQueue();
+                closeAfterResponse = true;
+                respondError(HttpResponseStatus.SERVICE_UNAVAILABLE);
             }
         });
     }

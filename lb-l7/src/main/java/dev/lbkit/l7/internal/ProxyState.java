@@ -3,6 +3,7 @@ package dev.lbkit.l7.internal;
 import dev.lbkit.api.Member;
 import dev.lbkit.l7.ClientLimits;
 import dev.lbkit.l7.ProxyTimeouts;
+import dev.lbkit.l7.QueueStats;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.TrafficStats;
 import dev.lbkit.l7.UpstreamGroup;
@@ -33,6 +34,7 @@ public final class ProxyState {
     final AtomicInteger connections = new AtomicInteger();
     volatile boolean stopping;
     final OffLoopResolverGroup resolvers = new OffLoopResolverGroup();
+    final GroupQueues queues = new GroupQueues();
 
     public ProxyState(List<Route> routes, ProxyTimeouts timeouts, ClientLimits limits, Transport transport,
             boolean accessLog) {
@@ -40,7 +42,7 @@ public final class ProxyState {
         this.limits = limits;
         this.transport = transport;
         this.accessLog = accessLog;
-        this.routes = new RouteTable(routes, routeCounters);
+        this.routes = new RouteTable(routes, routeCounters, queues);
     }
 
     public Transport transport() {
@@ -52,7 +54,7 @@ public final class ProxyState {
     }
 
     public void routes(List<Route> routes) {
-        this.routes = new RouteTable(routes, routeCounters);
+        this.routes = new RouteTable(routes, routeCounters, queues);
     }
 
     RouteTable routeTable() {
@@ -108,6 +110,11 @@ public final class ProxyState {
         return out;
     }
 
+    /** The request queues' counters, by group name. */
+    public Map<String, QueueStats> queueStats() {
+        return queues.stats();
+    }
+
     public int openConnections() {
         return connections.get();
     }
@@ -128,6 +135,31 @@ public final class ProxyState {
             }
         }
         return true;
+    }
+
+    /** Answers 503 to every request still waiting in a queue (the stop's deadline has passed). */
+    public void rejectQueued() {
+        List<io.netty.util.concurrent.Future<?>> written = new java.util.ArrayList<>();
+        for (FrontendHandler f : frontends) {
+            io.netty.util.concurrent.Future<?> w = f.rejectIfQueued();
+            if (w != null) {
+                written.add(w);
+            }
+        }
+        // Before the event loops shut down, which closes every channel before running what is queued.
+        for (io.netty.util.concurrent.Future<?> w : written) {
+            w.awaitUninterruptibly(1000);
+        }
+    }
+
+    /** Has the queues follow their pools' changes (before listening). */
+    public void openQueues() {
+        queues.listen();
+    }
+
+    /** Stops the queues following their pools (after the event loops are gone). */
+    public void closeQueues() {
+        queues.close();
     }
 
     /** Closes every client connection at once. */
