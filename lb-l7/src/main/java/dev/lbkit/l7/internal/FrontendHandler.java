@@ -966,18 +966,18 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         final int id = attemptId;
         final UpstreamGroup g = group;
         final UpstreamConnection conn = new UpstreamConnection(m, connPool);
+        final int connectMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeouts().connect().toMillis()));
         Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop()).channel(state.transport.channel())
                 .resolver(state.resolvers)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
-                        Math.max(1, timeouts().connect().toMillis())))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         if (g.tls().isPresent()) {
-                            ch.pipeline().addLast(sslHandler(ch, g.tls().get(), target));
+                            ch.pipeline().addLast(sslHandler(ch, g.tls().get(), target, connectMillis));
                         }
                         ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(8192).setMaxHeaderSize(64 * 1024)
@@ -997,23 +997,75 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 attemptFailed(cause instanceof ConnectTimeoutException ? Failure.TIMEOUT : Failure.CONNECT, cause);
                 return;
             }
+            if (g.tls().isPresent()) {
+                SslHandler ssl = conn.channel.pipeline().get(SslHandler.class);
+                if (ssl == null) {
+                    // Closed as soon as connected: the pipeline is already gone.
+                    attemptFailed(Failure.CONNECT, null);
+                    return;
+                }
+                ssl.handshakeFuture().addListener(hs -> upstreamHandshaken(conn, hs, g.tls().get(), target, id));
+                return;
+            }
             attach(conn);
         });
         pendingConnect = f;
     }
 
 
-    private static SslHandler sslHandler(Channel ch, TlsOptions tls, Member m) {
+    private static SslHandler sslHandler(Channel ch, TlsOptions tls, Member m, long handshakeMillis) {
         String name = tls.serverName().orElse(m.upstream().host());
+        // With SNI off the engine gets no peer name (OpenSSL would send it as SNI whatever the
+        // parameters say), so the name is then checked after the handshake, in upstreamHandshaken.
         SslHandler h = tls.sni() ? tls.sslContext().newHandler(ch.alloc(), name, m.upstream().port())
                 : tls.sslContext().newHandler(ch.alloc());
-        if (tls.verifyHostname()) {
-            SSLEngine engine = h.engine();
-            SSLParameters p = engine.getSSLParameters();
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-            engine.setSSLParameters(p);
-        }
+        // proxy_connect_timeout covers the TLS handshake too, as in nginx.
+        h.setHandshakeTimeoutMillis(handshakeMillis);
+        SSLEngine engine = h.engine();
+        SSLParameters p = engine.getSSLParameters();
+        // Said either way: Netty 4.2's client contexts verify host names by default, and the JDK keeps
+        // the old algorithm when given null, so "off" is the empty string.
+        p.setEndpointIdentificationAlgorithm(tls.verifyHostname() && tls.sni() ? "HTTPS" : "");
+        engine.setSSLParameters(p);
         return h;
+    }
+
+    /**
+     * The TLS handshake with an upstream ended: the request goes out only now, so that nothing reaches a
+     * server whose certificate or name was refused; a refused or timed-out handshake is a connect
+     * failure (nothing was sent, so any request may go to the next upstream).
+     */
+    private void upstreamHandshaken(UpstreamConnection conn, io.netty.util.concurrent.Future<?> hs,
+            TlsOptions tls, Member target, int id) {
+        if (attemptId != id || up != null || !requestActive) {
+            conn.channel.close();
+            return;
+        }
+        if (!hs.isSuccess()) {
+            Throwable cause = hs.cause();
+            attemptFailed(cause instanceof io.netty.handler.ssl.SslHandshakeTimeoutException ? Failure.TIMEOUT
+                    : Failure.CONNECT, cause);
+            return;
+        }
+        if (!tls.sni() && tls.verifyHostname()) {
+            String name = tls.serverName().orElse(target.upstream().host());
+            boolean ok;
+            try {
+                java.security.cert.Certificate[] chain = conn.channel.pipeline().get(SslHandler.class).engine()
+                        .getSession().getPeerCertificates();
+                ok = chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate
+                        && HostNames.matches((java.security.cert.X509Certificate) chain[0], name);
+            } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+                ok = false;
+            }
+            if (!ok) {
+                conn.channel.close();
+                attemptFailed(Failure.CONNECT, new javax.net.ssl.SSLPeerUnverifiedException(
+                        "the certificate of " + target.upstream().key() + " is not valid for " + name));
+                return;
+            }
+        }
+        attach(conn);
     }
 
     private void attach(UpstreamConnection c) {
