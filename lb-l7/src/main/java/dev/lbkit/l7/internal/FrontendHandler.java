@@ -630,8 +630,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             pick.clientAddress(((InetSocketAddress) remote).getAddress());
         }
         GroupQueue q = e.queue;
-        if (q != null && q.size() > 0 && q.limitedOnly()) {
-            // Others wait for this group already: first come, first served.
+        if (q != null && q.size() > 0 && (q.limitedOnly() || q.slotFree())) {
+            // Others wait for this group already: first come, first served, even when a slot has just
+            // freed (it is on its way to the oldest waiter).
             enqueue(q);
             return;
         }
