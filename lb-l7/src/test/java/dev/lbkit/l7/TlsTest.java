@@ -22,14 +22,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
@@ -51,39 +47,19 @@ import org.junit.jupiter.params.provider.MethodSource;
  * TLS implementations: the JDK's and OpenSSL (netty-tcnative's BoringSSL, on lb-l7's test class path).
  */
 class TlsTest {
-    private static final char[] PASSWORD = "changeit".toCharArray();
-    /** A name in the certificate with a dot: SNI carries only such names (RFC 6066 §3; JDK and Netty agree). */
-    private static final String SNI_NAME = "upstream.lbkit.test";
+    private static final String SNI_NAME = TestCertificate.SNI_NAME;
     private static KeyManagerFactory keys;
     private static TrustManagerFactory trust;
     private static SSLContext jdkServer;
 
     @BeforeAll
     static void certificate() throws Exception {
-        Path dir = Files.createTempDirectory("lbkit-tls");
-        Path ks = dir.resolve("server.p12");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", "changeit",
-                "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,dns:" + SNI_NAME + ",ip:127.0.0.1").redirectErrorStream(true).start();
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("keytool failed: " + new String(p.getInputStream().readAllBytes()));
-        }
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(ks)) {
-            store.load(in, PASSWORD);
-        }
-        keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keys.init(store, PASSWORD);
-        KeyStore trustStore = KeyStore.getInstance("PKCS12");
-        trustStore.load(null, null);
-        trustStore.setCertificateEntry("server", store.getCertificate("server"));
-        trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(trustStore);
+        TestCertificate cert = TestCertificate.create();
+        keys = cert.keys;
+        trust = cert.trust;
         jdkServer = SSLContext.getInstance("TLS");
         jdkServer.init(keys.getKeyManagers(), null, null);
-        Files.delete(ks);
-        Files.delete(dir);
+        cert.delete();
     }
 
     /** Both providers for the side under test. */
