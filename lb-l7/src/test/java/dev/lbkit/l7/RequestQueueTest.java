@@ -183,6 +183,83 @@ class RequestQueueTest {
     }
 
     @Test
+    void anUpstreamReweightedOrMarkedUpWhileRequestsWaitServesThem() throws Exception {
+        // Each stays busy with what it gets, so every request ends where the queue sent it.
+        try (TestBackend slow = TestBackend.start(Script.builder().body("slow").delay(Duration.ofSeconds(3)).build());
+                TestBackend drained = TestBackend.start(Script.builder().body("drained").delay(Duration.ofSeconds(1))
+                        .build());
+                TestBackend down = TestBackend.start(Script.builder().body("down").delay(Duration.ofSeconds(1)).build());
+                UpstreamPool pool = UpstreamPool.builder().name("g").add(limited(slow, 1)).add(limited(drained, 1))
+                        .add(limited(down, 1)).build();
+                HttpBalancer lb = start(UpstreamGroup.builder(pool)
+                        .queue(new RequestQueue(4, Duration.ofSeconds(10))).build(), 2)) {
+            pool.drain("127.0.0.1:" + drained.port());
+            pool.markDown("127.0.0.1:" + down.port(), true);
+            CompletableFuture<HttpResponse<String>> first = getAsync(lb, "/1");
+            Await.until(() -> slow.requestCount() == 1);
+            CompletableFuture<HttpResponse<String>> second = getAsync(lb, "/2");
+            Await.until(() -> lb.stats().queue("g").queued() == 1);
+            CompletableFuture<HttpResponse<String>> third = getAsync(lb, "/3");
+            Await.until(() -> lb.stats().queue("g").queued() == 2);
+            pool.weight("127.0.0.1:" + drained.port(), 1);
+            Await.until(() -> drained.requestCount() == 1);
+            assertEquals(1, lb.stats().queue("g").queued());
+            pool.markDown("127.0.0.1:" + down.port(), false);
+            Await.until(() -> down.requestCount() == 1);
+            assertFalse(first.isDone(), "both were sent on before the slow upstream freed up");
+            assertEquals("drained", second.get(5, TimeUnit.SECONDS).body());
+            assertEquals("down", third.get(5, TimeUnit.SECONDS).body());
+            assertEquals(200, first.get(10, TimeUnit.SECONDS).statusCode());
+            assertEquals(new QueueStats(0, 2, 0, 0), lb.stats().queue("g"));
+        }
+    }
+
+    @Test
+    void aWaitingRequestKeepsItsBody() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.builder().body("slow").delay(Duration.ofMillis(400)).build());
+                UpstreamPool pool = UpstreamPool.builder().name("g").add(limited(b, 1)).build();
+                HttpBalancer lb = start(UpstreamGroup.builder(pool)
+                        .queue(new RequestQueue(4, Duration.ofSeconds(10))).build(), 1)) {
+            CompletableFuture<HttpResponse<String>> first = getAsync(lb, "/1");
+            Await.until(() -> b.requestCount() == 1);
+            // Larger than the default replay buffer (64 KiB): part of it waits in the socket.
+            String body = "x".repeat(200 * 1024);
+            CompletableFuture<HttpResponse<String>> post = Fixtures.CLIENT.sendAsync(HttpRequest.newBuilder(
+                    Fixtures.uri(lb, "/post")).POST(HttpRequest.BodyPublishers.ofString(body))
+                    .timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
+            Await.until(() -> lb.stats().queue("g").queued() == 1);
+            assertEquals(200, first.get(10, TimeUnit.SECONDS).statusCode());
+            assertEquals(200, post.get(10, TimeUnit.SECONDS).statusCode());
+            RecordedRequest got = b.requests().get(1);
+            assertEquals("/post", got.target());
+            assertEquals(body, got.bodyText());
+        }
+    }
+
+    @Test
+    void manyConcurrentRequestsOverTwoLoopsAllGetThrough() throws Exception {
+        int n = 30;
+        try (TestBackend b = TestBackend.start(Script.builder().body("ok").delay(Duration.ofMillis(20)).build());
+                UpstreamPool pool = UpstreamPool.builder().name("g").add(limited(b, 2)).build();
+                HttpBalancer lb = start(UpstreamGroup.builder(pool)
+                        .queue(new RequestQueue(n, Duration.ofSeconds(10))).build(), 2)) {
+            List<CompletableFuture<HttpResponse<String>>> all = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                all.add(getAsync(lb, "/" + i));
+            }
+            for (CompletableFuture<HttpResponse<String>> f : all) {
+                assertEquals(200, f.get(15, TimeUnit.SECONDS).statusCode());
+            }
+            assertEquals(n, b.requestCount());
+            QueueStats q = lb.stats().queue("g");
+            assertEquals(0, q.queued());
+            assertEquals(0, q.rejected() + q.timedOut());
+            assertTrue(q.totalQueued() > 0, "some had to wait: " + q);
+            Await.until(() -> pool.member("127.0.0.1:" + b.port()).orElseThrow().active() == 0);
+        }
+    }
+
+    @Test
     void aGracefulStopSendsWaitingRequestsOnWhileItCan() throws Exception {
         try (TestBackend b = TestBackend.start(Script.builder().body("slow").delay(Duration.ofMillis(400)).build());
                 UpstreamPool pool = UpstreamPool.builder().name("g").add(limited(b, 1)).build()) {
