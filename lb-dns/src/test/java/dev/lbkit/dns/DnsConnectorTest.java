@@ -23,6 +23,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import net.jqwik.api.ForAll;
@@ -190,7 +191,8 @@ class DnsConnectorTest {
         for (int i = 0; i < v6; i++) {
             in.add(new InetSocketAddress(InetAddress.getByName("2001:db8::" + (i + 1)), 80));
         }
-        List<InetSocketAddress> out = DnsConnector.interleave(DnsConnector.sort(in, true));
+        // Made-up sources (no socket): each address is its own, so the family and rule 10 decide.
+        List<InetSocketAddress> out = DnsConnector.interleave(DnsConnector.sort(in, true, d -> Optional.of(d.getAddress())));
         assertEquals(in.size(), out.size());
         int alternating = 2 * Math.min(v4, v6);
         for (int i = 0; i < alternating; i++) {

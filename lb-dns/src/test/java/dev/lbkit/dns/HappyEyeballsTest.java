@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lbkit.dns.internal.SourceLookup;
 import dev.lbkit.testing.EchoServer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -23,6 +24,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -207,11 +209,13 @@ class HappyEyeballsTest {
 
     @Test
     void sortFollowsRfc6724sPrecedenceAndScope() throws Exception {
+        // Each address is its own source: scope and label always match, so precedence and scope decide.
+        SourceLookup self = d -> Optional.of(d.getAddress());
         List<InetSocketAddress> in = addresses("fc00::1", "127.0.0.1", "2002::1", "2001:db8::1", "fe80::1", "::1", "10.0.0.1");
         assertEquals(addresses("::1", "fe80::1", "2001:db8::1", "127.0.0.1", "10.0.0.1", "2002::1", "fc00::1"),
-                DnsConnector.sort(in, true));
+                DnsConnector.sort(in, true, self));
         assertEquals(addresses("127.0.0.1", "10.0.0.1", "::1", "fe80::1", "2001:db8::1", "2002::1", "fc00::1"),
-                DnsConnector.sort(in, false));
+                DnsConnector.sort(in, false, self));
     }
 
     @Test

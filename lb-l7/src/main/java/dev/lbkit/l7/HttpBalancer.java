@@ -3,7 +3,7 @@ package dev.lbkit.l7;
 import dev.lbkit.api.internal.Checks;
 import dev.lbkit.l7.internal.FrontendHandler;
 import dev.lbkit.l7.internal.ProxyState;
-import dev.lbkit.l7.internal.Transport;
+import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -99,7 +99,6 @@ public final class HttpBalancer implements AutoCloseable {
                             .option(ChannelOption.SO_BACKLOG, 1024)
                             .option(ChannelOption.SO_REUSEADDR, true)
                             .childOption(ChannelOption.AUTO_READ, false)
-                            .childOption(ChannelOption.TCP_NODELAY, true)
                             .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                             .childHandler(new ChannelInitializer<Channel>() {
                                 @Override

@@ -16,6 +16,9 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -280,6 +283,26 @@ class OperationsTest {
             Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(2));
             get(lb, "/");
             assertEquals(3, b.connectionCount(), "idle connection closed after the idle timeout");
+        }
+        // More exchanges at once than maxIdle: every one finishes, then only maxIdle connections stay open.
+        try (TestBackend b = TestBackend.start(Script.builder().body("x").delay(Duration.ofMillis(300)).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.builder(pool)
+                                .keepAlive(new UpstreamKeepAlive(2, Duration.ofSeconds(30), 100)).build()).build())
+                        .build().start()) {
+            List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            for (int i = 0; i < 6; i++) {
+                all.add(client.sendAsync(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + lb.address().getPort() + "/")).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+            for (CompletableFuture<HttpResponse<String>> f : all) {
+                assertEquals(200, f.get(5, TimeUnit.SECONDS).statusCode());
+            }
+            assertEquals(6, b.connectionCount(), "six exchanges at once need six connections");
+            Fixtures.await(() -> b.openConnections() == 2, Duration.ofSeconds(2));
         }
         try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
                 HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)

@@ -1,6 +1,7 @@
 package dev.lbkit.dns.internal;
 
 import dev.lbkit.api.Ticker;
+import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;

@@ -1,41 +1,34 @@
 package dev.lbkit.l4.internal;
 
+import dev.lbkit.transport.internal.Transport;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.DatagramChannel;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
 
-/** The I/O threads and channel classes: native epoll where available and wanted, NIO otherwise. */
+/** lb-l4's I/O threads on the shared {@link Transport}, and the registry of its open channels. */
 public final class NettyTransport {
-    private final boolean epoll;
+    private final Transport transport;
     private final EventLoopGroup group;
     /** Every open channel, so that closing the balancer closes them all (group shutdown does not). */
     private final ChannelGroup channels = new DefaultChannelGroup("lbkit-l4", GlobalEventExecutor.INSTANCE);
 
     public NettyTransport(boolean preferNative, int threads) {
-        this.epoll = preferNative && Epoll.isAvailable();
-        IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("lbkit-l4", true), factory);
+        this.transport = Transport.choose(preferNative);
+        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("lbkit-l4", true),
+                transport.ioHandlerFactory());
     }
 
-    /** Whether the native epoll transport is in use (and so splice can be). */
+    /** Whether the native epoll transport is in use. */
     public boolean isEpoll() {
-        return epoll;
+        return transport.isNative();
     }
 
     /** Open channels; closed ones leave by themselves. */
@@ -48,18 +41,19 @@ public final class NettyTransport {
     }
 
     public Class<? extends ServerChannel> serverChannel() {
-        return epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        return transport.serverChannel();
     }
 
-    public Class<? extends SocketChannel> socketChannel() {
-        return epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    /** Channels to {@code remote}, with a socket of its address family. */
+    public ChannelFactory<SocketChannel> socketChannelFactory(InetSocketAddress remote) {
+        return transport.socketChannelFactory(remote);
     }
 
     public Class<? extends DatagramChannel> datagramChannel() {
-        return epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
+        return transport.datagramChannel();
     }
 
     public String name() {
-        return epoll ? "epoll" : "nio";
+        return transport.name();
     }
 }

@@ -10,6 +10,7 @@ import dev.lbkit.l7.RetryPolicy;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.TlsOptions;
 import dev.lbkit.l7.UpstreamGroup;
+import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -968,11 +969,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         final UpstreamGroup g = group;
         final UpstreamConnection conn = new UpstreamConnection(m, connPool);
         final int connectMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeouts().connect().toMillis()));
-        Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop()).channel(state.transport.channel())
+        InetSocketAddress address = target.upstream().address();
+        // Netty turns TCP_NODELAY on by default (setting it again would cost a system call per connection).
+        Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop())
+                .channelFactory(state.transport.socketChannelFactory(address))
                 .resolver(state.resolvers)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
-                .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -986,7 +989,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                         ch.pipeline().addLast(conn);
                     }
                 });
-        ChannelFuture f = b.connect(target.upstream().address());
+        ChannelFuture f = b.connect(address);
         f.addListener((ChannelFutureListener) future -> {
             if (attemptId != id || up != null || !requestActive) {
                 // This attempt was abandoned meanwhile.

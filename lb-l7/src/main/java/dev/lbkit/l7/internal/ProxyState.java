@@ -7,6 +7,7 @@ import dev.lbkit.l7.QueueStats;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.TrafficStats;
 import dev.lbkit.l7.UpstreamGroup;
+import dev.lbkit.transport.internal.Transport;
 import io.netty.channel.EventLoop;
 import java.util.HashMap;
 import java.util.List;
