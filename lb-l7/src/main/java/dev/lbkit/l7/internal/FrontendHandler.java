@@ -44,25 +44,32 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Locale;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One client connection: reads requests one at a time (pipelined ones wait their turn, so responses
  * go out in order), routes each to an upstream group (waiting in the group's {@link GroupQueue} when
- * every member is at its connection limit and the group has a queue), and runs its attempts: pick a member, take an
- * idle keep-alive connection or open one on this event loop, send the request (replaying the buffered
- * body on a retry), and stream the response back, with nginx's timeouts, retry and status rules.
+ * every member is at its connection limit and the group has a queue), and runs its attempts: pick a
+ * member, take an idle keep-alive connection or open one on this event loop (after the TLS handshake,
+ * for TLS upstreams), send the request (replaying the buffered body on a retry), and stream the
+ * response back, with nginx's timeouts, retry and status rules.
  *
  * <p>Back-pressure both ways: each channel reads with auto-read on while nothing needs holding back,
  * and auto-read is switched off only while the other side cannot take more (not writable, the replay
@@ -672,7 +679,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The event loop of this connection (where its queue turns run). */
-    io.netty.util.concurrent.EventExecutor executor() {
+    EventExecutor executor() {
         return ctx.executor();
     }
 
@@ -1039,7 +1046,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * server whose certificate or name was refused; a refused or timed-out handshake is a connect
      * failure (nothing was sent, so any request may go to the next upstream).
      */
-    private void upstreamHandshaken(UpstreamConnection conn, io.netty.util.concurrent.Future<?> hs,
+    private void upstreamHandshaken(UpstreamConnection conn, Future<?> hs,
             TlsOptions tls, Member target, int id) {
         if (attemptId != id || up != null || !requestActive) {
             conn.channel.close();
@@ -1047,7 +1054,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (!hs.isSuccess()) {
             Throwable cause = hs.cause();
-            attemptFailed(cause instanceof io.netty.handler.ssl.SslHandshakeTimeoutException ? Failure.TIMEOUT
+            attemptFailed(cause instanceof SslHandshakeTimeoutException ? Failure.TIMEOUT
                     : Failure.CONNECT, cause);
             return;
         }
@@ -1055,16 +1062,16 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             String name = tls.serverName().orElse(target.upstream().host());
             boolean ok;
             try {
-                java.security.cert.Certificate[] chain = conn.channel.pipeline().get(SslHandler.class).engine()
-                        .getSession().getPeerCertificates();
-                ok = chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate
-                        && HostNames.matches((java.security.cert.X509Certificate) chain[0], name);
-            } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+                Certificate[] chain = conn.channel.pipeline().get(SslHandler.class).engine().getSession()
+                        .getPeerCertificates();
+                ok = chain.length > 0 && chain[0] instanceof X509Certificate
+                        && HostNames.matches((X509Certificate) chain[0], name);
+            } catch (SSLPeerUnverifiedException e) {
                 ok = false;
             }
             if (!ok) {
                 conn.channel.close();
-                attemptFailed(Failure.CONNECT, new javax.net.ssl.SSLPeerUnverifiedException(
+                attemptFailed(Failure.CONNECT, new SSLPeerUnverifiedException(
                         "the certificate of " + target.upstream().key() + " is not valid for " + name));
                 return;
             }
@@ -1583,7 +1590,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      *
      * @return done once the answer is written, or null before the connection is set up
      */
-    io.netty.util.concurrent.Future<?> rejectIfQueued() {
+    Future<?> rejectIfQueued() {
         if (ctx == null) {
             return null;
         }

@@ -6,6 +6,7 @@ import dev.lbkit.l7.QueueStats;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.UpstreamGroup;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -49,7 +50,7 @@ final class GroupQueues implements Function<UpstreamGroup, GroupQueue> {
      * them (the others go at a later change or at stop), so replacing routes leaks nothing.
      */
     synchronized void retain(List<Route> routes) {
-        Set<UpstreamGroup> used = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<UpstreamGroup> used = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Route r : routes) {
             used.add(r.group());
         }

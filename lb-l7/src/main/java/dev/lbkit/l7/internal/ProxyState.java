@@ -9,6 +9,8 @@ import dev.lbkit.l7.TrafficStats;
 import dev.lbkit.l7.UpstreamGroup;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,15 +142,15 @@ public final class ProxyState {
 
     /** Answers 503 to every request still waiting in a queue (the stop's deadline has passed). */
     public void rejectQueued() {
-        List<io.netty.util.concurrent.Future<?>> written = new java.util.ArrayList<>();
+        List<Future<?>> written = new ArrayList<>();
         for (FrontendHandler f : frontends) {
-            io.netty.util.concurrent.Future<?> w = f.rejectIfQueued();
+            Future<?> w = f.rejectIfQueued();
             if (w != null) {
                 written.add(w);
             }
         }
         // Before the event loops shut down, which closes every channel before running what is queued.
-        for (io.netty.util.concurrent.Future<?> w : written) {
+        for (Future<?> w : written) {
             w.awaitUninterruptibly(1000);
         }
     }
