@@ -19,7 +19,9 @@ import java.util.Objects;
  * waited for: a retry that finds no upstream free gets 502, as without a queue.
  *
  * <p>Connection limits are counted per upstream over all event loops of a balancer, so the queue is one
- * per group and balancer, shared by every event loop.
+ * per group and balancer, shared by every event loop. A slot freed by someone else using the same pool
+ * (another balancer or tier) is seen at this balancer's next slot, pool change or health change, or
+ * the waiter times out: the pool itself tells nobody when a connection count goes down.
  *
  * @param maxQueued requests that may wait at once; 0 = no queue (default), so a request that finds every
  *                  upstream at its limit gets 502 at once, as nginx without {@code queue}
