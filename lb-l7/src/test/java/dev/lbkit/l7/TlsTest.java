@@ -220,6 +220,26 @@ class TlsTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("providers")
+    void aHandshakeThatNeverEndsTimesOutAfterTheConnectTimeout(TlsProvider provider) throws Exception {
+        // The kernel completes the TCP handshake from the backlog; nobody ever answers the ClientHello.
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+                UpstreamPool pool = UpstreamPool.of(upstream(silent.getLocalPort()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .timeouts(ProxyTimeouts.builder().connect(Duration.ofMillis(300)).read(Duration.ofSeconds(5))
+                                .build())
+                        .route(Route.builder("/").group(UpstreamGroup.builder(pool).tls(TlsOptions.builder()
+                                .trustManager(trust).provider(provider).build()).build()).build()).build().start()) {
+            long start = System.nanoTime();
+            HttpResponse<String> r = Fixtures.get(lb, "/");
+            long millis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertEquals(504, r.statusCode());
+            assertTrue(millis >= 250 && millis < 4000, "answered after " + millis + " ms");
+            assertEquals(1, lb.stats().upstream(pool.name(), "127.0.0.1:" + silent.getLocalPort()).failures());
+        }
+    }
+
     private static HttpBalancer proxy(UpstreamGroup group) {
         return HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
                 .timeouts(ProxyTimeouts.builder().connect(Duration.ofSeconds(5)).read(Duration.ofSeconds(5)).build())
