@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /**
  * A snapshot of a balancer's virtual services and their real servers with IPVS's counters, as
- * {@code ipvsadm -ln}, {@code --stats} and {@code --rate} show them ({@link IpvsTable} renders it).
+ * {@code ipvsadm -ln}, {@code --stats}, {@code --rate}, {@code --thresholds} and {@code --persistent-conn} show
+ * them ({@link IpvsTable} renders it).
  * Immutable.
  *
  * <p>Packets in user space: the balancer does not see IP packets, so a "packet" is one read from a
@@ -54,13 +55,23 @@ public record IpvsStats(int tableSize, Timeouts timeouts, List<Service> services
      * @param refused            clients refused because the service was at its connection limit
      * @param noDestination      clients turned away because no real server (nor sorry server) was available
      * @param realServers        the real servers, in the order they were added
+     * @param malformedProxyHeaders with {@code acceptProxyProtocol}: TCP clients closed for a malformed
+     *                           PROXY header, UDP datagrams dropped for a missing or malformed one
      */
     public record Service(Protocol protocol, InetSocketAddress address, String scheduler, long persistenceSeconds,
             int persistenceNetmask, Counters counters, Rates rates, long refused, long noDestination,
-            List<RealServerStats> realServers) {
+            List<RealServerStats> realServers, long malformedProxyHeaders) {
         /** Copies the list. */
         public Service {
             realServers = List.copyOf(realServers);
+        }
+
+        /** A service without malformed PROXY headers (the shape before {@code malformedProxyHeaders} was added). */
+        public Service(Protocol protocol, InetSocketAddress address, String scheduler, long persistenceSeconds,
+                int persistenceNetmask, Counters counters, Rates rates, long refused, long noDestination,
+                List<RealServerStats> realServers) {
+            this(protocol, address, scheduler, persistenceSeconds, persistenceNetmask, counters, rates, refused,
+                    noDestination, realServers, 0);
         }
     }
 
@@ -78,8 +89,18 @@ public record IpvsStats(int tableSize, Timeouts timeouts, List<Service> services
      * @param overloaded     whether the thresholds hold it back now
      * @param counters       totals
      * @param rates          rates
+     * @param persistConns   IPVS PersistConn: live persistence templates (client networks of a
+     *                       persistent service) kept on this server; 0 when the service is not persistent
      */
     public record RealServerStats(InetSocketAddress address, String forward, int weight, int activeConns,
             int inactiveConns, int upperThreshold, int lowerThreshold, boolean overloaded, Counters counters,
-            Rates rates) {}
+            Rates rates, int persistConns) {
+        /** A real server without persistence templates (the shape before {@code persistConns} was added). */
+        public RealServerStats(InetSocketAddress address, String forward, int weight, int activeConns,
+                int inactiveConns, int upperThreshold, int lowerThreshold, boolean overloaded, Counters counters,
+                Rates rates) {
+            this(address, forward, weight, activeConns, inactiveConns, upperThreshold, lowerThreshold, overloaded,
+                    counters, rates, 0);
+        }
+    }
 }

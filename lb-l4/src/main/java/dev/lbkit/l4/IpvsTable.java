@@ -13,7 +13,9 @@ import java.util.Objects;
 /**
  * Renders an {@link IpvsStats} snapshot as ipvsadm does, column for column: {@link #render} is
  * {@code ipvsadm -ln}, {@link #renderStats} is {@code ipvsadm -ln --stats}, {@link #renderRate} is
- * {@code ipvsadm -ln --rate}. Services are sorted by protocol, address and port, real servers by address
+ * {@code ipvsadm -ln --rate}, {@link #renderThresholds} is {@code ipvsadm -ln --thresholds},
+ * {@link #renderPersistentConn} is {@code ipvsadm -ln --persistent-conn} and {@link #renderConnections}
+ * is {@code ipvsadm -lnc}. Services are sorted by protocol, address and port, real servers by address
  * and port, as ipvsadm sorts them; the printf formats (and so the trailing blanks of {@code -ln}'s lines)
  * are ipvsadm's.
  *
@@ -31,23 +33,65 @@ public final class IpvsTable {
         sb.append("Prot LocalAddress:Port Scheduler Flags\n");
         sb.append("  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
         for (IpvsStats.Service s : sortedServices(stats)) {
-            sb.append(serviceName(s)).append(' ').append(s.scheduler());
-            if (s.persistenceSeconds() > 0) {
-                sb.append(" persistent ").append(s.persistenceSeconds());
-                boolean v4 = s.address().getAddress() instanceof Inet4Address;
-                if (v4 && s.persistenceNetmask() != 32) {
-                    sb.append(" mask ").append(netmask(s.persistenceNetmask()));
-                } else if (!v4 && s.persistenceNetmask() != 128) {
-                    sb.append(" mask ").append(s.persistenceNetmask());
-                }
-            }
-            sb.append('\n');
+            serviceLine(sb, s);
             for (IpvsStats.RealServerStats d : sortedDests(s)) {
                 sb.append(String.format("  -> %-28s %-7s %-6d %-10d %-10d\n", destName(d), d.forward(), d.weight(),
                         d.activeConns(), d.inactiveConns()));
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * {@code ipvsadm -ln --thresholds}: each real server's upper ({@code -x}) and lower ({@code -y})
+     * connection thresholds next to its connection counts; service lines as {@link #render}.
+     */
+    public static String renderThresholds(IpvsStats stats) {
+        StringBuilder sb = title(stats);
+        sb.append(String.format("%-33s %-10s %-10s %-10s %-10s\n", "Prot LocalAddress:Port", "Uthreshold",
+                "Lthreshold", "ActiveConn", "InActConn")).append("  -> RemoteAddress:Port\n");
+        for (IpvsStats.Service s : sortedServices(stats)) {
+            serviceLine(sb, s);
+            for (IpvsStats.RealServerStats d : sortedDests(s)) {
+                sb.append(String.format("  -> %-28s %-10d %-10d %-10d %-10d\n", destName(d), d.upperThreshold(),
+                        d.lowerThreshold(), d.activeConns(), d.inactiveConns()));
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * {@code ipvsadm -ln --persistent-conn}: each real server's weight, the persistence templates kept
+     * on it ({@link IpvsStats.RealServerStats#persistConns()}) and its connection counts; service lines
+     * as {@link #render}.
+     */
+    public static String renderPersistentConn(IpvsStats stats) {
+        StringBuilder sb = title(stats);
+        sb.append(String.format("%-33s %-9s %-11s %-10s %-10s\n", "Prot LocalAddress:Port", "Weight", "PersistConn",
+                "ActiveConn", "InActConn")).append("  -> RemoteAddress:Port\n");
+        for (IpvsStats.Service s : sortedServices(stats)) {
+            serviceLine(sb, s);
+            for (IpvsStats.RealServerStats d : sortedDests(s)) {
+                sb.append(String.format("  -> %-28s %-9d %-11d %-10d %-10d\n", destName(d), d.weight(),
+                        d.persistConns(), d.activeConns(), d.inactiveConns()));
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The service line of the listings without counters: name, scheduler, persistence flags. */
+    private static void serviceLine(StringBuilder sb, IpvsStats.Service s) {
+        sb.append(serviceName(s)).append(' ').append(s.scheduler());
+        if (s.persistenceSeconds() > 0) {
+            sb.append(" persistent ").append(s.persistenceSeconds());
+            boolean v4 = s.address().getAddress() instanceof Inet4Address;
+            if (v4 && s.persistenceNetmask() != 32) {
+                sb.append(" mask ").append(netmask(s.persistenceNetmask()));
+            } else if (!v4 && s.persistenceNetmask() != 128) {
+                sb.append(" mask ").append(s.persistenceNetmask());
+            }
+        }
+        sb.append('\n');
     }
 
     /** {@code ipvsadm -ln --stats}. */
@@ -78,6 +122,30 @@ public final class IpvsTable {
                 sb.append(String.format("  -> %-28s", destName(d)));
                 rates(sb, d.rates());
             }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * {@code ipvsadm -lnc}: one line per connection entry with its protocol, time left ({@code mm:ss}),
+     * IPVS state, client, virtual service and real server. ipvsadm lists entries in hash order; here they
+     * are sorted by protocol, virtual address, client and real server, so that listings compare.
+     */
+    public static String renderConnections(IpvsConnections connections) {
+        Objects.requireNonNull(connections, "connections");
+        StringBuilder sb = new StringBuilder(128 + 80 * connections.entries().size());
+        sb.append("IPVS connection entries\n");
+        sb.append(String.format("pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual", "destination"));
+        List<IpvsConnections.Entry> l = new ArrayList<>(connections.entries());
+        l.sort(Comparator.comparing(IpvsConnections.Entry::protocol)
+                .thenComparing(IpvsConnections.Entry::virtual, BY_ADDRESS)
+                .thenComparing(IpvsConnections.Entry::source, BY_ADDRESS)
+                .thenComparing(IpvsConnections.Entry::destination, BY_ADDRESS));
+        for (IpvsConnections.Entry e : l) {
+            long seconds = e.expires().toSeconds();
+            sb.append(String.format("%-3s %-6s %-11s %-18s %-18s %s\n", e.protocol().name(),
+                    String.format("%02d:%02d", seconds / 60, seconds % 60), e.state().name(), addrPort(e.source()),
+                    addrPort(e.virtual()), addrPort(e.destination())));
         }
         return sb.toString();
     }

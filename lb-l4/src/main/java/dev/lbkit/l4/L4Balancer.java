@@ -36,6 +36,8 @@ import java.util.concurrent.TimeUnit;
 public final class L4Balancer implements AutoCloseable {
     /** The connection table size shown in listings, as IPVS's default. */
     public static final int TABLE_SIZE = 4096;
+    /** The most entries {@link #connections()} lists: 65536. */
+    public static final int DEFAULT_CONNECTION_LIMIT = 65536;
 
     private final NettyTransport transport;
     private final Timeouts timeouts;
@@ -140,6 +142,32 @@ public final class L4Balancer implements AutoCloseable {
             out.add(vs.stats());
         }
         return new IpvsStats(TABLE_SIZE, timeouts, out);
+    }
+
+    /**
+     * The connection table as {@code ipvsadm -lnc} lists it ({@link IpvsTable#renderConnections}), at
+     * most {@link #DEFAULT_CONNECTION_LIMIT} entries. Blocks while each event loop reads its part (a loop
+     * that does not answer within 5 s is left out): do not call it from a Netty event loop.
+     */
+    public IpvsConnections connections() {
+        return connections(DEFAULT_CONNECTION_LIMIT);
+    }
+
+    /**
+     * The connection table with at most {@code limit} entries; {@link IpvsConnections#total()} tells how
+     * many there are. The cost is bounded by {@code limit} (plus a scan of each persistent service's
+     * template table); forwarding does no work for it.
+     *
+     * @throws IllegalArgumentException if {@code limit} is negative
+     */
+    public IpvsConnections connections(int limit) {
+        Checks.positiveOrZero(limit, "limit");
+        List<IpvsConnections.Entry> out = new ArrayList<>();
+        int total = 0;
+        for (VirtualServer vs : services) {
+            total += vs.connections(limit, out);
+        }
+        return new IpvsConnections(out, Math.max(total, out.size()));
     }
 
     /** The idle timeouts in force ({@code ipvsadm -L --timeout}). */

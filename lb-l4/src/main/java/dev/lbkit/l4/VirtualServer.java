@@ -2,6 +2,7 @@ package dev.lbkit.l4;
 
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.l4.internal.ServiceState;
+import dev.lbkit.l4.internal.UdpProxy;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;
@@ -96,6 +97,15 @@ public final class VirtualServer {
     /** The counters of this service and its real servers. */
     public IpvsStats.Service stats() {
         return state.stats();
+    }
+
+    /**
+     * Adds this service's connection entries (TCP connections or UDP flows, then persistence templates),
+     * at most {@code limit} in {@code out}; returns how many it has.
+     */
+    int connections(int limit, List<IpvsConnections.Entry> out) {
+        int n = listener instanceof UdpProxy ? ((UdpProxy) listener).entries(limit, out) : state.tcpEntries(limit, out);
+        return n + state.templateEntries(limit, out);
     }
 
     /** {@code ipvsadm -D}: stops listening; established connections finish. Idempotent. */

@@ -134,15 +134,22 @@ public final class VirtualService {
         return failover;
     }
 
-    /** The PROXY protocol header sent to real servers (TCP only; default {@link ProxyProtocol#NONE}). */
+    /**
+     * The PROXY protocol header sent to real servers (default {@link ProxyProtocol#NONE}). TCP: once,
+     * before the client's first byte, V1 or V2. UDP: V2 only (the DGRAM transport, {@code 0x12}/{@code 0x22}),
+     * before every datagram, naming the client and the virtual address.
+     */
     public ProxyProtocol proxyProtocol() {
         return proxyProtocol;
     }
 
     /**
-     * Whether clients must start with a PROXY protocol header (v1 or v2, from a front balancer), whose
-     * source address then stands for the client (TCP only; default {@code false}). A client that sends
-     * no header within {@link #connectTimeout()} is closed; a malformed header closes it at once.
+     * Whether clients must start with a PROXY protocol header from a front balancer, whose source address
+     * then stands for the client (default {@code false}). TCP: a v1 or v2 header first on each
+     * connection; a client that sends none within {@link #connectTimeout()} is closed, a malformed header
+     * closes it at once. UDP: a v2 DGRAM (or LOCAL) header first in every datagram, removed before
+     * forwarding; a datagram without a valid one is dropped. Both are counted in
+     * {@link IpvsStats.Service#malformedProxyHeaders()}.
      */
     public boolean acceptProxyProtocol() {
         return acceptProxyProtocol;
@@ -285,15 +292,16 @@ public final class VirtualService {
          * Builds the configuration.
          *
          * @throws IllegalArgumentException for an unknown scheduler, an unresolved address, or PROXY
-         *     protocol options on a UDP service
+         *     protocol {@link ProxyProtocol#V1} on a UDP service
          */
         public VirtualService build() {
             if (address.isUnresolved()) {
                 throw new IllegalArgumentException("service address must be resolved, got " + address);
             }
             Schedulers.provider(scheduler.indexOf(':') < 0 ? scheduler : scheduler.substring(0, scheduler.indexOf(':')));
-            if (protocol == Protocol.UDP && (proxyProtocol != ProxyProtocol.NONE || acceptProxyProtocol)) {
-                throw new IllegalArgumentException("PROXY protocol is for TCP services only, got " + protocol);
+            if (protocol == Protocol.UDP && proxyProtocol == ProxyProtocol.V1) {
+                throw new IllegalArgumentException("PROXY protocol V1 is a text header for TCP streams only; a UDP "
+                        + "service " + address + " can send V2 (DGRAM) headers");
             }
             boolean v6 = address.getAddress() instanceof java.net.Inet6Address;
             if (persistenceNetmask < 0) {

@@ -91,4 +91,27 @@ class IpvsTableTest {
                 + "  -> [0:0:0:0:0:0:0:1]:8081       Masq    1      1          0         \n",
                 IpvsTable.render(new IpvsStats(4096, Timeouts.DEFAULT, List.of(s))));
     }
+
+    @Test
+    void connectionEntriesAreSortedAndWidenForIpv6() {
+        InetSocketAddress vip = new InetSocketAddress("127.0.100.1", 80);
+        IpvsConnections c = new IpvsConnections(List.of(
+                new IpvsConnections.Entry(Protocol.UDP, IpvsConnections.State.UDP, java.time.Duration.ofMillis(299_999),
+                        new InetSocketAddress("127.0.0.9", 5353), new InetSocketAddress("127.0.100.1", 53),
+                        new InetSocketAddress("127.0.0.2", 53)),
+                new IpvsConnections.Entry(Protocol.TCP, IpvsConnections.State.ESTABLISHED,
+                        java.time.Duration.ofSeconds(900), new InetSocketAddress("127.0.0.1", 40302), vip,
+                        new InetSocketAddress("127.0.0.1", 8081)),
+                new IpvsConnections.Entry(Protocol.TCP, IpvsConnections.State.FIN_WAIT,
+                        java.time.Duration.ofSeconds(114), new InetSocketAddress("::1", 40303),
+                        new InetSocketAddress("::1", 80), new InetSocketAddress("::1", 8081))), 5);
+        assertEquals("IPVS connection entries\n"
+                + "pro expire state       source             virtual            destination\n"
+                + "TCP 15:00  ESTABLISHED 127.0.0.1:40302    127.0.100.1:80     127.0.0.1:8081\n"
+                + "TCP 01:54  FIN_WAIT    [0:0:0:0:0:0:0:1]:40303 [0:0:0:0:0:0:0:1]:80 [0:0:0:0:0:0:0:1]:8081\n"
+                + "UDP 04:59  UDP         127.0.0.9:5353     127.0.100.1:53     127.0.0.2:53\n",
+                IpvsTable.renderConnections(c));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new IpvsConnections(c.entries(), 2));
+    }
 }

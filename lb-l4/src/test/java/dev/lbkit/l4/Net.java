@@ -21,6 +21,19 @@ final class Net {
         return s;
     }
 
+    /** Connects from {@code localHost} (any port) and checks one byte makes the round trip through an echo. */
+    static Socket connectFrom(String localHost, InetSocketAddress service) throws IOException {
+        Socket s = new Socket();
+        s.setSoTimeout(5000);
+        s.bind(new InetSocketAddress(localHost, 0));
+        s.connect(service, 5000);
+        if (!"x".equals(echo(s, "x"))) {
+            s.close();
+            throw new IOException("no echo through " + service);
+        }
+        return s;
+    }
+
     /** Sends {@code text} and reads back exactly as many bytes. */
     static String echo(Socket s, String text) throws IOException {
         byte[] b = text.getBytes(StandardCharsets.UTF_8);

@@ -21,42 +21,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(LeakCheck.class)
 class UdpServiceTest {
 
-    /** Answers each datagram with its name and the datagram, from the port it was sent to. */
-    private static final class UdpEcho implements AutoCloseable {
-        final DatagramSocket socket;
-        final Thread thread;
-
-        UdpEcho(String name) throws IOException {
-            socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            thread = new Thread(() -> {
-                byte[] buf = new byte[2048];
-                while (!socket.isClosed()) {
-                    try {
-                        DatagramPacket p = new DatagramPacket(buf, buf.length);
-                        socket.receive(p);
-                        byte[] reply = (name + ":" + new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8))
-                                .getBytes(StandardCharsets.UTF_8);
-                        socket.send(new DatagramPacket(reply, reply.length, p.getSocketAddress()));
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            });
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        InetSocketAddress address() {
-            return (InetSocketAddress) socket.getLocalSocketAddress();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            socket.close();
-            thread.join(2000);
-        }
-    }
-
     private static String ask(DatagramSocket client, InetSocketAddress service, String q) throws IOException {
         byte[] b = q.getBytes(StandardCharsets.UTF_8);
         client.send(new DatagramPacket(b, b.length, service));

@@ -5,7 +5,9 @@ import dev.lbkit.api.internal.Checks;
 import dev.lbkit.api.internal.Hashing;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -131,6 +133,56 @@ public final class PersistentScheduler implements Scheduler {
             }
         }
         return n;
+    }
+
+    /**
+     * A live entry of the table, as IPVS calls it a persistence template: the client network, the
+     * member it is kept on and the time left before it expires.
+     *
+     * @param network      the client network (the client address with the bits beyond the prefix cleared)
+     * @param prefixLength the prefix length of {@code network}
+     * @param member       the member the network is kept on
+     * @param remaining    time left before the entry expires unless used again; positive
+     */
+    public record Template(InetAddress network, int prefixLength, Member member, Duration remaining) {}
+
+    /**
+     * The entries that are live at {@code nanoTime} (the pool's ticker), for listings such as
+     * {@code ipvsadm -lnc} and per-member counts of {@code --persistent-conn}. A scan of the whole
+     * table: O({@link #maxEntries()}), off the pick path; each entry is read once, so the list is a
+     * consistent view of every entry but not one instant of the whole table. Thread-safe.
+     */
+    public List<Template> templates(long nanoTime) {
+        List<Template> out = new ArrayList<>();
+        for (int i = 0; i < table.length(); i++) {
+            Entry e = table.get(i);
+            if (e == null) {
+                continue;
+            }
+            long expiresAt = e.expiresAt;
+            Member m = e.member;
+            long left = expiresAt - nanoTime;
+            if (left > 0) {
+                out.add(e.hi == 4 && (e.lo >>> 32) == 0
+                        ? new Template(address(4, 0, e.lo), ipv4PrefixLength, m, Duration.ofNanos(left))
+                        : new Template(address(16, e.hi, e.lo), ipv6PrefixLength, m, Duration.ofNanos(left)));
+            }
+        }
+        return out;
+    }
+
+    private static InetAddress address(int length, long hi, long lo) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            long word = i < length - 8 ? hi : lo;
+            int shift = 8 * (7 - (i < length - 8 ? i : i - (length - 8)));
+            b[i] = (byte) (word >>> shift);
+        }
+        try {
+            return InetAddress.getByAddress(b);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("4 or 16 bytes are an address", e);
+        }
     }
 
     @Override

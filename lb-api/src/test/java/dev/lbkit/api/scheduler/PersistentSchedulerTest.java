@@ -156,4 +156,23 @@ class PersistentSchedulerTest {
         });
         assertTrue(bytes < 1024, "10,000 hits allocated " + bytes + " bytes");
     }
+
+    @Test
+    void templatesListTheLiveEntriesWithTheirNetworkMemberAndTimeLeft() throws UnknownHostException {
+        PersistentScheduler p = PersistentScheduler.builder(Schedulers.get("rr")).timeout(Duration.ofSeconds(10))
+                .ipv4PrefixLength(24).ipv6PrefixLength(64).build();
+        UpstreamPool pool = pool(p, 2);
+        Member v4 = pool.pick(client("127.0.3.77"));
+        now.addAndGet(Duration.ofSeconds(4).toNanos());
+        Member v6 = pool.pick(client("2001:db8:1:2:3:4:5:6"));
+        List<PersistentScheduler.Template> t = new java.util.ArrayList<>(p.templates(now.get()));
+        t.sort(java.util.Comparator.comparing(x -> x.network().getAddress().length));
+        assertEquals(2, t.size());
+        assertEquals(new PersistentScheduler.Template(InetAddress.getByName("127.0.3.0"), 24, v4,
+                Duration.ofSeconds(6)), t.get(0));
+        assertEquals(new PersistentScheduler.Template(InetAddress.getByName("2001:db8:1:2::"), 64, v6,
+                Duration.ofSeconds(10)), t.get(1));
+        now.addAndGet(Duration.ofSeconds(6).toNanos());
+        assertEquals(1, p.templates(now.get()).size(), "the IPv4 entry expired");
+    }
 }

@@ -8,6 +8,7 @@ import dev.lbkit.api.scheduler.PersistentScheduler;
 import dev.lbkit.api.scheduler.Scheduler;
 import dev.lbkit.api.scheduler.Schedulers;
 import dev.lbkit.l4.FailureAction;
+import dev.lbkit.l4.IpvsConnections;
 import dev.lbkit.l4.IpvsStats;
 import dev.lbkit.l4.RealServer;
 import dev.lbkit.l4.Timeouts;
@@ -15,6 +16,7 @@ import dev.lbkit.l4.VirtualService;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -38,8 +40,10 @@ public final class ServiceState {
     private final AtomicInteger connections = new AtomicInteger();
     private final LongAdder refused = new LongAdder();
     private final LongAdder noDestination = new LongAdder();
+    private final LongAdder malformedProxyHeaders = new LongAdder();
     private volatile InetSocketAddress localAddress;
     private volatile Dest sorry;
+    private final ConnectionTable connectionTable = new ConnectionTable();
 
     /** A real server's counters and thresholds, alive as long as its member. */
     public static final class Dest {
@@ -227,6 +231,11 @@ public final class ServiceState {
         return connections.get();
     }
 
+    /** Counts a client (TCP) or datagram (UDP) dropped for a missing or malformed PROXY header. */
+    public void malformedProxyHeader() {
+        malformedProxyHeaders.increment();
+    }
+
     public void noDestination() {
         noDestination.increment();
     }
@@ -302,9 +311,57 @@ public final class ServiceState {
         }
     }
 
+    /** The TCP connection table ({@code ipvsadm -lnc}); unused by UDP services, whose flows are their table. */
+    public ConnectionTable connectionTable() {
+        return connectionTable;
+    }
+
+    /** Adds the TCP connections (at most {@code limit}) to {@code out}; returns how many the table holds. */
+    public int tcpEntries(int limit, List<IpvsConnections.Entry> out) {
+        return connectionTable.snapshot(timeouts.tcpFin(), limit, out);
+    }
+
+    /**
+     * Adds the persistence templates as {@code ipvsadm -lnc} lists them (state NONE, the client network
+     * with port 0) to {@code out}, at most {@code limit} entries in {@code out}; returns how many there are.
+     */
+    public int templateEntries(int limit, List<IpvsConnections.Entry> out) {
+        List<PersistentScheduler.Template> templates = templates();
+        InetSocketAddress virtual = localAddress != null ? localAddress : config.address();
+        for (PersistentScheduler.Template t : templates) {
+            if (out.size() >= limit) {
+                break;
+            }
+            out.add(new IpvsConnections.Entry(config.protocol(), IpvsConnections.State.NONE, t.remaining(),
+                    new InetSocketAddress(t.network(), 0), virtual, t.member().upstream().address()));
+        }
+        return templates.size();
+    }
+
+    /** The live persistence templates (IPVS's), or none when the service is not persistent. */
+    public List<PersistentScheduler.Template> templates() {
+        Scheduler sch = scheduler.delegate();
+        return sch instanceof PersistentScheduler ? ((PersistentScheduler) sch).templates(pool.ticker().nanoTime())
+                : List.of();
+    }
+
+    /** PersistConn per real server address: a scan of the persistence table, only for persistent services. */
+    private Map<InetSocketAddress, Integer> persistConnsByAddress() {
+        List<PersistentScheduler.Template> templates = templates();
+        if (templates.isEmpty()) {
+            return Map.of();
+        }
+        Map<InetSocketAddress, Integer> out = new HashMap<>();
+        for (PersistentScheduler.Template t : templates) {
+            out.merge(t.member().upstream().address(), 1, Integer::sum);
+        }
+        return out;
+    }
+
     public IpvsStats.Service stats() {
         VirtualService c = config;
         PoolSnapshot s = pool.snapshot();
+        Map<InetSocketAddress, Integer> persistConns = persistConnsByAddress();
         List<IpvsStats.RealServerStats> rs = new ArrayList<>(s.size());
         for (Member m : s.members()) {
             Dest d = dests.get(m);
@@ -318,7 +375,7 @@ public final class ServiceState {
             int weight = failed ? 0 : m.weight();
             rs.add(new IpvsStats.RealServerStats(m.upstream().address(), "Masq", weight, m.active(), m.inactive(),
                     d.server.upperThreshold(), d.server.lowerThreshold(), m.isOverloaded(), d.counters.snapshot(),
-                    d.counters.rates()));
+                    d.counters.rates(), persistConns.getOrDefault(m.upstream().address(), 0)));
         }
         Dest sd = sorry;
         if (sd != null && (s.available(pool.ticker().nanoTime()).isEmpty() || sd.member.active() + sd.member.inactive() > 0)) {
@@ -328,6 +385,7 @@ public final class ServiceState {
         }
         InetSocketAddress addr = localAddress != null ? localAddress : c.address();
         return new IpvsStats.Service(c.protocol(), addr, scheduler.name(), c.persistence().toSeconds(),
-                c.persistenceNetmask(), counters.snapshot(), counters.rates(), refused.sum(), noDestination.sum(), rs);
+                c.persistenceNetmask(), counters.snapshot(), counters.rates(), refused.sum(), noDestination.sum(), rs,
+                malformedProxyHeaders.sum());
     }
 }

@@ -3,6 +3,8 @@ package dev.lbkit.l4.internal;
 import dev.lbkit.api.Member;
 import dev.lbkit.api.health.Outcome;
 import dev.lbkit.api.scheduler.PickContext;
+import dev.lbkit.l4.IpvsConnections;
+import dev.lbkit.l4.Protocol;
 import dev.lbkit.l4.ProxyProtocol;
 import dev.lbkit.l4.VirtualService;
 import io.netty.bootstrap.Bootstrap;
@@ -26,6 +28,7 @@ import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +74,10 @@ final class TcpConnection {
     private boolean ended;
     private long lastActivity;
     private ScheduledFuture<?> idleTimer;
+    /** This connection's part of the service's connection table, and its links there. */
+    private ConnectionTable.Loop table;
+    TcpConnection tablePrev;
+    TcpConnection tableNext;
 
     TcpConnection(ServiceState state, NettyTransport transport, Channel client) {
         this.state = state;
@@ -90,6 +97,8 @@ final class TcpConnection {
             return;
         }
         acquired = true;
+        table = state.connectionTable().loop(client.eventLoop());
+        table.add(this);
         client.closeFuture().addListener(f -> onChannelClosed());
         lastActivity = System.nanoTime();
         destinationAddress = (InetSocketAddress) client.localAddress();
@@ -354,6 +363,7 @@ final class TcpConnection {
         }
         if (acquired) {
             state.release();
+            table.remove(this);
         }
         if (dest != null && !connecting) {
             if (destState == ACTIVE) {
@@ -362,10 +372,45 @@ final class TcpConnection {
             ServiceState.Dest d = dest;
             dest = null;
             destState = NONE;
-            // IPVS keeps a closed connection counted as inactive for the tcpfin timeout.
-            client.eventLoop().schedule(() -> state.unbindInactive(d), state.timeouts().tcpFin().toNanos(),
-                    TimeUnit.NANOSECONDS);
+            // IPVS keeps a closed connection counted as inactive (and listed) for the tcpfin timeout.
+            ConnectionTable.Closed closed = new ConnectionTable.Closed(table, state, d,
+                    clientAddress != null ? clientAddress : (InetSocketAddress) client.remoteAddress(),
+                    (InetSocketAddress) client.localAddress(), System.nanoTime());
+            table.closed.addLast(closed);
+            client.eventLoop().schedule(closed, state.timeouts().tcpFin().toNanos(), TimeUnit.NANOSECONDS);
         }
+    }
+
+    /**
+     * This connection as an {@code ipvsadm -lnc} entry, or {@code null} before a real server was picked
+     * or once closed (a closed one is listed by its {@link ConnectionTable.Closed}). Runs on the loop.
+     */
+    IpvsConnections.Entry entry(long now) {
+        ServiceState.Dest d = dest;
+        if (d == null || ended || clientAddress == null) {
+            return null;
+        }
+        IpvsConnections.State s;
+        Duration timeout;
+        if (!established) {
+            s = IpvsConnections.State.SYN_RECV;
+            timeout = config.connectTimeout();
+        } else if (clientEof && serverEof) {
+            s = IpvsConnections.State.TIME_WAIT;
+            timeout = state.timeouts().tcpFin();
+        } else if (serverEof) {
+            s = IpvsConnections.State.FIN_WAIT;
+            timeout = state.timeouts().tcpFin();
+        } else if (clientEof) {
+            s = IpvsConnections.State.CLOSE_WAIT;
+            timeout = state.timeouts().tcpFin();
+        } else {
+            s = IpvsConnections.State.ESTABLISHED;
+            timeout = state.timeouts().tcp();
+        }
+        return new IpvsConnections.Entry(Protocol.TCP, s, ConnectionTable.remaining(timeout.toNanos(),
+                now - lastActivity), clientAddress, (InetSocketAddress) client.localAddress(),
+                d.member().upstream().address());
     }
 
     private void onException(Channel self, Channel other, Throwable cause) {
@@ -376,6 +421,7 @@ final class TcpConnection {
         } else if (cause instanceof io.netty.handler.codec.DecoderException) {
             // Bad input (a malformed PROXY header): the client is closed, nothing reaches a real server.
             logger.debug("{}: {}", self, cause.toString());
+            state.malformedProxyHeader();
             closeBoth();
         } else {
             logger.warn("{}: closing after unexpected error", self, cause);

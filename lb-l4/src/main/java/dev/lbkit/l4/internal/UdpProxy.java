@@ -2,6 +2,9 @@ package dev.lbkit.l4.internal;
 
 import dev.lbkit.api.Member;
 import dev.lbkit.api.scheduler.PickContext;
+import dev.lbkit.l4.IpvsConnections;
+import dev.lbkit.l4.Protocol;
+import dev.lbkit.l4.ProxyProtocol;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -26,6 +29,12 @@ import org.slf4j.LoggerFactory;
  * address and port) a socket connected to the real server the scheduler picked for it. Replies that
  * arrive on a flow's socket go back to its client from the service address. A flow is forgotten after
  * the udp idle timeout; the flow table is bounded.
+ *
+ * <p>PROXY protocol v2 (DGRAM): with {@code proxyProtocol(V2)} every datagram towards a real server
+ * starts with a header naming the client and the virtual address (built once per flow); with
+ * {@code acceptProxyProtocol(true)} every datagram must start with one (from a front balancer), which is
+ * removed, and whose source is the client for scheduling and for the outgoing header; a datagram
+ * without a valid header is dropped and counted. Flows stay keyed by the sender, to which replies go.
  *
  * <p>The service socket and every flow socket are on one event loop, so the flow table is a plain map.
  * Datagrams meeting a full outbound buffer are dropped, as a network would drop them: memory stays bounded.
@@ -68,32 +77,88 @@ public final class UdpProxy implements AutoCloseable {
         listener.close().syncUninterruptibly();
     }
 
+    /**
+     * Adds the flows as {@code ipvsadm -lnc} entries (at most {@code limit} in {@code out}) and returns
+     * how many flows there are; read in one task on the service's event loop, which owns the flow table.
+     */
+    public int entries(int limit, List<IpvsConnections.Entry> out) {
+        Channel l = listener;
+        if (l == null) {
+            return 0;
+        }
+        InetSocketAddress virtual = (InetSocketAddress) l.localAddress();
+        long udp = state.timeouts().udp().toNanos();
+        int room = limit - out.size();
+        List<IpvsConnections.Entry> part = new ArrayList<>();
+        Integer total = ConnectionTable.onLoop(l.eventLoop(), () -> {
+            long now = System.nanoTime();
+            for (Flow f : flows.values()) {
+                if (part.size() >= room) {
+                    break;
+                }
+                part.add(new IpvsConnections.Entry(Protocol.UDP, IpvsConnections.State.UDP,
+                        ConnectionTable.remaining(udp, now - f.lastActivity), f.source, virtual,
+                        f.dest.member().upstream().address()));
+            }
+            return flows.size();
+        });
+        if (total == null) {
+            return 0;
+        }
+        out.addAll(part);
+        return total;
+    }
+
     private void onDatagram(DatagramPacket packet) {
         InetSocketAddress sender = packet.sender();
+        ByteBuf content = packet.content();
+        boolean accept = state.config().acceptProxyProtocol();
+        int headerLength = 0;
+        if (accept) {
+            headerLength = ProxyHeaderV2.length(content);
+            if (headerLength < 0) {
+                // A front balancer always sends a header: anything else is not from it.
+                state.malformedProxyHeader();
+                packet.release();
+                return;
+            }
+        }
         Flow flow = flows.get(sender);
         if (flow == null) {
-            flow = newFlow(sender);
+            InetSocketAddress virtual = (InetSocketAddress) listener.localAddress();
+            InetSocketAddress client = accept ? ProxyHeaderV2.source(content, sender) : sender;
+            flow = newFlow(sender, client, accept ? ProxyHeaderV2.destination(content, virtual) : virtual);
             if (flow == null) {
                 packet.release();
                 return;
             }
         }
-        ByteBuf content = packet.content();
+        content.skipBytes(headerLength);
         int n = content.readableBytes();
         flow.lastActivity = System.nanoTime();
         state.counters().in(n);
         flow.dest.counters().in(n);
+        ByteBuf out = content;
+        if (flow.proxyHeader != null) {
+            out = listener.alloc().ioBuffer(flow.proxyHeader.length + n);
+            out.writeBytes(flow.proxyHeader).writeBytes(content);
+            packet.release();
+        }
         if (flow.pendingFirst == null && !flow.channel.isActive()) {
-            flow.pendingFirst = content;
+            flow.pendingFirst = out;
             return;
         } else if (!flow.channel.isActive() || !flow.channel.isWritable()) {
-            packet.release();
+            out.release();
             return;
         }
-        flow.channel.writeAndFlush(content, flow.channel.voidPromise());
+        flow.channel.writeAndFlush(out, flow.channel.voidPromise());
     }
 
-    private Flow newFlow(InetSocketAddress sender) {
+    /**
+     * A new flow for datagrams from {@code sender}, scheduled for {@code client} (the sender, or the
+     * client a PROXY header named), or {@code null} when refused.
+     */
+    private Flow newFlow(InetSocketAddress sender, InetSocketAddress client, InetSocketAddress destination) {
         if (flows.size() >= state.config().maxFlows()) {
             state.refuse();
             return null;
@@ -101,7 +166,7 @@ public final class UdpProxy implements AutoCloseable {
         if (!state.tryAcquire()) {
             return null;
         }
-        pick.reset().clientAddress(sender.getAddress());
+        pick.reset().clientAddress(client.getAddress());
         Member m = state.pool().pick(pick);
         ServiceState.Dest d = m != null ? state.dest(m) : state.sorryDest();
         if (d == null) {
@@ -112,7 +177,9 @@ public final class UdpProxy implements AutoCloseable {
         state.bindInactive(d);
         d.counters().conn();
         state.counters().conn();
-        Flow flow = new Flow(sender, d);
+        byte[] header = state.config().proxyProtocol() == ProxyProtocol.V2
+                ? ProxyHeaderV2.encode(client, destination) : null;
+        Flow flow = new Flow(sender, client, d, header);
         flows.put(sender, flow);
         Bootstrap b = new Bootstrap()
                 .group(listener.eventLoop())
@@ -140,8 +207,13 @@ public final class UdpProxy implements AutoCloseable {
 
     /** One client flow and its connected socket towards the real server. */
     private final class Flow extends ChannelInboundHandlerAdapter {
+        /** Where datagrams come from and replies go: the client, or the front balancer that sent its header. */
         final InetSocketAddress client;
+        /** The client scheduled for and listed: the sender, or the source of the PROXY header. */
+        final InetSocketAddress source;
         final ServiceState.Dest dest;
+        /** The PROXY v2 header put before each datagram towards the real server, or {@code null}. */
+        final byte[] proxyHeader;
         final Runnable idleCheck = this::checkIdle;
         Channel channel;
         ByteBuf pendingFirst;
@@ -149,9 +221,11 @@ public final class UdpProxy implements AutoCloseable {
         ScheduledFuture<?> timer;
         boolean expired;
 
-        Flow(InetSocketAddress client, ServiceState.Dest dest) {
+        Flow(InetSocketAddress client, InetSocketAddress source, ServiceState.Dest dest, byte[] proxyHeader) {
             this.client = client;
+            this.source = source;
             this.dest = dest;
+            this.proxyHeader = proxyHeader;
         }
 
         void onConnect(ChannelFuture f) {

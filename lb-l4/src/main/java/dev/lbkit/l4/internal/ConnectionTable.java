@@ -1,0 +1,175 @@
+package dev.lbkit.l4.internal;
+
+import dev.lbkit.l4.IpvsConnections;
+import dev.lbkit.l4.Protocol;
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The TCP connection table of one virtual service, for {@code ipvsadm -lnc}: per event loop, the live
+ * connections (an intrusive list through {@link TcpConnection}, so registering allocates nothing) and the
+ * closed ones still counted for the tcpfin timeout (a queue in expiry order, since every one waits the
+ * same timeout). Each loop's part is touched only on that loop; a snapshot runs one task per loop.
+ */
+public final class ConnectionTable {
+    /** How long a snapshot waits for one event loop before it leaves that loop's entries out. */
+    private static final long LOOP_WAIT_SECONDS = 5;
+
+    private final Map<EventLoop, Loop> loops = new ConcurrentHashMap<>();
+
+    /** The part of the table that belongs to {@code loop}; create on first use. */
+    Loop loop(EventLoop loop) {
+        Loop l = loops.get(loop);
+        return l != null ? l : loops.computeIfAbsent(loop, Loop::new);
+    }
+
+    /** One event loop's connections; confined to that loop. */
+    static final class Loop {
+        final EventLoop eventLoop;
+        TcpConnection head;
+        int live;
+        final ArrayDeque<Closed> closed = new ArrayDeque<>();
+
+        Loop(EventLoop eventLoop) {
+            this.eventLoop = eventLoop;
+        }
+
+        void add(TcpConnection c) {
+            c.tableNext = head;
+            if (head != null) {
+                head.tablePrev = c;
+            }
+            head = c;
+            live++;
+        }
+
+        void remove(TcpConnection c) {
+            if (c.tablePrev != null) {
+                c.tablePrev.tableNext = c.tableNext;
+            } else if (head == c) {
+                head = c.tableNext;
+            } else {
+                return;
+            }
+            if (c.tableNext != null) {
+                c.tableNext.tablePrev = c.tablePrev;
+            }
+            c.tablePrev = null;
+            c.tableNext = null;
+            live--;
+        }
+
+        /** Reads this loop's entries; runs on the loop. */
+        void collect(long now, Duration tcpFin, int limit, List<IpvsConnections.Entry> out) {
+            for (TcpConnection c = head; c != null && out.size() < limit; c = c.tableNext) {
+                IpvsConnections.Entry e = c.entry(now);
+                if (e != null) {
+                    out.add(e);
+                }
+            }
+            for (Closed c : closed) {
+                if (out.size() >= limit) {
+                    break;
+                }
+                out.add(c.entry(now, tcpFin));
+            }
+        }
+
+        int size() {
+            return live + closed.size();
+        }
+    }
+
+    /**
+     * A closed connection kept counted as inactive for the tcpfin timeout (IPVS keeps the entry); its
+     * own expiry task, which leaves the queue and unbinds the real server.
+     */
+    static final class Closed implements Runnable {
+        private final Loop loop;
+        private final ServiceState state;
+        private final ServiceState.Dest dest;
+        private final InetSocketAddress source;
+        private final InetSocketAddress virtual;
+        private final long closedAt;
+
+        Closed(Loop loop, ServiceState state, ServiceState.Dest dest, InetSocketAddress source,
+                InetSocketAddress virtual, long closedAt) {
+            this.loop = loop;
+            this.state = state;
+            this.dest = dest;
+            this.source = source;
+            this.virtual = virtual;
+            this.closedAt = closedAt;
+        }
+
+        @Override
+        public void run() {
+            // Expiry order is queue order, so this is the head unless the loop ran tasks out of order.
+            if (loop.closed.peekFirst() == this) {
+                loop.closed.pollFirst();
+            } else {
+                loop.closed.remove(this);
+            }
+            state.unbindInactive(dest);
+        }
+
+        IpvsConnections.Entry entry(long now, Duration tcpFin) {
+            return new IpvsConnections.Entry(Protocol.TCP, IpvsConnections.State.TIME_WAIT,
+                    remaining(tcpFin.toNanos(), now - closedAt), source, virtual,
+                    dest.member().upstream().address());
+        }
+    }
+
+    /** Time left of {@code timeoutNanos} after {@code elapsedNanos}, never negative. */
+    static Duration remaining(long timeoutNanos, long elapsedNanos) {
+        return Duration.ofNanos(Math.max(0, timeoutNanos - elapsedNanos));
+    }
+
+    /** One loop's entries and how many it holds. */
+    private record Part(List<IpvsConnections.Entry> entries, int size) {}
+
+    /**
+     * Reads every loop's entries, at most {@code limit} in all, adding them to {@code out}; returns how
+     * many entries the table holds. Blocks until each loop ran its task (a loop that does not answer
+     * within a few seconds, e.g. one shutting down, is left out).
+     */
+    int snapshot(Duration tcpFin, int limit, List<IpvsConnections.Entry> out) {
+        int total = 0;
+        for (Loop l : loops.values()) {
+            int room = limit - out.size();
+            Part part = onLoop(l.eventLoop, () -> {
+                List<IpvsConnections.Entry> p = new ArrayList<>();
+                l.collect(System.nanoTime(), tcpFin, room, p);
+                return new Part(p, l.size());
+            });
+            if (part != null) {
+                out.addAll(part.entries());
+                total += part.size();
+            }
+        }
+        return total;
+    }
+
+    /**
+     * Runs {@code read} on {@code loop} (at once when called there) and returns its result; {@code null}
+     * when the loop rejects it (shutting down) or does not answer within a few seconds.
+     */
+    static <T> T onLoop(EventLoop loop, Callable<T> read) {
+        try {
+            return loop.inEventLoop() ? read.call() : loop.submit(read).get(LOOP_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.lbkit.l4;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** PROXY protocol v2 DGRAM headers on UDP services, sent to real servers and accepted from a front balancer. */
+@ExtendWith(LeakCheck.class)
+class UdpProxyProtocolTest {
+    private static final byte[] SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+
+    private static DatagramSocket client(String host) throws IOException {
+        DatagramSocket s = new DatagramSocket(new InetSocketAddress(host, 0));
+        s.setSoTimeout(5000);
+        return s;
+    }
+
+    /** Sends {@code bytes} to {@code service} and returns the reply's text, checking it comes from the service. */
+    private static String send(DatagramSocket client, InetSocketAddress service, byte[] bytes) throws IOException {
+        client.send(new DatagramPacket(bytes, bytes.length, service));
+        DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
+        client.receive(p);
+        assertEquals(service, p.getSocketAddress(), "replies come from the service address");
+        return new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII);
+    }
+
+    /** The v2 header HAProxy's spec defines for a UDP flow, built from the spec's layout. */
+    private static byte[] header(InetSocketAddress src, InetSocketAddress dst) {
+        byte[] s = src.getAddress().getAddress();
+        byte[] d = dst.getAddress().getAddress();
+        ByteBuffer b = ByteBuffer.allocate(16 + 2 * s.length + 4);
+        b.put(SIGNATURE).put((byte) 0x21).put((byte) (s.length == 4 ? 0x12 : 0x22)).putShort((short) (2 * s.length + 4));
+        b.put(s).put(d).putShort((short) src.getPort()).putShort((short) dst.getPort());
+        return b.array();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(a);
+        out.writeBytes(b);
+        return out.toByteArray();
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @ParameterizedTest(name = "native transport {0}")
+    @ValueSource(booleans = {true, false})
+    void everyDatagramToARealServerStartsWithAV2DgramHeader(boolean nativeTransport) throws Exception {
+        try (UdpEcho real = new UdpEcho(b -> "ok".getBytes(StandardCharsets.US_ASCII));
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).nativeTransport(nativeTransport).build();
+                DatagramSocket c = client("127.0.0.7")) {
+            VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .proxyProtocol(ProxyProtocol.V2).realServer(real.address()).build());
+            InetSocketAddress me = (InetSocketAddress) c.getLocalSocketAddress();
+            for (String q : new String[] {"first", "second"}) {
+                assertEquals("ok", send(c, vs.localAddress(), ascii(q)));
+                ByteBuffer got = ByteBuffer.wrap(real.next());
+                byte[] sig = new byte[12];
+                got.get(sig);
+                assertArrayEquals(SIGNATURE, sig);
+                assertEquals(0x21, got.get(), "version 2, PROXY");
+                assertEquals(0x12, got.get(), "UDP over IPv4 (DGRAM)");
+                assertEquals(12, got.getShort());
+                byte[] src = new byte[4];
+                byte[] dst = new byte[4];
+                got.get(src).get(dst);
+                assertArrayEquals(new byte[] {127, 0, 0, 7}, src);
+                assertArrayEquals(new byte[] {127, 0, 0, 1}, dst);
+                assertEquals(me.getPort(), Short.toUnsignedInt(got.getShort()));
+                assertEquals(vs.localAddress().getPort(), Short.toUnsignedInt(got.getShort()));
+                byte[] payload = new byte[got.remaining()];
+                got.get(payload);
+                assertEquals(q, new String(payload, StandardCharsets.US_ASCII));
+            }
+            IpvsStats.Service st = vs.stats();
+            assertEquals(2, st.counters().inPkts());
+            assertEquals(11, st.counters().inBytes(), "the client's bytes, without the headers");
+            assertEquals(2, st.counters().outPkts());
+        }
+    }
+
+    @Test
+    void version1IsRefusedForUdpServices() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> VirtualService.udp(Net.ANY_LOOPBACK).proxyProtocol(ProxyProtocol.V1).build());
+        assertTrue(e.getMessage().contains("V1") && e.getMessage().contains("UDP"), e.getMessage());
+    }
+
+    @Test
+    void headersFromAFrontBalancerNameTheClientAndDatagramsWithoutOneAreDropped() throws Exception {
+        try (UdpEcho real = new UdpEcho(b -> "ok".getBytes(StandardCharsets.US_ASCII)); L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
+                DatagramSocket front4 = client("127.0.0.8"); DatagramSocket front6 = client("127.0.0.9");
+                DatagramSocket stranger = client("127.0.0.10")) {
+            VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V2).realServer(real.address()).build());
+            InetSocketAddress client4 = new InetSocketAddress("10.1.2.3", 5555);
+            InetSocketAddress virtual4 = new InetSocketAddress("192.0.2.1", 53);
+            assertEquals("ok", send(front4, vs.localAddress(), concat(header(client4, virtual4), ascii("a?"))));
+            assertArrayEquals(concat(header(client4, virtual4), ascii("a?")), real.next(),
+                    "the front's client and virtual address are passed on");
+            InetSocketAddress client6 = new InetSocketAddress("2001:db8::1", 6666);
+            InetSocketAddress virtual6 = new InetSocketAddress("2001:db8::53", 53);
+            assertEquals("ok", send(front6, vs.localAddress(), concat(header(client6, virtual6), ascii("b?"))));
+            assertArrayEquals(concat(header(client6, virtual6), ascii("b?")), real.next(), "UDP over IPv6 (0x22)");
+
+            stranger.setSoTimeout(300);
+            assertThrows(SocketTimeoutException.class, () -> send(stranger, vs.localAddress(), ascii("no header")));
+            byte[] truncated = Arrays.copyOf(header(client4, virtual4), 20);
+            assertThrows(SocketTimeoutException.class, () -> send(stranger, vs.localAddress(), truncated));
+            assertNull(real.received.poll(200, TimeUnit.MILLISECONDS), "nothing without a valid header goes on");
+            assertEquals(2, vs.stats().malformedProxyHeaders());
+            assertEquals(2, vs.stats().counters().conns());
+
+            String listing = IpvsTable.renderConnections(lb.connections());
+            assertTrue(listing.contains(" 10.1.2.3:5555 "), listing);
+            assertTrue(listing.contains(" [2001:db8:0:0:0:0:0:1]:6666 "), listing);
+        }
+    }
+
+    @Test
+    void acceptingAloneRemovesTheHeaderBeforeTheRealServer() throws Exception {
+        try (UdpEcho real = new UdpEcho(b -> "ok".getBytes(StandardCharsets.US_ASCII)); L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
+                DatagramSocket front = client("127.0.0.8")) {
+            VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .acceptProxyProtocol(true).realServer(real.address()).build());
+            byte[] h = header(new InetSocketAddress("10.1.2.3", 5555), new InetSocketAddress("192.0.2.1", 53));
+            assertEquals("ok", send(front, vs.localAddress(), concat(h, ascii("q1"))));
+            assertEquals("ok", send(front, vs.localAddress(), concat(h, ascii("q2"))));
+            assertEquals("q1", new String(real.next(), StandardCharsets.US_ASCII));
+            assertEquals("q2", new String(real.next(), StandardCharsets.US_ASCII));
+            assertEquals(4, vs.stats().counters().inBytes());
+        }
+    }
+}
