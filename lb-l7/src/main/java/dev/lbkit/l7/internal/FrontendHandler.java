@@ -216,7 +216,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.connPool = state.pool(ctx.channel().eventLoop());
-        this.clientTimer = new Deadline(ctx.executor(), this::clientTimerExpired);
+        // The client timer alternates keep-alive and header timeouts; see Deadline's note on maxAhead.
+        this.clientTimer = new Deadline(ctx.executor(), this::clientTimerExpired, Math.min(
+                state.timeouts.clientHeader().toNanos(), state.timeouts.clientBody().toNanos()));
         this.upReadTimer = new Deadline(ctx.executor(), this::upstreamReadExpired);
     }
 
