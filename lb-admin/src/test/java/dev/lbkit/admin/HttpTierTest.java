@@ -7,8 +7,10 @@ import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.internal.Json;
 import dev.lbkit.l7.HttpBalancer;
+import dev.lbkit.l7.RequestQueue;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.UpstreamGroup;
+import dev.lbkit.testing.Await;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
 import java.net.InetAddress;
@@ -106,6 +108,41 @@ class HttpTierTest {
             assertTrue(statuses.stream().allMatch(x -> x == 200), "a request failed during the changes: " + statuses);
             assertTrue(c.requestCount() > 0, "the added upstream took traffic");
             assertTrue(a.requestCount() - before <= 1, "the drained upstream took new requests");
+        }
+    }
+
+    @Test
+    void showsTheRequestQueueOfAGroup() throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (TestBackend slow = TestBackend.start(Script.builder().body("slow").delay(Duration.ofMillis(500)).build());
+                UpstreamPool pool = UpstreamPool.builder().name("backend")
+                        .add(Upstream.builder("127.0.0.1", slow.port()).maxConnections(1).build()).build();
+                HttpBalancer lb = HttpBalancer.builder().listen(LOOPBACK).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.builder(pool)
+                                .queue(new RequestQueue(1, Duration.ofSeconds(10))).build()).build()).build().start();
+                AdminServer admin = AdminServer.builder().listen(LOOPBACK).token(TOKEN).http("edge", lb).build().start()) {
+            List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                sent.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.address().getPort()
+                        + "/")).build(), HttpResponse.BodyHandlers.ofString()));
+                int n = i + 1;
+                Await.until(() -> slow.requestCount() + lb.stats().queue("backend").queued() == n);
+            }
+            assertEquals(503, get(client, lb, "/").statusCode(), "the queue of one is full");
+            AdminClient api = new AdminClient(admin);
+            Map<?, ?> tier = (Map<?, ?>) ((List<?>) Json.parseSimpleObject(api.get("/api/v1/state").body()).get("tiers"))
+                    .get(0);
+            Map<?, ?> q = (Map<?, ?>) ((List<?>) tier.get("queues")).get(0);
+            assertEquals("backend", q.get("group"));
+            assertEquals(1L, q.get("queued"));
+            assertEquals(1L, q.get("totalQueued"));
+            assertEquals(1L, q.get("rejected"));
+            assertEquals(0L, q.get("timedOut"));
+            assertTrue(((String) tier.get("summary")).contains("queue backend: 1 waiting, 1 queued, 1 full, 0 timed out"),
+                    (String) tier.get("summary"));
+            for (CompletableFuture<HttpResponse<String>> f : sent) {
+                assertEquals(200, f.get().statusCode());
+            }
         }
     }
 }

@@ -91,6 +91,7 @@ public final class HttpBalancer implements AutoCloseable {
                 loops.add((EventLoop) e);
             }
             state.eventLoops(loops);
+            state.openQueues();
             List<InetSocketAddress> bound = new ArrayList<>();
             try {
                 for (Listener l : listeners) {
@@ -116,6 +117,7 @@ public final class HttpBalancer implements AutoCloseable {
                 serverChannels.clear();
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 state.closeResolvers();
+                state.closeQueues();
                 throw new IllegalStateException("cannot listen: " + e.getMessage(), e);
             }
             addresses = Collections.unmodifiableList(bound);
@@ -173,13 +175,16 @@ public final class HttpBalancer implements AutoCloseable {
 
     /** A snapshot of the counters. */
     public HttpBalancerStats stats() {
-        return new HttpBalancerStats(state.routeStats(), state.upstreamStats(), state.openConnections());
+        return new HttpBalancerStats(state.routeStats(), state.upstreamStats(), state.openConnections(),
+                state.queueStats());
     }
 
     /**
      * Stops gracefully: stops accepting, lets requests in flight finish for up to {@code deadline}
-     * (idle connections are closed at once, busy ones after their response), then closes everything
-     * and releases the event loops. Blocks until done. Idempotent.
+     * (idle connections are closed at once, busy ones after their response; requests waiting in a
+     * {@link RequestQueue} are still sent on as upstreams free up, and those still waiting at the
+     * deadline get 503), then closes everything and releases the event loops. Blocks until done.
+     * Idempotent.
      */
     public void stop(Duration deadline) {
         Checks.positiveOrZero(deadline, "deadline");
@@ -203,10 +208,13 @@ public final class HttpBalancer implements AutoCloseable {
                 break;
             }
         }
+        // Requests still waiting for an upstream get their 503 before their connections close.
+        state.rejectQueued();
         state.closeAllClients();
         state.closeIdleUpstreams();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         state.closeResolvers();
+        state.closeQueues();
     }
 
     /** {@link #stop(Duration)} with the builder's shutdown timeout. */

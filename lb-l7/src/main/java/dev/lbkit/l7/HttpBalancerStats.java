@@ -8,12 +8,20 @@ import java.util.Map;
  * @param routes          per route, by {@link Route#name()}
  * @param upstreams       per upstream, by {@code group/host:port} (for example {@code backend/127.0.0.1:8081})
  * @param openConnections client connections open now
+ * @param queues          per upstream group with a {@link RequestQueue}, by {@link UpstreamGroup#name()}
  */
 public record HttpBalancerStats(Map<String, TrafficStats> routes, Map<String, TrafficStats> upstreams,
-        long openConnections) {
+        long openConnections, Map<String, QueueStats> queues) {
     public HttpBalancerStats {
         routes = Map.copyOf(routes);
         upstreams = Map.copyOf(upstreams);
+        queues = Map.copyOf(queues);
+    }
+
+    /** The queue counters of group {@code group}, or zeros if it has no queue. */
+    public QueueStats queue(String group) {
+        QueueStats s = queues.get(group);
+        return s != null ? s : QueueStats.EMPTY;
     }
 
     /** The route's stats, or zeros if it served nothing yet or does not exist. */

@@ -11,19 +11,21 @@ import java.util.Optional;
  *
  * <p>Immutable and thread-safe; the pool it holds changes at runtime (add, remove, drain, weights) and
  * the proxy follows it at once. Defaults: name = the pool's name, {@link UpstreamKeepAlive#DEFAULT},
- * plain HTTP (no TLS).
+ * plain HTTP (no TLS), {@link RequestQueue#OFF} (no waiting for an upstream at its connection limit).
  */
 public final class UpstreamGroup {
     private final String name;
     private final UpstreamPool pool;
     private final UpstreamKeepAlive keepAlive;
     private final TlsOptions tls;
+    private final RequestQueue queue;
 
     private UpstreamGroup(Builder b) {
         this.pool = b.pool;
         this.name = b.name != null ? b.name : b.pool.name();
         this.keepAlive = b.keepAlive;
         this.tls = b.tls;
+        this.queue = b.queue;
     }
 
     /** A group of {@code pool} with default options. */
@@ -53,6 +55,11 @@ public final class UpstreamGroup {
         return Optional.ofNullable(tls);
     }
 
+    /** How requests wait when every upstream is at its connection limit; {@link RequestQueue#OFF} by default. */
+    public RequestQueue queue() {
+        return queue;
+    }
+
     @Override
     public String toString() {
         return "UpstreamGroup{" + name + ", " + pool.snapshot() + "}";
@@ -64,6 +71,7 @@ public final class UpstreamGroup {
         private String name;
         private UpstreamKeepAlive keepAlive = UpstreamKeepAlive.DEFAULT;
         private TlsOptions tls;
+        private RequestQueue queue = RequestQueue.OFF;
 
         private Builder(UpstreamPool pool) {
             this.pool = Objects.requireNonNull(pool, "pool");
@@ -82,6 +90,15 @@ public final class UpstreamGroup {
         /** Connects to the upstreams over TLS. */
         public Builder tls(TlsOptions tls) {
             this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
+         * Lets requests wait for an upstream at its connection limit (nginx Plus {@code queue}); default
+         * {@link RequestQueue#OFF}.
+         */
+        public Builder queue(RequestQueue queue) {
+            this.queue = Objects.requireNonNull(queue, "queue");
             return this;
         }
 

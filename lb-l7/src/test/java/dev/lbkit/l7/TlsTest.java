@@ -2,62 +2,83 @@ package dev.lbkit.l7;
 
 import static dev.lbkit.l7.Fixtures.upstream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.Await;
+import dev.lbkit.testing.ChildJvm;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.KeyStore;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
-/** TLS on listeners and to upstreams, with a self-signed certificate for localhost and 127.0.0.1. */
+/**
+ * TLS on listeners and to upstreams, with a self-signed certificate for localhost and 127.0.0.1, on both
+ * TLS implementations: the JDK's and OpenSSL (netty-tcnative's BoringSSL, on lb-l7's test class path).
+ */
 class TlsTest {
-    private static final char[] PASSWORD = "changeit".toCharArray();
+    private static final String SNI_NAME = TestCertificate.SNI_NAME;
     private static KeyManagerFactory keys;
     private static TrustManagerFactory trust;
+    private static SSLContext jdkServer;
 
     @BeforeAll
     static void certificate() throws Exception {
-        Path dir = Files.createTempDirectory("lbkit-tls");
-        Path ks = dir.resolve("server.p12");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", "changeit",
-                "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1").redirectErrorStream(true).start();
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("keytool failed: " + new String(p.getInputStream().readAllBytes()));
-        }
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(ks)) {
-            store.load(in, PASSWORD);
-        }
-        keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keys.init(store, PASSWORD);
-        KeyStore trustStore = KeyStore.getInstance("PKCS12");
-        trustStore.load(null, null);
-        trustStore.setCertificateEntry("server", store.getCertificate("server"));
-        trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(trustStore);
-        Files.delete(ks);
-        Files.delete(dir);
+        TestCertificate cert = TestCertificate.create();
+        keys = cert.keys;
+        trust = cert.trust;
+        jdkServer = SSLContext.getInstance("TLS");
+        jdkServer.init(keys.getKeyManagers(), null, null);
+        cert.delete();
     }
 
-    private static SslContext server() throws Exception {
-        return SslContextBuilder.forServer(keys).build();
+    /** Both providers for the side under test. */
+    static Stream<TlsProvider> providers() {
+        return Stream.of(TlsProvider.JDK, TlsProvider.OPENSSL);
+    }
+
+    /** Every pairing of the TLS upstream's (server) provider with the proxy's (client) provider. */
+    static Stream<Arguments> pairs() {
+        return Stream.of(Arguments.of(TlsProvider.JDK, TlsProvider.JDK),
+                Arguments.of(TlsProvider.JDK, TlsProvider.OPENSSL),
+                Arguments.of(TlsProvider.OPENSSL, TlsProvider.JDK),
+                Arguments.of(TlsProvider.OPENSSL, TlsProvider.OPENSSL));
+    }
+
+    private static SslContext server(TlsProvider provider) {
+        SslContext ctx = provider.serverContext(keys);
+        assertEquals(provider, TlsProvider.of(ctx));
+        return ctx;
     }
 
     private static HttpClient trustingClient() throws Exception {
@@ -67,57 +88,252 @@ class TlsTest {
     }
 
     @Test
-    void tlsListener() throws Exception {
-        try (TestBackend b = TestBackend.start(Script.ok("over tls"));
-                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
-                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback(), server()).eventLoops(1)
-                        .route(Route.builder("/").group(UpstreamGroup.of(pool))
-                                .forwarded(ForwardedHeader.X_FORWARDED_PROTO).build()).build().start()) {
-            HttpResponse<String> r = trustingClient().send(HttpRequest.newBuilder(
-                    URI.create("https://localhost:" + lb.address().getPort() + "/")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, r.statusCode());
-            assertEquals("over tls", r.body());
-            assertEquals("https", b.requests().get(0).header("X-Forwarded-Proto").orElseThrow());
+    void openSslIsOnTheTestClassPathAndAutoPicksIt() {
+        assertTrue(OpenSsl.isAvailable(), () -> "netty-tcnative not loaded: " + OpenSsl.unavailabilityCause());
+        assertEquals(TlsProvider.OPENSSL, TlsOptions.builder().build().provider());
+        assertEquals(TlsProvider.OPENSSL, TlsProvider.of(TlsProvider.AUTO.serverContext(keys)));
+        // A context the caller builds with Netty's defaults picks the same way.
+        assertEquals(TlsProvider.OPENSSL, TlsOptions.builder(contextWithNettyDefaults()).build().provider());
+        assertEquals(TlsProvider.JDK, TlsOptions.builder().provider(TlsProvider.JDK).build().provider());
+    }
+
+    private static SslContext contextWithNettyDefaults() {
+        try {
+            return SslContextBuilder.forClient().trustManager(trust).build();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         }
     }
 
     @Test
-    void tlsToUpstreamsVerifiesCertificatesAndNames() throws Exception {
+    void withoutOpenSslAutoFallsBackToTheJdkAndForcingOpenSslFailsClearly() throws Exception {
+        try (ChildJvm child = ChildJvm.start(NoOpenSsl.class)) {
+            child.awaitLine("auto JDK");
+            child.awaitLine("openssl refused");
+            child.awaitLine("options refused");
+        }
+    }
+
+    @Test
+    void optionsGivenAContextTakeNoTrustOrProvider() {
+        SslContext ctx = contextWithNettyDefaults();
+        assertThrows(IllegalStateException.class, () -> TlsOptions.builder(ctx).provider(TlsProvider.JDK).build());
+        assertThrows(IllegalStateException.class, () -> TlsOptions.builder(ctx).trustManager(trust).build());
+        assertThrows(IllegalArgumentException.class, () -> TlsOptions.builder(server(TlsProvider.JDK)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("providers")
+    void tlsListener(TlsProvider provider) throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("over tls"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback(), server(provider)).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool))
+                                .forwarded(ForwardedHeader.X_FORWARDED_PROTO).build()).build().start()) {
+            HttpClient client = trustingClient();
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+                        URI.create("https://localhost:" + lb.address().getPort() + "/")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode());
+                assertEquals("over tls", r.body());
+            }
+            assertEquals("https", b.requests().get(0).header("X-Forwarded-Proto").orElseThrow());
+        }
+    }
+
+    @ParameterizedTest(name = "upstream {0}, proxy {1}")
+    @MethodSource("pairs")
+    void tlsToUpstreamsVerifiesCertificatesAndNames(TlsProvider upstreamSide, TlsProvider proxySide)
+            throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("behind tls"));
                 UpstreamPool inner = UpstreamPool.of(upstream(b.port()));
-                HttpBalancer tlsUpstream = HttpBalancer.builder().listen(Fixtures.loopback(), server()).eventLoops(1)
-                        .route(Route.builder("/").group(UpstreamGroup.of(inner)).build()).build().start();
+                HttpBalancer tlsUpstream = HttpBalancer.builder().listen(Fixtures.loopback(), server(upstreamSide))
+                        .eventLoops(1).route(Route.builder("/").group(UpstreamGroup.of(inner)).build()).build().start();
                 UpstreamPool pool = UpstreamPool.of(upstream(tlsUpstream.address().getPort()));
                 UpstreamPool sniPool = UpstreamPool.of(dev.lbkit.api.Upstream.of("localhost",
                         tlsUpstream.address().getPort()))) {
-            SslContext trusting = SslContextBuilder.forClient().trustManager(trust).build();
-            SslContext jdkDefaults = SslContextBuilder.forClient().build();
-            HttpBalancer ok = proxy(UpstreamGroup.builder(pool).tls(TlsOptions.builder(trusting).build()).build());
-            HttpBalancer sni = proxy(UpstreamGroup.builder(pool).tls(TlsOptions.builder(trusting)
-                    .serverName("localhost").build()).build());
-            HttpBalancer wrongName = proxy(UpstreamGroup.builder(pool).tls(TlsOptions.builder(trusting)
-                    .serverName("other.example").build()).build());
-            HttpBalancer untrusted = proxy(UpstreamGroup.builder(pool).tls(TlsOptions.builder(jdkDefaults).build())
-                    .build());
-            HttpBalancer byHostName = proxy(UpstreamGroup.builder(sniPool).tls(TlsOptions.builder(trusting).build())
-                    .build());
+            TlsOptions trusting = TlsOptions.builder().trustManager(trust).provider(proxySide).build();
+            assertEquals(proxySide, trusting.provider());
+            HttpBalancer ok = proxy(UpstreamGroup.builder(pool).tls(trusting).build());
+            HttpBalancer sni = proxy(UpstreamGroup.builder(pool).tls(TlsOptions.builder().trustManager(trust)
+                    .provider(proxySide).serverName("localhost").build()).build());
+            HttpBalancer wrongName = proxy(UpstreamGroup.builder(pool).tls(TlsOptions.builder().trustManager(trust)
+                    .provider(proxySide).serverName("other.example").build()).build());
+            HttpBalancer unchecked = proxy(UpstreamGroup.builder(pool).tls(TlsOptions.builder().trustManager(trust)
+                    .provider(proxySide).serverName("other.example").verifyHostname(false).build()).build());
+            // The JDK's default trust store does not know the self-signed certificate.
+            HttpBalancer untrusted = proxy(UpstreamGroup.builder(pool).tls(TlsOptions.builder().provider(proxySide)
+                    .build()).build());
+            HttpBalancer byHostName = proxy(UpstreamGroup.builder(sniPool).tls(trusting).build());
             try {
+                assertEquals("behind tls", Fixtures.get(ok, "/").body());
                 assertEquals("behind tls", Fixtures.get(ok, "/").body());
                 assertEquals("behind tls", Fixtures.get(sni, "/").body());
                 assertEquals("behind tls", Fixtures.get(byHostName, "/").body());
+                assertEquals("behind tls", Fixtures.get(unchecked, "/").body());
                 assertEquals(502, Fixtures.get(wrongName, "/").statusCode());
                 assertEquals(502, Fixtures.get(untrusted, "/").statusCode());
             } finally {
-                for (HttpBalancer x : new HttpBalancer[] {ok, sni, wrongName, untrusted, byHostName}) {
+                for (HttpBalancer x : new HttpBalancer[] {ok, sni, wrongName, unchecked, untrusted, byHostName}) {
                     x.close();
                 }
             }
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = TlsProvider.class, names = {"JDK", "OPENSSL"})
+    void sniNamesTheUpstreamOrTheConfiguredName(TlsProvider provider) throws Exception {
+        try (SniRecordingServer s = new SniRecordingServer();
+                UpstreamPool byIp = UpstreamPool.of(upstream(s.port()));
+                UpstreamPool byName = UpstreamPool.of(dev.lbkit.api.Upstream.of("localhost", s.port()))) {
+            TlsOptions.Builder base = TlsOptions.builder().trustManager(trust).provider(provider);
+            HttpBalancer ip = proxy(UpstreamGroup.builder(byIp).tls(base.build()).build());
+            HttpBalancer name = proxy(UpstreamGroup.builder(byName).tls(base.build()).build());
+            HttpBalancer fixed = proxy(UpstreamGroup.builder(byIp).tls(TlsOptions.builder().trustManager(trust)
+                    .provider(provider).serverName(SNI_NAME).build()).build());
+            // No SNI, and the certificate is still checked against the name.
+            HttpBalancer off = proxy(UpstreamGroup.builder(byIp).tls(TlsOptions.builder().trustManager(trust)
+                    .provider(provider).serverName(SNI_NAME).sni(false).build()).build());
+            HttpBalancer offWrongName = proxy(UpstreamGroup.builder(byIp).tls(TlsOptions.builder().trustManager(trust)
+                    .provider(provider).serverName("other.example").sni(false).build()).build());
+            HttpBalancer offByIp = proxy(UpstreamGroup.builder(byIp).tls(TlsOptions.builder().trustManager(trust)
+                    .provider(provider).sni(false).build()).build());
+            try {
+                List<HttpBalancer> all = List.of(ip, name, fixed, off);
+                for (int i = 0; i < all.size(); i++) {
+                    assertEquals("ok", Fixtures.get(all.get(i), "/").body(), "proxy " + i + ", SNI so far " + s.names());
+                }
+                // Refused after the handshake, before a byte of the request left.
+                assertEquals(502, Fixtures.get(offWrongName, "/").statusCode());
+                assertEquals("ok", Fixtures.get(offByIp, "/").body());
+                // No SNI for an IP address or a dotless name (RFC 6066 §3); the configured name when set.
+                Await.until(() -> s.names().size() == 6);
+                assertEquals(List.of("-", "-", SNI_NAME, "-", "-", "-"), s.names());
+                assertEquals(5, s.requests());
+            } finally {
+                for (HttpBalancer x : List.of(ip, name, fixed, off, offWrongName, offByIp)) {
+                    x.close();
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("providers")
+    void aHandshakeThatNeverEndsTimesOutAfterTheConnectTimeout(TlsProvider provider) throws Exception {
+        // The kernel completes the TCP handshake from the backlog; nobody ever answers the ClientHello.
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+                UpstreamPool pool = UpstreamPool.of(upstream(silent.getLocalPort()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .timeouts(ProxyTimeouts.builder().connect(Duration.ofMillis(300)).read(Duration.ofSeconds(5))
+                                .build())
+                        .route(Route.builder("/").group(UpstreamGroup.builder(pool).tls(TlsOptions.builder()
+                                .trustManager(trust).provider(provider).build()).build()).build()).build().start()) {
+            long start = System.nanoTime();
+            HttpResponse<String> r = Fixtures.get(lb, "/");
+            long millis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertEquals(504, r.statusCode());
+            assertTrue(millis >= 250 && millis < 4000, "answered after " + millis + " ms");
+            assertEquals(1, lb.stats().upstream(pool.name(), "127.0.0.1:" + silent.getLocalPort()).failures());
+        }
+    }
+
     private static HttpBalancer proxy(UpstreamGroup group) {
         return HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                .timeouts(ProxyTimeouts.builder().connect(Duration.ofSeconds(5)).read(Duration.ofSeconds(5)).build())
                 .route(Route.builder("/").group(group).build()).build().start();
+    }
+
+    /**
+     * A JDK TLS server that records the SNI host name of each connection ("-" for none) and answers
+     * one request per connection with "ok".
+     */
+    private static final class SniRecordingServer implements AutoCloseable {
+        private final SSLServerSocket socket;
+        private final List<String> names = new CopyOnWriteArrayList<>();
+        private final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        private final Thread thread;
+
+        SniRecordingServer() throws IOException {
+            socket = (SSLServerSocket) jdkServer.getServerSocketFactory().createServerSocket(0, 16,
+                    InetAddress.getLoopbackAddress());
+            thread = new Thread(this::serve, "sni-recording-server");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        List<String> names() {
+            return List.copyOf(names);
+        }
+
+        /** Connections that sent a whole request head. */
+        int requests() {
+            return requests.get();
+        }
+
+        private void serve() {
+            while (!socket.isClosed()) {
+                try (SSLSocket s = (SSLSocket) socket.accept()) {
+                    s.setSoTimeout(5000);
+                    s.startHandshake();
+                    List<SNIServerName> requested = ((ExtendedSSLSession) s.getSession()).getRequestedServerNames();
+                    names.add(requested.isEmpty() ? "-" : ((SNIHostName) requested.get(0)).getAsciiName());
+                    InputStream in = s.getInputStream();
+                    StringBuilder head = new StringBuilder();
+                    int c;
+                    while (!head.toString().endsWith("\r\n\r\n") && (c = in.read()) >= 0) {
+                        head.append((char) c);
+                    }
+                    if (!head.toString().endsWith("\r\n\r\n")) {
+                        continue;
+                    }
+                    requests.incrementAndGet();
+                    OutputStream out = s.getOutputStream();
+                    out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                } catch (IOException e) {
+                    if (socket.isClosed()) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    /** Run in a JVM where OpenSSL is switched off: prints what AUTO and a forced OPENSSL do. */
+    static final class NoOpenSsl {
+        private NoOpenSsl() {}
+
+        public static void main(String[] args) {
+            System.setProperty("io.netty.handler.ssl.noOpenSsl", "true");
+            System.out.println("auto " + TlsOptions.builder().build().provider());
+            System.out.println(refused(() -> TlsProvider.OPENSSL.sslProvider()) ? "openssl refused" : "openssl taken");
+            System.out.println(refused(() -> TlsOptions.builder().provider(TlsProvider.OPENSSL).build())
+                    ? "options refused" : "options taken");
+        }
+
+        private static boolean refused(Runnable r) {
+            try {
+                r.run();
+                return false;
+            } catch (IllegalStateException e) {
+                String m = Optional.ofNullable(e.getMessage()).orElse("");
+                System.out.println(m);
+                return m.contains("OPENSSL is not available") && m.contains("netty-tcnative-boringssl-static")
+                        && m.contains("noOpenSsl");
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ import dev.lbkit.api.internal.Json;
 import dev.lbkit.l7.HttpBalancer;
 import dev.lbkit.l7.HttpBalancerStats;
 import dev.lbkit.l7.LatencyHistogram;
+import dev.lbkit.l7.QueueStats;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.TrafficStats;
 import dev.lbkit.l7.UpstreamGroup;
@@ -13,11 +14,13 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * An HTTP balancer on the admin page: per route its requests, responses by class, errors, retries,
- * bytes and latency; per upstream the same counters, merged into its pool's table. The pools are those
- * of the routes' upstream groups.
+ * bytes and latency; per upstream the same counters, merged into its pool's table; per upstream group
+ * with a request queue, its waiting requests and counters (in the summary line and as {@code queues}).
+ * The pools are those of the routes' upstream groups.
  */
 public final class HttpTier implements TierView {
     /** One state document reads the balancer's counters once, not once per pool. */
@@ -104,9 +107,25 @@ public final class HttpTier implements TierView {
     public void writeSection(Json.Writer j) {
         HttpBalancerStats s = stats();
         int routes = lb.routes().size();
-        j.field("summary", routes + (routes == 1 ? " route · " : " routes · ") + s.openConnections()
-                + " client connections open · " + lb.transport());
+        Map<String, QueueStats> queues = new TreeMap<>(s.queues());
+        StringBuilder summary = new StringBuilder().append(routes).append(routes == 1 ? " route · " : " routes · ")
+                .append(s.openConnections()).append(" client connections open · ").append(lb.transport());
+        for (Map.Entry<String, QueueStats> e : queues.entrySet()) {
+            QueueStats q = e.getValue();
+            summary.append(" · queue ").append(e.getKey()).append(": ").append(q.queued()).append(" waiting, ")
+                    .append(q.totalQueued()).append(" queued, ").append(q.rejected()).append(" full, ")
+                    .append(q.timedOut()).append(" timed out");
+        }
+        j.field("summary", summary.toString());
         j.field("openConnections", s.openConnections());
+        j.name("queues").beginArray();
+        for (Map.Entry<String, QueueStats> e : queues.entrySet()) {
+            QueueStats q = e.getValue();
+            j.beginObject().field("group", e.getKey()).field("queued", q.queued())
+                    .field("totalQueued", q.totalQueued()).field("rejected", q.rejected())
+                    .field("timedOut", q.timedOut()).endObject();
+        }
+        j.endArray();
         j.name("columns").beginArray();
         for (String c : new String[] {"route", "requests", "1xx", "2xx", "3xx", "4xx", "5xx", "errors", "retries",
                 "in flight", "bytes in", "bytes out", "p50 ms", "p99 ms"}) {

@@ -3,6 +3,7 @@ package dev.lbkit.l4.internal;
 import dev.lbkit.l4.IpvsConnections;
 import dev.lbkit.l4.Protocol;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -37,9 +38,40 @@ public final class ConnectionTable {
         TcpConnection head;
         int live;
         final ArrayDeque<Closed> closed = new ArrayDeque<>();
+        private final Runnable expire = this::expire;
+        /** The one timer of this loop's closed entries, set for the oldest one's expiry; null when none. */
+        private ScheduledFuture<?> expiry;
 
         Loop(EventLoop eventLoop) {
             this.eventLoop = eventLoop;
+        }
+
+        /**
+         * Keeps {@code c} counted as inactive (and listed) until the tcpfin timeout has passed since it
+         * closed. One timer serves the whole queue, which is in closing order: a closed connection costs
+         * a queue entry, not a scheduled task.
+         */
+        void addClosed(Closed c) {
+            closed.addLast(c);
+            if (expiry == null) {
+                expiry = eventLoop.schedule(expire, c.state.timeouts().tcpFin().toNanos(), TimeUnit.NANOSECONDS);
+            }
+        }
+
+        /** Unbinds the entries whose tcpfin timeout has passed, then sets the timer for the next one. */
+        private void expire() {
+            expiry = null;
+            long now = System.nanoTime();
+            Closed c;
+            while ((c = closed.peekFirst()) != null) {
+                long left = c.closedAt + c.state.timeouts().tcpFin().toNanos() - now;
+                if (left > 0) {
+                    expiry = eventLoop.schedule(expire, left, TimeUnit.NANOSECONDS);
+                    return;
+                }
+                closed.pollFirst();
+                c.state.unbindInactive(c.dest);
+            }
         }
 
         void add(TcpConnection c) {
@@ -88,37 +120,21 @@ public final class ConnectionTable {
         }
     }
 
-    /**
-     * A closed connection kept counted as inactive for the tcpfin timeout (IPVS keeps the entry); its
-     * own expiry task, which leaves the queue and unbinds the real server.
-     */
-    static final class Closed implements Runnable {
-        private final Loop loop;
+    /** A closed connection kept counted as inactive for the tcpfin timeout (IPVS keeps the entry). */
+    static final class Closed {
         private final ServiceState state;
         private final ServiceState.Dest dest;
         private final InetSocketAddress source;
         private final InetSocketAddress virtual;
         private final long closedAt;
 
-        Closed(Loop loop, ServiceState state, ServiceState.Dest dest, InetSocketAddress source,
-                InetSocketAddress virtual, long closedAt) {
-            this.loop = loop;
+        Closed(ServiceState state, ServiceState.Dest dest, InetSocketAddress source, InetSocketAddress virtual,
+                long closedAt) {
             this.state = state;
             this.dest = dest;
             this.source = source;
             this.virtual = virtual;
             this.closedAt = closedAt;
-        }
-
-        @Override
-        public void run() {
-            // Expiry order is queue order, so this is the head unless the loop ran tasks out of order.
-            if (loop.closed.peekFirst() == this) {
-                loop.closed.pollFirst();
-            } else {
-                loop.closed.remove(this);
-            }
-            state.unbindInactive(dest);
         }
 
         IpvsConnections.Entry entry(long now, Duration tcpFin) {

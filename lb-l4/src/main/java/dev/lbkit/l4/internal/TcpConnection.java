@@ -373,11 +373,9 @@ final class TcpConnection {
             dest = null;
             destState = NONE;
             // IPVS keeps a closed connection counted as inactive (and listed) for the tcpfin timeout.
-            ConnectionTable.Closed closed = new ConnectionTable.Closed(table, state, d,
+            table.addClosed(new ConnectionTable.Closed(state, d,
                     clientAddress != null ? clientAddress : (InetSocketAddress) client.remoteAddress(),
-                    (InetSocketAddress) client.localAddress(), System.nanoTime());
-            table.closed.addLast(closed);
-            client.eventLoop().schedule(closed, state.timeouts().tcpFin().toNanos(), TimeUnit.NANOSECONDS);
+                    (InetSocketAddress) client.localAddress(), System.nanoTime()));
         }
     }
 

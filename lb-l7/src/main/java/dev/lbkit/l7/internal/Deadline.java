@@ -12,14 +12,26 @@ import java.util.concurrent.TimeUnit;
 final class Deadline implements Runnable {
     private final EventExecutor loop;
     private final Runnable onExpire;
+    /** The task is never set further ahead than this: see {@link #Deadline(EventExecutor, Runnable, long)}. */
+    private final long maxAheadNanos;
     private long deadline;
     private boolean armed;
     private ScheduledFuture<?> task;
     private long taskAt;
 
     Deadline(EventExecutor loop, Runnable onExpire) {
+        this(loop, onExpire, Long.MAX_VALUE);
+    }
+
+    /**
+     * A deadline whose task runs at least every {@code maxAheadNanos}. A timer armed alternately with a
+     * long and a short timeout (keep-alive, then header) would otherwise cancel and schedule a task
+     * each time the short one follows the long one; with the short one as the limit, it never does.
+     */
+    Deadline(EventExecutor loop, Runnable onExpire, long maxAheadNanos) {
         this.loop = loop;
         this.onExpire = onExpire;
+        this.maxAheadNanos = Math.max(1, maxAheadNanos);
     }
 
     /** Expires {@code timeoutNanos} from now unless re-armed or disarmed before. */
@@ -53,6 +65,7 @@ final class Deadline implements Runnable {
     }
 
     private void schedule(long delayNanos) {
+        delayNanos = Math.min(delayNanos, maxAheadNanos);
         taskAt = System.nanoTime() + delayNanos;
         task = loop.schedule(this, delayNanos, TimeUnit.NANOSECONDS);
     }

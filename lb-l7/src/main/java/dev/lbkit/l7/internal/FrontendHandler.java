@@ -44,24 +44,32 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Locale;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One client connection: reads requests one at a time (pipelined ones wait their turn, so responses
- * go out in order), routes each to an upstream group, and runs its attempts: pick a member, take an
- * idle keep-alive connection or open one on this event loop, send the request (replaying the buffered
- * body on a retry), and stream the response back, with nginx's timeouts, retry and status rules.
+ * go out in order), routes each to an upstream group (waiting in the group's {@link GroupQueue} when
+ * every member is at its connection limit and the group has a queue), and runs its attempts: pick a
+ * member, take an idle keep-alive connection or open one on this event loop (after the TLS handshake,
+ * for TLS upstreams), send the request (replaying the buffered body on a retry), and stream the
+ * response back, with nginx's timeouts, retry and status rules.
  *
  * <p>Back-pressure both ways: each channel reads with auto-read on while nothing needs holding back,
  * and auto-read is switched off only while the other side cannot take more (not writable, the replay
@@ -164,6 +172,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Tells a late connect completion which attempt it belonged to. */
     private int attemptId;
 
+    // Waiting in the group's request queue (null when not waiting).
+    private GroupQueue.Waiter waiter;
+    /** The queue's timeout; created the first time a request of this connection waits. */
+    private Deadline queueTimer;
+
     FrontendHandler(ProxyState state, boolean tls) {
         this.state = state;
         this.tls = tls;
@@ -203,7 +216,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.connPool = state.pool(ctx.channel().eventLoop());
-        this.clientTimer = new Deadline(ctx.executor(), this::clientTimerExpired);
+        // The client timer alternates keep-alive and header timeouts; see Deadline's note on maxAhead.
+        this.clientTimer = new Deadline(ctx.executor(), this::clientTimerExpired, Math.min(
+                state.timeouts.clientHeader().toNanos(), state.timeouts.clientBody().toNanos()));
         this.upReadTimer = new Deadline(ctx.executor(), this::upstreamReadExpired);
     }
 
@@ -230,6 +245,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         clientTimer.cancel();
         if (clientSendTimer != null) {
             clientSendTimer.cancel();
+        }
+        if (queueTimer != null) {
+            queueTimer.cancel();
         }
         if (tunnel) {
             closeTunnel();
@@ -621,14 +639,111 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null) {
             pick.clientAddress(((InetSocketAddress) remote).getAddress());
         }
+        GroupQueue q = e.queue;
+        if (q != null && q.size() > 0 && (q.limitedOnly() || q.slotFree())) {
+            // Others wait for this group already: first come, first served, even when a slot has just
+            // freed (it is on its way to the oldest waiter).
+            enqueue(q);
+            return;
+        }
         firstAttemptNanos = System.nanoTime();
         Member m = group.pool().pick(pick);
         if (m == null) {
-            respondError(HttpResponseStatus.BAD_GATEWAY);
+            if (q != null && q.limitedOnly()) {
+                enqueue(q);
+            } else {
+                respondError(HttpResponseStatus.BAD_GATEWAY);
+            }
             return;
         }
         startAttempt(m, false);
         readRequestBody();
+    }
+
+    // ---------------------------------------------------------------- request queue
+
+    /** Every upstream that could take the request is at its connection limit: wait, or 503 if the queue is full. */
+    private void enqueue(GroupQueue q) {
+        GroupQueue.Waiter w = new GroupQueue.Waiter(q, this);
+        if (!q.offer(w)) {
+            respondError(HttpResponseStatus.SERVICE_UNAVAILABLE);
+            return;
+        }
+        waiter = w;
+        if (queueTimer == null) {
+            queueTimer = new Deadline(ctx.executor(), this::queueExpired);
+        }
+        queueTimer.arm(q.config.timeout().toNanos());
+        // The body keeps coming into the replay buffer meanwhile, as while connecting.
+        readRequestBody();
+        // A slot may have freed between the pick and the offer, unseen by the queue: look once more.
+        q.wake();
+    }
+
+    /** The event loop of this connection (where its queue turns run). */
+    EventExecutor executor() {
+        return ctx.executor();
+    }
+
+    /** The queue gave this request its turn: a member may be free. */
+    void queueTurn(GroupQueue.Waiter w) {
+        GroupQueue q = w.queue;
+        if (w != waiter) {
+            // It left meanwhile (timed out, client gone): the freed slot goes to the next in line.
+            q.handedOver();
+            q.wake();
+            return;
+        }
+        Member m = group.pool().pick(pick);
+        if (m == null) {
+            if (q.limitedOnly()) {
+                // Someone else took the slot: wait at the head of the line for the next one.
+                q.requeue(w);
+                if (w.rewakes > 0 && q.slotFree()) {
+                    w.rewakes--;
+                    q.wake();
+                }
+                return;
+            }
+            leftQueue();
+            respondError(HttpResponseStatus.BAD_GATEWAY);
+            return;
+        }
+        leftQueue();
+        firstAttemptNanos = System.nanoTime();
+        startAttempt(m, false);
+        readRequestBody();
+        // Several slots may have freed at once (an upstream was added): the next in line tries too.
+        q.wake();
+    }
+
+    /** The waiter's turn ran and it leaves the queue for good. */
+    private void leftQueue() {
+        GroupQueue.Waiter w = waiter;
+        waiter = null;
+        queueTimer.disarm();
+        w.queue.handedOver();
+    }
+
+    /** Leaves the queue early (timeout, client gone, stop); a turn already on its way passes the slot on. */
+    private void leaveQueue() {
+        GroupQueue.Waiter w = waiter;
+        if (w == null) {
+            return;
+        }
+        waiter = null;
+        queueTimer.disarm();
+        w.queue.remove(w);
+    }
+
+    private void queueExpired() {
+        GroupQueue.Waiter w = waiter;
+        if (w == null) {
+            return;
+        }
+        leaveQueue();
+        w.queue.timedOut.increment();
+        respondError(HttpResponseStatus.SERVICE_UNAVAILABLE);
     }
 
     /** A request whose only fault is a transfer coding other than chunked: nginx answers 501. */
@@ -862,6 +977,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         final int id = attemptId;
         final UpstreamGroup g = group;
         final UpstreamConnection conn = new UpstreamConnection(m, connPool);
+        final int connectMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeouts().connect().toMillis()));
         InetSocketAddress address = target.upstream().address();
         // Netty turns TCP_NODELAY on by default (setting it again would cost a system call per connection).
         Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop())
@@ -869,13 +985,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 .resolver(state.resolvers)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
-                        Math.max(1, timeouts().connect().toMillis())))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         if (g.tls().isPresent()) {
-                            ch.pipeline().addLast(sslHandler(ch, g.tls().get(), target));
+                            ch.pipeline().addLast(sslHandler(ch, g.tls().get(), target, connectMillis));
                         }
                         ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(8192).setMaxHeaderSize(64 * 1024)
@@ -895,23 +1010,75 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 attemptFailed(cause instanceof ConnectTimeoutException ? Failure.TIMEOUT : Failure.CONNECT, cause);
                 return;
             }
+            if (g.tls().isPresent()) {
+                SslHandler ssl = conn.channel.pipeline().get(SslHandler.class);
+                if (ssl == null) {
+                    // Closed as soon as connected: the pipeline is already gone.
+                    attemptFailed(Failure.CONNECT, null);
+                    return;
+                }
+                ssl.handshakeFuture().addListener(hs -> upstreamHandshaken(conn, hs, g.tls().get(), target, id));
+                return;
+            }
             attach(conn);
         });
         pendingConnect = f;
     }
 
 
-    private static SslHandler sslHandler(Channel ch, TlsOptions tls, Member m) {
+    private static SslHandler sslHandler(Channel ch, TlsOptions tls, Member m, long handshakeMillis) {
         String name = tls.serverName().orElse(m.upstream().host());
+        // With SNI off the engine gets no peer name (OpenSSL would send it as SNI whatever the
+        // parameters say), so the name is then checked after the handshake, in upstreamHandshaken.
         SslHandler h = tls.sni() ? tls.sslContext().newHandler(ch.alloc(), name, m.upstream().port())
                 : tls.sslContext().newHandler(ch.alloc());
-        if (tls.verifyHostname()) {
-            SSLEngine engine = h.engine();
-            SSLParameters p = engine.getSSLParameters();
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-            engine.setSSLParameters(p);
-        }
+        // proxy_connect_timeout covers the TLS handshake too, as in nginx.
+        h.setHandshakeTimeoutMillis(handshakeMillis);
+        SSLEngine engine = h.engine();
+        SSLParameters p = engine.getSSLParameters();
+        // Said either way: Netty 4.2's client contexts verify host names by default, and the JDK keeps
+        // the old algorithm when given null, so "off" is the empty string.
+        p.setEndpointIdentificationAlgorithm(tls.verifyHostname() && tls.sni() ? "HTTPS" : "");
+        engine.setSSLParameters(p);
         return h;
+    }
+
+    /**
+     * The TLS handshake with an upstream ended: the request goes out only now, so that nothing reaches a
+     * server whose certificate or name was refused; a refused or timed-out handshake is a connect
+     * failure (nothing was sent, so any request may go to the next upstream).
+     */
+    private void upstreamHandshaken(UpstreamConnection conn, Future<?> hs,
+            TlsOptions tls, Member target, int id) {
+        if (attemptId != id || up != null || !requestActive) {
+            conn.channel.close();
+            return;
+        }
+        if (!hs.isSuccess()) {
+            Throwable cause = hs.cause();
+            attemptFailed(cause instanceof SslHandshakeTimeoutException ? Failure.TIMEOUT
+                    : Failure.CONNECT, cause);
+            return;
+        }
+        if (!tls.sni() && tls.verifyHostname()) {
+            String name = tls.serverName().orElse(target.upstream().host());
+            boolean ok;
+            try {
+                Certificate[] chain = conn.channel.pipeline().get(SslHandler.class).engine().getSession()
+                        .getPeerCertificates();
+                ok = chain.length > 0 && chain[0] instanceof X509Certificate
+                        && HostNames.matches((X509Certificate) chain[0], name);
+            } catch (SSLPeerUnverifiedException e) {
+                ok = false;
+            }
+            if (!ok) {
+                conn.channel.close();
+                attemptFailed(Failure.CONNECT, new SSLPeerUnverifiedException(
+                        "the certificate of " + target.upstream().key() + " is not valid for " + name));
+                return;
+            }
+        }
+        attach(conn);
     }
 
     private void attach(UpstreamConnection c) {
@@ -1170,6 +1337,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         Member m = member;
         if (m != null) {
             m.decrementActive();
+            state.queues.slotFreed(m);
             upCounters.inFlight.decrement();
             if (outcome != null) {
                 group.pool().report(m, outcome);
@@ -1296,6 +1464,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         requestActive = false;
+        leaveQueue();
         disarmClientSend();
         if (route != null) {
             TrafficCounters rc = route.counters;
@@ -1390,6 +1559,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         up = null;
         if (member != null) {
             member.decrementActive();
+            state.queues.slotFreed(member);
             upCounters.inFlight.decrement();
             member = null;
         }
@@ -1413,6 +1583,24 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             closeAfterResponse = true;
             if (!requestActive) {
                 ctx.close();
+            }
+        });
+    }
+
+    /**
+     * Answers 503 and closes if a request waits in a queue (a stop's deadline passed). Any thread.
+     *
+     * @return done once the answer is written, or null before the connection is set up
+     */
+    Future<?> rejectIfQueued() {
+        if (ctx == null) {
+            return null;
+        }
+        return ctx.executor().submit(() -> {
+            if (waiter != null) {
+                leaveQueue();
+                closeAfterResponse = true;
+                respondError(HttpResponseStatus.SERVICE_UNAVAILABLE);
             }
         });
     }

@@ -3,11 +3,14 @@ package dev.lbkit.l7.internal;
 import dev.lbkit.api.Member;
 import dev.lbkit.l7.ClientLimits;
 import dev.lbkit.l7.ProxyTimeouts;
+import dev.lbkit.l7.QueueStats;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.TrafficStats;
 import dev.lbkit.l7.UpstreamGroup;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +37,7 @@ public final class ProxyState {
     final AtomicInteger connections = new AtomicInteger();
     volatile boolean stopping;
     final OffLoopResolverGroup resolvers = new OffLoopResolverGroup();
+    final GroupQueues queues = new GroupQueues();
 
     public ProxyState(List<Route> routes, ProxyTimeouts timeouts, ClientLimits limits, Transport transport,
             boolean accessLog) {
@@ -41,7 +45,7 @@ public final class ProxyState {
         this.limits = limits;
         this.transport = transport;
         this.accessLog = accessLog;
-        this.routes = new RouteTable(routes, routeCounters);
+        this.routes = new RouteTable(routes, routeCounters, queues);
     }
 
     public Transport transport() {
@@ -53,7 +57,7 @@ public final class ProxyState {
     }
 
     public void routes(List<Route> routes) {
-        this.routes = new RouteTable(routes, routeCounters);
+        this.routes = new RouteTable(routes, routeCounters, queues);
     }
 
     RouteTable routeTable() {
@@ -109,6 +113,11 @@ public final class ProxyState {
         return out;
     }
 
+    /** The request queues' counters, by group name. */
+    public Map<String, QueueStats> queueStats() {
+        return queues.stats();
+    }
+
     public int openConnections() {
         return connections.get();
     }
@@ -129,6 +138,31 @@ public final class ProxyState {
             }
         }
         return true;
+    }
+
+    /** Answers 503 to every request still waiting in a queue (the stop's deadline has passed). */
+    public void rejectQueued() {
+        List<Future<?>> written = new ArrayList<>();
+        for (FrontendHandler f : frontends) {
+            Future<?> w = f.rejectIfQueued();
+            if (w != null) {
+                written.add(w);
+            }
+        }
+        // Before the event loops shut down, which closes every channel before running what is queued.
+        for (Future<?> w : written) {
+            w.awaitUninterruptibly(1000);
+        }
+    }
+
+    /** Has the queues follow their pools' changes (before listening). */
+    public void openQueues() {
+        queues.listen();
+    }
+
+    /** Stops the queues following their pools (after the event loops are gone). */
+    public void closeQueues() {
+        queues.close();
     }
 
     /** Closes every client connection at once. */

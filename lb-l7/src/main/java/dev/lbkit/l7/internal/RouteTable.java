@@ -1,11 +1,13 @@
 package dev.lbkit.l7.internal;
 
 import dev.lbkit.l7.Route;
+import dev.lbkit.l7.UpstreamGroup;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The routes in lookup form: per host, routes by descending prefix length, then the any-host routes.
@@ -16,12 +18,17 @@ public final class RouteTable {
     private final RouteEntry[] anyHost;
     private final List<RouteEntry> all;
 
-    public RouteTable(List<Route> routes, Map<String, TrafficCounters> counters) {
+    /**
+     * @param counters per route name, created on first use
+     * @param queues   the request queue of a group, or null when it has none
+     */
+    RouteTable(List<Route> routes, Map<String, TrafficCounters> counters, Function<UpstreamGroup, GroupQueue> queues) {
         Map<String, List<RouteEntry>> hosts = new HashMap<>();
         List<RouteEntry> any = new ArrayList<>();
         List<RouteEntry> everything = new ArrayList<>();
         for (Route r : routes) {
-            RouteEntry e = new RouteEntry(r, counters.computeIfAbsent(r.name(), TrafficCounters::new));
+            RouteEntry e = new RouteEntry(r, counters.computeIfAbsent(r.name(), TrafficCounters::new),
+                    queues.apply(r.group()));
             everything.add(e);
             if (r.host().isPresent()) {
                 hosts.computeIfAbsent(r.host().get(), h -> new ArrayList<>()).add(e);
@@ -67,14 +74,17 @@ public final class RouteTable {
         return null;
     }
 
-    /** A route with its counters. */
+    /** A route with its counters and its group's request queue. */
     public static final class RouteEntry {
         final Route route;
         final TrafficCounters counters;
+        /** Null when the group has no queue. */
+        final GroupQueue queue;
 
-        RouteEntry(Route route, TrafficCounters counters) {
+        RouteEntry(Route route, TrafficCounters counters, GroupQueue queue) {
             this.route = route;
             this.counters = counters;
+            this.queue = queue;
         }
 
         public Route route() {

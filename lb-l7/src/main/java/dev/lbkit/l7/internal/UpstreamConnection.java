@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 
 /**
  * The last handler on an upstream channel: hands what arrives to the exchange using the connection,
@@ -18,7 +17,8 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     int requests;
     /** The frontend using the connection, or null while idle. */
     FrontendHandler user;
-    ScheduledFuture<?> idleTimeout;
+    /** When the connection last went back to the pool ({@link System#nanoTime()}). */
+    long idleSince;
 
     UpstreamConnection(Member member, UpstreamConnectionPool pool) {
         this.member = member;

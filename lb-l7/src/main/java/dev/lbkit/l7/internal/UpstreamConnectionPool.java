@@ -3,6 +3,7 @@ package dev.lbkit.l7.internal;
 import dev.lbkit.api.Member;
 import dev.lbkit.l7.UpstreamKeepAlive;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -27,13 +28,33 @@ final class UpstreamConnectionPool {
     private final Runnable trim = this::trim;
     private boolean trimScheduled;
 
-    /** Idle connections to one member, most recently used first, with the group's idle limit. */
-    private static final class IdleList extends ArrayDeque<UpstreamConnection> {
+    /**
+     * Idle connections to one member, most recently used first, with the group's idle limit and timeout.
+     * The oldest is last, so one timer per list, set for the last one's expiry, closes them all in turn.
+     */
+    private final class IdleList extends ArrayDeque<UpstreamConnection> implements Runnable {
         int maxIdle;
+        long idleTimeoutNanos;
+        ScheduledFuture<?> expiry;
 
         IdleList(int maxIdle) {
             super(Math.min(maxIdle, 64) + 1);
             this.maxIdle = maxIdle;
+        }
+
+        /** Closes the connections idle for the timeout, and sets the timer for the next one. */
+        @Override
+        public void run() {
+            expiry = null;
+            long now = System.nanoTime();
+            UpstreamConnection oldest;
+            while ((oldest = peekLast()) != null && now - oldest.idleSince >= idleTimeoutNanos) {
+                pollLast();
+                oldest.channel.close();
+            }
+            if (oldest != null) {
+                expiry = loop.schedule(this, oldest.idleSince + idleTimeoutNanos - now, TimeUnit.NANOSECONDS);
+            }
         }
     }
 
@@ -49,10 +70,6 @@ final class UpstreamConnectionPool {
         }
         UpstreamConnection c;
         while ((c = q.pollFirst()) != null) {
-            if (c.idleTimeout != null) {
-                c.idleTimeout.cancel(false);
-                c.idleTimeout = null;
-            }
             if (c.channel.isActive()) {
                 return c;
             }
@@ -75,16 +92,16 @@ final class UpstreamConnectionPool {
             idle.put(c.member, q);
         }
         q.maxIdle = keepAlive.maxIdle();
+        q.idleTimeoutNanos = keepAlive.idleTimeout().toNanos();
+        c.idleSince = System.nanoTime();
         q.addFirst(c);
         if (q.size() > q.maxIdle && !trimScheduled) {
             trimScheduled = true;
             loop.execute(trim);
         }
-        c.idleTimeout = loop.schedule(() -> {
-            c.idleTimeout = null;
-            remove(c);
-            c.channel.close();
-        }, keepAlive.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        if (q.expiry == null) {
+            q.expiry = loop.schedule(q, q.idleTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
         // Watch for the upstream closing the idle connection (it may have been paused for back-pressure).
         if (!c.channel.config().isAutoRead()) {
             c.channel.config().setAutoRead(true);
@@ -125,6 +142,10 @@ final class UpstreamConnectionPool {
         List<UpstreamConnection> all = new ArrayList<>();
         for (IdleList q : idle.values()) {
             all.addAll(q);
+            if (q.expiry != null) {
+                q.expiry.cancel(false);
+                q.expiry = null;
+            }
         }
         idle.clear();
         for (UpstreamConnection c : all) {
@@ -133,10 +154,6 @@ final class UpstreamConnectionPool {
     }
 
     private static void closeIdle(UpstreamConnection c) {
-        if (c.idleTimeout != null) {
-            c.idleTimeout.cancel(false);
-            c.idleTimeout = null;
-        }
         c.channel.close();
     }
 }

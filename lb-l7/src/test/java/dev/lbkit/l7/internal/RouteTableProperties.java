@@ -52,7 +52,7 @@ class RouteTableProperties {
             seen.put(key, r);
             routes.add(r);
         }
-        RouteTable table = new RouteTable(routes, new HashMap<>());
+        RouteTable table = new RouteTable(routes, new HashMap<>(), g -> null);
         RouteTable.RouteEntry got = table.match(host.isEmpty() ? null : host, path);
         Route expected = model(routes, host, path);
         assertEquals(expected == null ? null : expected.name(), got == null ? null : got.route().name());

@@ -1,0 +1,106 @@
+package dev.lbkit.l7;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.lbkit.api.Upstream;
+import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.Script;
+import dev.lbkit.testing.TestBackend;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.Test;
+
+/** The lb-l7 README's request-queue and TLS examples, on ephemeral ports and test files. */
+class ReadmeExamplesTest {
+
+    @Test
+    void theRequestQueueExample() throws Exception {
+        try (TestBackend b1 = TestBackend.start(Script.ok("one"));
+                TestBackend b2 = TestBackend.start(Script.ok("two"))) {
+            UpstreamPool backend = UpstreamPool.builder()
+                    .name("backend")
+                    .add(Upstream.builder("127.0.0.1", b1.port()).maxConnections(10).build())
+                    .add(Upstream.builder("127.0.0.1", b2.port()).maxConnections(10).build())
+                    .build();
+            HttpBalancer lb = HttpBalancer.builder()
+                    .listen(new InetSocketAddress("127.0.0.1", 0))
+                    .route(Route.builder("/")
+                            .group(UpstreamGroup.builder(backend)
+                                    .queue(new RequestQueue(100, Duration.ofSeconds(5)))
+                                    .build())
+                            .build())
+                    .build()
+                    .start();
+            try {
+                assertEquals(200, Fixtures.get(lb, "/").statusCode());
+                QueueStats q = lb.stats().queue("backend");
+                assertEquals(QueueStats.EMPTY, q, "nobody had to wait");
+            } finally {
+                lb.stop(Duration.ofSeconds(1));
+                backend.close();
+            }
+        }
+    }
+
+    @Test
+    void theTlsExample() throws Exception {
+        TestCertificate cert = TestCertificate.create();
+        try (TestBackend b = TestBackend.start(Script.ok("secure"));
+                UpstreamPool inner = UpstreamPool.of(Fixtures.upstream(b.port()));
+                // The TLS upstream the example's "localhost:9443" stands for.
+                HttpBalancer upstream = HttpBalancer.builder().listen(Fixtures.loopback(),
+                        TlsProvider.JDK.serverContext(cert.keys)).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.of(inner)).build()).build().start()) {
+            char[] password = "changeit".toCharArray();
+            KeyStore server = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(Path.of(cert.keyStore.toString()))) {
+                server.load(in, password);
+            }
+            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(server, password);
+            KeyStore cas = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(Path.of(cert.trustStore.toString()))) {
+                cas.load(in, password);
+            }
+            TrustManagerFactory issuers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            issuers.init(cas);
+
+            UpstreamPool secure = UpstreamPool.of(Upstream.of("localhost", upstream.address().getPort()));
+            HttpBalancer lb = HttpBalancer.builder()
+                    .listen(new InetSocketAddress("127.0.0.1", 0), TlsProvider.AUTO.serverContext(keys))
+                    .route(Route.builder("/").group(UpstreamGroup.builder(secure)
+                            .tls(TlsOptions.builder()
+                                    .trustManager(issuers)
+                                    .provider(TlsProvider.OPENSSL)
+                                    .build())
+                            .build()).build())
+                    .build()
+                    .start();
+            try {
+                SSLContext client = SSLContext.getInstance("TLS");
+                client.init(null, cert.trust.getTrustManagers(), null);
+                HttpResponse<String> r = HttpClient.newBuilder().sslContext(client).build().send(
+                        HttpRequest.newBuilder(URI.create("https://localhost:" + lb.address().getPort() + "/"))
+                                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode());
+                assertEquals("secure", r.body());
+            } finally {
+                lb.stop(Duration.ofSeconds(1));
+                secure.close();
+            }
+        } finally {
+            cert.delete();
+        }
+    }
+}
