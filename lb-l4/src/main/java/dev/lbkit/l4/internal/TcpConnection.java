@@ -216,6 +216,17 @@ final class TcpConnection {
         server.config().setAutoRead(true);
     }
 
+    /**
+     * Flushes {@code target} and says whether it is writable again. One full read (64 KiB) reaches the
+     * high water mark before the flush at the end of the read batch; flushing first, and pausing reads
+     * only if the kernel did not take the bytes, spares two {@code epoll_ctl} calls per read in a bulk
+     * transfer whose reader keeps up.
+     */
+    private static boolean flushedWritable(Channel target) {
+        target.flush();
+        return target.isWritable();
+    }
+
     private void writeProxyHeader() {
         ProxyProtocol pp = config.proxyProtocol();
         InetAddress src = clientAddress.getAddress();
@@ -489,7 +500,7 @@ final class TcpConnection {
             }
             countIn(buf.readableBytes());
             server.write(buf, server.voidPromise());
-            if (!server.isWritable()) {
+            if (!server.isWritable() && !flushedWritable(server)) {
                 client.config().setAutoRead(false);
             }
         }
@@ -535,7 +546,7 @@ final class TcpConnection {
             lastActivity = System.nanoTime();
             countOut(buf.readableBytes());
             client.write(buf, client.voidPromise());
-            if (!client.isWritable()) {
+            if (!client.isWritable() && !flushedWritable(client)) {
                 ctx.channel().config().setAutoRead(false);
             }
         }
