@@ -4,7 +4,10 @@ import dev.lbkit.l4.IpvsConnections;
 import dev.lbkit.l4.Protocol;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -120,11 +123,21 @@ public final class ConnectionTable {
         }
     }
 
-    /** A closed connection kept counted as inactive for the tcpfin timeout (IPVS keeps the entry). */
+    /**
+     * A closed connection kept counted as inactive for the tcpfin timeout (IPVS keeps the entry). At
+     * thousands of new connections per second these pile up for two minutes, so an entry is one small
+     * object: an IPv4 source is packed into a long rather than kept as the four objects of an
+     * {@link InetSocketAddress}, and the virtual address is the service's own when it is the same.
+     */
     static final class Closed {
+        private static final long NO_IPV4 = -1;
         private final ServiceState state;
         private final ServiceState.Dest dest;
+        /** IPv4 address (high 32 bits of 48) and port of the source, or {@link #NO_IPV4}. */
+        private final long source4;
+        /** The source when it is not an IPv4 address, else null. */
         private final InetSocketAddress source;
+        /** The virtual address when it differs from the service's own (a wildcard listener), else null. */
         private final InetSocketAddress virtual;
         private final long closedAt;
 
@@ -132,15 +145,36 @@ public final class ConnectionTable {
                 long closedAt) {
             this.state = state;
             this.dest = dest;
-            this.source = source;
-            this.virtual = virtual;
+            if (source.getAddress() instanceof Inet4Address) {
+                byte[] a = source.getAddress().getAddress();
+                long ip = (a[0] & 0xffL) << 24 | (a[1] & 0xffL) << 16 | (a[2] & 0xffL) << 8 | (a[3] & 0xffL);
+                this.source4 = ip << 16 | source.getPort();
+                this.source = null;
+            } else {
+                this.source4 = NO_IPV4;
+                this.source = source;
+            }
+            this.virtual = virtual.equals(state.localAddress()) ? null : virtual;
             this.closedAt = closedAt;
+        }
+
+        private InetSocketAddress source() {
+            if (source != null) {
+                return source;
+            }
+            long ip = source4 >>> 16;
+            byte[] a = {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip};
+            try {
+                return new InetSocketAddress(InetAddress.getByAddress(a), (int) (source4 & 0xffff));
+            } catch (UnknownHostException e) {
+                throw new AssertionError("four bytes are an IPv4 address", e);
+            }
         }
 
         IpvsConnections.Entry entry(long now, Duration tcpFin) {
             return new IpvsConnections.Entry(Protocol.TCP, IpvsConnections.State.TIME_WAIT,
-                    remaining(tcpFin.toNanos(), now - closedAt), source, virtual,
-                    dest.member().upstream().address());
+                    remaining(tcpFin.toNanos(), now - closedAt), source(),
+                    virtual != null ? virtual : state.localAddress(), dest.member().upstream().address());
         }
     }
 
