@@ -9,6 +9,7 @@ import dev.lbkit.dns.internal.Forwarder;
 import dev.lbkit.dns.internal.NameTable;
 import dev.lbkit.dns.internal.TcpHandler;
 import dev.lbkit.dns.internal.UdpHandler;
+import dev.lbkit.transport.TransportType;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -73,7 +74,7 @@ public final class DnsBalancer implements AutoCloseable {
 
     private DnsBalancer(Builder b) {
         this.config = b;
-        this.transport = Transport.choose(b.nativeTransport);
+        this.transport = Transport.choose(b.transport);
         this.table = new NameTable(b.names, b.zones, b.negativeTtl.getSeconds(), counters);
     }
 
@@ -114,7 +115,7 @@ public final class DnsBalancer implements AutoCloseable {
             throw new IllegalStateException("cannot start DNS server on " + config.listen + ": " + e.getMessage(), e);
         }
         logger.info("DNS server on {} (udp+tcp, {}), {} names, forwarding to {}", localAddress,
-                transport.isNative() ? "epoll" : "nio", config.names.size(), config.forwarders);
+                transport.name(), config.names.size(), config.forwarders);
         return this;
     }
 
@@ -146,11 +147,11 @@ public final class DnsBalancer implements AutoCloseable {
             InetSocketAddress bound = (InetSocketAddress) server.localAddress();
             List<Channel> udpChannels = new ArrayList<>();
             try {
-                int sockets = transport.isNative() ? config.ioThreads : 1;
+                int sockets = transport.isEpoll() ? config.ioThreads : 1;
                 for (int i = 0; i < sockets; i++) {
                     Bootstrap b = new Bootstrap().group(group).channel(transport.datagramChannel()).handler(udp)
                             .option(ChannelOption.SO_RCVBUF, config.udpReceiveBuffer);
-                    if (transport.isNative()) {
+                    if (transport.isEpoll()) {
                         // One socket per event loop, the kernel spreading datagrams over them; up to 16
                         // datagrams per recvmmsg call, and the answers to a batch leave in one sendmmsg.
                         b.option(EpollChannelOption.SO_REUSEPORT, true)
@@ -190,9 +191,14 @@ public final class DnsBalancer implements AutoCloseable {
         return new DnsStats(counters.snapshotByName(), counters.snapshotTotals());
     }
 
-    /** Whether the native epoll transport is in use. */
+    /** Whether a native transport (epoll or io_uring) is in use. */
     public boolean isNativeTransport() {
         return transport.isNative();
+    }
+
+    /** {@code "epoll"}, {@code "io_uring"} or {@code "nio"}: the Netty transport in use. */
+    public String transport() {
+        return transport.name();
     }
 
     /** Stops listening, answers SERVFAIL to forwarded queries still waiting, and stops the event loops. Idempotent. */
@@ -233,7 +239,7 @@ public final class DnsBalancer implements AutoCloseable {
         private int maxTcpConnections = 256;
         private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
         private int udpReceiveBuffer = 1 << 20;
-        private boolean nativeTransport = true;
+        private TransportType transport = TransportType.AUTO;
         private Ticker ticker = Ticker.system();
 
         private Builder() {}
@@ -357,7 +363,17 @@ public final class DnsBalancer implements AutoCloseable {
 
         /** Use native epoll when available. Default true; NIO otherwise. */
         public Builder nativeTransport(boolean nativeTransport) {
-            this.nativeTransport = nativeTransport;
+            this.transport = nativeTransport ? TransportType.AUTO : TransportType.NIO;
+            return this;
+        }
+
+        /**
+         * The I/O transport (default {@link TransportType#AUTO}: native epoll when it loads, NIO
+         * otherwise). {@link TransportType#IO_URING} pays where connections are opened and closed at a
+         * high rate; an explicit choice that does not load here fails {@code build()}.
+         */
+        public Builder transport(TransportType transport) {
+            this.transport = Objects.requireNonNull(transport, "transport");
             return this;
         }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.transport.TransportType;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -14,6 +15,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
@@ -72,6 +75,20 @@ class DnsBalancerTest {
         }
         for (Dig dig : List.of(Dig.udp(dns), Dig.tcp(dns))) {
             assertEquals(Set.of("127.0.0.1", "127.0.0.2"), new TreeSet<>(Dig.addresses(dig.a(SEED))));
+        }
+    }
+
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void answersOverUdpAndTcpOnEveryTransport(TransportType transport) throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).name(SEED, seedPool()).ioThreads(1).transport(transport).start();
+        assertEquals(transport.name().toLowerCase(java.util.Locale.ROOT), dns.transport());
+        for (Dig dig : List.of(Dig.udp(dns), Dig.tcp(dns))) {
+            for (int i = 0; i < 3; i++) {
+                Message m = dig.a(SEED);
+                assertEquals("qr aa rd", Dig.flags(m));
+                assertEquals(Set.of("127.0.0.1", "127.0.0.2"), new TreeSet<>(Dig.addresses(m)));
+            }
         }
     }
 

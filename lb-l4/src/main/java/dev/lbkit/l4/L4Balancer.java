@@ -5,6 +5,7 @@ import dev.lbkit.l4.internal.NettyTransport;
 import dev.lbkit.l4.internal.ServiceState;
 import dev.lbkit.l4.internal.TcpProxy;
 import dev.lbkit.l4.internal.UdpProxy;
+import dev.lbkit.transport.TransportType;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -48,7 +49,7 @@ public final class L4Balancer implements AutoCloseable {
     private volatile boolean closed;
 
     private L4Balancer(Builder b) {
-        this.transport = new NettyTransport(b.nativeTransport, b.ioThreads);
+        this.transport = new NettyTransport(b.transport, b.ioThreads);
         this.timeouts = b.timeouts;
         this.estimatorInterval = b.estimatorInterval;
         long period = estimatorInterval.toNanos();
@@ -175,7 +176,7 @@ public final class L4Balancer implements AutoCloseable {
         return timeouts;
     }
 
-    /** {@code "epoll"} or {@code "nio"}: the Netty transport in use. */
+    /** {@code "epoll"}, {@code "io_uring"} or {@code "nio"}: the Netty transport in use. */
     public String transport() {
         return transport.name();
     }
@@ -201,7 +202,7 @@ public final class L4Balancer implements AutoCloseable {
      */
     public static final class Builder {
         private int ioThreads = Runtime.getRuntime().availableProcessors();
-        private boolean nativeTransport = true;
+        private TransportType transport = TransportType.AUTO;
         private Timeouts timeouts = Timeouts.DEFAULT;
         private Duration estimatorInterval = Duration.ofSeconds(2);
 
@@ -213,9 +214,19 @@ public final class L4Balancer implements AutoCloseable {
             return this;
         }
 
-        /** Whether to use native epoll when available (default {@code true}); {@code false} forces NIO. */
+        /** Whether to use native epoll when available (default {@code true}); {@code false} forces NIO. Shorthand for {@link #transport}. */
         public Builder nativeTransport(boolean nativeTransport) {
-            this.nativeTransport = nativeTransport;
+            this.transport = nativeTransport ? TransportType.AUTO : TransportType.NIO;
+            return this;
+        }
+
+        /**
+         * The I/O transport (default {@link TransportType#AUTO}: native epoll when it loads, NIO
+         * otherwise). {@link TransportType#IO_URING} pays where connections are opened and closed at a
+         * high rate; an explicit choice that does not load here fails {@code build()}.
+         */
+        public Builder transport(TransportType transport) {
+            this.transport = Objects.requireNonNull(transport, "transport");
             return this;
         }
 

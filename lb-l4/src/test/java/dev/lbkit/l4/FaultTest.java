@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.testing.EchoServer;
+import dev.lbkit.transport.TransportType;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.io.IOException;
@@ -26,18 +27,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Faults and bad input with real sockets; every test ends with no leaked buffer or descriptor. */
 @ExtendWith(LeakCheck.class)
 class FaultTest {
 
     private static L4Balancer balancer() {
-        return balancer(true);
+        return balancer(TransportType.AUTO);
     }
 
-    private static L4Balancer balancer(boolean nativeTransport) {
-        return L4Balancer.builder().ioThreads(1).nativeTransport(nativeTransport).build();
+    private static L4Balancer balancer(TransportType transport) {
+        return L4Balancer.builder().ioThreads(1).transport(transport).build();
     }
 
     /** A one-connection backend on a plain ServerSocket whose behaviour the test scripts. */
@@ -77,10 +78,10 @@ class FaultTest {
         }
     }
 
-    @ParameterizedTest(name = "native transport {0}")
-    @ValueSource(booleans = {true, false})
-    void serverFinLeavesTheClientToServerDirectionOpen(boolean nativeTransport) throws Exception {
-        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(nativeTransport)) {
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void serverFinLeavesTheClientToServerDirectionOpen(TransportType transport) throws Exception {
+        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(transport)) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(backend.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
@@ -97,10 +98,10 @@ class FaultTest {
         }
     }
 
-    @ParameterizedTest(name = "native transport {0}")
-    @ValueSource(booleans = {true, false})
-    void clientResetIsPropagatedAsReset(boolean nativeTransport) throws Exception {
-        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(nativeTransport)) {
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void clientResetIsPropagatedAsReset(TransportType transport) throws Exception {
+        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(transport)) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(backend.address()).build());
             Socket client = Net.connect(vs.localAddress());
@@ -114,10 +115,10 @@ class FaultTest {
         }
     }
 
-    @ParameterizedTest(name = "native transport {0}")
-    @ValueSource(booleans = {true, false})
-    void serverResetIsPropagatedAsReset(boolean nativeTransport) throws Exception {
-        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(nativeTransport)) {
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void serverResetIsPropagatedAsReset(TransportType transport) throws Exception {
+        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(transport)) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(backend.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
@@ -133,10 +134,10 @@ class FaultTest {
         }
     }
 
-    @ParameterizedTest(name = "native transport {0}")
-    @ValueSource(booleans = {true, false})
-    void realServerDyingMidStreamClosesTheClientAndCountsRight(boolean nativeTransport) throws Exception {
-        try (EchoServer echo = EchoServer.echo(); L4Balancer lb = balancer(nativeTransport)) {
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void realServerDyingMidStreamClosesTheClientAndCountsRight(TransportType transport) throws Exception {
+        try (EchoServer echo = EchoServer.echo(); L4Balancer lb = balancer(transport)) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(echo.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.testing.EchoServer;
+import dev.lbkit.transport.TransportType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,19 +17,17 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 @ExtendWith(LeakCheck.class)
 class TcpServiceTest {
 
-    @ParameterizedTest(name = "native transport {0}")
-    @ValueSource(booleans = {true, false})
-    void forwardsBytesBothWaysOnEitherTransport(boolean nativeTransport) throws Exception {
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void forwardsBytesBothWaysOnEitherTransport(TransportType transport) throws Exception {
         try (EchoServer echo = EchoServer.echo();
-                L4Balancer lb = L4Balancer.builder().ioThreads(1).nativeTransport(nativeTransport).build()) {
-            if (!nativeTransport) {
-                assertEquals("nio", lb.transport());
-            }
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).transport(transport).build()) {
+            assertEquals(transport.name().toLowerCase(java.util.Locale.ROOT), lb.transport());
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(echo.address()).build());
             byte[] data = new byte[1 << 20];

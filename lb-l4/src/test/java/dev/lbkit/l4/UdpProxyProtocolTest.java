@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lbkit.transport.TransportType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -18,7 +19,7 @@ import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
 /** PROXY protocol v2 DGRAM headers on UDP services, sent to real servers and accepted from a front balancer. */
@@ -62,11 +63,11 @@ class UdpProxyProtocolTest {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    @ParameterizedTest(name = "native transport {0}")
-    @ValueSource(booleans = {true, false})
-    void everyDatagramToARealServerStartsWithAV2DgramHeader(boolean nativeTransport) throws Exception {
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void everyDatagramToARealServerStartsWithAV2DgramHeader(TransportType transport) throws Exception {
         try (UdpEcho real = new UdpEcho(b -> "ok".getBytes(StandardCharsets.US_ASCII));
-                L4Balancer lb = L4Balancer.builder().ioThreads(1).nativeTransport(nativeTransport).build();
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).transport(transport).build();
                 DatagramSocket c = client("127.0.0.7")) {
             VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
                     .proxyProtocol(ProxyProtocol.V2).realServer(real.address()).build());

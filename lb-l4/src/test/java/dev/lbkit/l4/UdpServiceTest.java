@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.lbkit.transport.TransportType;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -15,7 +16,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** One UDP virtual service in front of two DNS-like UDP servers. */
 @ExtendWith(LeakCheck.class)
@@ -37,12 +38,12 @@ class UdpServiceTest {
         return s;
     }
 
-    @ParameterizedTest(name = "native transport {0}")
-    @ValueSource(booleans = {true, false})
-    void flowsAreScheduledPerClientAndRepliesFindTheirClient(boolean nativeTransport) throws Exception {
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void flowsAreScheduledPerClientAndRepliesFindTheirClient(TransportType transport) throws Exception {
         Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(120), Duration.ofMillis(400));
         try (UdpEcho dns1 = new UdpEcho("dns1"); UdpEcho dns2 = new UdpEcho("dns2");
-                L4Balancer lb = L4Balancer.builder().ioThreads(1).nativeTransport(nativeTransport).timeouts(t).build();
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).transport(transport).timeouts(t).build();
                 DatagramSocket c1 = client(); DatagramSocket c2 = client()) {
             VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(dns1.address()).realServer(dns2.address()).build());

@@ -3,6 +3,7 @@ package dev.lbkit.l7;
 import dev.lbkit.api.internal.Checks;
 import dev.lbkit.l7.internal.FrontendHandler;
 import dev.lbkit.l7.internal.ProxyState;
+import dev.lbkit.transport.TransportType;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -64,7 +65,7 @@ public final class HttpBalancer implements AutoCloseable {
         this.eventLoops = b.eventLoops;
         this.shutdownTimeout = b.shutdownTimeout;
         this.routes = List.copyOf(b.routes);
-        this.state = new ProxyState(routes, b.timeouts, b.limits, Transport.choose(b.nativeTransport), b.accessLog);
+        this.state = new ProxyState(routes, b.timeouts, b.limits, Transport.choose(b.transport), b.accessLog);
     }
 
     public static Builder builder() {
@@ -168,7 +169,7 @@ public final class HttpBalancer implements AutoCloseable {
         }
     }
 
-    /** The transport in use: {@code "epoll"} or {@code "nio"}. */
+    /** The transport in use: {@code "epoll"}, {@code "io_uring"} or {@code "nio"}. */
     public String transport() {
         return state.transport().name();
     }
@@ -234,7 +235,7 @@ public final class HttpBalancer implements AutoCloseable {
         private ProxyTimeouts timeouts = ProxyTimeouts.DEFAULT;
         private ClientLimits limits = ClientLimits.DEFAULT;
         private int eventLoops = Runtime.getRuntime().availableProcessors();
-        private boolean nativeTransport = true;
+        private TransportType transport = TransportType.AUTO;
         private boolean accessLog;
         private Duration shutdownTimeout = Duration.ofSeconds(10);
 
@@ -280,7 +281,17 @@ public final class HttpBalancer implements AutoCloseable {
 
         /** Whether to use native epoll when available. Default true. */
         public Builder nativeTransport(boolean on) {
-            this.nativeTransport = on;
+            this.transport = on ? TransportType.AUTO : TransportType.NIO;
+            return this;
+        }
+
+        /**
+         * The I/O transport (default {@link TransportType#AUTO}: native epoll when it loads, NIO
+         * otherwise). {@link TransportType#IO_URING} pays where connections are opened and closed at a
+         * high rate; an explicit choice that does not load here fails {@code build()}.
+         */
+        public Builder transport(TransportType transport) {
+            this.transport = Objects.requireNonNull(transport, "transport");
             return this;
         }
 

@@ -2,6 +2,7 @@ package dev.lbkit.l7;
 
 import static dev.lbkit.l7.Fixtures.get;
 import static dev.lbkit.l7.Fixtures.upstream;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,10 +11,13 @@ import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.testing.RecordedRequest;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
+import dev.lbkit.transport.TransportType;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class ProxyBasicsTest {
     static final String PAGE1 = "<h1>Response from Backend Server 1</h1>\n";
@@ -63,6 +67,27 @@ class ProxyBasicsTest {
             assertEquals(1, b.connectionCount());
             assertEquals("/x?y=4", b.requests().get(4).target());
             assertEquals("HTTP/1.1", b.requests().get(4).version());
+        }
+    }
+
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void proxiesOnEveryTransport(TransportType transport) throws Exception {
+        byte[] big = new byte[3 << 20];
+        new java.util.Random(7).nextBytes(big);
+        try (TestBackend b = TestBackend.start(Script.builder().body(big).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1).transport(transport)
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start()) {
+            assertEquals(transport.name().toLowerCase(java.util.Locale.ROOT), lb.transport());
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<byte[]> r = Fixtures.CLIENT.send(HttpRequest.newBuilder(Fixtures.uri(lb, "/" + i))
+                        .POST(HttpRequest.BodyPublishers.ofString("n=" + i)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertEquals(200, r.statusCode());
+                assertArrayEquals(big, r.body());
+                assertEquals("n=" + i, b.requests().get(i).bodyText());
+            }
+            assertEquals(1, b.connectionCount(), "one kept-alive upstream connection");
         }
     }
 

@@ -13,6 +13,7 @@ import dev.lbkit.l7.ProxyTimeouts;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.UpstreamGroup;
 import dev.lbkit.l7.UpstreamKeepAlive;
+import dev.lbkit.transport.TransportType;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,12 +39,17 @@ import java.util.concurrent.CountDownLatch;
  * configuration difference, not the proxies. The contenders are built here, from the modules'
  * public API, so that one file shows what is compared.
  *
+ * <p>The transport is the builders' default ({@code AUTO}: epoll when it loads) unless the system
+ * property {@code lbkit.transport} names another {@link TransportType} ({@code IO_URING}, {@code NIO}).
+ *
  * <p>Prints one line once listening, runs until SIGTERM; exits 2 with a usage line on bad arguments.
  */
 public final class LbkitContender {
 
     /** Idle upstream connections kept per event loop: nginx's {@code keepalive 64} in the benchmark. */
     public static final int KEEP_ALIVE_IDLE = 64;
+    /** The transport every contender runs on: {@code -Dlbkit.transport=...}, default AUTO. */
+    static final TransportType TRANSPORT = transport(System.getProperty("lbkit.transport", "AUTO"));
     /** The seed's name. */
     public static final String NAME = "my-awesome-highload-app.local";
 
@@ -51,6 +57,16 @@ public final class LbkitContender {
             + "   (HOST:PORT addresses, N event loops)";
 
     private LbkitContender() {
+    }
+
+    /** The named transport if it loads here, else AUTO (said on standard error). */
+    static TransportType transport(String name) {
+        TransportType t = TransportType.valueOf(name.toUpperCase(java.util.Locale.ROOT));
+        if (t != TransportType.AUTO && !TransportType.available().contains(t)) {
+            System.err.println("LbkitContender: transport " + t + " does not load here; running on AUTO");
+            return TransportType.AUTO;
+        }
+        return t;
     }
 
     /**
@@ -120,24 +136,25 @@ public final class LbkitContender {
                 ProxyTimeouts timeouts = ProxyTimeouts.builder().connect(second).send(second).read(second)
                         .clientSend(second).keepAlive(Duration.ofSeconds(300)).build();
                 HttpBalancer balancer = HttpBalancer.builder().listen(listen).route(route).timeouts(timeouts)
-                        .eventLoops(loops).build().start();
+                        .eventLoops(loops).transport(TRANSPORT).build().start();
                 parts.add(balancer);
                 return new Started("lbkit l7 listening on " + balancer.address() + ", upstream " + upstream + ", "
-                        + loops + " event loop(s), upstream keep-alive " + KEEP_ALIVE_IDLE, balancer.address());
+                        + loops + " event loop(s) on " + balancer.transport() + ", upstream keep-alive " + KEEP_ALIVE_IDLE,
+                        balancer.address());
             }
             case "l4" -> {
                 expect(args, 4);
                 InetSocketAddress listen = address(args[1]);
                 InetSocketAddress real = address(args[2]);
                 int loops = loops(args[3]);
-                L4Balancer balancer = L4Balancer.builder().ioThreads(loops).build();
+                L4Balancer balancer = L4Balancer.builder().ioThreads(loops).transport(TRANSPORT).build();
                 parts.add(balancer);
                 // 1 s connect timeout, as nginx's proxy_connect_timeout and HAProxy's timeout connect here.
                 InetSocketAddress bound = balancer.addService(VirtualService.tcp(listen).scheduler("rr")
                         .connectTimeout(Duration.ofSeconds(1)).realServer(RealServer.of(real)).build())
                         .localAddress();
                 return new Started("lbkit l4 listening on " + bound + ", real server " + real + ", " + loops
-                        + " event loop(s)", bound);
+                        + " event loop(s) on " + balancer.transport(), bound);
             }
             case "dns" -> {
                 expect(args, 3);
@@ -151,11 +168,11 @@ public final class LbkitContender {
                 parts.add(pool);
                 DnsBalancer dns = DnsBalancer.builder().listen(listen)
                         .name(ServedName.builder(NAME, pool).ttl(Duration.ZERO).build())
-                        .ioThreads(loops)
+                        .ioThreads(loops).transport(TRANSPORT)
                         .start();
                 parts.add(dns);
                 return new Started("lbkit dns listening on " + dns.localAddress() + ", " + NAME
-                        + " A 127.0.0.1 127.0.0.2 TTL 0, " + loops + " event loop(s)", dns.localAddress());
+                        + " A 127.0.0.1 127.0.0.2 TTL 0, " + loops + " event loop(s) on " + dns.transport(), dns.localAddress());
             }
             default -> throw new IllegalArgumentException("unknown tier '" + args[0] + "' (l7, l4, dns)");
         }

@@ -1,5 +1,6 @@
 package dev.lbkit.l4.internal;
 
+import dev.lbkit.transport.TransportType;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
@@ -20,15 +21,15 @@ public final class NettyTransport {
     /** Every open channel, so that closing the balancer closes them all (group shutdown does not). */
     private final ChannelGroup channels = new DefaultChannelGroup("lbkit-l4", GlobalEventExecutor.INSTANCE);
 
-    public NettyTransport(boolean preferNative, int threads) {
-        this.transport = Transport.choose(preferNative);
+    public NettyTransport(TransportType type, int threads) {
+        this.transport = Transport.choose(type);
         this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("lbkit-l4", true),
                 transport.ioHandlerFactory());
     }
 
     /** Whether the native epoll transport is in use. */
     public boolean isEpoll() {
-        return transport.isNative();
+        return transport.isEpoll();
     }
 
     /** Open channels; closed ones leave by themselves. */

@@ -1,5 +1,6 @@
 package dev.lbkit.transport.internal;
 
+import dev.lbkit.transport.TransportType;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
@@ -15,76 +16,149 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.Objects;
 
 /**
- * The Netty transport of lbkit's DNS, L4 and L7 tiers: native epoll when it loads and is wanted, NIO
- * otherwise, with the same behaviour on both. Immutable and thread-safe.
+ * The Netty transport of lbkit's DNS, L4 and L7 tiers: epoll, io_uring or NIO, with the same behaviour
+ * on each. Immutable and thread-safe.
  *
- * <p>Internal to lbkit: not a user API, it may change in any release. Users choose the transport with
- * each balancer's {@code nativeTransport(boolean)} option.
+ * <p>Internal to lbkit: not a user API, it may change in any release. Users choose with each balancer's
+ * {@code transport(TransportType)} (or {@code nativeTransport(boolean)}) option.
  */
 public final class Transport {
-    private static final Transport NIO = new Transport(false);
-    private final boolean epoll;
+    private static final Transport NIO = new Transport(TransportType.NIO);
+    private final TransportType type;
     private final ChannelFactory<SocketChannel> ipv4;
     private final ChannelFactory<SocketChannel> ipv6;
     private final ChannelFactory<SocketChannel> dualStack;
 
-    private Transport(boolean epoll) {
-        this.epoll = epoll;
-        if (epoll) {
-            ipv4 = () -> new EpollSocketChannel(SocketProtocolFamily.INET);
-            ipv6 = () -> new EpollSocketChannel(SocketProtocolFamily.INET6);
-            dualStack = EpollSocketChannel::new;
-        } else {
-            SelectorProvider provider = SelectorProvider.provider();
-            ipv4 = () -> new NioSocketChannel(provider, SocketProtocolFamily.INET);
-            ipv6 = () -> new NioSocketChannel(provider, SocketProtocolFamily.INET6);
-            dualStack = NioSocketChannel::new;
+    private Transport(TransportType type) {
+        this.type = type;
+        switch (type) {
+            case EPOLL -> {
+                ipv4 = () -> new EpollSocketChannel(SocketProtocolFamily.INET);
+                ipv6 = () -> new EpollSocketChannel(SocketProtocolFamily.INET6);
+                dualStack = EpollSocketChannel::new;
+            }
+            case IO_URING -> {
+                // Netty's io_uring channel opens a socket of the connect address's family itself.
+                ipv4 = IoUringSocketChannel::new;
+                ipv6 = IoUringSocketChannel::new;
+                dualStack = IoUringSocketChannel::new;
+            }
+            default -> {
+                SelectorProvider provider = SelectorProvider.provider();
+                ipv4 = () -> new NioSocketChannel(provider, SocketProtocolFamily.INET);
+                ipv6 = () -> new NioSocketChannel(provider, SocketProtocolFamily.INET6);
+                dualStack = NioSocketChannel::new;
+            }
         }
     }
 
     /** Native epoll if {@code preferNative} and it loads on this machine, NIO otherwise. */
     public static Transport choose(boolean preferNative) {
-        return preferNative && Epoll.isAvailable() ? new Transport(true) : NIO;
+        return choose(preferNative ? TransportType.AUTO : TransportType.NIO);
     }
 
-    /** Whether this is the native epoll transport. */
+    /**
+     * The transport {@code type} names; {@link TransportType#AUTO} is epoll when it loads, NIO otherwise.
+     *
+     * @throws IllegalStateException if {@code type} is {@code EPOLL} or {@code IO_URING} and it does not
+     *         load here, naming the cause
+     */
+    public static Transport choose(TransportType type) {
+        Objects.requireNonNull(type, "type");
+        switch (type) {
+            case AUTO:
+                return Epoll.isAvailable() ? new Transport(TransportType.EPOLL) : NIO;
+            case EPOLL:
+                if (!Epoll.isAvailable()) {
+                    throw new IllegalStateException("transport EPOLL is not available here: "
+                            + Epoll.unavailabilityCause(), Epoll.unavailabilityCause());
+                }
+                return new Transport(TransportType.EPOLL);
+            case IO_URING:
+                if (!IoUring.isAvailable()) {
+                    throw new IllegalStateException("transport IO_URING is not available here: "
+                            + IoUring.unavailabilityCause(), IoUring.unavailabilityCause());
+                }
+                return new Transport(TransportType.IO_URING);
+            default:
+                return NIO;
+        }
+    }
+
+    /** The transport in use: {@code EPOLL}, {@code IO_URING} or {@code NIO}, never {@code AUTO}. */
+    public TransportType type() {
+        return type;
+    }
+
+    /** Whether this is a native (Linux) transport: epoll or io_uring. */
     public boolean isNative() {
-        return epoll;
+        return type != TransportType.NIO;
     }
 
-    /** {@code "epoll"} or {@code "nio"}. */
+    /** Whether this is the epoll transport (whose channel options some tiers set). */
+    public boolean isEpoll() {
+        return type == TransportType.EPOLL;
+    }
+
+    /** {@code "epoll"}, {@code "io_uring"} or {@code "nio"}. */
     public String name() {
-        return epoll ? "epoll" : "nio";
+        return switch (type) {
+            case EPOLL -> "epoll";
+            case IO_URING -> "io_uring";
+            default -> "nio";
+        };
     }
 
     /** A new factory of the I/O handlers of this transport's event loops. */
     public IoHandlerFactory ioHandlerFactory() {
-        return epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        return switch (type) {
+            case EPOLL -> EpollIoHandler.newFactory();
+            case IO_URING -> IoUringIoHandler.newFactory();
+            default -> NioIoHandler.newFactory();
+        };
     }
 
     public Class<? extends ServerChannel> serverChannel() {
-        return epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        return switch (type) {
+            case EPOLL -> EpollServerSocketChannel.class;
+            case IO_URING -> IoUringServerSocketChannel.class;
+            default -> NioServerSocketChannel.class;
+        };
     }
 
     public Class<? extends SocketChannel> socketChannel() {
-        return epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        return switch (type) {
+            case EPOLL -> EpollSocketChannel.class;
+            case IO_URING -> IoUringSocketChannel.class;
+            default -> NioSocketChannel.class;
+        };
     }
 
     public Class<? extends DatagramChannel> datagramChannel() {
-        return epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
+        return switch (type) {
+            case EPOLL -> EpollDatagramChannel.class;
+            case IO_URING -> IoUringDatagramChannel.class;
+            default -> NioDatagramChannel.class;
+        };
     }
 
     /**
      * A factory of client channels whose socket has the family of {@code remote}: an IPv4 socket for an
-     * IPv4 address. A default channel is an IPv6 socket accepting both, which costs a system call per
-     * connection (clearing {@code IPV6_V6ONLY}) and an IPv4-mapped address in every address read. For an
-     * unresolved address (resolved later by the bootstrap's resolver) a socket of either family.
+     * IPv4 address. A default epoll or NIO channel is an IPv6 socket accepting both, which costs a system
+     * call per connection (clearing {@code IPV6_V6ONLY}) and an IPv4-mapped address in every address
+     * read. For an unresolved address (resolved later by the bootstrap's resolver) a socket of either
+     * family.
      */
     public ChannelFactory<SocketChannel> socketChannelFactory(InetSocketAddress remote) {
         Objects.requireNonNull(remote, "remote");

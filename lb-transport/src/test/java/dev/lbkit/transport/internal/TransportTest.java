@@ -2,11 +2,17 @@ package dev.lbkit.transport.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lbkit.testing.ChildJvm;
+import dev.lbkit.transport.TransportType;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -15,43 +21,72 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class TransportTest {
 
+    @Test
+    void autoIsEpollWhenItLoadsAndNioOtherwise() {
+        Transport auto = Transport.choose(TransportType.AUTO);
+        assertEquals(Epoll.isAvailable() ? TransportType.EPOLL : TransportType.NIO, auto.type());
+        assertEquals(auto.type(), Transport.choose(true).type());
+        assertEquals(TransportType.NIO, Transport.choose(false).type());
+        assertNotEquals(TransportType.AUTO, auto.type());
+    }
+
     @ParameterizedTest
-    @ValueSource(booleans = {true, false})
-    void connectsWithASocketOfTheTargetsFamily(boolean preferNative) throws Exception {
-        Transport t = Transport.choose(preferNative);
-        assertEquals(preferNative && Epoll.isAvailable(), t.isNative());
-        assertEquals(t.isNative() ? "epoll" : "nio", t.name());
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void echoesOverAConnectionOfTheTargetsFamily(TransportType type) throws Exception {
+        Transport t = Transport.choose(type);
+        assertEquals(type, t.type());
+        assertEquals(type != TransportType.NIO, t.isNative());
+        assertEquals(type.name().toLowerCase(java.util.Locale.ROOT), t.name());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, t.ioHandlerFactory());
         try {
             Channel server = new ServerBootstrap().group(group).channel(t.serverChannel())
-                    .childHandler(new ChannelInboundHandlerAdapter())
+                    .childHandler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ctx.writeAndFlush(msg);
+                        }
+                    })
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
             InetSocketAddress target = (InetSocketAddress) server.localAddress();
+            CompletableFuture<String> echoed = new CompletableFuture<>();
             Channel client = new Bootstrap().group(group).channelFactory(t.socketChannelFactory(target))
-                    .handler(new ChannelInboundHandlerAdapter()).connect(target).sync().channel();
+                    .handler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ByteBuf b = (ByteBuf) msg;
+                            echoed.complete(b.toString(StandardCharsets.US_ASCII));
+                            b.release();
+                        }
+                    }).connect(target).sync().channel();
             assertInstanceOf(t.socketChannel(), client);
             InetSocketAddress local = (InetSocketAddress) client.localAddress();
             // An IPv4 socket: a plain IPv4 address, not an IPv4-mapped IPv6 one.
             assertInstanceOf(Inet4Address.class, local.getAddress());
             assertTrue(local.getAddress().isLoopbackAddress());
+            client.writeAndFlush(Unpooled.copiedBuffer("ping", StandardCharsets.US_ASCII));
+            assertEquals("ping", echoed.get(5, TimeUnit.SECONDS));
             client.close().sync();
             server.close().sync();
         } finally {
-            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
 
     @ParameterizedTest
-    @ValueSource(booleans = {true, false})
-    void connectsToIpv6WithAnIpv6Socket(boolean preferNative) throws Exception {
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void connectsToIpv6WithAnIpv6Socket(TransportType type) throws Exception {
         InetAddress v6 = InetAddress.getByName("::1");
-        Transport t = Transport.choose(preferNative);
+        Transport t = Transport.choose(type);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, t.ioHandlerFactory());
         try {
             Channel server;
@@ -69,7 +104,36 @@ class TransportTest {
             client.close().sync();
             server.close().sync();
         } finally {
-            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void anExplicitNativeChoiceThatCannotLoadFailsNamingIt() throws Exception {
+        try (ChildJvm child = ChildJvm.start(NoNative.class)) {
+            child.awaitLine("auto NIO");
+            child.awaitLine("EPOLL refused");
+            child.awaitLine("IO_URING refused");
+        }
+    }
+
+    /** Runs with Netty's native transports switched off, as on a machine where they do not load. */
+    static final class NoNative {
+        private NoNative() {}
+
+        public static void main(String[] args) {
+            System.setProperty("io.netty.transport.noNative", "true");
+            System.out.println("auto " + Transport.choose(TransportType.AUTO).type());
+            for (TransportType type : new TransportType[] {TransportType.EPOLL, TransportType.IO_URING}) {
+                try {
+                    Transport.choose(type);
+                    System.out.println(type + " taken");
+                } catch (IllegalStateException e) {
+                    System.out.println(e.getMessage());
+                    System.out.println(e.getMessage().startsWith("transport " + type + " is not available here")
+                            ? type + " refused" : type + " wrong message");
+                }
+            }
         }
     }
 }
