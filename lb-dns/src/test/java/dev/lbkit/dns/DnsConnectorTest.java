@@ -7,14 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.testing.EchoServer;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -29,39 +22,12 @@ import java.util.concurrent.TimeUnit;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class DnsConnectorTest {
-    private EventLoopGroup group;
-    private Bootstrap bootstrap;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+class DnsConnectorTest extends ConnectorFixture {
 
-    @BeforeEach
-    void setUp() {
-        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class).handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new ChannelInboundHandlerAdapter());
-            }
-        });
-    }
 
-    @AfterEach
-    void tearDown() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    private <T extends AutoCloseable> T keep(T c) {
-        closeables.add(c);
-        return c;
-    }
 
     /** A port on {@code host} where nothing listens: connections are refused. */
     private static InetSocketAddress refused(String host) throws IOException {

@@ -8,12 +8,6 @@ import dev.lbkit.dns.internal.SourceLookup;
 import dev.lbkit.testing.EchoServer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -28,7 +22,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * (which family answers when) and the connections go to echo servers on ::1 and 127.0.0.1 listening on
  * the same port, so the address connected to shows which family won and when.
  */
-class HappyEyeballsTest {
+class HappyEyeballsTest extends ConnectorFixture {
     private static final InetAddress V6;
     private static final InetAddress V4;
 
@@ -51,20 +44,10 @@ class HappyEyeballsTest {
         }
     }
 
-    private EventLoopGroup group;
-    private Bootstrap bootstrap;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
     private int port;
 
     @BeforeEach
-    void setUp() throws IOException {
-        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class).handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new ChannelInboundHandlerAdapter());
-            }
-        });
+    void startEchoServers() throws IOException {
         // One port on both loopbacks; a few tries, since the port chosen on 127.0.0.1 may be taken on ::1.
         for (int i = 0; i < 10 && port == 0; i++) {
             EchoServer v4 = keep(EchoServer.start(new InetSocketAddress(V4, 0), EchoServer.Mode.ECHO, ""));
@@ -79,18 +62,6 @@ class HappyEyeballsTest {
         }
     }
 
-    @AfterEach
-    void tearDown() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    private <T extends AutoCloseable> T keep(T c) {
-        closeables.add(c);
-        return c;
-    }
 
     /** Answers AAAA with {@code v6} after {@code v6Ms} and A with {@code v4} after {@code v4Ms}. */
     private static DnsConnector.AddressLookup scripted(long v6Ms, List<InetAddress> v6, long v4Ms, List<InetAddress> v4) {

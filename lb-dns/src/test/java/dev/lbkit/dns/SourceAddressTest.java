@@ -6,14 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.dns.internal.SourceLookup;
 import dev.lbkit.testing.EchoServer;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -24,42 +17,15 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The source addresses behind DnsConnector's RFC 6724 sort: the real UDP-connect lookup on loopback only,
  * and the connector with made-up sources (which open no socket) around real loopback connections.
  */
-class SourceAddressTest {
-    private EventLoopGroup group;
-    private Bootstrap bootstrap;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+class SourceAddressTest extends ConnectorFixture {
 
-    @BeforeEach
-    void setUp() {
-        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class).handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new ChannelInboundHandlerAdapter());
-            }
-        });
-    }
 
-    @AfterEach
-    void tearDown() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    private <T extends AutoCloseable> T keep(T c) {
-        closeables.add(c);
-        return c;
-    }
 
     private static boolean ipv6Loopback() {
         try (DatagramChannel ch = DatagramChannel.open(StandardProtocolFamily.INET6)) {

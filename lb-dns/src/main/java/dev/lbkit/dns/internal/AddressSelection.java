@@ -1,5 +1,6 @@
 package dev.lbkit.dns.internal;
 
+import dev.lbkit.api.internal.InetAddresses;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -82,15 +83,7 @@ public final class AddressSelection {
 
     /** The address as 16 bytes, IPv4 as IPv4-mapped (::ffff:a.b.c.d), as RFC 6724 section 2 treats it. */
     static byte[] as16(InetAddress a) {
-        byte[] b = a.getAddress();
-        if (b.length == 16) {
-            return b;
-        }
-        byte[] m = new byte[16];
-        m[10] = (byte) 0xFF;
-        m[11] = (byte) 0xFF;
-        System.arraycopy(b, 0, m, 12, 4);
-        return m;
+        return InetAddresses.toIpv6(a.getAddress());
     }
 
     private static Policy policy(InetAddress a) {

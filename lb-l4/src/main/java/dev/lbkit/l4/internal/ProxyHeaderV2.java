@@ -1,5 +1,6 @@
 package dev.lbkit.l4.internal;
 
+import dev.lbkit.api.internal.InetAddresses;
 import io.netty.buffer.ByteBuf;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,8 +31,8 @@ final class ProxyHeaderV2 {
         byte[] s = source.getAddress().getAddress();
         byte[] d = destination.getAddress().getAddress();
         if (s.length != d.length) {
-            s = mapped(s);
-            d = mapped(d);
+            s = InetAddresses.toIpv6(s);
+            d = InetAddresses.toIpv6(d);
         }
         boolean v6 = s.length == 16;
         int addresses = v6 ? ADDRESSES6 : ADDRESSES4;
@@ -51,16 +52,6 @@ final class ProxyHeaderV2 {
         return h;
     }
 
-    private static byte[] mapped(byte[] a) {
-        if (a.length == 16) {
-            return a;
-        }
-        byte[] m = new byte[16];
-        m[10] = (byte) 0xFF;
-        m[11] = (byte) 0xFF;
-        System.arraycopy(a, 0, m, 12, 4);
-        return m;
-    }
 
     /**
      * The length of a valid header at the start of {@code b} (signature, version 2, a LOCAL command or a
