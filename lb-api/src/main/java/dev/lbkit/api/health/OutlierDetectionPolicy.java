@@ -4,6 +4,7 @@ import dev.lbkit.api.Member;
 import dev.lbkit.api.PoolSnapshot;
 import dev.lbkit.api.health.internal.MemberStates;
 import dev.lbkit.api.internal.Checks;
+import dev.lbkit.api.internal.NanoTimes;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -175,10 +176,7 @@ public final class OutlierDetectionPolicy implements HealthPolicy {
             }
             st.multiplier = multiplier;
             long time = Math.min(baseNanos * multiplier, maxNanos);
-            long end = now + time;
-            if (end == Member.NOT_EJECTED) {
-                end++;
-            }
+            long end = NanoTimes.stamp(now + time);
             st.ejectionEnd = end;
             st.ejections++;
             st.consecutive.set(0);

@@ -4,6 +4,7 @@ import dev.lbkit.api.Member;
 import dev.lbkit.api.PoolSnapshot;
 import dev.lbkit.api.health.internal.MemberStates;
 import dev.lbkit.api.internal.Checks;
+import dev.lbkit.api.internal.NanoTimes;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -155,7 +156,7 @@ public final class PassiveHealthPolicy implements HealthPolicy {
             }
             // More than fail_timeout since the last failure or checkpoint: this pick becomes the checkpoint.
             // Only one racing thread wins; the losers re-read checked and, if fails >= max_fails, skip.
-            if (st.checked.compareAndSet(checked, nanoTime)) {
+            if (st.checked.compareAndSet(checked, NanoTimes.stamp(nanoTime))) {
                 if (st.fails.get() >= maxFails) {
                     syncNginx(member, st, "probe after fail_timeout");
                 }
@@ -176,7 +177,8 @@ public final class PassiveHealthPolicy implements HealthPolicy {
         }
     }
 
-    private void onOutcomeNginx(Member member, Outcome outcome, long now) {
+    private void onOutcomeNginx(Member member, Outcome outcome, long nanoTime) {
+        long now = NanoTimes.stamp(nanoTime);
         if (outcome.isFailure()) {
             State st = states.getOrCreate(member);
             if (st == null) {
@@ -284,8 +286,7 @@ public final class PassiveHealthPolicy implements HealthPolicy {
     }
 
     private long deadline(long from) {
-        long until = from + failTimeoutNanos + 1;
-        return until == Member.NOT_EJECTED ? until + 1 : until;
+        return NanoTimes.stamp(from + failTimeoutNanos + 1);
     }
 
     /*

@@ -5,6 +5,7 @@ import dev.lbkit.api.PoolSnapshot;
 import dev.lbkit.api.health.internal.MemberStates;
 import dev.lbkit.api.internal.Checks;
 import dev.lbkit.api.internal.DaemonExecutors;
+import dev.lbkit.api.internal.NanoTimes;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
@@ -113,7 +114,7 @@ public final class SlowStartPolicy implements HealthPolicy {
                     }
                     st.healthy = healthy(m, now);
                     if (!first && st.healthy) {
-                        st.rampStart = now;
+                        st.rampStart = NanoTimes.stamp(now);
                     }
                 }
             }
@@ -156,7 +157,7 @@ public final class SlowStartPolicy implements HealthPolicy {
                 }
                 if (!st.healthy) {
                     st.healthy = true;
-                    st.rampStart = now;
+                    st.rampStart = NanoTimes.stamp(now);
                 }
                 if (st.rampStart == NOT_RAMPING) {
                     continue;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lbkit.api.Member;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.internal.NanoTimes;
 import dev.lbkit.api.scheduler.PickContext;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -104,7 +105,7 @@ class PassiveHealthProperties {
     @Provide
     Arbitrary<Long> starts() {
         // Ticker readings are only meaningful as differences: include the wrap-around.
-        return Arbitraries.of(0L, -1_000L, 123_456_789L, Long.MAX_VALUE - 300);
+        return Arbitraries.of(0L, -1_000L, 123_456_789L, Long.MAX_VALUE - 300, Long.MAX_VALUE - 9, Long.MIN_VALUE);
     }
 
     @Provide
@@ -154,7 +155,8 @@ class PassiveHealthProperties {
         final int[] fails;
         final long[] accessed;
         final long[] checked;
-        // nginx starts both at 0, that is, 1970: longer ago than any fail_timeout.
+        // nginx starts both at 0, that is, 1970: longer ago than any fail_timeout. lbkit keeps "never" as
+        // Long.MIN_VALUE, so a reading of exactly that value is stored 1 ns later (NanoTimes.stamp).
         final boolean[] accessedSet;
         final boolean[] checkedSet;
 
@@ -202,7 +204,7 @@ class PassiveHealthProperties {
                 return;
             }
             if (!checkedSet[i] || now - checked[i] > failTimeout) {
-                checked[i] = now;
+                checked[i] = NanoTimes.stamp(now);
                 checkedSet[i] = true;
             }
         }
@@ -212,9 +214,9 @@ class PassiveHealthProperties {
                 return;
             }
             fails[i]++;
-            accessed[i] = now;
+            accessed[i] = NanoTimes.stamp(now);
             accessedSet[i] = true;
-            checked[i] = now;
+            checked[i] = NanoTimes.stamp(now);
             checkedSet[i] = true;
         }
 
