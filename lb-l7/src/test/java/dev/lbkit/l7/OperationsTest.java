@@ -270,6 +270,30 @@ class OperationsTest {
     }
 
     @Test
+    void everyIdleUpstreamConnectionClosesAfterTheIdleTimeoutNotOnlyTheOldest() throws Exception {
+        // One timer per upstream's idle list, set for the oldest; it must move on to the next one.
+        try (TestBackend b = TestBackend.start(Script.builder().body("x").delay(Duration.ofMillis(100)).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.builder(pool)
+                                .keepAlive(new UpstreamKeepAlive(4, Duration.ofMillis(300), 100)).build()).build())
+                        .build().start()) {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                all.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.address().getPort()
+                        + "/")).build(), HttpResponse.BodyHandlers.ofString()));
+                Thread.sleep(30);
+            }
+            for (CompletableFuture<HttpResponse<String>> f : all) {
+                assertEquals(200, f.get(5, TimeUnit.SECONDS).statusCode());
+            }
+            assertTrue(b.connectionCount() >= 2, "overlapping exchanges, several connections: " + b.connectionCount());
+            Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(3));
+        }
+    }
+
+    @Test
     void upstreamKeepAliveLimitsAreEnforced() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
                 HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)

@@ -209,6 +209,46 @@ class TimeoutsTest {
     }
 
     @Test
+    void aKeepAliveLongerThanTheHeaderTimeoutIsKeptInFull() throws Exception {
+        // The client timer's task runs at least every header timeout; it must re-arm, not close early.
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientHeader(SHORT).clientBody(SHORT)
+                        .keepAlive(Duration.ofMillis(900)).build(), RetryPolicy.DEFAULT);
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            assertTrue(Fixtures.readResponse(in).startsWith("HTTP/1.1 200 "));
+            long t0 = System.nanoTime();
+            assertEquals(-1, in.read());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 800 && ms < 4000, "closed after " + ms + " ms, keep-alive is 900 ms");
+        }
+    }
+
+    @Test
+    void aRequestAfterAKeepAliveWaitGetsTheHeaderTimeoutNotTheKeepAlive() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientHeader(Duration.ofMillis(300))
+                        .keepAlive(Duration.ofSeconds(30)).build(), RetryPolicy.DEFAULT);
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            assertTrue(Fixtures.readResponse(in).startsWith("HTTP/1.1 200 "));
+            Thread.sleep(100);
+            s.getOutputStream().write("GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+            long t0 = System.nanoTime();
+            String got = Fixtures.readAll(in);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(got.startsWith("HTTP/1.1 408 "), got);
+            assertTrue(ms >= 250 && ms < 3000, "408 after " + ms + " ms, header timeout is 300 ms");
+        }
+    }
+
+    @Test
     void aNewConnectionThatSendsNothingGetsTheHeaderTimeout() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("x"));
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port()));

@@ -27,11 +27,6 @@ public final class NettyTransport {
                 transport.ioHandlerFactory());
     }
 
-    /** Whether the native epoll transport is in use. */
-    public boolean isEpoll() {
-        return transport.isEpoll();
-    }
-
     /** Open channels; closed ones leave by themselves. */
     public ChannelGroup channels() {
         return channels;
