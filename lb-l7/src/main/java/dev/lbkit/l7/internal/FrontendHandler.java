@@ -28,14 +28,13 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -992,10 +991,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                         if (g.tls().isPresent()) {
                             ch.pipeline().addLast(sslHandler(ch, g.tls().get(), target, connectMillis));
                         }
-                        ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig()
-                                .setMaxInitialLineLength(8192).setMaxHeaderSize(64 * 1024)
-                                .setMaxChunkSize(16 * 1024), false, false));
-                        ch.pipeline().addLast(conn);
+                        ch.pipeline().addLast(conn.decoder, new HttpRequestEncoder(), conn);
                     }
                 });
         ChannelFuture f = b.connect(address);
@@ -1086,6 +1082,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         up = c;
         c.user = this;
         c.requests++;
+        c.decoder.headRequest = HttpMethod.HEAD.equals(request.method());
+        c.decoder.connectRequest = HttpMethod.CONNECT.equals(request.method());
         setHost();
         Channel ch = c.channel;
         if (reused && !idempotent) {
@@ -1529,7 +1527,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         disarmClient();
         // The member stays busy while the tunnel is open; closeTunnel() gives it back.
         ctx.pipeline().remove(encoder);
-        c.channel.pipeline().remove(HttpClientCodec.class);
+        c.channel.pipeline().remove(HttpRequestEncoder.class);
+        c.channel.pipeline().remove(c.decoder);
         // Bytes the decoder held beyond the request head reach channelRead as ByteBufs when it goes.
         ctx.pipeline().remove("decoder");
         Object m;
