@@ -22,7 +22,7 @@ final class Codecs {
     static HttpDecoderConfig requestConfig(int maxInitialLine, int maxHeaderSize) {
         return new HttpDecoderConfig().setMaxInitialLineLength(maxInitialLine).setMaxHeaderSize(maxHeaderSize)
                 .setMaxChunkSize(16 * 1024).setStrictLineParsing(true).setAllowDuplicateContentLengths(true)
-                .setValidateHeaders(true);
+                .setHeadersFactory(CompactHeaders.FACTORY);
     }
 
     /**
@@ -124,11 +124,32 @@ final class Codecs {
         protected boolean isContentAlwaysEmpty(HttpResponse msg) {
             return headRequest || super.isContentAlwaysEmpty(msg);
         }
+
+        @Override
+        protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, io.netty.buffer.ByteBuf buf) {
+            if (headers instanceof CompactHeaders) {
+                ((CompactHeaders) headers).encode(buf);
+            } else {
+                super.encodeHeaders(headers, buf);
+            }
+        }
+    }
+
+    /** The upstream side's request encoder: writes {@link CompactHeaders} without an entry per field. */
+    static final class RequestEncoder extends io.netty.handler.codec.http.HttpRequestEncoder {
+        @Override
+        protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, io.netty.buffer.ByteBuf buf) {
+            if (headers instanceof CompactHeaders) {
+                ((CompactHeaders) headers).encode(buf);
+            } else {
+                super.encodeHeaders(headers, buf);
+            }
+        }
     }
 
     static HttpDecoderConfig responseConfig() {
         return new HttpDecoderConfig().setMaxInitialLineLength(8192).setMaxHeaderSize(64 * 1024)
-                .setMaxChunkSize(16 * 1024);
+                .setMaxChunkSize(16 * 1024).setHeadersFactory(CompactHeaders.FACTORY);
     }
 
     /**

@@ -34,7 +34,6 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -991,7 +990,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                         if (g.tls().isPresent()) {
                             ch.pipeline().addLast(sslHandler(ch, g.tls().get(), target, connectMillis));
                         }
-                        ch.pipeline().addLast(conn.decoder, new HttpRequestEncoder(), conn);
+                        ch.pipeline().addLast(conn.decoder, new Codecs.RequestEncoder(), conn);
                     }
                 });
         ChannelFuture f = b.connect(address);
@@ -1527,7 +1526,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         disarmClient();
         // The member stays busy while the tunnel is open; closeTunnel() gives it back.
         ctx.pipeline().remove(encoder);
-        c.channel.pipeline().remove(HttpRequestEncoder.class);
+        c.channel.pipeline().remove(Codecs.RequestEncoder.class);
         c.channel.pipeline().remove(c.decoder);
         // Bytes the decoder held beyond the request head reach channelRead as ByteBufs when it goes.
         ctx.pipeline().remove("decoder");
