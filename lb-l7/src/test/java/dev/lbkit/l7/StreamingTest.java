@@ -158,6 +158,30 @@ class StreamingTest {
     }
 
     @Test
+    void chunkedResponseTrailersReachTheClient() throws Exception {
+        String raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n"
+                + "0\r\nX-Checksum: abc\r\n\r\n";
+        try (TestBackend b = TestBackend.start(Script.builder().rawResponse(raw).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool);
+                Socket s = connect(lb)) {
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.setSoTimeout(5000);
+            InputStream in = s.getInputStream();
+            StringBuilder r = new StringBuilder();
+            while (!(r.indexOf("\r\n0\r\n") > 0 && r.toString().endsWith("\r\n\r\n"))) {
+                int c = in.read();
+                if (c < 0) {
+                    break;
+                }
+                r.append((char) c);
+            }
+            String text = r.toString();
+            assertTrue(text.startsWith("HTTP/1.1 200 OK\r\n"), text);
+            assertTrue(text.endsWith("\r\n\r\n2\r\nhi\r\n0\r\nX-Checksum: abc\r\n\r\n"), text);
+        }
+    }
+
+    @Test
     void expectContinueIsAnsweredBeforeTheBody() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("thanks"));
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool);

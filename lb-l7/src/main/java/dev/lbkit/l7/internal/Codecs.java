@@ -22,7 +22,8 @@ final class Codecs {
     static HttpDecoderConfig requestConfig(int maxInitialLine, int maxHeaderSize) {
         return new HttpDecoderConfig().setMaxInitialLineLength(maxInitialLine).setMaxHeaderSize(maxHeaderSize)
                 .setMaxChunkSize(16 * 1024).setStrictLineParsing(true).setAllowDuplicateContentLengths(true)
-                .setHeadersFactory(CompactHeaders.FACTORY);
+                .setHeadersFactory(CompactHeaders.FACTORY)
+                .setTrailersFactory(CompactHeaders.TRAILERS);
     }
 
     /**
@@ -149,7 +150,8 @@ final class Codecs {
 
     static HttpDecoderConfig responseConfig() {
         return new HttpDecoderConfig().setMaxInitialLineLength(8192).setMaxHeaderSize(64 * 1024)
-                .setMaxChunkSize(16 * 1024).setHeadersFactory(CompactHeaders.FACTORY);
+                .setMaxChunkSize(16 * 1024).setHeadersFactory(CompactHeaders.FACTORY)
+                .setTrailersFactory(CompactHeaders.TRAILERS);
     }
 
     /**

@@ -27,36 +27,41 @@ import java.util.TreeSet;
  * <p>A proxied message carries a handful of fields, each looked up a few times: a scan comparing
  * lengths first beats hashing every name, and one object with two small arrays replaces Netty's
  * hash table of linked entries (five objects plus one per field). Names compare ASCII
- * case-insensitively; values are kept as given. With validation on, names and values are checked
- * exactly as {@link DefaultHttpHeadersFactory#headersFactory()} checks them. Not thread-safe: a
- * message belongs to one event loop.
+ * case-insensitively; values are kept as given. Names and values are checked exactly as Netty's
+ * {@link DefaultHttpHeadersFactory#headersFactory()} (or, for trailers, {@code trailersFactory()})
+ * checks them. Not thread-safe: a message belongs to one event loop.
  */
 final class CompactHeaders extends HttpHeaders {
-    private static final DefaultHeaders.NameValidator<CharSequence> NAMES =
-            DefaultHttpHeadersFactory.headersFactory().getNameValidator();
-    private static final DefaultHeaders.ValueValidator<CharSequence> VALUES =
-            DefaultHttpHeadersFactory.headersFactory().getValueValidator();
+    /** Validating factory for the decoders' header sections. */
+    static final HttpHeadersFactory FACTORY = factory(DefaultHttpHeadersFactory.headersFactory());
+    /** Validating factory for the decoders' trailers (Netty's rules: no framing fields in trailers). */
+    static final HttpHeadersFactory TRAILERS = factory(DefaultHttpHeadersFactory.trailersFactory());
 
-    /** Validating factory for the decoders. */
-    static final HttpHeadersFactory FACTORY = new HttpHeadersFactory() {
-        @Override
-        public HttpHeaders newHeaders() {
-            return new CompactHeaders(true);
-        }
+    private static HttpHeadersFactory factory(DefaultHttpHeadersFactory rules) {
+        DefaultHeaders.NameValidator<CharSequence> names = rules.getNameValidator();
+        DefaultHeaders.ValueValidator<CharSequence> values = rules.getValueValidator();
+        return new HttpHeadersFactory() {
+            @Override
+            public HttpHeaders newHeaders() {
+                return new CompactHeaders(names, values);
+            }
 
-        @Override
-        public HttpHeaders newEmptyHeaders() {
-            return new CompactHeaders(true);
-        }
-    };
+            @Override
+            public HttpHeaders newEmptyHeaders() {
+                return new CompactHeaders(names, values);
+            }
+        };
+    }
 
-    private final boolean validate;
+    private final DefaultHeaders.NameValidator<CharSequence> nameValidator;
+    private final DefaultHeaders.ValueValidator<CharSequence> valueValidator;
     private CharSequence[] names;
     private CharSequence[] values;
     private int size;
 
-    CompactHeaders(boolean validate) {
-        this.validate = validate;
+    CompactHeaders(DefaultHeaders.NameValidator<CharSequence> names, DefaultHeaders.ValueValidator<CharSequence> values) {
+        this.nameValidator = names;
+        this.valueValidator = values;
         this.names = new CharSequence[8];
         this.values = new CharSequence[8];
     }
@@ -83,9 +88,7 @@ final class CompactHeaders extends HttpHeaders {
         } else {
             v = String.valueOf(java.util.Objects.requireNonNull(value, "value"));
         }
-        if (validate) {
-            VALUES.validate(v);
-        }
+        valueValidator.validate(v);
         return v;
     }
 
@@ -101,9 +104,7 @@ final class CompactHeaders extends HttpHeaders {
 
     private CharSequence checkedName(CharSequence name) {
         java.util.Objects.requireNonNull(name, "name");
-        if (validate) {
-            NAMES.validateName(name);
-        }
+        nameValidator.validateName(name);
         return name;
     }
 
@@ -446,7 +447,7 @@ final class CompactHeaders extends HttpHeaders {
 
     @Override
     public HttpHeaders copy() {
-        CompactHeaders c = new CompactHeaders(validate);
+        CompactHeaders c = new CompactHeaders(nameValidator, valueValidator);
         c.names = Arrays.copyOf(names, Math.max(8, size));
         c.values = Arrays.copyOf(values, Math.max(8, size));
         c.size = size;

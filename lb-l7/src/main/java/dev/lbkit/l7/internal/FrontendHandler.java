@@ -175,6 +175,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The queue's timeout; created the first time a request of this connection waits. */
     private Deadline queueTimer;
 
+    /** The last Host value of this connection and its route key (without port, lower case). */
+    private String lastHost;
+    private String lastHostKey;
+
     FrontendHandler(ProxyState state, boolean tls) {
         this.state = state;
         this.tls = tls;
@@ -574,7 +578,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             reject(HttpResponseStatus.BAD_REQUEST);
             return;
         }
-        RouteTable.RouteEntry e = state.routeTable().match(Headers.hostWithoutPort(host), matchPath);
+        if (host != null && !host.equals(lastHost)) {
+            // A keep-alive client sends the same Host every time: normalise it once per connection.
+            lastHost = host;
+            lastHostKey = Headers.hostWithoutPort(host);
+        }
+        RouteTable.RouteEntry e = state.routeTable().match(host == null ? null : lastHostKey, matchPath);
         if (e == null) {
             reject(HttpResponseStatus.NOT_FOUND);
             return;

@@ -133,5 +133,13 @@ class CompactHeadersProperties {
             assertThrows(IllegalArgumentException.class, () -> mine.set("X", bad), bad);
         }
         assertEquals(0, mine.size());
+        HttpHeaders refTrailers = DefaultHttpHeadersFactory.trailersFactory().newHeaders();
+        HttpHeaders myTrailers = CompactHeaders.TRAILERS.newHeaders();
+        for (String framing : List.of("Content-Length", "transfer-encoding", "Trailer")) {
+            assertThrows(IllegalArgumentException.class, () -> refTrailers.add(framing, "1"), framing);
+            assertThrows(IllegalArgumentException.class, () -> myTrailers.add(framing, "1"), framing);
+        }
+        myTrailers.add("X-Checksum", "abc");
+        assertEquals("abc", myTrailers.get("x-checksum"));
     }
 }
