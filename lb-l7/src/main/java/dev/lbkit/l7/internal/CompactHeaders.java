@@ -55,6 +55,8 @@ final class CompactHeaders extends HttpHeaders {
 
     private final DefaultHeaders.NameValidator<CharSequence> nameValidator;
     private final DefaultHeaders.ValueValidator<CharSequence> valueValidator;
+    private static final CharSequence[] NONE = {};
+
     private CharSequence[] names;
     private CharSequence[] values;
     private int size;
@@ -62,8 +64,9 @@ final class CompactHeaders extends HttpHeaders {
     CompactHeaders(DefaultHeaders.NameValidator<CharSequence> names, DefaultHeaders.ValueValidator<CharSequence> values) {
         this.nameValidator = names;
         this.valueValidator = values;
-        this.names = new CharSequence[8];
-        this.values = new CharSequence[8];
+        // Most trailer sections stay empty: the arrays come with the first field.
+        this.names = NONE;
+        this.values = NONE;
     }
 
     private int indexOf(CharSequence name, int from) {
@@ -94,8 +97,9 @@ final class CompactHeaders extends HttpHeaders {
 
     private void append(CharSequence name, CharSequence value) {
         if (size == names.length) {
-            names = Arrays.copyOf(names, size * 2);
-            values = Arrays.copyOf(values, size * 2);
+            int capacity = size == 0 ? 8 : size * 2;
+            names = Arrays.copyOf(names, capacity);
+            values = Arrays.copyOf(values, capacity);
         }
         names[size] = name;
         values[size] = value;
@@ -236,6 +240,69 @@ final class CompactHeaders extends HttpHeaders {
     @Override
     public Iterator<Map.Entry<String, String>> iterator() {
         return entries().iterator();
+    }
+
+    /**
+     * As {@link HttpHeaders#containsValue}: whether a field's comma-separated, trimmed elements
+     * include {@code value}; without the iterator the inherited version allocates per call
+     * (keep-alive and chunked checks run it on every message).
+     */
+    @Override
+    public boolean containsValue(CharSequence name, CharSequence value, boolean ignoreCase) {
+        for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
+            CharSequence v = values[i];
+            int n = v.length();
+            int begin = 0;
+            int comma = indexOfComma(v, 0);
+            if (comma < 0) {
+                if (elementEquals(v, 0, n, value, ignoreCase)) {
+                    return true;
+                }
+                continue;
+            }
+            while (comma >= 0) {
+                if (elementEquals(v, begin, comma, value, ignoreCase)) {
+                    return true;
+                }
+                begin = comma + 1;
+                comma = indexOfComma(v, begin);
+            }
+            if (begin < n && elementEquals(v, begin, n, value, ignoreCase)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int indexOfComma(CharSequence v, int from) {
+        for (int i = from, n = v.length(); i < n; i++) {
+            if (v.charAt(i) == ',') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Whether {@code v[begin, end)}, trimmed of characters up to space (as String.trim), equals {@code expected}. */
+    private static boolean elementEquals(CharSequence v, int begin, int end, CharSequence expected, boolean ignoreCase) {
+        while (begin < end && v.charAt(begin) <= ' ') {
+            begin++;
+        }
+        while (end > begin && v.charAt(end - 1) <= ' ') {
+            end--;
+        }
+        int len = end - begin;
+        if (len != expected.length()) {
+            return false;
+        }
+        for (int i = 0; i < len; i++) {
+            char a = v.charAt(begin + i);
+            char b = expected.charAt(i);
+            if (a != b && !(ignoreCase && AsciiString.toLowerCase(a) == AsciiString.toLowerCase(b))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -448,8 +515,8 @@ final class CompactHeaders extends HttpHeaders {
     @Override
     public HttpHeaders copy() {
         CompactHeaders c = new CompactHeaders(nameValidator, valueValidator);
-        c.names = Arrays.copyOf(names, Math.max(8, size));
-        c.values = Arrays.copyOf(values, Math.max(8, size));
+        c.names = size == 0 ? NONE : Arrays.copyOf(names, size);
+        c.values = size == 0 ? NONE : Arrays.copyOf(values, size);
         c.size = size;
         return c;
     }

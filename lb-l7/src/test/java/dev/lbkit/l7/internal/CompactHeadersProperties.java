@@ -25,7 +25,7 @@ class CompactHeadersProperties {
     private static final List<String> NAMES = List.of("Host", "host", "HOST", "Connection", "connection",
             "Content-Length", "X-A", "x-a", "Transfer-Encoding", "Set-Cookie");
     private static final List<String> VALUES = List.of("a", "b", "close", "Close", "keep-alive, close",
-            "chunked", "gzip, chunked", "12", "", "x y");
+            "chunked", "gzip, chunked", "12", "", "x y", "a ,b", "a,", ",close", "CHUNKED ,", "b \t, c");
 
     record Op(int kind, String name, String value, List<String> values) {}
 
@@ -90,6 +90,9 @@ class CompactHeadersProperties {
                 assertEquals(ref.contains(n, v, true), mine.contains(n, v, true), n + "=" + v);
                 assertEquals(ref.contains(n, v, false), mine.contains(n, v, false), n + "=" + v);
                 assertEquals(ref.containsValue(n, v, true), mine.containsValue(n, v, true), n + "~" + v);
+                assertEquals(ref.containsValue(n, v, false), mine.containsValue(n, v, false), n + "~" + v);
+                String trimmed = v.trim();
+                assertEquals(ref.containsValue(n, trimmed, true), mine.containsValue(n, trimmed, true), n + "~" + trimmed);
             }
         }
         if (mine instanceof CompactHeaders c) {
