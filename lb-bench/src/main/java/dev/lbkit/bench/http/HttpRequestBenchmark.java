@@ -1,12 +1,13 @@
 package dev.lbkit.bench.http;
 
 import dev.lbkit.l7.HeaderRules;
+import dev.lbkit.l7.internal.FrontendHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.util.AsciiString;
@@ -29,8 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * The L7 request path before forwarding: decoding a request head with Netty's {@code HttpRequestDecoder}
- * configured as lb-l7 configures it (strict line parsing, header validation), then rewriting its headers
+ * The L7 request path before forwarding: decoding a request head with lb-l7's own request decoder (Netty's
+ * {@code HttpRequestDecoder} with strict line parsing, header validation and lb-l7's compact header
+ * maps, exactly as a client connection gets it), then rewriting its headers
  * as a proxy must (hop-by-hop fields out as lb-l7 removes them, {@code Host} for the upstream, the seed's
  * {@code X-high-load-test: 123} in through lb-l7's {@link HeaderRules}). Run with {@code -prof gc} to see the bytes allocated per request.
  *
@@ -56,6 +58,13 @@ public class HttpRequestBenchmark {
     @Param({"wrk", "browser"})
     public String request;
 
+    /**
+     * The decoder: {@code lbkit} is lb-l7's (its RFC 9112 checks and compact header maps), {@code netty}
+     * Netty's {@code HttpRequestDecoder} with the same limits and Netty's own header maps, for comparison.
+     */
+    @Param({"lbkit", "netty"})
+    public String decoder;
+
     private ByteBuf wire;
     private EmbeddedChannel channel;
 
@@ -79,10 +88,11 @@ public class HttpRequestBenchmark {
         };
         byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
         wire = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
-        HttpDecoderConfig config = new HttpDecoderConfig().setMaxInitialLineLength(8192).setMaxHeaderSize(16384)
-                .setMaxChunkSize(16 * 1024).setStrictLineParsing(true).setAllowDuplicateContentLengths(true)
-                .setValidateHeaders(true);
-        channel = new EmbeddedChannel(new HttpRequestDecoder(config));
+        channel = new EmbeddedChannel("netty".equals(decoder)
+                ? new HttpRequestDecoder(new HttpDecoderConfig().setMaxInitialLineLength(8192).setMaxHeaderSize(16384)
+                        .setMaxChunkSize(16 * 1024).setStrictLineParsing(true).setAllowDuplicateContentLengths(true)
+                        .setValidateHeaders(true))
+                : FrontendHandler.newDecoder(8192, 16384));
     }
 
     /** Releases the request bytes and the channel. */

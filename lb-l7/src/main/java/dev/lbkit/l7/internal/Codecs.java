@@ -32,6 +32,15 @@ final class Codecs {
      * a bare CR or a NUL (RFC 9112 §2.2, §5.2), which Netty's decoder would otherwise accept or fold.
      */
     static final class RequestDecoder extends HttpRequestDecoder {
+        /** Per event loop thread: the bytes being scanned (a decoder runs on one loop at a time). */
+        private static final io.netty.util.concurrent.FastThreadLocal<byte[]> SCRATCH =
+                new io.netty.util.concurrent.FastThreadLocal<>() {
+                    @Override
+                    protected byte[] initialValue() {
+                        return new byte[2048];
+                    }
+                };
+
         private boolean inHead = true;
         private boolean sawContent;
         private boolean prevLf;
@@ -77,38 +86,72 @@ final class Codecs {
             scannedAhead = inHead && scanEnd >= 0 ? Math.max(0, scanEnd - buffer.readerIndex()) : 0;
         }
 
-        /** Scans header bytes from {@code from}; returns where it stopped. */
+        /**
+         * Scans header bytes from {@code from}; returns where it stopped. The state lives in locals
+         * during the loop (a field write per byte costs more than the check itself).
+         */
         private int scanHead(io.netty.buffer.ByteBuf buf, int from) {
             int end = buf.writerIndex();
-            for (int i = from; i < end; i++) {
-                byte b = buf.getByte(i);
-                if (prevCr && b != '\n') {
-                    invalid = true;
+            if (from >= end) {
+                return end;
+            }
+            int n = end - from;
+            byte[] bytes = SCRATCH.get();
+            if (bytes.length < n) {
+                bytes = new byte[Math.max(n, bytes.length * 2)];
+                SCRATCH.set(bytes);
+            }
+            // One copy, then a plain array loop: cheaper than a checked read per byte of a direct buffer.
+            buf.getBytes(from, bytes, 0, n);
+            boolean cr = prevCr;
+            boolean lf = prevLf;
+            boolean content = sawContent;
+            boolean bad = invalid;
+            int stop = -1;
+            for (int i = 0; i < n; i++) {
+                byte b = bytes[i];
+                if (b > ' ') {
+                    // The common byte: visible, not a line break.
+                    if (cr) {
+                        bad = true;
+                    }
+                    content = true;
+                    lf = false;
+                    cr = false;
+                    continue;
+                }
+                if (cr && b != '\n') {
+                    bad = true;
                 }
                 if (b == '\n') {
-                    if (prevLf && sawContent) {
-                        inHead = false;
-                        return i + 1;
+                    if (lf && content) {
+                        stop = i;
+                        break;
                     }
-                    prevLf = true;
-                    prevCr = false;
+                    lf = true;
+                    cr = false;
                     continue;
                 }
                 if (b == '\r') {
-                    prevCr = true;
+                    cr = true;
                     continue;
                 }
-                if (b == 0) {
-                    invalid = true;
+                if (b == 0 || lf && content && (b == ' ' || b == '\t')) {
+                    bad = true;
                 }
-                if (prevLf && sawContent && (b == ' ' || b == '\t')) {
-                    invalid = true;
-                }
-                sawContent = true;
-                prevLf = false;
-                prevCr = false;
+                content = true;
+                lf = false;
+                cr = false;
             }
-            return end;
+            prevCr = cr;
+            prevLf = lf;
+            sawContent = content;
+            invalid = bad;
+            if (stop < 0) {
+                return end;
+            }
+            inHead = false;
+            return from + stop + 1;
         }
 
         @Override
