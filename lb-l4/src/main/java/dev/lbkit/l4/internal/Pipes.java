@@ -22,14 +22,28 @@ final class Pipes {
     /** One byte, to tell the end of a stream from a socket with nothing to read (see SplicePump). */
     final ByteBuffer probe = ByteBuffer.allocateDirect(1);
 
-    /** An empty pipe: {@code [0]} the read end, {@code [1]} the write end. */
-    FileDescriptor[] acquire() throws IOException {
+    /** When set, no new pipe can be made, as when the process is out of descriptors (for tests). */
+    static volatile boolean unavailable;
+
+    /**
+     * An empty pipe ({@code [0]} the read end, {@code [1]} the write end), or {@code null} when none
+     * can be made now: the caller copies instead.
+     */
+    FileDescriptor[] acquire() {
         if (size > 0) {
             FileDescriptor[] p = free[--size];
             free[size] = null;
             return p;
         }
-        return FileDescriptor.pipe();
+        if (unavailable) {
+            return null;
+        }
+        try {
+            return FileDescriptor.pipe();
+        } catch (IOException e) {
+            logger.debug("no pipe to splice through, copying: {}", e.toString());
+            return null;
+        }
     }
 
     /** Takes back a pipe that is empty; one with bytes in it must go to {@link #discard}. */

@@ -1,6 +1,7 @@
 package dev.lbkit.l4.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -33,6 +34,8 @@ import java.nio.ByteBuffer;
  * At most one pipe of bytes (64 KiB) waits per direction: while it is not empty the source is not read,
  * so a slow reader pushes back on the writer through TCP. A FIN is passed on (shutdown of output) only
  * once the pipe and prefix are empty. A socket error or reset ends the pair as the copying path does.
+ * When no pipe can be made (the process is out of descriptors, or the user's pipe memory is used up),
+ * a read copies into a buffer instead, so such a connection is slower, not broken.
  *
  * <p>Everything runs on the event loop; not thread-safe.
  */
@@ -49,6 +52,7 @@ final class SplicePump {
 
     private final TcpConnection conn;
     private final Pipes pipes;
+    private final ByteBufAllocator alloc;
     private final End client;
     private final End server;
     private final Direction up;
@@ -63,10 +67,12 @@ final class SplicePump {
      * @param clientEof  whether Netty saw the client's FIN already (then {@code upPrefix} is all there is)
      * @param serverEof  likewise for the real server
      */
-    SplicePump(TcpConnection conn, Pipes pipes, UnixChannel clientChannel, UnixChannel serverChannel,
+    SplicePump(TcpConnection conn, Pipes pipes, ByteBufAllocator alloc, UnixChannel clientChannel,
+            UnixChannel serverChannel,
             ByteBuf upPrefix, ByteBuf downPrefix, boolean clientEof, boolean serverEof) {
         this.conn = conn;
         this.pipes = pipes;
+        this.alloc = alloc;
         this.client = new End((Socket) clientChannel.fd());
         this.server = new End((Socket) serverChannel.fd());
         this.up = new Direction(client, server, true, upPrefix, clientEof);
@@ -262,6 +268,13 @@ final class SplicePump {
                 }
                 if (pipe == null) {
                     pipe = pipes.acquire();
+                    if (pipe == null) {
+                        // No pipe can be made now (descriptor or pipe-memory limits): this read copies.
+                        if (!copyIn()) {
+                            return true;
+                        }
+                        continue;
+                    }
                 }
                 int n = Native.splice(src.socket.intValue(), -1, pipe[1].intValue(), -1, PIPE_BYTES);
                 if (n > 0) {
@@ -296,6 +309,35 @@ final class SplicePump {
                 pending = 1;
                 conn.spliceRead(fromClient, 1);
             }
+            return true;
+        }
+
+        /**
+         * Reads from the source into a buffer that becomes the prefix. Returns {@code false} when the
+         * socket has nothing now; a read tells the end of the stream by itself.
+         */
+        private boolean copyIn() throws IOException {
+            ByteBuf b = alloc.directBuffer(PIPE_BYTES);
+            int n;
+            try {
+                ByteBuffer nio = b.internalNioBuffer(0, PIPE_BYTES);
+                n = src.socket.read(nio, nio.position(), nio.limit());
+            } catch (IOException | RuntimeException e) {
+                b.release();
+                throw e;
+            }
+            if (n > 0) {
+                prefix = b.writerIndex(n);
+                conn.spliceRead(fromClient, n);
+                return true;
+            }
+            b.release();
+            if (n == 0) {
+                src.readable = false;
+                return false;
+            }
+            eof = true;
+            conn.spliceEof(fromClient);
             return true;
         }
 

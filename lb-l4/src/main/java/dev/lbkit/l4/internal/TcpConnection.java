@@ -263,7 +263,7 @@ final class TcpConnection {
                 closeBoth();
                 return;
             }
-            pump = new SplicePump(this, transport.pipes(client.eventLoop()), (UnixChannel) client,
+            pump = new SplicePump(this, transport.pipes(client.eventLoop()), client.alloc(), (UnixChannel) client,
                     (UnixChannel) server, upPrefix, downPrefix, clientEof, serverEof);
             upPrefix = null;
             downPrefix = null;
