@@ -213,7 +213,7 @@ public final class L4Balancer implements AutoCloseable {
         private TransportType transport = TransportType.AUTO;
         private Timeouts timeouts = Timeouts.DEFAULT;
         private Duration estimatorInterval = Duration.ofSeconds(2);
-        private boolean zeroCopy;
+        private boolean zeroCopy = true;
 
         private Builder() {}
 

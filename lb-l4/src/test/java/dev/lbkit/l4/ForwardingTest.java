@@ -198,7 +198,10 @@ class ForwardingTest {
             }
         }
         try (L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
-            assertFalse(lb.zeroCopy(), "off by default");
+            assertEquals("epoll".equals(lb.transport()), lb.zeroCopy(), "on by default where the transport is epoll");
+        }
+        try (L4Balancer lb = L4Balancer.builder().ioThreads(1).zeroCopy(false).build()) {
+            assertFalse(lb.zeroCopy(), "copying when asked");
         }
     }
 }
