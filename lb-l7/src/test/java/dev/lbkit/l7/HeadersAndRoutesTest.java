@@ -128,6 +128,17 @@ class HeadersAndRoutesTest {
             assertEquals("/v2/users?id=1", last(api).target());
             assertTrue(Fixtures.raw(lb, "GET /api/x HTTP/1.1\r\nHost: Admin.Example:80\r\nConnection: close\r\n\r\n")
                     .endsWith("admin"));
+            // One keep-alive connection, the Host changing between requests: each request routes by its own.
+            try (java.net.Socket s = new java.net.Socket(lb.address().getAddress(), lb.address().getPort())) {
+                s.setSoTimeout(5000);
+                for (String[] hostAndBody : new String[][] {{"x", "web"}, {"admin.example", "admin"}, {"x", "web"},
+                        {"ADMIN.example:8080", "admin"}}) {
+                    s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + hostAndBody[0] + "\r\n\r\n")
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    String r = Fixtures.readResponse(s.getInputStream());
+                    assertTrue(r.endsWith(hostAndBody[1]), hostAndBody[0] + ": " + r);
+                }
+            }
             lb.routes(List.of(Route.builder("/").group(UpstreamGroup.of(apiPool)).build()));
             assertTrue(Fixtures.raw(lb, "GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").endsWith("api"));
         }

@@ -137,6 +137,51 @@ class StreamingTest {
     }
 
     @Test
+    void headerNamesKeepTheSendersSpellingBothWays() throws Exception {
+        // Common names are shared constants inside the proxy: they must only be used for the exact spelling.
+        String raw = "HTTP/1.1 200 OK\r\ncontent-type: text/x\r\nSERVER: up\r\nETag: \"e1\"\r\n"
+                + "Cache-control: no\r\nContent-Length: 2\r\n\r\nhi";
+        try (TestBackend b = TestBackend.start(Script.builder().rawResponse(raw).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool);
+                Socket s = connect(lb)) {
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: x\r\nuser-agent: ua\r\nACCEPT: */*\r\n"
+                    + "Accept-Language: en\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String r = Fixtures.readResponse(s.getInputStream());
+            assertTrue(r.startsWith("HTTP/1.1 200 OK\r\n") && r.endsWith("\r\n\r\nhi"), r);
+            for (String line : new String[] {"\r\ncontent-type: text/x\r\n", "\r\nSERVER: up\r\n",
+                    "\r\nETag: \"e1\"\r\n", "\r\nCache-control: no\r\n"}) {
+                assertTrue(r.contains(line), line + " in " + r);
+            }
+            var names = b.requests().get(0).headers().stream().map(java.util.Map.Entry::getKey).toList();
+            assertTrue(names.containsAll(java.util.List.of("user-agent", "ACCEPT", "Accept-Language")), names.toString());
+        }
+    }
+
+    @Test
+    void chunkedResponseTrailersReachTheClient() throws Exception {
+        String raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n"
+                + "0\r\nX-Checksum: abc\r\n\r\n";
+        try (TestBackend b = TestBackend.start(Script.builder().rawResponse(raw).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool);
+                Socket s = connect(lb)) {
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.setSoTimeout(5000);
+            InputStream in = s.getInputStream();
+            StringBuilder r = new StringBuilder();
+            while (!(r.indexOf("\r\n0\r\n") > 0 && r.toString().endsWith("\r\n\r\n"))) {
+                int c = in.read();
+                if (c < 0) {
+                    break;
+                }
+                r.append((char) c);
+            }
+            String text = r.toString();
+            assertTrue(text.startsWith("HTTP/1.1 200 OK\r\n"), text);
+            assertTrue(text.endsWith("\r\n\r\n2\r\nhi\r\n0\r\nX-Checksum: abc\r\n\r\n"), text);
+        }
+    }
+
+    @Test
     void expectContinueIsAnsweredBeforeTheBody() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("thanks"));
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool);

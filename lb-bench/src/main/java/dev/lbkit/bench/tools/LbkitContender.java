@@ -25,8 +25,8 @@ import java.util.concurrent.CountDownLatch;
  * dnsmasq, with N event loops:
  *
  * <ul>
- *   <li>{@code l7 LISTEN UPSTREAM N}: lb-l7 in front of one upstream, a keep-alive pool of 64 idle upstream
- *       connections per event loop (nginx's {@code keepalive 64}, unlimited requests per connection),
+ *   <li>{@code l7 LISTEN UPSTREAM N}: lb-l7 in front of one upstream, a keep-alive pool of 1024 idle upstream
+ *       connections per event loop (nginx's {@code keepalive 1024}, unlimited requests per connection),
  *       {@code X-high-load-test: 123} set on every request, 1 s upstream timeouts;</li>
  *   <li>{@code l4 LISTEN REAL N}: lb-l4, one TCP virtual service, scheduler {@code rr}, one real server,
  *       1 s connect timeout;</li>
@@ -47,8 +47,11 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class LbkitContender {
 
-    /** Idle upstream connections kept per event loop: nginx's {@code keepalive 64} in the benchmark. */
-    public static final int KEEP_ALIVE_IDLE = 64;
+    /**
+     * Idle upstream connections kept per event loop: nginx's {@code keepalive 1024} in the benchmark, more
+     * than the 512 clients of its largest load, as HAProxy keeps every idle connection by default.
+     */
+    public static final int KEEP_ALIVE_IDLE = 1024;
     /** The transport every contender runs on: {@code -Dlbkit.transport=...}, default AUTO. */
     static final TransportType TRANSPORT = transport(System.getProperty("lbkit.transport", "AUTO"));
     /** {@code -Dlbkit.zeroCopy=true|false} for lb-l4 (splicing, used on epoll only); absent: the builder's default. */

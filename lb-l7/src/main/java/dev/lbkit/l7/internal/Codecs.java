@@ -4,7 +4,9 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.util.AsciiString;
 
 /** The client-side codec pieces, made strict where a proxy must be (RFC 9112 §6). */
 final class Codecs {
@@ -20,7 +22,8 @@ final class Codecs {
     static HttpDecoderConfig requestConfig(int maxInitialLine, int maxHeaderSize) {
         return new HttpDecoderConfig().setMaxInitialLineLength(maxInitialLine).setMaxHeaderSize(maxHeaderSize)
                 .setMaxChunkSize(16 * 1024).setStrictLineParsing(true).setAllowDuplicateContentLengths(true)
-                .setValidateHeaders(true);
+                .setHeadersFactory(CompactHeaders.FACTORY)
+                .setTrailersFactory(CompactHeaders.TRAILERS);
     }
 
     /**
@@ -38,6 +41,12 @@ final class Codecs {
 
         RequestDecoder(HttpDecoderConfig config) {
             super(config);
+        }
+
+        @Override
+        protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+            AsciiString known = KnownNames.find(sb, start, length);
+            return known != null ? known : super.splitHeaderName(sb, start, length);
         }
 
         @Override
@@ -115,6 +124,139 @@ final class Codecs {
         @Override
         protected boolean isContentAlwaysEmpty(HttpResponse msg) {
             return headRequest || super.isContentAlwaysEmpty(msg);
+        }
+
+        @Override
+        protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, io.netty.buffer.ByteBuf buf) {
+            if (headers instanceof CompactHeaders) {
+                ((CompactHeaders) headers).encode(buf);
+            } else {
+                super.encodeHeaders(headers, buf);
+            }
+        }
+    }
+
+    /** The upstream side's request encoder: writes {@link CompactHeaders} without an entry per field. */
+    static final class RequestEncoder extends io.netty.handler.codec.http.HttpRequestEncoder {
+        @Override
+        protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, io.netty.buffer.ByteBuf buf) {
+            if (headers instanceof CompactHeaders) {
+                ((CompactHeaders) headers).encode(buf);
+            } else {
+                super.encodeHeaders(headers, buf);
+            }
+        }
+    }
+
+    static HttpDecoderConfig responseConfig() {
+        return new HttpDecoderConfig().setMaxInitialLineLength(8192).setMaxHeaderSize(64 * 1024)
+                .setMaxChunkSize(16 * 1024).setHeadersFactory(CompactHeaders.FACTORY)
+                .setTrailersFactory(CompactHeaders.TRAILERS);
+    }
+
+    /**
+     * The upstream side's response decoder. It replaces Netty's client codec, whose request queue
+     * only serves to know a HEAD or CONNECT response: an upstream connection carries one exchange at
+     * a time, so the frontend says which method it sent. Common header names and status line words
+     * come from shared constants instead of a copy per response.
+     */
+    static final class ResponseDecoder extends HttpResponseDecoder {
+        /** The method of the request this connection answers: HEAD and CONNECT responses have no body. */
+        boolean headRequest;
+        boolean connectRequest;
+
+        ResponseDecoder() {
+            super(responseConfig());
+        }
+
+        @Override
+        protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+            int code = ((HttpResponse) msg).status().code();
+            if (code != 100 && code != 101 && (headRequest || connectRequest && code / 100 == 2)) {
+                return true;
+            }
+            return super.isContentAlwaysEmpty(msg);
+        }
+
+        @Override
+        protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+            AsciiString known = KnownNames.find(sb, start, length);
+            return known != null ? known : super.splitHeaderName(sb, start, length);
+        }
+
+        @Override
+        protected String splitFirstWordInitialLine(byte[] sb, int start, int length) {
+            return length == 8 && KnownNames.matches(sb, start, HTTP_1_1) ? "HTTP/1.1"
+                    : super.splitFirstWordInitialLine(sb, start, length);
+        }
+
+        @Override
+        protected String splitSecondWordInitialLine(byte[] sb, int start, int length) {
+            return length == 3 && sb[start] == '2' && sb[start + 1] == '0' && sb[start + 2] == '0' ? "200"
+                    : super.splitSecondWordInitialLine(sb, start, length);
+        }
+
+        @Override
+        protected String splitThirdWordInitialLine(byte[] sb, int start, int length) {
+            return length == 2 && sb[start] == 'O' && sb[start + 1] == 'K' ? "OK"
+                    : super.splitThirdWordInitialLine(sb, start, length);
+        }
+
+        private static final byte[] HTTP_1_1 = {'H', 'T', 'T', 'P', '/', '1', '.', '1'};
+    }
+
+    /**
+     * Header names seen in most requests and responses, matched byte for byte (case included, so what
+     * is forwarded keeps the sender's spelling) to share one constant instead of a copy per message.
+     */
+    static final class KnownNames {
+        private static final AsciiString[][] BY_LENGTH = new AsciiString[32][];
+
+        static {
+            String[] names = {"Host", "Date", "ETag", "Vary", "Accept", "Server", "Cookie", "Expires",
+                    "Referer", "Location", "Connection", "Keep-Alive", "User-Agent", "Set-Cookie",
+                    "Content-Type", "Accept-Ranges", "Cache-Control", "Last-Modified", "Authorization",
+                    "Content-Length", "Accept-Encoding", "Accept-Language", "Content-Encoding",
+                    "Transfer-Encoding", "X-Forwarded-For", "If-Modified-Since", "If-None-Match"};
+            for (String n : names) {
+                AsciiString c = AsciiString.cached(n);
+                AsciiString[] row = BY_LENGTH[c.length()];
+                AsciiString[] grown = row == null ? new AsciiString[1] : java.util.Arrays.copyOf(row, row.length + 1);
+                grown[grown.length - 1] = c;
+                BY_LENGTH[c.length()] = grown;
+            }
+        }
+
+        private KnownNames() {}
+
+        /** The shared constant spelled exactly as {@code sb[start, start + length)}, or null. */
+        static AsciiString find(byte[] sb, int start, int length) {
+            if (length >= BY_LENGTH.length) {
+                return null;
+            }
+            AsciiString[] row = BY_LENGTH[length];
+            if (row == null) {
+                return null;
+            }
+            for (AsciiString n : row) {
+                if (matches(sb, start, n.array(), n.arrayOffset(), length)) {
+                    return n;
+                }
+            }
+            return null;
+        }
+
+        static boolean matches(byte[] sb, int start, byte[] expected) {
+            return matches(sb, start, expected, 0, expected.length);
+        }
+
+        private static boolean matches(byte[] sb, int start, byte[] expected, int offset, int length) {
+            for (int i = 0; i < length; i++) {
+                if (sb[start + i] != expected[offset + i]) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 }

@@ -28,9 +28,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -176,6 +174,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private GroupQueue.Waiter waiter;
     /** The queue's timeout; created the first time a request of this connection waits. */
     private Deadline queueTimer;
+
+    /** The last Host value of this connection and its route key (without port, lower case). */
+    private String lastHost;
+    private String lastHostKey;
 
     FrontendHandler(ProxyState state, boolean tls) {
         this.state = state;
@@ -576,7 +578,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             reject(HttpResponseStatus.BAD_REQUEST);
             return;
         }
-        RouteTable.RouteEntry e = state.routeTable().match(Headers.hostWithoutPort(host), matchPath);
+        if (host != null && !host.equals(lastHost)) {
+            // A keep-alive client sends the same Host every time: normalise it once per connection.
+            lastHost = host;
+            lastHostKey = Headers.hostWithoutPort(host);
+        }
+        RouteTable.RouteEntry e = state.routeTable().match(host == null ? null : lastHostKey, matchPath);
         if (e == null) {
             reject(HttpResponseStatus.NOT_FOUND);
             return;
@@ -992,10 +999,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                         if (g.tls().isPresent()) {
                             ch.pipeline().addLast(sslHandler(ch, g.tls().get(), target, connectMillis));
                         }
-                        ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig()
-                                .setMaxInitialLineLength(8192).setMaxHeaderSize(64 * 1024)
-                                .setMaxChunkSize(16 * 1024), false, false));
-                        ch.pipeline().addLast(conn);
+                        ch.pipeline().addLast(conn.decoder, new Codecs.RequestEncoder(), conn);
                     }
                 });
         ChannelFuture f = b.connect(address);
@@ -1086,6 +1090,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         up = c;
         c.user = this;
         c.requests++;
+        c.decoder.headRequest = HttpMethod.HEAD.equals(request.method());
+        c.decoder.connectRequest = HttpMethod.CONNECT.equals(request.method());
         setHost();
         Channel ch = c.channel;
         if (reused && !idempotent) {
@@ -1529,7 +1535,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         disarmClient();
         // The member stays busy while the tunnel is open; closeTunnel() gives it back.
         ctx.pipeline().remove(encoder);
-        c.channel.pipeline().remove(HttpClientCodec.class);
+        c.channel.pipeline().remove(Codecs.RequestEncoder.class);
+        c.channel.pipeline().remove(c.decoder);
         // Bytes the decoder held beyond the request head reach channelRead as ByteBufs when it goes.
         ctx.pipeline().remove("decoder");
         Object m;

@@ -13,6 +13,8 @@ import io.netty.util.ReferenceCountUtil;
 final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     final Member member;
     final UpstreamConnectionPool pool;
+    /** This connection's response decoder: told which method each request has (HEAD, CONNECT). */
+    final Codecs.ResponseDecoder decoder = new Codecs.ResponseDecoder();
     Channel channel;
     int requests;
     /** The frontend using the connection, or null while idle. */

@@ -1,0 +1,523 @@
+package dev.lbkit.l7.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.DefaultHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.util.AsciiString;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Calendar;
+import java.util.Collections;
+import java.util.Date;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * HTTP header fields of one message in arrival order, in two parallel arrays searched linearly.
+ *
+ * <p>A proxied message carries a handful of fields, each looked up a few times: a scan comparing
+ * lengths first beats hashing every name, and one object with two small arrays replaces Netty's
+ * hash table of linked entries (five objects plus one per field). Names compare ASCII
+ * case-insensitively; values are kept as given. Names and values are checked exactly as Netty's
+ * {@link DefaultHttpHeadersFactory#headersFactory()} (or, for trailers, {@code trailersFactory()})
+ * checks them. Not thread-safe: a message belongs to one event loop.
+ */
+final class CompactHeaders extends HttpHeaders {
+    /** Validating factory for the decoders' header sections. */
+    static final HttpHeadersFactory FACTORY = factory(DefaultHttpHeadersFactory.headersFactory());
+    /** Validating factory for the decoders' trailers (Netty's rules: no framing fields in trailers). */
+    static final HttpHeadersFactory TRAILERS = factory(DefaultHttpHeadersFactory.trailersFactory());
+
+    private static HttpHeadersFactory factory(DefaultHttpHeadersFactory rules) {
+        DefaultHeaders.NameValidator<CharSequence> names = rules.getNameValidator();
+        DefaultHeaders.ValueValidator<CharSequence> values = rules.getValueValidator();
+        return new HttpHeadersFactory() {
+            @Override
+            public HttpHeaders newHeaders() {
+                return new CompactHeaders(names, values);
+            }
+
+            @Override
+            public HttpHeaders newEmptyHeaders() {
+                return new CompactHeaders(names, values);
+            }
+        };
+    }
+
+    private final DefaultHeaders.NameValidator<CharSequence> nameValidator;
+    private final DefaultHeaders.ValueValidator<CharSequence> valueValidator;
+    private static final CharSequence[] NONE = {};
+
+    private CharSequence[] names;
+    private CharSequence[] values;
+    private int size;
+
+    CompactHeaders(DefaultHeaders.NameValidator<CharSequence> names, DefaultHeaders.ValueValidator<CharSequence> values) {
+        this.nameValidator = names;
+        this.valueValidator = values;
+        // Most trailer sections stay empty: the arrays come with the first field.
+        this.names = NONE;
+        this.values = NONE;
+    }
+
+    private int indexOf(CharSequence name, int from) {
+        int len = name.length();
+        for (int i = from; i < size; i++) {
+            CharSequence n = names[i];
+            if (n.length() == len && AsciiString.contentEqualsIgnoreCase(n, name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private CharSequence value(Object value) {
+        CharSequence v;
+        if (value instanceof CharSequence) {
+            v = (CharSequence) value;
+        } else if (value instanceof Date) {
+            v = DateFormatter.format((Date) value);
+        } else if (value instanceof Calendar) {
+            v = DateFormatter.format(((Calendar) value).getTime());
+        } else {
+            v = String.valueOf(java.util.Objects.requireNonNull(value, "value"));
+        }
+        valueValidator.validate(v);
+        return v;
+    }
+
+    private void append(CharSequence name, CharSequence value) {
+        if (size == names.length) {
+            int capacity = size == 0 ? 8 : size * 2;
+            names = Arrays.copyOf(names, capacity);
+            values = Arrays.copyOf(values, capacity);
+        }
+        names[size] = name;
+        values[size] = value;
+        size++;
+    }
+
+    private CharSequence checkedName(CharSequence name) {
+        java.util.Objects.requireNonNull(name, "name");
+        nameValidator.validateName(name);
+        return name;
+    }
+
+    @Override
+    public String get(String name) {
+        return get((CharSequence) name);
+    }
+
+    @Override
+    public String get(CharSequence name) {
+        int i = indexOf(name, 0);
+        return i < 0 ? null : values[i].toString();
+    }
+
+    @Override
+    public Integer getInt(CharSequence name) {
+        String v = get(name);
+        if (v == null) {
+            return null;
+        }
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public int getInt(CharSequence name, int defaultValue) {
+        Integer v = getInt(name);
+        return v == null ? defaultValue : v;
+    }
+
+    @Override
+    public Short getShort(CharSequence name) {
+        String v = get(name);
+        if (v == null) {
+            return null;
+        }
+        try {
+            return Short.parseShort(v);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public short getShort(CharSequence name, short defaultValue) {
+        Short v = getShort(name);
+        return v == null ? defaultValue : v;
+    }
+
+    @Override
+    public Long getTimeMillis(CharSequence name) {
+        String v = get(name);
+        if (v == null) {
+            return null;
+        }
+        Date d = DateFormatter.parseHttpDate(v);
+        return d == null ? null : d.getTime();
+    }
+
+    @Override
+    public long getTimeMillis(CharSequence name, long defaultValue) {
+        Long v = getTimeMillis(name);
+        return v == null ? defaultValue : v;
+    }
+
+    @Override
+    public List<String> getAll(String name) {
+        return getAll((CharSequence) name);
+    }
+
+    @Override
+    public List<String> getAll(CharSequence name) {
+        int i = indexOf(name, 0);
+        if (i < 0) {
+            return Collections.emptyList();
+        }
+        int next = indexOf(name, i + 1);
+        if (next < 0) {
+            return Collections.singletonList(values[i].toString());
+        }
+        List<String> all = new ArrayList<>(4);
+        all.add(values[i].toString());
+        for (int j = next; j >= 0; j = indexOf(name, j + 1)) {
+            all.add(values[j].toString());
+        }
+        return all;
+    }
+
+    @Override
+    public List<Map.Entry<String, String>> entries() {
+        List<Map.Entry<String, String>> list = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            list.add(new AbstractMap.SimpleImmutableEntry<>(names[i].toString(), values[i].toString()));
+        }
+        return list;
+    }
+
+    @Override
+    public boolean contains(String name) {
+        return indexOf(name, 0) >= 0;
+    }
+
+    @Override
+    public boolean contains(CharSequence name) {
+        return indexOf(name, 0) >= 0;
+    }
+
+    @Override
+    public boolean contains(String name, String value, boolean ignoreCase) {
+        return contains((CharSequence) name, value, ignoreCase);
+    }
+
+    @Override
+    public boolean contains(CharSequence name, CharSequence value, boolean ignoreCase) {
+        for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
+            if (ignoreCase ? AsciiString.contentEqualsIgnoreCase(values[i], value)
+                    : AsciiString.contentEquals(values[i], value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Netty deprecates this view (prefer {@link #iteratorCharSequence()}); it is kept for its callers. */
+    @Deprecated
+    @Override
+    public Iterator<Map.Entry<String, String>> iterator() {
+        return entries().iterator();
+    }
+
+    /**
+     * As {@link HttpHeaders#containsValue}: whether a field's comma-separated, trimmed elements
+     * include {@code value}; without the iterator the inherited version allocates per call
+     * (keep-alive and chunked checks run it on every message).
+     */
+    @Override
+    public boolean containsValue(CharSequence name, CharSequence value, boolean ignoreCase) {
+        for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
+            CharSequence v = values[i];
+            int n = v.length();
+            int begin = 0;
+            int comma = indexOfComma(v, 0);
+            if (comma < 0) {
+                if (elementEquals(v, 0, n, value, ignoreCase)) {
+                    return true;
+                }
+                continue;
+            }
+            while (comma >= 0) {
+                if (elementEquals(v, begin, comma, value, ignoreCase)) {
+                    return true;
+                }
+                begin = comma + 1;
+                comma = indexOfComma(v, begin);
+            }
+            if (begin < n && elementEquals(v, begin, n, value, ignoreCase)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int indexOfComma(CharSequence v, int from) {
+        for (int i = from, n = v.length(); i < n; i++) {
+            if (v.charAt(i) == ',') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Whether {@code v[begin, end)}, trimmed of characters up to space (as String.trim), equals {@code expected}. */
+    private static boolean elementEquals(CharSequence v, int begin, int end, CharSequence expected, boolean ignoreCase) {
+        while (begin < end && v.charAt(begin) <= ' ') {
+            begin++;
+        }
+        while (end > begin && v.charAt(end - 1) <= ' ') {
+            end--;
+        }
+        int len = end - begin;
+        if (len != expected.length()) {
+            return false;
+        }
+        for (int i = 0; i < len; i++) {
+            char a = v.charAt(begin + i);
+            char b = expected.charAt(i);
+            if (a != b && !(ignoreCase && AsciiString.toLowerCase(a) == AsciiString.toLowerCase(b))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public Iterator<Map.Entry<CharSequence, CharSequence>> iteratorCharSequence() {
+        return new Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+                return next < size;
+            }
+
+            @Override
+            public Map.Entry<CharSequence, CharSequence> next() {
+                if (next >= size) {
+                    throw new NoSuchElementException();
+                }
+                int i = next++;
+                return new AbstractMap.SimpleImmutableEntry<>(names[i], values[i]);
+            }
+        };
+    }
+
+    @Override
+    public Iterator<CharSequence> valueCharSequenceIterator(CharSequence name) {
+        return new Iterator<>() {
+            private int next = indexOf(name, 0);
+
+            @Override
+            public boolean hasNext() {
+                return next >= 0;
+            }
+
+            @Override
+            public CharSequence next() {
+                if (next < 0) {
+                    throw new NoSuchElementException();
+                }
+                CharSequence v = values[next];
+                next = indexOf(name, next + 1);
+                return v;
+            }
+        };
+    }
+
+    @Override
+    public Iterator<String> valueStringIterator(CharSequence name) {
+        Iterator<CharSequence> it = valueCharSequenceIterator(name);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public String next() {
+                return it.next().toString();
+            }
+        };
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return size == 0;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public Set<String> names() {
+        Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        for (int i = 0; i < size; i++) {
+            set.add(names[i].toString());
+        }
+        return set;
+    }
+
+    @Override
+    public HttpHeaders add(String name, Object value) {
+        return add((CharSequence) name, value);
+    }
+
+    @Override
+    public HttpHeaders add(CharSequence name, Object value) {
+        append(checkedName(name), value(value));
+        return this;
+    }
+
+    @Override
+    public HttpHeaders add(String name, Iterable<?> values) {
+        return add((CharSequence) name, values);
+    }
+
+    @Override
+    public HttpHeaders add(CharSequence name, Iterable<?> values) {
+        CharSequence n = checkedName(name);
+        for (Object v : values) {
+            append(n, value(v));
+        }
+        return this;
+    }
+
+    @Override
+    public HttpHeaders addInt(CharSequence name, int value) {
+        return add(name, Integer.toString(value));
+    }
+
+    @Override
+    public HttpHeaders addShort(CharSequence name, short value) {
+        return add(name, Short.toString(value));
+    }
+
+    @Override
+    public HttpHeaders set(String name, Object value) {
+        return set((CharSequence) name, value);
+    }
+
+    @Override
+    public HttpHeaders set(CharSequence name, Object value) {
+        CharSequence n = checkedName(name);
+        CharSequence v = value(value);
+        remove(n);
+        append(n, v);
+        return this;
+    }
+
+    @Override
+    public HttpHeaders set(String name, Iterable<?> values) {
+        return set((CharSequence) name, values);
+    }
+
+    @Override
+    public HttpHeaders set(CharSequence name, Iterable<?> values) {
+        CharSequence n = checkedName(name);
+        List<CharSequence> vs = new ArrayList<>();
+        for (Object v : values) {
+            if (v == null) {
+                break;
+            }
+            vs.add(value(v));
+        }
+        remove(n);
+        for (CharSequence v : vs) {
+            append(n, v);
+        }
+        return this;
+    }
+
+    @Override
+    public HttpHeaders setInt(CharSequence name, int value) {
+        return set(name, Integer.toString(value));
+    }
+
+    @Override
+    public HttpHeaders setShort(CharSequence name, short value) {
+        return set(name, Short.toString(value));
+    }
+
+    @Override
+    public HttpHeaders remove(String name) {
+        return remove((CharSequence) name);
+    }
+
+    @Override
+    public HttpHeaders remove(CharSequence name) {
+        int i = indexOf(name, 0);
+        if (i < 0) {
+            return this;
+        }
+        int w = i;
+        for (int r = i + 1; r < size; r++) {
+            CharSequence n = names[r];
+            if (n.length() == name.length() && AsciiString.contentEqualsIgnoreCase(n, name)) {
+                continue;
+            }
+            names[w] = n;
+            values[w] = values[r];
+            w++;
+        }
+        Arrays.fill(names, w, size, null);
+        Arrays.fill(values, w, size, null);
+        size = w;
+        return this;
+    }
+
+    @Override
+    public HttpHeaders clear() {
+        Arrays.fill(names, 0, size, null);
+        Arrays.fill(values, 0, size, null);
+        size = 0;
+        return this;
+    }
+
+    /** Writes every field as {@code name: value CRLF}, in order, without an entry object per field. */
+    void encode(ByteBuf buf) {
+        for (int i = 0; i < size; i++) {
+            ByteBufUtil.writeAscii(buf, names[i]);
+            buf.writeShort(COLON_SP);
+            ByteBufUtil.writeAscii(buf, values[i]);
+            buf.writeShort(CRLF);
+        }
+    }
+
+    private static final int COLON_SP = (':' << 8) | ' ';
+    private static final int CRLF = ('\r' << 8) | '\n';
+
+    @Override
+    public HttpHeaders copy() {
+        CompactHeaders c = new CompactHeaders(nameValidator, valueValidator);
+        c.names = size == 0 ? NONE : Arrays.copyOf(names, size);
+        c.values = size == 0 ? NONE : Arrays.copyOf(values, size);
+        c.size = size;
+        return c;
+    }
+}

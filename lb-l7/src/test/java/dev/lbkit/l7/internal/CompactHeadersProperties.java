@@ -1,0 +1,148 @@
+package dev.lbkit.l7.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+
+/** CompactHeaders behaves as Netty's DefaultHttpHeaders for every operation the proxy and the codecs use. */
+class CompactHeadersProperties {
+    private static final List<String> NAMES = List.of("Host", "host", "HOST", "Connection", "connection",
+            "Content-Length", "X-A", "x-a", "Transfer-Encoding", "Set-Cookie");
+    private static final List<String> VALUES = List.of("a", "b", "close", "Close", "keep-alive, close",
+            "chunked", "gzip, chunked", "12", "", "x y", "a ,b", "a,", ",close", "CHUNKED ,", "b \t, c");
+
+    record Op(int kind, String name, String value, List<String> values) {}
+
+    @Provide
+    Arbitrary<List<Op>> ops() {
+        Arbitrary<Op> op = Combinators.combine(Arbitraries.integers().between(0, 4),
+                Arbitraries.of(NAMES), Arbitraries.of(VALUES), Arbitraries.of(VALUES).list().ofMaxSize(3))
+                .as(Op::new);
+        return op.list().ofMaxSize(30);
+    }
+
+    @Property(tries = 300)
+    void sameAsNettysHeaders(@ForAll("ops") List<Op> ops) {
+        HttpHeaders ref = DefaultHttpHeadersFactory.headersFactory().newHeaders();
+        HttpHeaders mine = CompactHeaders.FACTORY.newHeaders();
+        for (Op o : ops) {
+            switch (o.kind()) {
+                case 0 -> {
+                    ref.add(o.name(), o.value());
+                    mine.add(o.name(), o.value());
+                }
+                case 1 -> {
+                    ref.set(o.name(), o.value());
+                    mine.set(o.name(), o.value());
+                }
+                case 2 -> {
+                    ref.remove(o.name());
+                    mine.remove(o.name());
+                }
+                case 3 -> {
+                    ref.set(o.name(), o.values());
+                    mine.set(o.name(), o.values());
+                }
+                default -> {
+                    ref.add(o.name(), o.values());
+                    mine.add(o.name(), o.values());
+                }
+            }
+            assertSame(ref, mine);
+        }
+        assertSame(ref.copy(), mine.copy());
+        ref.clear();
+        mine.clear();
+        assertSame(ref, mine);
+    }
+
+    private static void assertSame(HttpHeaders ref, HttpHeaders mine) {
+        assertEquals(ref.size(), mine.size());
+        assertEquals(ref.isEmpty(), mine.isEmpty());
+        assertEquals(lines(ref), lines(mine));
+        TreeSet<String> refNames = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        refNames.addAll(ref.names());
+        TreeSet<String> myNames = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        myNames.addAll(mine.names());
+        assertEquals(refNames, myNames);
+        for (String n : NAMES) {
+            assertEquals(ref.get(n), mine.get(n), n);
+            assertEquals(ref.getAll(n), mine.getAll(n), n);
+            assertEquals(ref.contains(n), mine.contains(n), n);
+            assertEquals(ref.getInt(n), mine.getInt(n), n);
+            for (String v : VALUES) {
+                assertEquals(ref.contains(n, v, true), mine.contains(n, v, true), n + "=" + v);
+                assertEquals(ref.contains(n, v, false), mine.contains(n, v, false), n + "=" + v);
+                assertEquals(ref.containsValue(n, v, true), mine.containsValue(n, v, true), n + "~" + v);
+                assertEquals(ref.containsValue(n, v, false), mine.containsValue(n, v, false), n + "~" + v);
+                String trimmed = v.trim();
+                assertEquals(ref.containsValue(n, trimmed, true), mine.containsValue(n, trimmed, true), n + "~" + trimmed);
+            }
+        }
+        if (mine instanceof CompactHeaders c) {
+            ByteBuf buf = Unpooled.buffer();
+            try {
+                c.encode(buf);
+                assertEquals(String.join("", lines(ref).stream().map(l -> l + "\r\n").toList()),
+                        buf.toString(StandardCharsets.US_ASCII));
+            } finally {
+                buf.release();
+            }
+        }
+    }
+
+    private static List<String> lines(HttpHeaders h) {
+        List<String> out = new ArrayList<>();
+        var it = h.iteratorCharSequence();
+        while (it.hasNext()) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            out.add(e.getKey() + ": " + e.getValue());
+        }
+        List<String> viaStrings = new ArrayList<>();
+        for (Map.Entry<String, String> e : h) {
+            viaStrings.add(e.getKey() + ": " + e.getValue());
+        }
+        assertEquals(out, viaStrings);
+        return out;
+    }
+
+    @Test
+    void rejectsWhatNettyRejects() {
+        HttpHeaders ref = DefaultHttpHeadersFactory.headersFactory().newHeaders();
+        HttpHeaders mine = CompactHeaders.FACTORY.newHeaders();
+        for (String bad : List.of("bad name", "", "a:b", "x\ty", "é")) {
+            assertThrows(IllegalArgumentException.class, () -> ref.add(bad, "v"), bad);
+            assertThrows(IllegalArgumentException.class, () -> mine.add(bad, "v"), bad);
+        }
+        for (String bad : List.of("a\r\nInjected: 1", "a\nb", "a\0b")) {
+            assertThrows(IllegalArgumentException.class, () -> ref.add("X", bad), bad);
+            assertThrows(IllegalArgumentException.class, () -> mine.add("X", bad), bad);
+            assertThrows(IllegalArgumentException.class, () -> mine.set("X", bad), bad);
+        }
+        assertEquals(0, mine.size());
+        HttpHeaders refTrailers = DefaultHttpHeadersFactory.trailersFactory().newHeaders();
+        HttpHeaders myTrailers = CompactHeaders.TRAILERS.newHeaders();
+        for (String framing : List.of("Content-Length", "transfer-encoding", "Trailer")) {
+            assertThrows(IllegalArgumentException.class, () -> refTrailers.add(framing, "1"), framing);
+            assertThrows(IllegalArgumentException.class, () -> myTrailers.add(framing, "1"), framing);
+        }
+        myTrailers.add("X-Checksum", "abc");
+        assertEquals("abc", myTrailers.get("x-checksum"));
+    }
+}
