@@ -96,6 +96,35 @@ class ForwardingTest {
         }
     }
 
+    /**
+     * Both ends send at once and half-close at once, right after connecting: bytes and FINs that arrive
+     * while the real server is being connected or while the connection is handed over to the splice
+     * pump arrive whole and in order.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
+    void bytesAndFinsRightAfterConnectArriveWhole(Forwarding f) throws Exception {
+        for (int i = 0; i < 20; i++) {
+            try (Streams.OneConnection backend = new Streams.OneConnection(); L4Balancer lb = f.builder().build()) {
+                VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                        .realServer(backend.address()).build());
+                byte[] up = Streams.bytes(i, 1000 + 3000 * i);
+                byte[] down = Streams.bytes(~i, 500 + 2000 * i);
+                try (Socket client = Net.connect(vs.localAddress())) {
+                    client.getOutputStream().write(up);
+                    client.shutdownOutput();
+                    Socket server = backend.socket();
+                    server.getOutputStream().write(down);
+                    server.shutdownOutput();
+                    assertEquals(new Streams.Received(up.length, Streams.crc(up)),
+                            Streams.get(Streams.read(server, i, 4096, 0, 0)), "client to server, try " + i);
+                    assertEquals(new Streams.Received(down.length, Streams.crc(down)),
+                            Streams.get(Streams.read(client, i, 4096, 0, 0)), "server to client, try " + i);
+                }
+            }
+        }
+    }
+
     /** Each side half-closes while the other keeps sending a bulk stream; both streams arrive whole. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
