@@ -125,6 +125,30 @@ class ForwardingTest {
         }
     }
 
+    /** A client reset while forwarding is paused by a reader that does not read reaches the real server as a reset. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
+    void resetWhileBackPressurePausesForwardingIsPropagated(Forwarding f) throws Exception {
+        try (Streams.OneConnection backend = new Streams.OneConnection(); L4Balancer lb = f.builder().build()) {
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .realServer(backend.address()).build());
+            Socket client = Net.connect(vs.localAddress());
+            CompletableFuture<Void> w = Streams.write(client, Streams.bytes(20, 64 * MIB), 21, 64 * 1024, 0);
+            Socket server = backend.socket();
+            Thread.sleep(300);
+            assertFalse(w.isDone(), "the writer is held back");
+            client.setSoLinger(true, 0);
+            client.close();
+            byte[] buf = new byte[64 * 1024];
+            assertThrows(java.net.SocketException.class, () -> {
+                while (server.getInputStream().read(buf) >= 0) {
+                    // Bytes forwarded before the reset may come first.
+                }
+            }, "the real server sees a reset, not a FIN");
+            Resources.await(2000, () -> vs.stats().realServers().get(0).activeConns() == 0, "released");
+        }
+    }
+
     /** Each side half-closes while the other keeps sending a bulk stream; both streams arrive whole. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
