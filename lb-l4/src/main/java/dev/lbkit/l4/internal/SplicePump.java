@@ -23,8 +23,9 @@ import java.nio.ByteBuffer;
  *
  * <p>Why not Netty's {@code spliceTo}: after a splice pass it shuts the input down as soon as the
  * peer's FIN has been seen, even when the pass stopped because the pipe was full (the reader was slow):
- * what was still in the socket is lost. Here the end of a stream is only declared when the pipe is
- * empty, nothing more comes in, and a one-byte read says end of file.
+ * what was still in the socket is lost. Here the end of a stream is only declared when a FIN (or
+ * error) event came, a splice into the empty pipe moved nothing, and a one-byte read says end of file
+ * (Netty's splice reports "nothing now" and "end of file" alike, as 0).
  *
  * <p>The two Netty channels are deregistered from their loop first (nothing of theirs reads or writes
  * any more); each socket is then registered here, edge-triggered, for reads, writes and the peer's FIN,
@@ -68,8 +69,7 @@ final class SplicePump {
      * @param serverEof  likewise for the real server
      */
     SplicePump(TcpConnection conn, Pipes pipes, ByteBufAllocator alloc, UnixChannel clientChannel,
-            UnixChannel serverChannel,
-            ByteBuf upPrefix, ByteBuf downPrefix, boolean clientEof, boolean serverEof) {
+            UnixChannel serverChannel, ByteBuf upPrefix, ByteBuf downPrefix, boolean clientEof, boolean serverEof) {
         this.conn = conn;
         this.pipes = pipes;
         this.alloc = alloc;
