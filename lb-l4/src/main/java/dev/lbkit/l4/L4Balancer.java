@@ -49,7 +49,7 @@ public final class L4Balancer implements AutoCloseable {
     private volatile boolean closed;
 
     private L4Balancer(Builder b) {
-        this.transport = new NettyTransport(b.transport, b.ioThreads);
+        this.transport = new NettyTransport(b.transport, b.ioThreads, b.zeroCopy);
         this.timeouts = b.timeouts;
         this.estimatorInterval = b.estimatorInterval;
         long period = estimatorInterval.toNanos();
@@ -176,6 +176,14 @@ public final class L4Balancer implements AutoCloseable {
         return timeouts;
     }
 
+    /**
+     * Whether TCP bytes are forwarded with splice(2): {@link Builder#zeroCopy} was asked for and the
+     * transport is epoll.
+     */
+    public boolean zeroCopy() {
+        return transport.splice();
+    }
+
     /** {@code "epoll"}, {@code "io_uring"} or {@code "nio"}: the Netty transport in use. */
     public String transport() {
         return transport.name();
@@ -193,20 +201,36 @@ public final class L4Balancer implements AutoCloseable {
         estimator.cancel(false);
         clear();
         transport.channels().close().awaitUninterruptibly();
-        transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        transport.shutdown();
     }
 
     /**
      * Builds an {@link L4Balancer}. Not thread-safe. Defaults: {@link Timeouts#DEFAULT} (900 s, 120 s,
-     * 300 s), native epoll transport when available, one I/O thread per core, rate estimation every 2 s.
+     * 300 s), native epoll transport when available, one I/O thread per core, rate estimation every 2 s,
+     * TCP spliced on epoll.
      */
     public static final class Builder {
         private int ioThreads = Runtime.getRuntime().availableProcessors();
         private TransportType transport = TransportType.AUTO;
         private Timeouts timeouts = Timeouts.DEFAULT;
         private Duration estimatorInterval = Duration.ofSeconds(2);
+        private boolean zeroCopy = true;
 
         private Builder() {}
+
+        /**
+         * Whether TCP virtual services forward with splice(2), socket to kernel pipe to socket, instead
+         * of copying through pooled buffers (default {@code true}). Used only on the epoll transport;
+         * NIO and io_uring copy whatever this says. Behaviour (half-close, reset, back-pressure,
+         * timeouts, counters, PROXY headers) is the same. Splicing measured about half the CPU per byte
+         * of copying and no more per short connection; while bytes wait for a slow reader, a connection
+         * holds a kernel pipe (two file descriptors, at most 64 KiB) per direction, and where no pipe
+         * can be made it copies.
+         */
+        public Builder zeroCopy(boolean zeroCopy) {
+            this.zeroCopy = zeroCopy;
+            return this;
+        }
 
         /** I/O threads (default: one per core). */
         public Builder ioThreads(int ioThreads) {

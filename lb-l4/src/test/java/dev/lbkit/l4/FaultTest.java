@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.testing.EchoServer;
-import dev.lbkit.transport.TransportType;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.io.IOException;
@@ -34,11 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class FaultTest {
 
     private static L4Balancer balancer() {
-        return balancer(TransportType.AUTO);
-    }
-
-    private static L4Balancer balancer(TransportType transport) {
-        return L4Balancer.builder().ioThreads(1).transport(transport).build();
+        return L4Balancer.builder().ioThreads(1).build();
     }
 
     /** A one-connection backend on a plain ServerSocket whose behaviour the test scripts. */
@@ -78,10 +73,10 @@ class FaultTest {
         }
     }
 
-    @ParameterizedTest(name = "transport {0}")
-    @MethodSource("dev.lbkit.transport.TransportType#available")
-    void serverFinLeavesTheClientToServerDirectionOpen(TransportType transport) throws Exception {
-        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(transport)) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void serverFinLeavesTheClientToServerDirectionOpen(Forwarding f) throws Exception {
+        try (OneShot backend = new OneShot(); L4Balancer lb = f.builder().build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(backend.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
@@ -98,10 +93,10 @@ class FaultTest {
         }
     }
 
-    @ParameterizedTest(name = "transport {0}")
-    @MethodSource("dev.lbkit.transport.TransportType#available")
-    void clientResetIsPropagatedAsReset(TransportType transport) throws Exception {
-        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(transport)) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void clientResetIsPropagatedAsReset(Forwarding f) throws Exception {
+        try (OneShot backend = new OneShot(); L4Balancer lb = f.builder().build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(backend.address()).build());
             Socket client = Net.connect(vs.localAddress());
@@ -115,10 +110,10 @@ class FaultTest {
         }
     }
 
-    @ParameterizedTest(name = "transport {0}")
-    @MethodSource("dev.lbkit.transport.TransportType#available")
-    void serverResetIsPropagatedAsReset(TransportType transport) throws Exception {
-        try (OneShot backend = new OneShot(); L4Balancer lb = balancer(transport)) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void serverResetIsPropagatedAsReset(Forwarding f) throws Exception {
+        try (OneShot backend = new OneShot(); L4Balancer lb = f.builder().build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(backend.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
@@ -134,10 +129,10 @@ class FaultTest {
         }
     }
 
-    @ParameterizedTest(name = "transport {0}")
-    @MethodSource("dev.lbkit.transport.TransportType#available")
-    void realServerDyingMidStreamClosesTheClientAndCountsRight(TransportType transport) throws Exception {
-        try (EchoServer echo = EchoServer.echo(); L4Balancer lb = balancer(transport)) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void realServerDyingMidStreamClosesTheClientAndCountsRight(Forwarding f) throws Exception {
+        try (EchoServer echo = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(echo.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
@@ -279,9 +274,10 @@ class FaultTest {
         }
     }
 
-    @Test
-    void aClientThatNeverReadsHoldsBoundedMemory() throws Exception {
-        try (EchoServer echo = EchoServer.echo(); L4Balancer lb = balancer()) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
+    void aClientThatNeverReadsHoldsBoundedMemory(Forwarding f) throws Exception {
+        try (EchoServer echo = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(echo.address()).build());
             AtomicLong written = new AtomicLong();
@@ -315,10 +311,11 @@ class FaultTest {
         }
     }
 
-    @Test
-    void idleEstablishedConnectionIsClosedAfterTheTcpTimeout() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
+    void idleEstablishedConnectionIsClosedAfterTheTcpTimeout(Forwarding f) throws Exception {
         Timeouts t = new Timeouts(Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofSeconds(1));
-        try (OneShot backend = new OneShot(); L4Balancer lb = L4Balancer.builder().ioThreads(1).timeouts(t).build()) {
+        try (OneShot backend = new OneShot(); L4Balancer lb = f.builder().timeouts(t).build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(backend.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
@@ -334,10 +331,11 @@ class FaultTest {
         }
     }
 
-    @Test
-    void halfClosedConnectionIsClosedAfterTheTcpfinTimeout() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
+    void halfClosedConnectionIsClosedAfterTheTcpfinTimeout(Forwarding f) throws Exception {
         Timeouts t = new Timeouts(Duration.ofSeconds(30), Duration.ofMillis(300), Duration.ofSeconds(1));
-        try (OneShot backend = new OneShot(); L4Balancer lb = L4Balancer.builder().ioThreads(1).timeouts(t).build()) {
+        try (OneShot backend = new OneShot(); L4Balancer lb = f.builder().timeouts(t).build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(backend.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {

@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** ipvsadm -ln --thresholds, --persistent-conn and -lnc rendered from real traffic on loopback. */
 @ExtendWith(LeakCheck.class)
@@ -114,15 +116,16 @@ class IpvsListingsTest {
         return (InetSocketAddress) s.getLocalSocketAddress();
     }
 
-    @Test
-    void connectionEntriesListEveryStateLikeIpvsadmLnc() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
+    void connectionEntriesListEveryStateLikeIpvsadmLnc(Forwarding f) throws Exception {
         Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(120), Duration.ofSeconds(300));
         try (EchoServer echo = EchoServer.echo();
                 EchoServer silent = EchoServer.start(new InetSocketAddress("127.0.0.1", 0), EchoServer.Mode.SILENT, "");
                 EchoServer greet = EchoServer.greeting("hi");
                 UdpEcho dns = new UdpEcho("dns");
                 java.net.DatagramSocket udpClient = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.6", 0));
-                L4Balancer lb = L4Balancer.builder().ioThreads(1).timeouts(t).build()) {
+                L4Balancer lb = f.builder().timeouts(t).build()) {
             VirtualServer echoVs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(echo.address()).build());
             VirtualServer silentVs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")

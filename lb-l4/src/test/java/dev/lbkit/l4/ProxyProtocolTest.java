@@ -15,6 +15,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** PROXY protocol v1/v2 towards real servers, and accepted from a front balancer. */
 @ExtendWith(LeakCheck.class)
@@ -54,9 +56,10 @@ class ProxyProtocolTest {
         }
     }
 
-    @Test
-    void sendsAVersion1HeaderBeforeTheClientsBytes() throws Exception {
-        try (L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
+    void sendsAVersion1HeaderBeforeTheClientsBytes(Forwarding f) throws Exception {
+        try (L4Balancer lb = f.builder().build()) {
             VirtualServer probe = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr").build());
             int vsPort = probe.localAddress().getPort();
             probe.delete();
@@ -78,9 +81,10 @@ class ProxyProtocolTest {
         }
     }
 
-    @Test
-    void sendsAVersion2HeaderBeforeTheClientsBytes() throws Exception {
-        try (Recorder r = new Recorder(12 + 4 + 12 + 5); L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
+    void sendsAVersion2HeaderBeforeTheClientsBytes(Forwarding f) throws Exception {
+        try (Recorder r = new Recorder(12 + 4 + 12 + 5); L4Balancer lb = f.builder().build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .proxyProtocol(ProxyProtocol.V2).realServer(r.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
@@ -107,10 +111,11 @@ class ProxyProtocolTest {
         }
     }
 
-    @Test
-    void acceptsAHeaderFromAFrontBalancerAndPassesTheClientOn() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
+    void acceptsAHeaderFromAFrontBalancerAndPassesTheClientOn(Forwarding f) throws Exception {
         String inbound = "PROXY TCP4 10.1.2.3 127.0.100.1 5555 80\r\n";
-        try (Recorder r = new Recorder(inbound.length() + 5); L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+        try (Recorder r = new Recorder(inbound.length() + 5); L4Balancer lb = f.builder().build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V1).realServer(r.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {

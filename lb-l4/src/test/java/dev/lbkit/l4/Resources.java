@@ -3,7 +3,6 @@ package dev.lbkit.l4;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lbkit.transport.TransportType;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
@@ -59,8 +58,8 @@ final class Resources {
      */
     static void install() {
         try (dev.lbkit.testing.EchoServer echo = dev.lbkit.testing.EchoServer.echo()) {
-            for (TransportType transport : TransportType.available()) {
-                try (L4Balancer lb = L4Balancer.builder().ioThreads(1).transport(transport).build()) {
+            for (Forwarding f : Forwarding.all()) {
+                try (L4Balancer lb = f.builder().build()) {
                     VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                             .realServer(echo.address()).build());
                     try (java.net.Socket s = Net.connect(vs.localAddress())) {

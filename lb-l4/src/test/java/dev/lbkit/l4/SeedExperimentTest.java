@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
 import java.time.Duration;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The seed's task 3: rr over two python-like HTTP/1.0 backends, 102 curl requests, then ipvsadm -ln. */
 @ExtendWith(LeakCheck.class)
@@ -16,11 +17,12 @@ class SeedExperimentTest {
     private static final String BODY1 = "<h1>Response from Backend Server 1</h1>\n";
     private static final String BODY2 = "<h2>*** Response from Backend Server 2 ***</h2>\n";
 
-    @Test
-    void hundredAndTwoRequestsShowZeroActiveAndFiftyOneInactiveEach() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
+    void hundredAndTwoRequestsShowZeroActiveAndFiftyOneInactiveEach(Forwarding f) throws Exception {
         try (TestBackend b1 = TestBackend.start(Script.pythonHttpServer(BODY1));
                 TestBackend b2 = TestBackend.start(Script.pythonHttpServer(BODY2));
-                L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+                L4Balancer lb = f.builder().build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr").build());
             vs.addRealServer(RealServer.of(b1.address()));
             vs.addRealServer(RealServer.of(b2.address()));
@@ -52,11 +54,12 @@ class SeedExperimentTest {
         }
     }
 
-    @Test
-    void closedConnectionsLeaveInActConnAfterTheTcpfinTimeout() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
+    void closedConnectionsLeaveInActConnAfterTheTcpfinTimeout(Forwarding f) throws Exception {
         Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofMillis(300), Duration.ofSeconds(300));
         try (TestBackend b1 = TestBackend.start(Script.pythonHttpServer(BODY1));
-                L4Balancer lb = L4Balancer.builder().ioThreads(1).timeouts(t).build()) {
+                L4Balancer lb = f.builder().timeouts(t).build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(b1.address()).build());
             for (int i = 0; i < 3; i++) {

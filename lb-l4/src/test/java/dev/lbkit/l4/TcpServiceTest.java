@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.testing.EchoServer;
-import dev.lbkit.transport.TransportType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,12 +21,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 @ExtendWith(LeakCheck.class)
 class TcpServiceTest {
 
-    @ParameterizedTest(name = "transport {0}")
-    @MethodSource("dev.lbkit.transport.TransportType#available")
-    void forwardsBytesBothWaysOnEitherTransport(TransportType transport) throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void forwardsBytesBothWaysOnEitherTransport(Forwarding f) throws Exception {
         try (EchoServer echo = EchoServer.echo();
-                L4Balancer lb = L4Balancer.builder().ioThreads(1).transport(transport).build()) {
-            assertEquals(transport.name().toLowerCase(java.util.Locale.ROOT), lb.transport());
+                L4Balancer lb = f.builder().build()) {
+            assertEquals(f.transport().name().toLowerCase(java.util.Locale.ROOT), lb.transport());
+            assertEquals(f.zeroCopy(), lb.zeroCopy());
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(echo.address()).build());
             byte[] data = new byte[1 << 20];

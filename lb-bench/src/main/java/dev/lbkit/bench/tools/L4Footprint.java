@@ -96,7 +96,13 @@ public final class L4Footprint {
     private static void serve(InetSocketAddress real, boolean epoll) throws IOException {
         // tcpfin 1 s: the warm-up's closed connections leave the table before the baseline is read.
         Timeouts timeouts = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(1), Duration.ofSeconds(300));
-        try (L4Balancer lb = L4Balancer.builder().ioThreads(1).nativeTransport(epoll).timeouts(timeouts).build()) {
+        L4Balancer.Builder builder = L4Balancer.builder().ioThreads(1).nativeTransport(epoll).timeouts(timeouts);
+        // -Dlbkit.zeroCopy=true|false (in LBKIT_JAVA_OPTS) chooses splicing or copying on epoll.
+        String zeroCopy = System.getProperty("lbkit.zeroCopy");
+        if (zeroCopy != null) {
+            builder.zeroCopy(Boolean.parseBoolean(zeroCopy));
+        }
+        try (L4Balancer lb = builder.build()) {
             InetSocketAddress bound = lb.addService(VirtualService.tcp(new InetSocketAddress("127.0.0.2", 0))
                     .scheduler("rr").realServer(RealServer.of(real)).build()).localAddress();
             PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.US_ASCII), true);

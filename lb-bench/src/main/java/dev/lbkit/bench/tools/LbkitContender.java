@@ -41,6 +41,7 @@ import java.util.concurrent.CountDownLatch;
  *
  * <p>The transport is the builders' default ({@code AUTO}: epoll when it loads) unless the system
  * property {@code lbkit.transport} names another {@link TransportType} ({@code IO_URING}, {@code NIO}).
+ * {@code -Dlbkit.zeroCopy=false} makes lb-l4 copy through buffers instead of splicing (epoll's default).
  *
  * <p>Prints one line once listening, runs until SIGTERM; exits 2 with a usage line on bad arguments.
  */
@@ -53,6 +54,8 @@ public final class LbkitContender {
     public static final int KEEP_ALIVE_IDLE = 1024;
     /** The transport every contender runs on: {@code -Dlbkit.transport=...}, default AUTO. */
     static final TransportType TRANSPORT = transport(System.getProperty("lbkit.transport", "AUTO"));
+    /** {@code -Dlbkit.zeroCopy=true|false} for lb-l4 (splicing, used on epoll only); absent: the builder's default. */
+    static final String ZERO_COPY = System.getProperty("lbkit.zeroCopy");
     /** The seed's name. */
     public static final String NAME = "my-awesome-highload-app.local";
 
@@ -150,14 +153,19 @@ public final class LbkitContender {
                 InetSocketAddress listen = address(args[1]);
                 InetSocketAddress real = address(args[2]);
                 int loops = loops(args[3]);
-                L4Balancer balancer = L4Balancer.builder().ioThreads(loops).transport(TRANSPORT).build();
+                L4Balancer.Builder builder = L4Balancer.builder().ioThreads(loops).transport(TRANSPORT);
+                if (ZERO_COPY != null) {
+                    builder.zeroCopy(Boolean.parseBoolean(ZERO_COPY));
+                }
+                L4Balancer balancer = builder.build();
                 parts.add(balancer);
                 // 1 s connect timeout, as nginx's proxy_connect_timeout and HAProxy's timeout connect here.
                 InetSocketAddress bound = balancer.addService(VirtualService.tcp(listen).scheduler("rr")
                         .connectTimeout(Duration.ofSeconds(1)).realServer(RealServer.of(real)).build())
                         .localAddress();
                 return new Started("lbkit l4 listening on " + bound + ", real server " + real + ", " + loops
-                        + " event loop(s) on " + balancer.transport(), bound);
+                        + " event loop(s) on " + balancer.transport() + (balancer.zeroCopy() ? " with splice" : " copying"),
+                        bound);
             }
             case "dns" -> {
                 expect(args, 3);

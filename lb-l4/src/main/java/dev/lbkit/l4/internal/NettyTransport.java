@@ -3,6 +3,7 @@ package dev.lbkit.l4.internal;
 import dev.lbkit.transport.TransportType;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -13,6 +14,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /** lb-l4's I/O threads on the shared {@link Transport}, and the registry of its open channels. */
 public final class NettyTransport {
@@ -20,9 +24,14 @@ public final class NettyTransport {
     private final EventLoopGroup group;
     /** Every open channel, so that closing the balancer closes them all (group shutdown does not). */
     private final ChannelGroup channels = new DefaultChannelGroup("lbkit-l4", GlobalEventExecutor.INSTANCE);
+    private final boolean splice;
+    /** Each loop's pipe pool, made on the loop's first spliced connection. */
+    private final Map<EventLoop, Pipes> pipes = new ConcurrentHashMap<>();
 
-    public NettyTransport(TransportType type, int threads) {
+    /** {@code zeroCopy}: splice TCP connections when the transport is epoll (ignored otherwise). */
+    public NettyTransport(TransportType type, int threads, boolean zeroCopy) {
         this.transport = Transport.choose(type);
+        this.splice = zeroCopy && transport.isEpoll();
         this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("lbkit-l4", true),
                 transport.ioHandlerFactory());
     }
@@ -51,5 +60,23 @@ public final class NettyTransport {
 
     public String name() {
         return transport.name();
+    }
+
+    /** Whether TCP connections are forwarded with splice(2) (zero-copy asked for, and epoll in use). */
+    public boolean splice() {
+        return splice;
+    }
+
+    /** The pipe pool of {@code loop}; call on that loop. */
+    Pipes pipes(EventLoop loop) {
+        return pipes.computeIfAbsent(loop, l -> new Pipes());
+    }
+
+    /** Stops the I/O threads (blocks up to about 2 s) and closes the pooled pipes. */
+    public void shutdown() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        for (Pipes p : pipes.values()) {
+            p.close();
+        }
     }
 }

@@ -16,8 +16,10 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.IoEventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
@@ -43,6 +45,11 @@ import org.slf4j.LoggerFactory;
  * Half-close: a FIN from one side becomes a shutdown of output towards the other; the pair is closed
  * when both directions are done. Reset: an I/O error on one side closes the other with SO_LINGER 0, so
  * that it sees a reset too.
+ *
+ * <p>Zero-copy ({@link NettyTransport#splice()}): once the real server is connected and Netty has
+ * written the PROXY header and any early bytes, both channels leave Netty's loop and a
+ * {@link SplicePump} forwards with splice(2), with the same half-close, reset, back-pressure, timeout
+ * and counting rules; Netty's channels are then only closed.
  */
 final class TcpConnection {
     private static final Logger logger = LoggerFactory.getLogger(TcpConnection.class);
@@ -56,6 +63,7 @@ final class TcpConnection {
     private final NettyTransport transport;
     private final VirtualService config;
     private final Channel client;
+    private final boolean zeroCopy;
     private final Frontend frontend = new Frontend();
     private final Runnable idleCheck = this::checkIdle;
     private Channel server;
@@ -65,6 +73,12 @@ final class TcpConnection {
     private InetSocketAddress clientAddress;
     private InetSocketAddress destinationAddress;
     private ByteBuf pending;
+    /** Zero-copy: bytes Netty read after the connect, before the pump took over, per direction. */
+    private ByteBuf upPrefix;
+    private ByteBuf downPrefix;
+    /** Zero-copy: the channels are leaving (or have left) Netty's loop; only closing goes through Netty. */
+    private boolean handedOver;
+    private SplicePump pump;
     private boolean acquired;
     private boolean connecting;
     private boolean established;
@@ -84,6 +98,7 @@ final class TcpConnection {
         this.transport = transport;
         this.config = state.config();
         this.client = client;
+        this.zeroCopy = transport.splice();
     }
 
     ChannelInboundHandlerAdapter frontend() {
@@ -206,14 +221,112 @@ final class TcpConnection {
         if (clientEof) {
             // The client's FIN came while connecting (epoll sees RDHUP even with reads off).
             onFin();
-            shutdownOutput(server);
         } else {
             idleTimer = client.eventLoop().schedule(idleCheck, state.timeouts().tcp().toNanos(), TimeUnit.NANOSECONDS);
         }
-        if (!clientEof) {
+        if (zeroCopy) {
+            // Netty's writes (PROXY header, early bytes) reach the real server before the first spliced byte.
+            server.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture w) -> {
+                if (w.isSuccess()) {
+                    handOver();
+                } else {
+                    closeBoth();
+                }
+            });
+            return;
+        }
+        if (clientEof) {
+            shutdownOutput(server);
+        } else {
             client.config().setAutoRead(true);
         }
         server.config().setAutoRead(true);
+    }
+
+    /**
+     * Takes both channels off Netty's loop and starts the pump. Until the deregistrations have run,
+     * Netty may still read (a FIN event reads even with auto-read off): such bytes and FINs are kept in
+     * {@link #upPrefix}/{@link #downPrefix} and the EOF flags, and the pump starts with them.
+     */
+    private void handOver() {
+        if (ended || !client.isOpen() || !server.isOpen()) {
+            return;
+        }
+        handedOver = true;
+        ChannelFuture c = client.deregister();
+        server.deregister().addListener((ChannelFuture s) -> {
+            if (ended || !client.isOpen() || !server.isOpen()) {
+                return;
+            }
+            if (!s.isSuccess() || !c.isSuccess()) {
+                logger.debug("cannot hand {} over to splice", client, s.isSuccess() ? c.cause() : s.cause());
+                closeBoth();
+                return;
+            }
+            pump = new SplicePump(this, transport.pipes(client.eventLoop()), client.alloc(), (UnixChannel) client,
+                    (UnixChannel) server, upPrefix, downPrefix, clientEof, serverEof);
+            upPrefix = null;
+            downPrefix = null;
+            pump.start((IoEventLoop) client.eventLoop());
+        });
+    }
+
+    /** A splice moved {@code bytes} in from the client ({@code fromClient}) or the real server. */
+    void spliceRead(boolean fromClient, int bytes) {
+        lastActivity = System.nanoTime();
+        if (fromClient) {
+            countIn(bytes);
+        } else {
+            countOut(bytes);
+        }
+    }
+
+    /** A splice wrote bytes out. */
+    void spliceActivity() {
+        lastActivity = System.nanoTime();
+    }
+
+    /** The client's ({@code fromClient}) or the real server's FIN: every byte before it has been taken. */
+    void spliceEof(boolean fromClient) {
+        if (fromClient) {
+            clientEof = true;
+        } else {
+            serverEof = true;
+        }
+        onFin();
+    }
+
+    /** Both directions ended and were delivered. */
+    void spliceDone() {
+        closeBoth();
+    }
+
+    /** A socket error or reset while splicing: both sides are reset, as on the copying path. */
+    void spliceFailed(Throwable cause) {
+        logger.debug("{}: {}", client, cause.toString());
+        stopPump();
+        // Both get SO_LINGER 0 before either closes: closing one closes the other through onChannelClosed.
+        lingerZero(client);
+        lingerZero(server);
+        abort(server);
+        abort(client);
+    }
+
+    private void stopPump() {
+        if (pump != null) {
+            pump.stop();
+        }
+    }
+
+    /** Zero-copy, before the pump runs: keeps what Netty read, in order, in a direct buffer. */
+    private static ByteBuf keep(ByteBuf kept, ByteBuf buf, ChannelHandlerContext ctx) {
+        ByteBuf k = kept != null ? kept : ctx.alloc().directBuffer(buf.readableBytes());
+        try {
+            k.writeBytes(buf);
+        } finally {
+            buf.release();
+        }
+        return k;
     }
 
     /**
@@ -328,8 +441,12 @@ final class TcpConnection {
         }
     }
 
-    private static void closeOnFlush(Channel ch) {
-        if (ch.isActive()) {
+    private void closeOnFlush(Channel ch) {
+        if (handedOver) {
+            // Nothing waits in Netty's buffers once handed over (the hand-over waited for them).
+            stopPump();
+            ch.close();
+        } else if (ch.isActive()) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         } else {
             ch.close();
@@ -339,12 +456,16 @@ final class TcpConnection {
     /** Closes {@code ch} with a reset (SO_LINGER 0), as the other side was reset. */
     private static void abort(Channel ch) {
         if (ch != null && ch.isOpen()) {
-            try {
-                ch.config().setOption(ChannelOption.SO_LINGER, 0);
-            } catch (RuntimeException e) {
-                logger.debug("cannot set SO_LINGER 0 on {}", ch, e);
-            }
+            lingerZero(ch);
             ch.close();
+        }
+    }
+
+    private static void lingerZero(Channel ch) {
+        try {
+            ch.config().setOption(ChannelOption.SO_LINGER, 0);
+        } catch (RuntimeException e) {
+            logger.debug("cannot set SO_LINGER 0 on {}", ch, e);
         }
     }
 
@@ -371,6 +492,15 @@ final class TcpConnection {
         if (pending != null) {
             pending.release();
             pending = null;
+        }
+        stopPump();
+        if (upPrefix != null) {
+            upPrefix.release();
+            upPrefix = null;
+        }
+        if (downPrefix != null) {
+            downPrefix.release();
+            downPrefix = null;
         }
         if (acquired) {
             state.release();
@@ -423,6 +553,7 @@ final class TcpConnection {
     }
 
     private void onException(Channel self, Channel other, Throwable cause) {
+        stopPump();
         if (cause instanceof IOException) {
             logger.debug("{}: {}", self, cause.toString());
             abort(other);
@@ -499,6 +630,10 @@ final class TcpConnection {
                 return;
             }
             countIn(buf.readableBytes());
+            if (zeroCopy) {
+                upPrefix = keep(upPrefix, buf, ctx);
+                return;
+            }
             server.write(buf, server.voidPromise());
             if (!server.isWritable() && !flushedWritable(server)) {
                 client.config().setAutoRead(false);
@@ -507,7 +642,7 @@ final class TcpConnection {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (established) {
+            if (established && !zeroCopy) {
                 server.flush();
             }
         }
@@ -518,7 +653,9 @@ final class TcpConnection {
                 clientEof = true;
                 if (established) {
                     onFin();
-                    finished(server);
+                    if (!zeroCopy) {
+                        finished(server);
+                    }
                 } else if (!connecting) {
                     client.close();
                 }
@@ -527,7 +664,7 @@ final class TcpConnection {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (established && client.isWritable() && !serverEof) {
+            if (established && !zeroCopy && client.isWritable() && !serverEof) {
                 server.config().setAutoRead(true);
             }
         }
@@ -545,6 +682,10 @@ final class TcpConnection {
             ByteBuf buf = (ByteBuf) msg;
             lastActivity = System.nanoTime();
             countOut(buf.readableBytes());
+            if (zeroCopy) {
+                downPrefix = keep(downPrefix, buf, ctx);
+                return;
+            }
             client.write(buf, client.voidPromise());
             if (!client.isWritable() && !flushedWritable(client)) {
                 ctx.channel().config().setAutoRead(false);
@@ -553,7 +694,9 @@ final class TcpConnection {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            client.flush();
+            if (!zeroCopy) {
+                client.flush();
+            }
         }
 
         @Override
@@ -561,13 +704,15 @@ final class TcpConnection {
             if (evt instanceof ChannelInputShutdownEvent && ctx.channel() == server) {
                 serverEof = true;
                 onFin();
-                finished(client);
+                if (!zeroCopy) {
+                    finished(client);
+                }
             }
         }
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (ctx.channel() == server && server.isWritable() && !clientEof) {
+            if (ctx.channel() == server && !zeroCopy && server.isWritable() && !clientEof) {
                 client.config().setAutoRead(true);
             }
         }
