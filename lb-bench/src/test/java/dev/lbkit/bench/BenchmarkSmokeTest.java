@@ -58,8 +58,8 @@ class BenchmarkSmokeTest {
 
     @Test
     void httpRequestParsingAndRewritingRun() throws RunnerException {
-        // parse and parseAndRewrite, each for the wrk and the browser request.
-        assertRan(runBriefly(HttpRequestBenchmark.class), 4);
+        // parse and parseAndRewrite, each for the wrk and the browser request, with lb-l7's and Netty's decoder.
+        assertRan(runBriefly(HttpRequestBenchmark.class), 8);
     }
 
     @Test
