@@ -9,7 +9,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -22,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -280,34 +278,15 @@ class FaultTest {
         try (EchoServer echo = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(echo.address()).build());
-            AtomicLong written = new AtomicLong();
             Socket client = Net.connect(vs.localAddress());
             client.setReceiveBufferSize(64 * 1024);
-            Thread writer = new Thread(() -> {
-                byte[] chunk = new byte[64 * 1024];
-                try {
-                    OutputStream out = client.getOutputStream();
-                    for (int i = 0; i < 4096; i++) {
-                        out.write(chunk);
-                        written.addAndGet(chunk.length);
-                    }
-                } catch (IOException e) {
-                    // The test closes the socket to stop a blocked writer.
-                }
-            });
-            writer.setDaemon(true);
-            writer.start();
-            long last = -1;
-            for (int i = 0; i < 100 && written.get() != last; i++) {
-                last = written.get();
-                Thread.sleep(200);
-            }
-            assertTrue(written.get() < 4096L * 64 * 1024, "the writer is blocked by back-pressure");
+            Streams.BlockedWriter writer = Streams.writeUntilBlocked(client);
+            assertTrue(writer.written() < Streams.BlockedWriter.LIMIT, "the writer is blocked by back-pressure");
             long used = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric().usedDirectMemory()
                     + ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric().usedHeapMemory();
             assertTrue(used < 8L * 1024 * 1024, "balancer buffers stay bounded, used " + used);
             client.close();
-            writer.join(5000);
+            writer.thread().join(5000);
         }
     }
 

@@ -8,10 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lbkit.testing.EchoServer;
 import dev.lbkit.transport.TransportType;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -192,31 +190,12 @@ class ForwardingTest {
             Socket client = Net.connect(vs.localAddress());
             assertEquals("x", Net.echo(client, "x"));
             int fdsOpen = Resources.openFds();
-            AtomicLong written = new AtomicLong();
-            Thread writer = new Thread(() -> {
-                byte[] chunk = new byte[64 * 1024];
-                try {
-                    OutputStream out = client.getOutputStream();
-                    for (int i = 0; i < 4096; i++) {
-                        out.write(chunk);
-                        written.addAndGet(chunk.length);
-                    }
-                } catch (IOException e) {
-                    // The test closes the socket to stop a blocked writer.
-                }
-            });
-            writer.setDaemon(true);
-            writer.start();
-            long last = -1;
-            for (int i = 0; i < 100 && written.get() != last; i++) {
-                last = written.get();
-                Thread.sleep(200);
-            }
-            assertTrue(written.get() < 4096L * 64 * 1024, "the writer is blocked by back-pressure");
+            Streams.BlockedWriter writer = Streams.writeUntilBlocked(client);
+            assertTrue(writer.written() < Streams.BlockedWriter.LIMIT, "the writer is blocked by back-pressure");
             int fdsStuck = Resources.openFds();
             assertTrue(fdsStuck <= fdsOpen + 4, "two pipes at most: " + fdsOpen + " -> " + fdsStuck);
             client.close();
-            writer.join(5000);
+            writer.thread().join(5000);
         }
     }
 

@@ -18,6 +18,45 @@ import java.util.zip.CRC32;
 final class Streams {
     private Streams() {}
 
+    /** A writer thread sending to a peer that does not read, and how much it got out before it blocked. */
+    record BlockedWriter(Thread thread, java.util.concurrent.atomic.AtomicLong count) {
+        /** What the writer would send if nothing held it back: 4096 chunks of 64 KiB. */
+        static final long LIMIT = 4096L * 64 * 1024;
+
+        long written() {
+            return count.get();
+        }
+    }
+
+    /**
+     * Starts a daemon thread writing 64 KiB chunks to {@code client} (up to {@link BlockedWriter#LIMIT})
+     * and returns once the count stopped growing for 200 ms (at most 20 s), that is, once back-pressure
+     * holds the writer. Closing the socket stops the thread.
+     */
+    static BlockedWriter writeUntilBlocked(Socket client) throws InterruptedException {
+        java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        Thread writer = new Thread(() -> {
+            byte[] chunk = new byte[64 * 1024];
+            try {
+                OutputStream out = client.getOutputStream();
+                for (int i = 0; i < 4096; i++) {
+                    out.write(chunk);
+                    written.addAndGet(chunk.length);
+                }
+            } catch (IOException e) {
+                // The test closes the socket to stop a blocked writer.
+            }
+        });
+        writer.setDaemon(true);
+        writer.start();
+        long last = -1;
+        for (int i = 0; i < 100 && written.get() != last; i++) {
+            last = written.get();
+            Thread.sleep(200);
+        }
+        return new BlockedWriter(writer, written);
+    }
+
     /** What a reader got: length and CRC-32 of every byte up to EOF. */
     record Received(long length, long crc) {}
 

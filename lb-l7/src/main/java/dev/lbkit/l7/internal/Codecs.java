@@ -171,9 +171,7 @@ final class Codecs {
 
         @Override
         protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, io.netty.buffer.ByteBuf buf) {
-            if (headers instanceof CompactHeaders) {
-                ((CompactHeaders) headers).encode(buf);
-            } else {
+            if (!CompactHeaders.encodeIfCompact(headers, buf)) {
                 super.encodeHeaders(headers, buf);
             }
         }
@@ -183,9 +181,7 @@ final class Codecs {
     static final class RequestEncoder extends io.netty.handler.codec.http.HttpRequestEncoder {
         @Override
         protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, io.netty.buffer.ByteBuf buf) {
-            if (headers instanceof CompactHeaders) {
-                ((CompactHeaders) headers).encode(buf);
-            } else {
+            if (!CompactHeaders.encodeIfCompact(headers, buf)) {
                 super.encodeHeaders(headers, buf);
             }
         }

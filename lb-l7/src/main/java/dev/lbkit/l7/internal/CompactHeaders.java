@@ -499,6 +499,15 @@ final class CompactHeaders extends HttpHeaders {
         return this;
     }
 
+    /** Writes {@code headers} as {@link #encode} does if they are compact; false (nothing written) otherwise. */
+    static boolean encodeIfCompact(HttpHeaders headers, ByteBuf buf) {
+        if (headers instanceof CompactHeaders) {
+            ((CompactHeaders) headers).encode(buf);
+            return true;
+        }
+        return false;
+    }
+
     /** Writes every field as {@code name: value CRLF}, in order, without an entry object per field. */
     void encode(ByteBuf buf) {
         for (int i = 0; i < size; i++) {
