@@ -128,6 +128,36 @@ class BadInputTest {
         expect(400, "GET / HTTP/1.1\rHost: x\r\n\r\n");
     }
 
+    /**
+     * The head check keeps its state between reads: a head sent a piece at a time is judged as a whole,
+     * including a bare CR or an obs-fold whose two bytes arrive in different reads.
+     */
+    @Test
+    void aHeadArrivingInPiecesIsCheckedAcrossReads() throws Exception {
+        assertTrue(inPieces(200, "GET / HTTP/1.1\r\nHost: x\r\n", "X-A: a\r", "\n\r", "\n").endsWith("fine"));
+        inPieces(400, "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n", " folded\r\n\r\n");
+        inPieces(400, "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r", "b\r\n\r\n");
+        inPieces(400, "GET / HTTP/1.1\r\nHost: x\r\nX-A: a", "\0", "b\r\n\r\n");
+    }
+
+    /** Sends {@code pieces} 50 ms apart (separate reads for the proxy), then reads one response. */
+    private static String inPieces(int status, String... pieces) throws Exception {
+        int before = backend.requestCount();
+        try (java.net.Socket s = new java.net.Socket(lb.address().getAddress(), lb.address().getPort())) {
+            s.setTcpNoDelay(true);
+            s.setSoTimeout(5000);
+            for (String p : pieces) {
+                s.getOutputStream().write(p.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                s.getOutputStream().flush();
+                Thread.sleep(50);
+            }
+            String got = Fixtures.readResponse(s.getInputStream());
+            assertTrue(got.startsWith("HTTP/1.1 " + status + " "), "expected " + status + ", got: " + got);
+            assertEquals(status == 200 ? before + 1 : before, backend.requestCount(), "requests upstream");
+            return got;
+        }
+    }
+
     @Test
     void absoluteFormIsAccepted() throws Exception {
         String got = Fixtures.raw(lb, "GET http://example.test/abs?q=1 HTTP/1.1\r\nHost: ignored\r\nConnection: close\r\n\r\n");

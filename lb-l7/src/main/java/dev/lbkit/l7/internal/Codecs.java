@@ -32,7 +32,7 @@ final class Codecs {
      * a bare CR or a NUL (RFC 9112 §2.2, §5.2), which Netty's decoder would otherwise accept or fold.
      */
     static final class RequestDecoder extends HttpRequestDecoder {
-        /** Per event loop thread: the bytes being scanned (a decoder runs on one loop at a time). */
+        /** Per event loop thread: a slice of the bytes being scanned (a decoder runs on one loop at a time). */
         private static final io.netty.util.concurrent.FastThreadLocal<byte[]> SCRATCH =
                 new io.netty.util.concurrent.FastThreadLocal<>() {
                     @Override
@@ -95,53 +95,52 @@ final class Codecs {
             if (from >= end) {
                 return end;
             }
-            int n = end - from;
+            // Copied a slice at a time into a fixed array, then a plain array loop: cheaper than a checked
+            // read per byte of a direct buffer, and a body read with the head is never copied whole.
             byte[] bytes = SCRATCH.get();
-            if (bytes.length < n) {
-                bytes = new byte[Math.max(n, bytes.length * 2)];
-                SCRATCH.set(bytes);
-            }
-            // One copy, then a plain array loop: cheaper than a checked read per byte of a direct buffer.
-            buf.getBytes(from, bytes, 0, n);
             boolean cr = prevCr;
             boolean lf = prevLf;
             boolean content = sawContent;
             boolean bad = invalid;
             int stop = -1;
-            for (int i = 0; i < n; i++) {
-                byte b = bytes[i];
-                if (b > ' ') {
-                    // The common byte: visible, not a line break.
-                    if (cr) {
+            for (int base = from; base < end && stop < 0; base += bytes.length) {
+                int n = Math.min(bytes.length, end - base);
+                buf.getBytes(base, bytes, 0, n);
+                for (int i = 0; i < n; i++) {
+                    byte b = bytes[i];
+                    if (b > ' ') {
+                        // The common byte: visible, not a line break.
+                        if (cr) {
+                            bad = true;
+                        }
+                        content = true;
+                        lf = false;
+                        cr = false;
+                        continue;
+                    }
+                    if (cr && b != '\n') {
+                        bad = true;
+                    }
+                    if (b == '\n') {
+                        if (lf && content) {
+                            stop = base + i;
+                            break;
+                        }
+                        lf = true;
+                        cr = false;
+                        continue;
+                    }
+                    if (b == '\r') {
+                        cr = true;
+                        continue;
+                    }
+                    if (b == 0 || lf && content && (b == ' ' || b == '\t')) {
                         bad = true;
                     }
                     content = true;
                     lf = false;
                     cr = false;
-                    continue;
                 }
-                if (cr && b != '\n') {
-                    bad = true;
-                }
-                if (b == '\n') {
-                    if (lf && content) {
-                        stop = i;
-                        break;
-                    }
-                    lf = true;
-                    cr = false;
-                    continue;
-                }
-                if (b == '\r') {
-                    cr = true;
-                    continue;
-                }
-                if (b == 0 || lf && content && (b == ' ' || b == '\t')) {
-                    bad = true;
-                }
-                content = true;
-                lf = false;
-                cr = false;
             }
             prevCr = cr;
             prevLf = lf;
@@ -151,7 +150,7 @@ final class Codecs {
                 return end;
             }
             inHead = false;
-            return from + stop + 1;
+            return stop + 1;
         }
 
         @Override
