@@ -135,8 +135,7 @@ public final class HttpBalancer implements AutoCloseable {
         ClientLimits limits = state.limits();
         var encoder = FrontendHandler.newEncoder();
         f.encoder(encoder);
-        p.addLast("watch", f.byteWatcher());
-        p.addLast("decoder", FrontendHandler.newDecoder(limits.maxInitialLineLength(), limits.maxHeaderSize()));
+        p.addLast("decoder", f.newDecoder(limits));
         p.addLast("encoder", encoder);
         p.addLast("proxy", f);
     }

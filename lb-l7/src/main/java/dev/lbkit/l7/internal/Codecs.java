@@ -48,8 +48,20 @@ final class Codecs {
         private boolean invalid;
         private int scannedAhead;
 
-        RequestDecoder(HttpDecoderConfig config) {
+        /** Told when bytes arrive, before they are decoded; null when none is (benchmarks, tests). */
+        private final FrontendHandler frontend;
+
+        RequestDecoder(HttpDecoderConfig config, FrontendHandler frontend) {
             super(config);
+            this.frontend = frontend;
+        }
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (frontend != null) {
+                frontend.clientBytesArrived();
+            }
+            super.channelRead(ctx, msg);
         }
 
         @Override
@@ -282,6 +294,23 @@ final class Codecs {
                 }
             }
             return null;
+        }
+
+        /** Whether {@code name} is one of these constants itself (identity, not spelling). */
+        static boolean isConstant(CharSequence name) {
+            int length = name.length();
+            if (!(name instanceof AsciiString) || length >= BY_LENGTH.length) {
+                return false;
+            }
+            AsciiString[] row = BY_LENGTH[length];
+            if (row != null) {
+                for (AsciiString n : row) {
+                    if (n == name) {
+                        return true;
+                    }
+                }
+            }
+            return false;
         }
 
         static boolean matches(byte[] sb, int start, byte[] expected) {

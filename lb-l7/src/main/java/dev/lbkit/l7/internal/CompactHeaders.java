@@ -33,22 +33,22 @@ import java.util.TreeSet;
  */
 final class CompactHeaders extends HttpHeaders {
     /** Validating factory for the decoders' header sections. */
-    static final HttpHeadersFactory FACTORY = factory(DefaultHttpHeadersFactory.headersFactory());
+    static final HttpHeadersFactory FACTORY = factory(DefaultHttpHeadersFactory.headersFactory(), true);
     /** Validating factory for the decoders' trailers (Netty's rules: no framing fields in trailers). */
-    static final HttpHeadersFactory TRAILERS = factory(DefaultHttpHeadersFactory.trailersFactory());
+    static final HttpHeadersFactory TRAILERS = factory(DefaultHttpHeadersFactory.trailersFactory(), false);
 
-    private static HttpHeadersFactory factory(DefaultHttpHeadersFactory rules) {
+    private static HttpHeadersFactory factory(DefaultHttpHeadersFactory rules, boolean trustKnownNames) {
         DefaultHeaders.NameValidator<CharSequence> names = rules.getNameValidator();
         DefaultHeaders.ValueValidator<CharSequence> values = rules.getValueValidator();
         return new HttpHeadersFactory() {
             @Override
             public HttpHeaders newHeaders() {
-                return new CompactHeaders(names, values);
+                return new CompactHeaders(names, values, trustKnownNames);
             }
 
             @Override
             public HttpHeaders newEmptyHeaders() {
-                return new CompactHeaders(names, values);
+                return new CompactHeaders(names, values, trustKnownNames);
             }
         };
     }
@@ -61,9 +61,17 @@ final class CompactHeaders extends HttpHeaders {
     private CharSequence[] values;
     private int size;
 
-    CompactHeaders(DefaultHeaders.NameValidator<CharSequence> names, DefaultHeaders.ValueValidator<CharSequence> values) {
+    /**
+     * Whether a name that is one of {@link Codecs.KnownNames}' constants skips the name check: those are
+     * valid tokens, and the header rules accept every one of them (the trailer rules do not).
+     */
+    private final boolean trustKnownNames;
+
+    CompactHeaders(DefaultHeaders.NameValidator<CharSequence> names, DefaultHeaders.ValueValidator<CharSequence> values,
+            boolean trustKnownNames) {
         this.nameValidator = names;
         this.valueValidator = values;
+        this.trustKnownNames = trustKnownNames;
         // Most trailer sections stay empty: the arrays come with the first field.
         this.names = NONE;
         this.values = NONE;
@@ -108,7 +116,9 @@ final class CompactHeaders extends HttpHeaders {
 
     private CharSequence checkedName(CharSequence name) {
         java.util.Objects.requireNonNull(name, "name");
-        nameValidator.validateName(name);
+        if (!trustKnownNames || !Codecs.KnownNames.isConstant(name)) {
+            nameValidator.validateName(name);
+        }
         return name;
     }
 
@@ -523,7 +533,7 @@ final class CompactHeaders extends HttpHeaders {
 
     @Override
     public HttpHeaders copy() {
-        CompactHeaders c = new CompactHeaders(nameValidator, valueValidator);
+        CompactHeaders c = new CompactHeaders(nameValidator, valueValidator, trustKnownNames);
         c.names = size == 0 ? NONE : Arrays.copyOf(names, size);
         c.values = size == 0 ? NONE : Arrays.copyOf(values, size);
         c.size = size;

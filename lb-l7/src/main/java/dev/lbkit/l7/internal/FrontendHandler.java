@@ -2,6 +2,7 @@ package dev.lbkit.l7.internal;
 
 import dev.lbkit.api.Member;
 import dev.lbkit.api.health.Outcome;
+import dev.lbkit.l7.ClientLimits;
 import dev.lbkit.l7.ForwardedHeader;
 import dev.lbkit.l7.HostHeader;
 import dev.lbkit.l7.NextUpstream;
@@ -184,17 +185,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         this.tls = tls;
     }
 
-    /** The handler placed before the HTTP decoder, to see the first bytes of a request (header timeout). */
-    public ChannelInboundHandlerAdapter byteWatcher() {
-        return new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext c, Object msg) {
-                if (!requestActive && clientTimerKind == TIMER_KEEPALIVE) {
-                    armClient(TIMER_HEADER, state.timeouts.clientHeader().toNanos());
-                }
-                c.fireChannelRead(msg);
-            }
-        };
+    /** Called by this connection's request decoder before it decodes newly read bytes. */
+    void clientBytesArrived() {
+        if (!requestActive && clientTimerKind == TIMER_KEEPALIVE) {
+            armClient(TIMER_HEADER, state.timeouts.clientHeader().toNanos());
+        }
     }
 
     /** The response encoder of this connection's pipeline. */
@@ -202,9 +197,18 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         this.encoder = (Codecs.ResponseEncoder) encoder;
     }
 
-    /** A request decoder for a new client pipeline. */
+    /** A request decoder on its own (benchmarks, tests): no frontend is told when bytes arrive. */
     public static io.netty.channel.ChannelHandler newDecoder(int maxInitialLine, int maxHeaderSize) {
-        return new Codecs.RequestDecoder(Codecs.requestConfig(maxInitialLine, maxHeaderSize));
+        return new Codecs.RequestDecoder(Codecs.requestConfig(maxInitialLine, maxHeaderSize), null);
+    }
+
+    /**
+     * This connection's request decoder: besides decoding, it moves the client timer from keep-alive to
+     * header timeout when the first bytes of a request arrive (one pipeline stage fewer than a watcher).
+     */
+    public io.netty.channel.ChannelHandler newDecoder(ClientLimits limits) {
+        return new Codecs.RequestDecoder(
+                Codecs.requestConfig(limits.maxInitialLineLength(), limits.maxHeaderSize()), this);
     }
 
     /** A response encoder for a new client pipeline. */

@@ -1,7 +1,9 @@
 package dev.lbkit.l7.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -142,6 +144,14 @@ class CompactHeadersProperties {
             assertThrows(IllegalArgumentException.class, () -> refTrailers.add(framing, "1"), framing);
             assertThrows(IllegalArgumentException.class, () -> myTrailers.add(framing, "1"), framing);
         }
+        // The decoders' shared name constants skip the name check in headers, never in trailers.
+        byte[] cl = "Content-Length".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        io.netty.util.AsciiString constant = Codecs.KnownNames.find(cl, 0, cl.length);
+        assertTrue(Codecs.KnownNames.isConstant(constant));
+        assertFalse(Codecs.KnownNames.isConstant(new io.netty.util.AsciiString("Content-Length")));
+        assertThrows(IllegalArgumentException.class, () -> myTrailers.add(constant, "1"));
+        mine.add(constant, "1");
+        assertEquals("1", mine.get("content-length"));
         myTrailers.add("X-Checksum", "abc");
         assertEquals("abc", myTrailers.get("x-checksum"));
     }
