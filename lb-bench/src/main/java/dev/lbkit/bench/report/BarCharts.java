@@ -27,7 +27,8 @@ public final class BarCharts {
             "lbkit", new Color(0x1f77b4),
             "nginx", new Color(0x2ca02c),
             "haproxy", new Color(0xd62728),
-            "dnsmasq", new Color(0x9467bd));
+            "dnsmasq", new Color(0x9467bd),
+            "floor", new Color(0x8c564b));
     private static final Color OTHER = new Color(0xff7f0e);
 
     private final Summary summary;

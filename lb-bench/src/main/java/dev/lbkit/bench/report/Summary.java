@@ -24,6 +24,11 @@ public final class Summary {
     public static final String DIRECT = "direct";
     /** The contender under test. */
     public static final String LBKIT = "lbkit";
+    /**
+     * The least a Netty proxy does for the same traffic ({@code lb-bench/run --floor}): a reference that
+     * shows Netty's and the kernel's share of lbkit's CPU, not a peer.
+     */
+    public static final String FLOOR = "floor";
     /** Relative difference under which lbkit and a peer are reported as on par: 5%. */
     public static final double PAR_BAND = 0.05;
 
@@ -147,8 +152,8 @@ public final class Summary {
     }
 
     /**
-     * The contenders a tier's rows are compared with: the direct limit first, if measured, then the peers
-     * (every contender but direct and lbkit).
+     * The contenders a tier's rows are compared with: the direct limit first, if measured, then the Netty
+     * floor, if measured, then the peers (every other contender but lbkit).
      *
      * @param tier a tier
      * @return the reference contenders
@@ -159,12 +164,20 @@ public final class Summary {
         if (all.contains(DIRECT)) {
             refs.add(DIRECT);
         }
+        if (all.contains(FLOOR)) {
+            refs.add(FLOOR);
+        }
         for (String c : all) {
-            if (!c.equals(DIRECT) && !c.equals(LBKIT)) {
+            if (!isReference(c) && !c.equals(LBKIT)) {
                 refs.add(c);
             }
         }
         return refs;
+    }
+
+    /** Whether a contender is a yardstick (direct, the Netty floor) rather than a peer lbkit is judged against. */
+    private static boolean isReference(String contender) {
+        return contender.equals(DIRECT) || contender.equals(FLOOR);
     }
 
     /**
@@ -215,7 +228,7 @@ public final class Summary {
     public String verdict(Row row) {
         List<String> parts = new ArrayList<>();
         for (String peer : references(row.tier())) {
-            if (peer.equals(DIRECT)) {
+            if (isReference(peer)) {
                 continue;
             }
             Optional<Double> ratio = ratio(row, peer);
@@ -241,7 +254,7 @@ public final class Summary {
      */
     public boolean behindAPeer(Row row) {
         return row.better() != Sample.Better.INFO && references(row.tier()).stream()
-                .filter(p -> !p.equals(DIRECT))
+                .filter(p -> !isReference(p))
                 .map(p -> ratio(row, p))
                 .flatMap(Optional::stream)
                 .anyMatch(r -> goodness(row, r) < 1 - PAR_BAND);

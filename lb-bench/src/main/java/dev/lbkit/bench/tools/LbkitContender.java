@@ -82,13 +82,27 @@ public final class LbkitContender {
      * @throws InterruptedException if interrupted while serving
      */
     public static void main(String[] args) throws InterruptedException {
+        serve("LbkitContender", USAGE, args, LbkitContender::start);
+    }
+
+    /** Starts a contender from its arguments, adding what must be closed to {@code parts} in start order. */
+    @FunctionalInterface
+    interface Starter {
+        Started start(String[] args, List<AutoCloseable> parts);
+    }
+
+    /**
+     * Runs a benchmark tool's main: starts it, prints its one line, serves until SIGTERM and closes what it
+     * started in reverse order; on bad arguments prints the usage and the reason and exits 2.
+     */
+    static void serve(String tool, String usage, String[] args, Starter starter) throws InterruptedException {
         List<AutoCloseable> parts = new ArrayList<>();
         Started started;
         try {
-            started = start(args, parts);
+            started = starter.start(args, parts);
         } catch (IllegalArgumentException e) {
-            System.err.println(USAGE);
-            System.err.println("LbkitContender: " + e.getMessage());
+            System.err.println(usage);
+            System.err.println(tool + ": " + e.getMessage());
             System.exit(2);
             return;
         }
@@ -98,11 +112,11 @@ public final class LbkitContender {
                 try {
                     parts.get(i).close();
                 } catch (Exception e) {
-                    System.err.println("LbkitContender: stopping: " + e);
+                    System.err.println(tool + ": stopping: " + e);
                 }
             }
             stopped.countDown();
-        }, "lbkit-contender-stop"));
+        }, tool + "-stop"));
         System.out.println(started.description());
         System.out.flush();
         stopped.await();

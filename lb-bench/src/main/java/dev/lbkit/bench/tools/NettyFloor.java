@@ -32,9 +32,7 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -74,30 +72,7 @@ public final class NettyFloor {
      * @throws InterruptedException if interrupted while serving
      */
     public static void main(String[] args) throws InterruptedException {
-        List<AutoCloseable> parts = new ArrayList<>();
-        LbkitContender.Started started;
-        try {
-            started = start(args, parts);
-        } catch (IllegalArgumentException e) {
-            System.err.println(USAGE);
-            System.err.println("NettyFloor: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            for (int i = parts.size() - 1; i >= 0; i--) {
-                try {
-                    parts.get(i).close();
-                } catch (Exception e) {
-                    System.err.println("NettyFloor: stopping: " + e);
-                }
-            }
-            stopped.countDown();
-        }, "netty-floor-stop"));
-        System.out.println(started.description());
-        System.out.flush();
-        stopped.await();
+        LbkitContender.serve("NettyFloor", USAGE, args, NettyFloor::start);
     }
 
     /** The Netty classes of one transport. */

@@ -80,6 +80,26 @@ class ReportMainTest {
     }
 
     @Test
+    void theNettyFloorIsAReferenceNotAPeer(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("raw.csv"), """
+                tier,figure,unit,better,contender,round,value
+                l7,req_per_s@c64,req/s,higher,direct,1,40000
+                l7,req_per_s@c64,req/s,higher,lbkit,1,9000
+                l7,req_per_s@c64,req/s,higher,floor,1,12000
+                l7,req_per_s@c64,req/s,higher,nginx,1,9000
+                """, StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("meta.properties"), "rounds=1\nduration_s=1\n", StandardCharsets.UTF_8);
+
+        String md = ReportMain.write(dir);
+
+        // Columns: ÷ direct, ÷ floor, ÷ nginx; lbkit is 0.75× the floor, yet on par with its one peer.
+        assertTrue(md.contains("| ÷ direct | ÷ floor | ÷ nginx |"), md);
+        assertTrue(md.contains("| `req_per_s@c64` req/s ↑ | lbkit | 9000 | 9000–9000 | 0.23× | 0.75× | 1.00× | "
+                + "on par with nginx 1.00× |"), md);
+        assertTrue(md.contains("Nowhere by more than the on-par band"), md);
+    }
+
+    @Test
     void medianOfOddAndEvenCounts() {
         assertEquals(2.0, Summary.median(new double[] {3, 1, 2}));
         assertEquals(2.5, Summary.median(new double[] {4, 1, 3, 2}));

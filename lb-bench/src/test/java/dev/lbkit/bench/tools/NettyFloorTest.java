@@ -4,21 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpServer;
+import dev.lbkit.testing.EchoServer;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -36,32 +30,12 @@ class NettyFloorTest {
 
     @Test
     void l7AddsTheSeedHeaderAndKeepsOneUpstreamConnectionPerClient() throws Exception {
-        List<String> seen = new CopyOnWriteArrayList<>();
-        HttpServer upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        byte[] page = "<h1>Response from Backend Server 1</h1>\n".getBytes(StandardCharsets.US_ASCII);
-        upstream.createContext("/", exchange -> {
-            seen.add(exchange.getRequestHeaders().getFirst("X-high-load-test") + " "
-                    + exchange.getRemoteAddress().getPort());
-            exchange.sendResponseHeaders(200, page.length);
-            exchange.getResponseBody().write(page);
-            exchange.close();
-        });
-        upstream.start();
-        parts.add(() -> upstream.stop(0));
+        SeedUpstream upstream = new SeedUpstream();
+        parts.add(upstream);
 
         LbkitContender.Started floor = NettyFloor.start(
-                new String[] {"l7", "127.0.0.1:0", "127.0.0.1:" + upstream.getAddress().getPort()}, parts);
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        URI uri = URI.create("http://127.0.0.1:" + floor.address().getPort() + "/");
-        for (int i = 0; i < 3; i++) {
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, r.statusCode());
-            assertEquals("<h1>Response from Backend Server 1</h1>\n", r.body());
-        }
-        assertEquals(3, seen.size(), seen.toString());
-        assertTrue(seen.stream().allMatch(s -> s.startsWith("123 ")), seen.toString());
-        assertEquals(1, seen.stream().map(s -> s.split(" ")[1]).distinct().count(), seen.toString());
+                new String[] {"l7", "127.0.0.1:0", "127.0.0.1:" + upstream.port()}, parts);
+        upstream.assertThreeRequestsOverOneConnection(floor.address());
     }
 
     @Test
@@ -93,21 +67,11 @@ class NettyFloorTest {
 
     @Test
     void l4ForwardsBytesBothWaysAndPassesTheFinOn() throws Exception {
-        ServerSocket real = new ServerSocket();
-        real.bind(new InetSocketAddress("127.0.0.1", 0));
+        EchoServer real = EchoServer.echo();
         parts.add(real);
-        Thread echo = new Thread(() -> {
-            try (Socket s = real.accept()) {
-                s.getInputStream().transferTo(s.getOutputStream());
-            } catch (java.io.IOException e) {
-                // The test fails on what the client reads.
-            }
-        }, "echo");
-        echo.setDaemon(true);
-        echo.start();
 
         LbkitContender.Started floor = NettyFloor.start(
-                new String[] {"l4", "127.0.0.1:0", "127.0.0.1:" + real.getLocalPort()}, parts);
+                new String[] {"l4", "127.0.0.1:0", "127.0.0.1:" + real.port()}, parts);
         try (Socket client = new Socket()) {
             client.connect(floor.address(), 2000);
             client.setSoTimeout(2000);
