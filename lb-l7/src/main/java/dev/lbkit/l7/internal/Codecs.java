@@ -171,13 +171,67 @@ final class Codecs {
         }
     }
 
-    /** Knows when the response answers a HEAD request (the frontend handles one request at a time). */
+    /**
+     * Knows when the response answers a HEAD request (the frontend handles one request at a time), and
+     * writes a response head together with its body when the whole body follows it before a flush.
+     *
+     * <p>A head written with the void promise is held, unencoded (it owns no buffer), until the next write
+     * or flush. When the next write is the last content of a response that is not chunked, the two go out
+     * as one full message, which Netty's encoder puts in one buffer when the body is small: one
+     * {@code send} instead of a {@code writev} of two buffers, and one encoder pass instead of two. Any
+     * other write, a flush or the encoder's removal encodes the held head first, so the bytes and their
+     * order are those of writing each message as it comes.
+     */
     static final class ResponseEncoder extends HttpResponseEncoder {
         boolean headRequest;
+        private HttpResponse heldHead;
 
         @Override
         protected boolean isContentAlwaysEmpty(HttpResponse msg) {
             return headRequest || super.isContentAlwaysEmpty(msg);
+        }
+
+        @Override
+        public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise)
+                throws Exception {
+            HttpResponse head = heldHead;
+            if (head != null) {
+                heldHead = null;
+                if (msg instanceof io.netty.handler.codec.http.LastHttpContent
+                        && !io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(head)) {
+                    io.netty.handler.codec.http.LastHttpContent last = (io.netty.handler.codec.http.LastHttpContent) msg;
+                    super.write(ctx, new io.netty.handler.codec.http.DefaultFullHttpResponse(head.protocolVersion(),
+                            head.status(), last.content(), head.headers(), last.trailingHeaders()), promise);
+                    return;
+                }
+                super.write(ctx, head, ctx.voidPromise());
+            }
+            if (msg instanceof HttpResponse && !(msg instanceof io.netty.handler.codec.http.FullHttpResponse)
+                    && promise.isVoid()) {
+                heldHead = (HttpResponse) msg;
+                return;
+            }
+            super.write(ctx, msg, promise);
+        }
+
+        @Override
+        public void flush(io.netty.channel.ChannelHandlerContext ctx) throws Exception {
+            writeHeldHead(ctx);
+            super.flush(ctx);
+        }
+
+        @Override
+        public void handlerRemoved(io.netty.channel.ChannelHandlerContext ctx) throws Exception {
+            writeHeldHead(ctx);
+            super.handlerRemoved(ctx);
+        }
+
+        private void writeHeldHead(io.netty.channel.ChannelHandlerContext ctx) throws Exception {
+            HttpResponse head = heldHead;
+            if (head != null) {
+                heldHead = null;
+                super.write(ctx, head, ctx.voidPromise());
+            }
         }
 
         @Override
