@@ -60,6 +60,13 @@ final class CompactHeaders extends HttpHeaders {
     private CharSequence[] names;
     private CharSequence[] values;
     private int size;
+    /**
+     * Bit {@code n & 63} is set when a field whose name has length {@code n} was added since the last
+     * clear. A lookup whose length bit is clear returns at once: most lookups (hop-by-hop names, Expect,
+     * Upgrade …) are for fields a message does not have. Removals leave bits set: a stale bit only costs
+     * the scan it would have skipped.
+     */
+    private long nameLengths;
 
     /**
      * Whether a name that is one of {@link Codecs.KnownNames}' constants skips the name check: those are
@@ -79,6 +86,9 @@ final class CompactHeaders extends HttpHeaders {
 
     private int indexOf(CharSequence name, int from) {
         int len = name.length();
+        if ((nameLengths & 1L << len) == 0) {
+            return -1;
+        }
         for (int i = from; i < size; i++) {
             CharSequence n = names[i];
             if (n.length() == len && AsciiString.contentEqualsIgnoreCase(n, name)) {
@@ -112,6 +122,7 @@ final class CompactHeaders extends HttpHeaders {
         names[size] = name;
         values[size] = value;
         size++;
+        nameLengths |= 1L << name.length();
     }
 
     private CharSequence checkedName(CharSequence name) {
@@ -506,6 +517,7 @@ final class CompactHeaders extends HttpHeaders {
         Arrays.fill(names, 0, size, null);
         Arrays.fill(values, 0, size, null);
         size = 0;
+        nameLengths = 0;
         return this;
     }
 
@@ -537,6 +549,7 @@ final class CompactHeaders extends HttpHeaders {
         c.names = size == 0 ? NONE : Arrays.copyOf(names, size);
         c.values = size == 0 ? NONE : Arrays.copyOf(values, size);
         c.size = size;
+        c.nameLengths = nameLengths;
         return c;
     }
 }
