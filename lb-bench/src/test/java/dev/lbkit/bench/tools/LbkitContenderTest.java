@@ -10,11 +10,9 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -24,16 +22,7 @@ import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
 
 /** lbkit's contenders answer as the benchmark's peers are configured to, on loopback. */
-class LbkitContenderTest {
-
-    private final List<AutoCloseable> parts = new ArrayList<>();
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = parts.size() - 1; i >= 0; i--) {
-            parts.get(i).close();
-        }
-    }
+class LbkitContenderTest extends StartedParts {
 
     @Test
     void l7ProxiesWithTheSeedHeaderOverUpstreamKeepAlive() throws Exception {

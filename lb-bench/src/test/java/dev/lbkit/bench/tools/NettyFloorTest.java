@@ -11,22 +11,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The Netty floor forwards the benchmark's traffic as lbkit's contenders do, on loopback. */
-class NettyFloorTest {
-
-    private final List<AutoCloseable> parts = new ArrayList<>();
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = parts.size() - 1; i >= 0; i--) {
-            parts.get(i).close();
-        }
-    }
+class NettyFloorTest extends StartedParts {
 
     @Test
     void l7AddsTheSeedHeaderAndKeepsOneUpstreamConnectionPerClient() throws Exception {
