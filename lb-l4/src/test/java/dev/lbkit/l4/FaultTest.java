@@ -75,8 +75,7 @@ class FaultTest {
     @MethodSource("dev.lbkit.l4.Forwarding#all")
     void serverFinLeavesTheClientToServerDirectionOpen(Forwarding f) throws Exception {
         try (OneShot backend = new OneShot(); L4Balancer lb = f.builder().build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(backend.address()).build());
+            VirtualServer vs = Net.rrService(lb, backend.address());
             try (Socket client = Net.connect(vs.localAddress())) {
                 Socket server = backend.socket();
                 server.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
@@ -95,8 +94,7 @@ class FaultTest {
     @MethodSource("dev.lbkit.l4.Forwarding#all")
     void clientResetIsPropagatedAsReset(Forwarding f) throws Exception {
         try (OneShot backend = new OneShot(); L4Balancer lb = f.builder().build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(backend.address()).build());
+            VirtualServer vs = Net.rrService(lb, backend.address());
             Socket client = Net.connect(vs.localAddress());
             client.getOutputStream().write('x');
             Socket server = backend.socket();
@@ -112,8 +110,7 @@ class FaultTest {
     @MethodSource("dev.lbkit.l4.Forwarding#all")
     void serverResetIsPropagatedAsReset(Forwarding f) throws Exception {
         try (OneShot backend = new OneShot(); L4Balancer lb = f.builder().build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(backend.address()).build());
+            VirtualServer vs = Net.rrService(lb, backend.address());
             try (Socket client = Net.connect(vs.localAddress())) {
                 client.getOutputStream().write('x');
                 Socket server = backend.socket();
@@ -131,8 +128,7 @@ class FaultTest {
     @MethodSource("dev.lbkit.l4.Forwarding#all")
     void realServerDyingMidStreamClosesTheClientAndCountsRight(Forwarding f) throws Exception {
         try (EchoServer echo = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(echo.address()).build());
+            VirtualServer vs = Net.rrService(lb, echo.address());
             try (Socket client = Net.connect(vs.localAddress())) {
                 assertEquals("before", Net.echo(client, "before"));
                 assertEquals(1, vs.stats().realServers().get(0).activeConns());
@@ -276,8 +272,7 @@ class FaultTest {
     @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
     void aClientThatNeverReadsHoldsBoundedMemory(Forwarding f) throws Exception {
         try (EchoServer echo = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(echo.address()).build());
+            VirtualServer vs = Net.rrService(lb, echo.address());
             Socket client = Net.connect(vs.localAddress());
             client.setReceiveBufferSize(64 * 1024);
             Streams.BlockedWriter writer = Streams.writeUntilBlocked(client);
@@ -295,8 +290,7 @@ class FaultTest {
     void idleEstablishedConnectionIsClosedAfterTheTcpTimeout(Forwarding f) throws Exception {
         Timeouts t = new Timeouts(Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofSeconds(1));
         try (OneShot backend = new OneShot(); L4Balancer lb = f.builder().timeouts(t).build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(backend.address()).build());
+            VirtualServer vs = Net.rrService(lb, backend.address());
             try (Socket client = Net.connect(vs.localAddress())) {
                 client.getOutputStream().write('x');
                 Socket server = backend.socket();
@@ -315,8 +309,7 @@ class FaultTest {
     void halfClosedConnectionIsClosedAfterTheTcpfinTimeout(Forwarding f) throws Exception {
         Timeouts t = new Timeouts(Duration.ofSeconds(30), Duration.ofMillis(300), Duration.ofSeconds(1));
         try (OneShot backend = new OneShot(); L4Balancer lb = f.builder().timeouts(t).build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(backend.address()).build());
+            VirtualServer vs = Net.rrService(lb, backend.address());
             try (Socket client = Net.connect(vs.localAddress())) {
                 client.getOutputStream().write('x');
                 client.shutdownOutput();

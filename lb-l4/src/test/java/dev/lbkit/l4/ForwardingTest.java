@@ -27,8 +27,7 @@ class ForwardingTest {
     @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
     void sixteenMebibytesBothWaysArriveByteExactAndAreCounted(Forwarding f) throws Exception {
         try (EchoServer echo = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(echo.address()).build());
+            VirtualServer vs = Net.rrService(lb, echo.address());
             byte[] data = Streams.bytes(16, 16 * MIB);
             try (Socket s = Net.connect(vs.localAddress())) {
                 s.setSoTimeout(15_000);
@@ -55,8 +54,7 @@ class ForwardingTest {
     @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
     void clientFinWhileBackPressurePausesForwardingLosesNothing(Forwarding f) throws Exception {
         try (Streams.OneConnection backend = new Streams.OneConnection(); L4Balancer lb = f.builder().build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(backend.address()).build());
+            VirtualServer vs = Net.rrService(lb, backend.address());
             byte[] data = Streams.bytes(3, 4 * MIB);
             try (Socket client = Net.connect(vs.localAddress())) {
                 CompletableFuture<Void> w = Streams.write(client, data, 4, 64 * 1024, 0);
@@ -78,8 +76,7 @@ class ForwardingTest {
     @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
     void serverFinWhileBackPressurePausesForwardingLosesNothing(Forwarding f) throws Exception {
         try (Streams.OneConnection backend = new Streams.OneConnection(); L4Balancer lb = f.builder().build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(backend.address()).build());
+            VirtualServer vs = Net.rrService(lb, backend.address());
             byte[] data = Streams.bytes(6, 4 * MIB);
             try (Socket client = Net.connect(vs.localAddress())) {
                 client.setSoTimeout(15_000);
@@ -104,8 +101,7 @@ class ForwardingTest {
     void bytesAndFinsRightAfterConnectArriveWhole(Forwarding f) throws Exception {
         for (int i = 0; i < 20; i++) {
             try (Streams.OneConnection backend = new Streams.OneConnection(); L4Balancer lb = f.builder().build()) {
-                VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                        .realServer(backend.address()).build());
+                VirtualServer vs = Net.rrService(lb, backend.address());
                 byte[] up = Streams.bytes(i, 1000 + 3000 * i);
                 byte[] down = Streams.bytes(~i, 500 + 2000 * i);
                 try (Socket client = Net.connect(vs.localAddress())) {
@@ -128,8 +124,7 @@ class ForwardingTest {
     @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
     void resetWhileBackPressurePausesForwardingIsPropagated(Forwarding f) throws Exception {
         try (Streams.OneConnection backend = new Streams.OneConnection(); L4Balancer lb = f.builder().build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(backend.address()).build());
+            VirtualServer vs = Net.rrService(lb, backend.address());
             Socket client = Net.connect(vs.localAddress());
             CompletableFuture<Void> w = Streams.write(client, Streams.bytes(20, 64 * MIB), 21, 64 * 1024, 0);
             Socket server = backend.socket();
@@ -153,8 +148,7 @@ class ForwardingTest {
     void halfCloseInEachDirectionWhileTheOtherKeepsSending(Forwarding f) throws Exception {
         for (boolean clientFirst : new boolean[] {true, false}) {
             try (Streams.OneConnection backend = new Streams.OneConnection(); L4Balancer lb = f.builder().build()) {
-                VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                        .realServer(backend.address()).build());
+                VirtualServer vs = Net.rrService(lb, backend.address());
                 byte[] small = Streams.bytes(9, 1000);
                 byte[] bulk = Streams.bytes(10, 3 * MIB);
                 try (Socket client = Net.connect(vs.localAddress())) {
@@ -185,8 +179,7 @@ class ForwardingTest {
     void aSplicedClientThatNeverReadsHoldsAtMostOnePipePerDirection() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(!Forwarding.splice().isEmpty(), "epoll not available");
         try (EchoServer echo = EchoServer.echo(); L4Balancer lb = Forwarding.splice().get(0).builder().build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(echo.address()).build());
+            VirtualServer vs = Net.rrService(lb, echo.address());
             Socket client = Net.connect(vs.localAddress());
             assertEquals("x", Net.echo(client, "x"));
             int fdsOpen = Resources.openFds();
@@ -204,8 +197,7 @@ class ForwardingTest {
     @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
     void deletingTheServiceLetsATransferUnderWayFinish(Forwarding f) throws Exception {
         try (EchoServer echo = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(echo.address()).build());
+            VirtualServer vs = Net.rrService(lb, echo.address());
             byte[] data = Streams.bytes(15, 4 * MIB);
             try (Socket s = Net.connect(vs.localAddress())) {
                 s.setSoTimeout(15_000);

@@ -126,12 +126,9 @@ class IpvsListingsTest {
                 UdpEcho dns = new UdpEcho("dns");
                 java.net.DatagramSocket udpClient = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.6", 0));
                 L4Balancer lb = f.builder().timeouts(t).build()) {
-            VirtualServer echoVs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(echo.address()).build());
-            VirtualServer silentVs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(silent.address()).build());
-            VirtualServer greetVs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(greet.address()).build());
+            VirtualServer echoVs = Net.rrService(lb, echo.address());
+            VirtualServer silentVs = Net.rrService(lb, silent.address());
+            VirtualServer greetVs = Net.rrService(lb, greet.address());
             VirtualServer persistentVs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .persistence(Duration.ofSeconds(300)).realServer(echo.address()).build());
             VirtualServer udpVs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")

@@ -14,6 +14,11 @@ final class Net {
 
     private Net() {}
 
+    /** A TCP service on loopback (ephemeral port), scheduler {@code rr}, with the one real server {@code real}. */
+    static VirtualServer rrService(L4Balancer lb, InetSocketAddress real) {
+        return lb.addService(VirtualService.tcp(ANY_LOOPBACK).scheduler("rr").realServer(real).build());
+    }
+
     static Socket connect(InetSocketAddress address) throws IOException {
         Socket s = new Socket();
         s.setSoTimeout(5000);

@@ -60,8 +60,7 @@ final class Resources {
         try (dev.lbkit.testing.EchoServer echo = dev.lbkit.testing.EchoServer.echo()) {
             for (Forwarding f : Forwarding.all()) {
                 try (L4Balancer lb = f.builder().build()) {
-                    VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                            .realServer(echo.address()).build());
+                    VirtualServer vs = Net.rrService(lb, echo.address());
                     try (java.net.Socket s = Net.connect(vs.localAddress())) {
                         Net.echo(s, "warm");
                     }

@@ -60,8 +60,7 @@ class SeedExperimentTest {
         Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofMillis(300), Duration.ofSeconds(300));
         try (TestBackend b1 = TestBackend.start(Script.pythonHttpServer(BODY1));
                 L4Balancer lb = f.builder().timeouts(t).build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(b1.address()).build());
+            VirtualServer vs = Net.rrService(lb, b1.address());
             for (int i = 0; i < 3; i++) {
                 Net.http10(vs.localAddress());
             }

@@ -45,8 +45,7 @@ class SpliceProperties {
             return;
         }
         try (Streams.OneConnection backend = new Streams.OneConnection()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(backend.address()).build());
+            VirtualServer vs = Net.rrService(lb, backend.address());
             try (Socket client = Net.connect(vs.localAddress())) {
                 client.setSoTimeout(15_000);
                 Socket server = backend.socket();

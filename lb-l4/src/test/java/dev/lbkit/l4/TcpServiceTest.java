@@ -28,8 +28,7 @@ class TcpServiceTest {
                 L4Balancer lb = f.builder().build()) {
             assertEquals(f.transport().name().toLowerCase(java.util.Locale.ROOT), lb.transport());
             assertEquals(f.zeroCopy(), lb.zeroCopy());
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(echo.address()).build());
+            VirtualServer vs = Net.rrService(lb, echo.address());
             byte[] data = new byte[1 << 20];
             new Random(42).nextBytes(data);
             try (Socket s = Net.connect(vs.localAddress())) {
@@ -137,8 +136,7 @@ class TcpServiceTest {
     void ratesAreEstimatedLikeTheIpvsEstimator() throws Exception {
         try (EchoServer echo = EchoServer.echo();
                 L4Balancer lb = L4Balancer.builder().ioThreads(1).estimatorInterval(Duration.ofMillis(100)).build()) {
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(echo.address()).build());
+            VirtualServer vs = Net.rrService(lb, echo.address());
             for (int i = 0; i < 5; i++) {
                 try (Socket s = Net.connect(vs.localAddress())) {
                     Net.echo(s, "rate");
@@ -156,8 +154,7 @@ class TcpServiceTest {
     void closingTheBalancerClosesEstablishedConnections() throws Exception {
         try (EchoServer echo = EchoServer.echo()) {
             L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .realServer(echo.address()).build());
+            VirtualServer vs = Net.rrService(lb, echo.address());
             try (Socket s = Net.connect(vs.localAddress())) {
                 assertEquals("open", Net.echo(s, "open"));
                 lb.close();
