@@ -195,17 +195,15 @@ final class Codecs {
         public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise)
                 throws Exception {
             HttpResponse head = heldHead;
-            if (head != null) {
+            if (head != null && msg instanceof io.netty.handler.codec.http.LastHttpContent
+                    && !io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(head)) {
                 heldHead = null;
-                if (msg instanceof io.netty.handler.codec.http.LastHttpContent
-                        && !io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(head)) {
-                    io.netty.handler.codec.http.LastHttpContent last = (io.netty.handler.codec.http.LastHttpContent) msg;
-                    super.write(ctx, new io.netty.handler.codec.http.DefaultFullHttpResponse(head.protocolVersion(),
-                            head.status(), last.content(), head.headers(), last.trailingHeaders()), promise);
-                    return;
-                }
-                super.write(ctx, head, ctx.voidPromise());
+                io.netty.handler.codec.http.LastHttpContent last = (io.netty.handler.codec.http.LastHttpContent) msg;
+                super.write(ctx, new io.netty.handler.codec.http.DefaultFullHttpResponse(head.protocolVersion(),
+                        head.status(), last.content(), head.headers(), last.trailingHeaders()), promise);
+                return;
             }
+            writeHeldHead(ctx);
             if (msg instanceof HttpResponse && !(msg instanceof io.netty.handler.codec.http.FullHttpResponse)
                     && promise.isVoid()) {
                 heldHead = (HttpResponse) msg;
