@@ -7,6 +7,7 @@ import dev.lbkit.l4.IpvsConnections;
 import dev.lbkit.l4.Protocol;
 import dev.lbkit.l4.ProxyProtocol;
 import dev.lbkit.l4.VirtualService;
+import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -424,6 +425,19 @@ final class TcpConnection {
         target.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture f) -> {
             if (!f.isSuccess() || !target.isActive()) {
                 closeBoth();
+                return;
+            }
+            boolean direct;
+            try {
+                direct = Transport.shutdownOutput(target);
+            } catch (IOException e) {
+                closeBoth();
+                return;
+            }
+            if (direct) {
+                if (clientEof && serverEof) {
+                    closeBoth();
+                }
                 return;
             }
             ((DuplexChannel) target).shutdownOutput().addListener((ChannelFuture g) -> {
