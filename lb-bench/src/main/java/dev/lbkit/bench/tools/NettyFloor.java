@@ -1,6 +1,7 @@
 package dev.lbkit.bench.tools;
 
 import dev.lbkit.transport.TransportType;
+import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -30,6 +31,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -344,7 +346,16 @@ public final class NettyFloor {
                 server.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 return;
             }
-            to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture f) -> ((DuplexChannel) to).shutdownOutput());
+            // As lb-l4 does: one shutdown(SHUT_WR) on native channels, without Netty's exception per call.
+            to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture f) -> {
+                try {
+                    if (!Transport.shutdownOutput(to)) {
+                        ((DuplexChannel) to).shutdownOutput();
+                    }
+                } catch (IOException e) {
+                    to.close();
+                }
+            });
         }
 
         @Override
