@@ -26,6 +26,9 @@ import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Field;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.channels.spi.SelectorProvider;
@@ -181,10 +184,9 @@ public final class Transport {
      * proxied L4 connection, async-profiler). Must run on the channel's event loop after every write
      * to {@code ch} completed; nothing may be written to {@code ch} after it.
      *
-     * <p>Netty's channel does not learn of it, so the method also turns {@link
-     * ChannelOption#ALLOW_HALF_CLOSURE} off on {@code ch}: the peer's FIN then closes {@code ch} (both
-     * directions are over) instead of a {@code shutdown(SHUT_RD)} of a socket that is no longer
-     * connected, which fails and builds another exception.
+     * <p>The method also turns {@link ChannelOption#ALLOW_HALF_CLOSURE} off on {@code ch}: the peer's
+     * FIN then closes {@code ch} (both directions are over) instead of a {@code shutdown(SHUT_RD)} of a
+     * socket that is no longer connected, which fails and builds another exception.
      *
      * @return {@code false}, doing nothing, when {@code ch} is not an epoll or io_uring channel
      * @throws IOException when the system call fails
@@ -193,8 +195,50 @@ public final class Transport {
         if (!(ch instanceof UnixChannel)) {
             return false;
         }
-        new Socket(((UnixChannel) ch).fd().intValue()).shutdown(false, true);
+        Socket socket = nettySocket(ch);
+        if (socket == null) {
+            socket = new Socket(((UnixChannel) ch).fd().intValue());
+        }
+        socket.shutdown(false, true);
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
         return true;
     }
+
+    /**
+     * The channel's own {@link Socket} (Netty keeps it in a non-public field), so that Netty's view of
+     * the socket records the shutdown and no second wrapper is built: {@code new Socket(fd)} asks the
+     * kernel for the socket's family, one system call more per half-close. Null when this Netty
+     * version has no such field.
+     */
+    private static Socket nettySocket(Channel ch) {
+        MethodHandle getter = SOCKET_FIELD.get(ch.getClass());
+        if (getter == null) {
+            return null;
+        }
+        try {
+            return (Socket) getter.invoke(ch);
+        } catch (Throwable e) {
+            return null;
+        }
+    }
+
+    private static final ClassValue<MethodHandle> SOCKET_FIELD = new ClassValue<>() {
+        @Override
+        protected MethodHandle computeValue(Class<?> type) {
+            for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+                try {
+                    Field f = c.getDeclaredField("socket");
+                    if (Socket.class.isAssignableFrom(f.getType())) {
+                        f.setAccessible(true);
+                        return MethodHandles.lookup().unreflectGetter(f);
+                    }
+                } catch (NoSuchFieldException e) {
+                    // not declared here: look in the superclass
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    return null;
+                }
+            }
+            return null;
+        }
+    };
 }

@@ -136,4 +136,53 @@ class TransportTest {
             }
         }
     }
+
+    /**
+     * The half-close lb-l4 uses: the peer reads every byte written before it, then EOF; Netty's own
+     * socket records it (the channel's field was found, not a second wrapper); the peer's FIN then
+     * closes the channel. NIO channels are left to Netty's shutdownOutput.
+     */
+    @ParameterizedTest
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void shutdownOutputSendsTheBytesThenAFinAndThePeersFinCloses(TransportType type) throws Exception {
+        Transport t = Transport.choose(type);
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, t.ioHandlerFactory());
+        try (java.net.ServerSocket peer = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            InetSocketAddress target = (InetSocketAddress) peer.getLocalSocketAddress();
+            Channel ch = new Bootstrap().group(group).channelFactory(t.socketChannelFactory(target))
+                    .option(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .handler(new ChannelInboundHandlerAdapter()).connect(target).sync().channel();
+            try (java.net.Socket accepted = peer.accept()) {
+                byte[] payload = new byte[256 * 1024];
+                java.util.Arrays.fill(payload, (byte) 'x');
+                CompletableFuture<Boolean> direct = new CompletableFuture<>();
+                ch.writeAndFlush(Unpooled.wrappedBuffer(payload)).addListener(f -> {
+                    try {
+                        boolean done = f.isSuccess() && Transport.shutdownOutput(ch);
+                        if (!done) {
+                            ((io.netty.channel.socket.DuplexChannel) ch).shutdownOutput();
+                        }
+                        direct.complete(done);
+                    } catch (java.io.IOException e) {
+                        direct.completeExceptionally(e);
+                    }
+                });
+                accepted.setSoTimeout(10_000);
+                byte[] read = accepted.getInputStream().readAllBytes();   // ends at the FIN
+                assertEquals(payload.length, read.length);
+                if (type == TransportType.NIO) {
+                    assertEquals(false, direct.get(5, TimeUnit.SECONDS));
+                    return;
+                }
+                assertTrue(direct.get(5, TimeUnit.SECONDS));
+                assertTrue(((io.netty.channel.socket.DuplexChannel) ch).isOutputShutdown(),
+                        "Netty's own socket must record the shutdown");
+                assertTrue(ch.isActive(), "a half-closed channel still reads");
+                accepted.shutdownOutput();
+                assertTrue(ch.closeFuture().await(5, TimeUnit.SECONDS), "the peer's FIN closes the channel");
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
 }
