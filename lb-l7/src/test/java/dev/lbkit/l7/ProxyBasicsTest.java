@@ -91,6 +91,23 @@ class ProxyBasicsTest {
         }
     }
 
+    /**
+     * The build runs this class's package twice: once as is, once with {@code -Ddev.lbkit.transport=io_uring}
+     * (lb-l7's pom). This checks that the second run really proxies on io_uring where it loads.
+     */
+    @Test
+    void autoFollowsTheTransportProperty() throws Exception {
+        String wanted = System.getProperty("dev.lbkit.transport", "");
+        String expected = wanted.equals("io_uring") && TransportType.available().contains(TransportType.IO_URING)
+                ? "io_uring" : TransportType.available().contains(TransportType.EPOLL) ? "epoll" : "nio";
+        try (TestBackend b = TestBackend.start(Script.ok("ok"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+            assertEquals(expected, lb.transport());
+            assertEquals(200, Fixtures.get(lb, "/").statusCode());
+        }
+    }
+
     @Test
     void postBodyIsForwarded() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("ok"));

@@ -10,12 +10,17 @@ import java.util.List;
  *
  * <p>Every transport gives the same behaviour; they differ in cost. {@link #IO_URING} submits socket
  * operations through a ring instead of one system call each, which pays where connections are opened
- * and closed at a high rate (an L4 service with short connections); for long keep-alive exchanges
- * epoll costs the same or less. An explicit choice that cannot load fails the balancer's build with an
+ * and closed at a high rate (an L4 service with short connections) and where many keep-alive
+ * connections are busy at once (an L7 balancer with tens to hundreds of clients); with few busy
+ * connections epoll costs the same or less. An explicit choice that cannot load fails the balancer's build with an
  * {@link IllegalStateException} naming the cause, rather than silently running on something else.
  */
 public enum TransportType {
-    /** Native epoll when it loads (Linux), NIO otherwise. The default. */
+    /**
+     * Native epoll when it loads (Linux), NIO otherwise. The default. The system property
+     * {@code dev.lbkit.transport} ({@code epoll}, {@code io_uring} or {@code nio}) makes AUTO pick that
+     * transport instead when it loads; any other value fails the balancer's build naming it.
+     */
     AUTO,
     /** Linux epoll (Netty's native transport). */
     EPOLL,

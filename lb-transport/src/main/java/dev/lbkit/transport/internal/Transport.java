@@ -77,7 +77,15 @@ public final class Transport {
     }
 
     /**
-     * The transport {@code type} names; {@link TransportType#AUTO} is epoll when it loads, NIO otherwise.
+     * The system property that changes what {@link TransportType#AUTO} picks, for an operator who
+     * cannot change the code: {@code epoll}, {@code io_uring} or {@code nio} (any case). AUTO then
+     * picks that transport when it loads here, and its usual choice otherwise.
+     */
+    public static final String AUTO_PROPERTY = "dev.lbkit.transport";
+
+    /**
+     * The transport {@code type} names; {@link TransportType#AUTO} is epoll when it loads, NIO
+     * otherwise, unless {@value #AUTO_PROPERTY} names another transport that loads.
      *
      * @throws IllegalStateException if {@code type} is {@code EPOLL} or {@code IO_URING} and it does not
      *         load here, naming the cause
@@ -86,6 +94,10 @@ public final class Transport {
         Objects.requireNonNull(type, "type");
         switch (type) {
             case AUTO:
+                TransportType preferred = autoPreference(System.getProperty(AUTO_PROPERTY));
+                if (preferred != TransportType.AUTO && TransportType.available().contains(preferred)) {
+                    return preferred == TransportType.NIO ? NIO : new Transport(preferred);
+                }
                 return Epoll.isAvailable() ? new Transport(TransportType.EPOLL) : NIO;
             case EPOLL:
                 if (!Epoll.isAvailable()) {
@@ -101,6 +113,29 @@ public final class Transport {
                 return new Transport(TransportType.IO_URING);
             default:
                 return NIO;
+        }
+    }
+
+    /**
+     * What {@value #AUTO_PROPERTY} asks AUTO to pick: {@code AUTO} when unset or blank.
+     *
+     * @throws IllegalArgumentException naming the value when it names no transport
+     */
+    static TransportType autoPreference(String value) {
+        if (value == null || value.isBlank()) {
+            return TransportType.AUTO;
+        }
+        switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "epoll":
+                return TransportType.EPOLL;
+            case "io_uring":
+            case "iouring":
+                return TransportType.IO_URING;
+            case "nio":
+                return TransportType.NIO;
+            default:
+                throw new IllegalArgumentException("-D" + AUTO_PROPERTY + "=" + value
+                        + ": not a transport (epoll, io_uring, nio)");
         }
     }
 

@@ -185,4 +185,41 @@ class TransportTest {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
+
+    @Test
+    void thePropertyNamesWhatAutoPicks() {
+        assertEquals(TransportType.AUTO, Transport.autoPreference(null));
+        assertEquals(TransportType.AUTO, Transport.autoPreference(" "));
+        assertEquals(TransportType.EPOLL, Transport.autoPreference("epoll"));
+        assertEquals(TransportType.IO_URING, Transport.autoPreference("IO_URING"));
+        assertEquals(TransportType.IO_URING, Transport.autoPreference(" io_uring "));
+        assertEquals(TransportType.NIO, Transport.autoPreference("Nio"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> Transport.autoPreference("kqueue"));
+        assertTrue(e.getMessage().contains("dev.lbkit.transport=kqueue"), e.getMessage());
+    }
+
+    @Test
+    void autoFollowsThePropertyWhenThatTransportLoads() {
+        String before = System.getProperty(Transport.AUTO_PROPERTY);
+        try {
+            System.setProperty(Transport.AUTO_PROPERTY, "nio");
+            assertEquals(TransportType.NIO, Transport.choose(TransportType.AUTO).type());
+            // An explicit choice is not changed by it.
+            Assumptions.assumeTrue(Epoll.isAvailable());
+            assertEquals(TransportType.EPOLL, Transport.choose(TransportType.EPOLL).type());
+            System.setProperty(Transport.AUTO_PROPERTY, "io_uring");
+            assertEquals(TransportType.available().contains(TransportType.IO_URING)
+                    ? TransportType.IO_URING : TransportType.EPOLL, Transport.choose(TransportType.AUTO).type());
+            System.setProperty(Transport.AUTO_PROPERTY, "poll");
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> Transport.choose(TransportType.AUTO));
+        } finally {
+            if (before == null) {
+                System.clearProperty(Transport.AUTO_PROPERTY);
+            } else {
+                System.setProperty(Transport.AUTO_PROPERTY, before);
+            }
+        }
+    }
 }
