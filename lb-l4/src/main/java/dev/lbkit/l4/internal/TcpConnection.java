@@ -435,17 +435,18 @@ final class TcpConnection {
                 return;
             }
             if (direct) {
-                if (clientEof && serverEof) {
-                    closeBoth();
-                }
-                return;
+                halfClosed(true);
+            } else {
+                ((DuplexChannel) target).shutdownOutput().addListener((ChannelFuture g) -> halfClosed(g.isSuccess()));
             }
-            ((DuplexChannel) target).shutdownOutput().addListener((ChannelFuture g) -> {
-                if (!g.isSuccess() || clientEof && serverEof) {
-                    closeBoth();
-                }
-            });
         });
+    }
+
+    /** After a half-close: the pair closes if it failed or if the other direction has ended too. */
+    private void halfClosed(boolean ok) {
+        if (!ok || clientEof && serverEof) {
+            closeBoth();
+        }
     }
 
     private void closeBoth() {

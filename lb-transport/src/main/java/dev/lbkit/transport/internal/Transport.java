@@ -129,7 +129,6 @@ public final class Transport {
             case "epoll":
                 return TransportType.EPOLL;
             case "io_uring":
-            case "iouring":
                 return TransportType.IO_URING;
             case "nio":
                 return TransportType.NIO;
