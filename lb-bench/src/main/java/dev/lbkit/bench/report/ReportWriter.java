@@ -3,6 +3,7 @@ package dev.lbkit.bench.report;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -73,6 +74,7 @@ public final class ReportWriter {
                 }
             }
             md.append("\n![").append(tier).append("](").append(tier).append(".png)\n\n");
+            pairedTable(md, tier);
         }
         md.append("## Where lbkit is behind a peer\n\n");
         if (behind.isEmpty()) {
@@ -97,6 +99,46 @@ public final class ReportWriter {
         md.append("Raw numbers: `raw.csv` (every round), `summary.csv`, `results.json`; run description: "
                 + "`meta.properties`.\n");
         return md.toString();
+    }
+
+    /**
+     * lbkit against each peer round by round: the median and spread of the per-round ratios, which the
+     * machine's drift between rounds moves less than the ratio of the medians.
+     */
+    private void pairedTable(StringBuilder md, String tier) {
+        List<String> peers = new ArrayList<>();
+        for (String r : summary.references(tier)) {
+            if (!r.equals(Summary.DIRECT)) {
+                peers.add(r);
+            }
+        }
+        List<Summary.Row> mine = new ArrayList<>();
+        for (Summary.Row row : summary.rows()) {
+            if (row.tier().equals(tier) && row.contender().equals(Summary.LBKIT) && row.better() != Sample.Better.INFO
+                    && peers.stream().anyMatch(p -> summary.pairedRatio(row, p).isPresent())) {
+                mine.add(row);
+            }
+        }
+        if (mine.isEmpty()) {
+            return;
+        }
+        md.append("Round by round: lbkit's value divided by each contender's in the same round, median "
+                + "(min–max) over the rounds.\n\n| figure |");
+        peers.forEach(p -> md.append(" lbkit ÷ ").append(p).append(" |"));
+        md.append("\n|---|");
+        peers.forEach(p -> md.append("---:|"));
+        md.append('\n');
+        for (Summary.Row row : mine) {
+            md.append("| ").append(figureLabel(row)).append(" |");
+            for (String p : peers) {
+                md.append(' ').append(summary.pairedRatio(row, p)
+                        .map(r -> Format.ratio(r.median()) + " (" + String.format(Locale.ROOT, "%.2f–%.2f",
+                                r.min(), r.max()) + ")")
+                        .orElse("—")).append(" |");
+            }
+            md.append('\n');
+        }
+        md.append('\n');
     }
 
     private String machine() {
@@ -196,6 +238,19 @@ public final class ReportWriter {
                 Optional<Double> r = summary.ratio(row, ref);
                 if (r.isPresent()) {
                     j.append(first ? "" : ", ").append(quote(ref)).append(": ").append(Format.plain(r.get()));
+                    first = false;
+                }
+            }
+            j.append("}, \"paired_ratios\": {");
+            first = true;
+            for (String ref : summary.references(row.tier())) {
+                Optional<Summary.PairedRatio> r = summary.pairedRatio(row, ref);
+                if (r.isPresent()) {
+                    j.append(first ? "" : ", ").append(quote(ref)).append(": {\"median\": ")
+                            .append(Format.plain(r.get().median())).append(", \"min\": ")
+                            .append(Format.plain(r.get().min())).append(", \"max\": ")
+                            .append(Format.plain(r.get().max())).append(", \"rounds\": ")
+                            .append(r.get().rounds()).append('}');
                     first = false;
                 }
             }

@@ -54,12 +54,28 @@ public final class Summary {
         }
     }
 
+    /**
+     * The ratios of one contender's value to another's taken round by round (each round runs every
+     * contender back to back), reduced to their median and spread. Drift of the machine between rounds
+     * moves both values of a round together, so this median is steadier than the ratio of the medians.
+     *
+     * @param median the median of the per-round ratios
+     * @param min the smallest per-round ratio
+     * @param max the largest per-round ratio
+     * @param rounds how many rounds measured both contenders
+     */
+    public record PairedRatio(double median, double min, double max, int rounds) {}
+
     private final List<Row> rows;
     private final Map<String, List<String>> contendersByTier;
+    /** (tier, figure, contender) to round to value. */
+    private final Map<List<String>, Map<Integer, Double>> byRound;
 
-    private Summary(List<Row> rows, Map<String, List<String>> contendersByTier) {
+    private Summary(List<Row> rows, Map<String, List<String>> contendersByTier,
+            Map<List<String>, Map<Integer, Double>> byRound) {
         this.rows = List.copyOf(rows);
         this.contendersByTier = contendersByTier;
+        this.byRound = byRound;
     }
 
     /**
@@ -77,6 +93,12 @@ public final class Summary {
             contenders.computeIfAbsent(s.tier(), k -> new LinkedHashSet<>()).add(s.contender());
         }
         List<Row> rows = new ArrayList<>();
+        Map<List<String>, Map<Integer, Double>> byRound = new LinkedHashMap<>();
+        for (Map.Entry<List<String>, List<Sample>> e : groups.entrySet()) {
+            Map<Integer, Double> rounds = new LinkedHashMap<>();
+            e.getValue().forEach(s -> rounds.put(s.round(), s.value()));
+            byRound.put(e.getKey(), Collections.unmodifiableMap(rounds));
+        }
         for (List<Sample> group : groups.values()) {
             Sample first = group.get(0);
             List<Sample> sorted = new ArrayList<>(group);
@@ -114,7 +136,7 @@ public final class Summary {
         }
         Map<String, List<String>> byTier = new LinkedHashMap<>();
         contenders.forEach((tier, set) -> byTier.put(tier, List.copyOf(set)));
-        return new Summary(ordered, Collections.unmodifiableMap(byTier));
+        return new Summary(ordered, Collections.unmodifiableMap(byTier), Collections.unmodifiableMap(byRound));
     }
 
     /**
@@ -206,6 +228,40 @@ public final class Summary {
         return row(row.tier(), row.figure(), other)
                 .filter(o -> o.median() != 0)
                 .map(o -> row.median() / o.median());
+    }
+
+    /**
+     * A row's values divided by another contender's, round by round, over the rounds that measured both.
+     *
+     * @param row the row
+     * @param other the other contender
+     * @return the median and spread of those ratios; empty when other is the row's own contender or no
+     *     round measured both with a non-zero value for other
+     */
+    public Optional<PairedRatio> pairedRatio(Row row, String other) {
+        Objects.requireNonNull(row, "row");
+        Objects.requireNonNull(other, "other");
+        if (row.contender().equals(other)) {
+            return Optional.empty();
+        }
+        Map<Integer, Double> mine = byRound.get(List.of(row.tier(), row.figure(), row.contender()));
+        Map<Integer, Double> theirs = byRound.get(List.of(row.tier(), row.figure(), other));
+        if (mine == null || theirs == null) {
+            return Optional.empty();
+        }
+        List<Double> ratios = new ArrayList<>();
+        mine.forEach((round, value) -> {
+            Double o = theirs.get(round);
+            if (o != null && o != 0) {
+                ratios.add(value / o);
+            }
+        });
+        if (ratios.isEmpty()) {
+            return Optional.empty();
+        }
+        double[] r = ratios.stream().mapToDouble(Double::doubleValue).toArray();
+        return Optional.of(new PairedRatio(median(r), Arrays.stream(r).min().orElseThrow(),
+                Arrays.stream(r).max().orElseThrow(), r.length));
     }
 
     /**

@@ -81,22 +81,49 @@ class ReportMainTest {
 
     @Test
     void theNettyFloorIsAReferenceNotAPeer(@TempDir Path dir) throws Exception {
-        Files.writeString(dir.resolve("raw.csv"), """
+        String md = report(dir, """
                 tier,figure,unit,better,contender,round,value
                 l7,req_per_s@c64,req/s,higher,direct,1,40000
                 l7,req_per_s@c64,req/s,higher,lbkit,1,9000
                 l7,req_per_s@c64,req/s,higher,floor,1,12000
                 l7,req_per_s@c64,req/s,higher,nginx,1,9000
-                """, StandardCharsets.UTF_8);
-        Files.writeString(dir.resolve("meta.properties"), "rounds=1\nduration_s=1\n", StandardCharsets.UTF_8);
-
-        String md = ReportMain.write(dir);
+                """, "rounds=1\nduration_s=1\n");
 
         // Columns: ÷ direct, ÷ floor, ÷ nginx; lbkit is 0.75× the floor, yet on par with its one peer.
         assertTrue(md.contains("| ÷ direct | ÷ floor | ÷ nginx |"), md);
         assertTrue(md.contains("| `req_per_s@c64` req/s ↑ | lbkit | 9000 | 9000–9000 | 0.23× | 0.75× | 1.00× | "
                 + "on par with nginx 1.00× |"), md);
         assertTrue(md.contains("Nowhere by more than the on-par band"), md);
+    }
+
+    @Test
+    void pairedRatiosDivideRoundByRound(@TempDir Path dir) throws Exception {
+        // The machine slows down and speeds up between rounds; within a round lbkit trails nginx twice.
+        String md = report(dir, """
+                tier,figure,unit,better,contender,round,value
+                l7,req_per_s@c1,req/s,higher,lbkit,1,100
+                l7,req_per_s@c1,req/s,higher,nginx,1,110
+                l7,req_per_s@c1,req/s,higher,lbkit,2,200
+                l7,req_per_s@c1,req/s,higher,nginx,2,190
+                l7,req_per_s@c1,req/s,higher,lbkit,3,300
+                l7,req_per_s@c1,req/s,higher,nginx,3,330
+                l7,req_per_s@c1,req/s,higher,haproxy,4,330
+                """, "rounds=3\n");
+
+        // Ratio of the medians: 200 / 190 = 1.05. Round by round: 0.91, 1.05, 0.91.
+        assertTrue(md.contains("| `req_per_s@c1` req/s ↑ | lbkit | 200 | 100–300 | 1.05× |"), md);
+        // haproxy ran in no round lbkit ran in: no paired ratio.
+        assertTrue(md.contains("| `req_per_s@c1` req/s ↑ | 0.91× (0.91–1.05) | — |"), md);
+        String json = Files.readString(dir.resolve("results.json"));
+        assertTrue(json.contains("\"paired_ratios\": {\"nginx\": {\"median\": 0.909091, \"min\": 0.909091, "
+                + "\"max\": 1.05263, \"rounds\": 3}}"), json);
+    }
+
+    /** Writes a run's raw.csv and meta.properties into dir and the report from them. */
+    private static String report(Path dir, String raw, String meta) throws Exception {
+        Files.writeString(dir.resolve("raw.csv"), raw, StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("meta.properties"), meta, StandardCharsets.UTF_8);
+        return ReportMain.write(dir);
     }
 
     @Test
