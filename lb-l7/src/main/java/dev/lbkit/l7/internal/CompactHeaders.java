@@ -22,10 +22,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * HTTP header fields of one message in arrival order, in two parallel arrays searched linearly.
+ * HTTP header fields of one message in arrival order, in one array searched linearly.
  *
  * <p>A proxied message carries a handful of fields, each looked up a few times: a scan comparing
- * lengths first beats hashing every name, and one object with two small arrays replaces Netty's
+ * lengths first beats hashing every name, and one object with one small array replaces Netty's
  * hash table of linked entries (five objects plus one per field). Names compare ASCII
  * case-insensitively; values are kept as given. Names and values are checked exactly as Netty's
  * {@link DefaultHttpHeadersFactory#headersFactory()} (or, for trailers, {@code trailersFactory()})
@@ -37,28 +37,36 @@ final class CompactHeaders extends HttpHeaders {
     /** Validating factory for the decoders' trailers (Netty's rules: no framing fields in trailers). */
     static final HttpHeadersFactory TRAILERS = factory(DefaultHttpHeadersFactory.trailersFactory(), false);
 
-    private static HttpHeadersFactory factory(DefaultHttpHeadersFactory rules, boolean trustKnownNames) {
-        DefaultHeaders.NameValidator<CharSequence> names = rules.getNameValidator();
-        DefaultHeaders.ValueValidator<CharSequence> values = rules.getValueValidator();
+    private static HttpHeadersFactory factory(DefaultHttpHeadersFactory netty, boolean trustKnownNames) {
+        Rules rules = new Rules(netty.getNameValidator(), netty.getValueValidator(), trustKnownNames);
         return new HttpHeadersFactory() {
             @Override
             public HttpHeaders newHeaders() {
-                return new CompactHeaders(names, values, trustKnownNames);
+                return new CompactHeaders(rules);
             }
 
             @Override
             public HttpHeaders newEmptyHeaders() {
-                return new CompactHeaders(names, values, trustKnownNames);
+                return new CompactHeaders(rules);
             }
         };
     }
 
-    private final DefaultHeaders.NameValidator<CharSequence> nameValidator;
-    private final DefaultHeaders.ValueValidator<CharSequence> valueValidator;
+    /**
+     * How names and values are checked; shared by every message of a kind, so each one holds one reference.
+     *
+     * @param trustKnownNames whether a name that is one of {@link Codecs.KnownNames}' constants skips the
+     *     name check: those are valid tokens, and the header rules accept every one of them (the trailer
+     *     rules do not)
+     */
+    private record Rules(DefaultHeaders.NameValidator<CharSequence> names,
+            DefaultHeaders.ValueValidator<CharSequence> values, boolean trustKnownNames) {}
+
+    private final Rules rules;
     private static final CharSequence[] NONE = {};
 
-    private CharSequence[] names;
-    private CharSequence[] values;
+    /** Field {@code i}'s name is {@code fields[2i]}, its value {@code fields[2i + 1]}: one array, not two. */
+    private CharSequence[] fields;
     private int size;
     /**
      * Bit {@code n & 63} is set when a field whose name has length {@code n} was added since the last
@@ -68,20 +76,10 @@ final class CompactHeaders extends HttpHeaders {
      */
     private long nameLengths;
 
-    /**
-     * Whether a name that is one of {@link Codecs.KnownNames}' constants skips the name check: those are
-     * valid tokens, and the header rules accept every one of them (the trailer rules do not).
-     */
-    private final boolean trustKnownNames;
-
-    CompactHeaders(DefaultHeaders.NameValidator<CharSequence> names, DefaultHeaders.ValueValidator<CharSequence> values,
-            boolean trustKnownNames) {
-        this.nameValidator = names;
-        this.valueValidator = values;
-        this.trustKnownNames = trustKnownNames;
-        // Most trailer sections stay empty: the arrays come with the first field.
-        this.names = NONE;
-        this.values = NONE;
+    private CompactHeaders(Rules rules) {
+        this.rules = rules;
+        // Most trailer sections stay empty: the array comes with the first field.
+        this.fields = NONE;
     }
 
     private int indexOf(CharSequence name, int from) {
@@ -90,7 +88,7 @@ final class CompactHeaders extends HttpHeaders {
             return -1;
         }
         for (int i = from; i < size; i++) {
-            CharSequence n = names[i];
+            CharSequence n = fields[2 * i];
             if (n.length() == len && AsciiString.contentEqualsIgnoreCase(n, name)) {
                 return i;
             }
@@ -109,26 +107,24 @@ final class CompactHeaders extends HttpHeaders {
         } else {
             v = String.valueOf(java.util.Objects.requireNonNull(value, "value"));
         }
-        valueValidator.validate(v);
+        rules.values().validate(v);
         return v;
     }
 
     private void append(CharSequence name, CharSequence value) {
-        if (size == names.length) {
-            int capacity = size == 0 ? 8 : size * 2;
-            names = Arrays.copyOf(names, capacity);
-            values = Arrays.copyOf(values, capacity);
+        if (2 * size == fields.length) {
+            fields = size == 0 ? new CharSequence[2 * 8] : Arrays.copyOf(fields, 4 * size);
         }
-        names[size] = name;
-        values[size] = value;
+        fields[2 * size] = name;
+        fields[2 * size + 1] = value;
         size++;
         nameLengths |= 1L << name.length();
     }
 
     private CharSequence checkedName(CharSequence name) {
         java.util.Objects.requireNonNull(name, "name");
-        if (!trustKnownNames || !Codecs.KnownNames.isConstant(name)) {
-            nameValidator.validateName(name);
+        if (!rules.trustKnownNames() || !Codecs.KnownNames.isConstant(name)) {
+            rules.names().validateName(name);
         }
         return name;
     }
@@ -141,7 +137,7 @@ final class CompactHeaders extends HttpHeaders {
     @Override
     public String get(CharSequence name) {
         int i = indexOf(name, 0);
-        return i < 0 ? null : values[i].toString();
+        return i < 0 ? null : fields[2 * i + 1].toString();
     }
 
     @Override
@@ -211,21 +207,30 @@ final class CompactHeaders extends HttpHeaders {
         }
         int next = indexOf(name, i + 1);
         if (next < 0) {
-            return Collections.singletonList(values[i].toString());
+            return Collections.singletonList(fields[2 * i + 1].toString());
         }
         List<String> all = new ArrayList<>(4);
-        all.add(values[i].toString());
+        all.add(fields[2 * i + 1].toString());
         for (int j = next; j >= 0; j = indexOf(name, j + 1)) {
-            all.add(values[j].toString());
+            all.add(fields[2 * j + 1].toString());
         }
         return all;
+    }
+
+    /** How many fields are named {@code name}, as {@code getAll(name).size()} without the list. */
+    int count(CharSequence name) {
+        int n = 0;
+        for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
+            n++;
+        }
+        return n;
     }
 
     @Override
     public List<Map.Entry<String, String>> entries() {
         List<Map.Entry<String, String>> list = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
-            list.add(new AbstractMap.SimpleImmutableEntry<>(names[i].toString(), values[i].toString()));
+            list.add(new AbstractMap.SimpleImmutableEntry<>(fields[2 * i].toString(), fields[2 * i + 1].toString()));
         }
         return list;
     }
@@ -248,8 +253,8 @@ final class CompactHeaders extends HttpHeaders {
     @Override
     public boolean contains(CharSequence name, CharSequence value, boolean ignoreCase) {
         for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
-            if (ignoreCase ? AsciiString.contentEqualsIgnoreCase(values[i], value)
-                    : AsciiString.contentEquals(values[i], value)) {
+            if (ignoreCase ? AsciiString.contentEqualsIgnoreCase(fields[2 * i + 1], value)
+                    : AsciiString.contentEquals(fields[2 * i + 1], value)) {
                 return true;
             }
         }
@@ -271,7 +276,7 @@ final class CompactHeaders extends HttpHeaders {
     @Override
     public boolean containsValue(CharSequence name, CharSequence value, boolean ignoreCase) {
         for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
-            CharSequence v = values[i];
+            CharSequence v = fields[2 * i + 1];
             int n = v.length();
             int begin = 0;
             int comma = indexOfComma(v, 0);
@@ -342,7 +347,7 @@ final class CompactHeaders extends HttpHeaders {
                     throw new NoSuchElementException();
                 }
                 int i = next++;
-                return new AbstractMap.SimpleImmutableEntry<>(names[i], values[i]);
+                return new AbstractMap.SimpleImmutableEntry<>(fields[2 * i], fields[2 * i + 1]);
             }
         };
     }
@@ -362,7 +367,7 @@ final class CompactHeaders extends HttpHeaders {
                 if (next < 0) {
                     throw new NoSuchElementException();
                 }
-                CharSequence v = values[next];
+                CharSequence v = fields[2 * next + 1];
                 next = indexOf(name, next + 1);
                 return v;
             }
@@ -399,7 +404,7 @@ final class CompactHeaders extends HttpHeaders {
     public Set<String> names() {
         Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         for (int i = 0; i < size; i++) {
-            set.add(names[i].toString());
+            set.add(fields[2 * i].toString());
         }
         return set;
     }
@@ -498,24 +503,22 @@ final class CompactHeaders extends HttpHeaders {
         }
         int w = i;
         for (int r = i + 1; r < size; r++) {
-            CharSequence n = names[r];
+            CharSequence n = fields[2 * r];
             if (n.length() == name.length() && AsciiString.contentEqualsIgnoreCase(n, name)) {
                 continue;
             }
-            names[w] = n;
-            values[w] = values[r];
+            fields[2 * w] = n;
+            fields[2 * w + 1] = fields[2 * r + 1];
             w++;
         }
-        Arrays.fill(names, w, size, null);
-        Arrays.fill(values, w, size, null);
+        Arrays.fill(fields, 2 * w, 2 * size, null);
         size = w;
         return this;
     }
 
     @Override
     public HttpHeaders clear() {
-        Arrays.fill(names, 0, size, null);
-        Arrays.fill(values, 0, size, null);
+        Arrays.fill(fields, 0, 2 * size, null);
         size = 0;
         nameLengths = 0;
         return this;
@@ -533,9 +536,9 @@ final class CompactHeaders extends HttpHeaders {
     /** Writes every field as {@code name: value CRLF}, in order, without an entry object per field. */
     void encode(ByteBuf buf) {
         for (int i = 0; i < size; i++) {
-            ByteBufUtil.writeAscii(buf, names[i]);
+            ByteBufUtil.writeAscii(buf, fields[2 * i]);
             buf.writeShort(COLON_SP);
-            ByteBufUtil.writeAscii(buf, values[i]);
+            ByteBufUtil.writeAscii(buf, fields[2 * i + 1]);
             buf.writeShort(CRLF);
         }
     }
@@ -545,9 +548,8 @@ final class CompactHeaders extends HttpHeaders {
 
     @Override
     public HttpHeaders copy() {
-        CompactHeaders c = new CompactHeaders(nameValidator, valueValidator, trustKnownNames);
-        c.names = size == 0 ? NONE : Arrays.copyOf(names, size);
-        c.values = size == 0 ? NONE : Arrays.copyOf(values, size);
+        CompactHeaders c = new CompactHeaders(rules);
+        c.fields = size == 0 ? NONE : Arrays.copyOf(fields, 2 * size);
         c.size = size;
         c.nameLengths = nameLengths;
         return c;

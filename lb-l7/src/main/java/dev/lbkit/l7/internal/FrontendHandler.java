@@ -521,7 +521,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         clientKeepAlive &= HttpUtil.isKeepAlive(req);
         if (h.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
             String te = h.get(HttpHeaderNames.TRANSFER_ENCODING).trim();
-            if (http10Client || h.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() > 1) {
+            if (http10Client || Headers.count(h, HttpHeaderNames.TRANSFER_ENCODING) > 1) {
                 reject(HttpResponseStatus.BAD_REQUEST);
                 return;
             }
@@ -530,7 +530,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
         }
-        int hosts = h.getAll(HttpHeaderNames.HOST).size();
+        int hosts = Headers.count(h, HttpHeaderNames.HOST);
         if (hosts > 1 || hosts == 0 && !http10Client) {
             reject(HttpResponseStatus.BAD_REQUEST);
             return;

@@ -21,21 +21,16 @@ final class Headers {
      * Connection, Proxy-Connection, Keep-Alive, TE, Transfer-Encoding and Upgrade.
      */
     static void removeHopByHop(HttpHeaders h) {
-        if (h.contains(HttpHeaderNames.CONNECTION)) {
-            List<String> values = h.getAll(HttpHeaderNames.CONNECTION);
-            for (String v : values) {
-                int start = 0;
-                int n = v.length();
-                while (start < n) {
-                    int comma = v.indexOf(',', start);
-                    int end = comma < 0 ? n : comma;
-                    String name = v.substring(start, end).trim();
-                    if (!name.isEmpty()) {
-                        h.remove(name);
-                    }
-                    start = end + 1;
-                }
+        int connections = count(h, HttpHeaderNames.CONNECTION);
+        if (connections == 1) {
+            // The common case, read without a list.
+            removeNamedIn(h, h.get(HttpHeaderNames.CONNECTION));
+        } else if (connections > 1) {
+            for (String v : h.getAll(HttpHeaderNames.CONNECTION)) {
+                removeNamedIn(h, v);
             }
+        }
+        if (connections > 0) {
             h.remove(HttpHeaderNames.CONNECTION);
         }
         h.remove(PROXY_CONNECTION);
@@ -43,6 +38,26 @@ final class Headers {
         h.remove(HttpHeaderNames.TE);
         h.remove(HttpHeaderNames.TRANSFER_ENCODING);
         h.remove(HttpHeaderNames.UPGRADE);
+    }
+
+    /** Removes the fields named in {@code connectionValue}, a comma-separated list of field names. */
+    private static void removeNamedIn(HttpHeaders h, String connectionValue) {
+        int start = 0;
+        int n = connectionValue.length();
+        while (start < n) {
+            int comma = connectionValue.indexOf(',', start);
+            int end = comma < 0 ? n : comma;
+            String name = connectionValue.substring(start, end).trim();
+            if (!name.isEmpty()) {
+                h.remove(name);
+            }
+            start = end + 1;
+        }
+    }
+
+    /** How many fields are named {@code name}; without a list for {@link CompactHeaders}. */
+    static int count(HttpHeaders h, CharSequence name) {
+        return h instanceof CompactHeaders ? ((CompactHeaders) h).count(name) : h.getAll(name).size();
     }
 
     /** Whether the field's value is a comma-separated list containing {@code token} (case-insensitive). */
