@@ -17,6 +17,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
@@ -422,24 +423,37 @@ final class TcpConnection {
 
     /** Sends everything written so far, then a FIN; closes the pair once both directions are done. */
     private void shutdownOutput(Channel target) {
+        if (!hasPendingWrites(target)) {
+            if (target.isActive()) {
+                shutdownOutputNow(target);
+            } else {
+                closeBoth();
+            }
+            return;
+        }
         target.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture f) -> {
             if (!f.isSuccess() || !target.isActive()) {
                 closeBoth();
                 return;
             }
-            boolean direct;
-            try {
-                direct = Transport.shutdownOutput(target);
-            } catch (IOException e) {
-                closeBoth();
-                return;
-            }
-            if (direct) {
-                halfClosed(true);
-            } else {
-                ((DuplexChannel) target).shutdownOutput().addListener((ChannelFuture g) -> halfClosed(g.isSuccess()));
-            }
+            shutdownOutputNow(target);
         });
+    }
+
+    /** Half-closes {@code target}, whose written bytes have all reached the kernel. */
+    private void shutdownOutputNow(Channel target) {
+        boolean direct;
+        try {
+            direct = Transport.shutdownOutput(target);
+        } catch (IOException e) {
+            closeBoth();
+            return;
+        }
+        if (direct) {
+            halfClosed(true);
+        } else {
+            ((DuplexChannel) target).shutdownOutput().addListener((ChannelFuture g) -> halfClosed(g.isSuccess()));
+        }
     }
 
     /** After a half-close: the pair closes if it failed or if the other direction has ended too. */
@@ -461,11 +475,21 @@ final class TcpConnection {
             // Nothing waits in Netty's buffers once handed over (the hand-over waited for them).
             stopPump();
             ch.close();
-        } else if (ch.isActive()) {
+        } else if (ch.isActive() && hasPendingWrites(ch)) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         } else {
             ch.close();
         }
+    }
+
+    /**
+     * Whether bytes written to {@code ch} are still in Netty's outbound buffer (unflushed, or in flight
+     * until the kernel took them). When none are, waiting for an empty write is needless, and on io_uring
+     * it is a write operation of its own: one more submission and completion per connection.
+     */
+    private static boolean hasPendingWrites(Channel ch) {
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        return out != null && out.totalPendingWriteBytes() > 0;
     }
 
     /** Closes {@code ch} with a reset (SO_LINGER 0), as the other side was reset. */
