@@ -3,7 +3,6 @@ package dev.lbkit.l7.internal;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.util.List;
 
 /** Header helpers shared by the request and response paths. */
 final class Headers {
