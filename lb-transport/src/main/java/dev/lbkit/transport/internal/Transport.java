@@ -239,6 +239,32 @@ public final class Transport {
     }
 
     /**
+     * The error pending on {@code ch}'s socket ({@code getsockopt(SO_ERROR)}, which clears it), such as
+     * {@code ECONNRESET} once its peer's RST arrived; 0 when there is none, when {@code ch} is closed or
+     * not an io_uring channel. One system call.
+     *
+     * <p>Why only io_uring: when reads of a channel are paused (auto-read off) as its peer's RST arrives,
+     * Netty 4.2's io_uring transport reads the bytes still queued but not the error after them, and on
+     * resuming waits for a poll event the socket will never raise again: reads stall for good. The epoll
+     * and NIO transports read the error once reads resume. A caller that resumes reads asks this first
+     * and handles the error itself.
+     */
+    public static int takePendingError(Channel ch) {
+        if (!(ch instanceof IoUringSocketChannel) || !ch.isOpen()) {
+            return 0;
+        }
+        Socket socket = nettySocket(ch);
+        if (socket == null) {
+            return 0;
+        }
+        try {
+            return socket.getSoError();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /**
      * The channel's own {@link Socket} (Netty keeps it in a non-public field), so that Netty's view of
      * the socket records the shutdown and no second wrapper is built: {@code new Socket(fd)} asks the
      * kernel for the socket's family, one system call more per half-close. Null when this Netty
