@@ -492,20 +492,6 @@ final class TcpConnection {
         return out != null && out.totalPendingWriteBytes() > 0;
     }
 
-    /**
-     * Reads {@code from} again after back-pressure paused it. An error (a reset) that reached {@code from}
-     * while it was paused is handled here on io_uring, whose reads would otherwise never resume ({@link
-     * Transport#takePendingError}): as a read error would be, by resetting {@code to}.
-     */
-    private void resumeReading(Channel from, Channel to) {
-        int errno = Transport.takePendingError(from);
-        if (errno != 0) {
-            onException(from, to, new java.net.SocketException("socket error " + errno + " while reads were paused"));
-            return;
-        }
-        from.config().setAutoRead(true);
-    }
-
     /** Closes {@code ch} with a reset (SO_LINGER 0), as the other side was reset. */
     private static void abort(Channel ch) {
         if (ch != null && ch.isOpen()) {
@@ -718,7 +704,7 @@ final class TcpConnection {
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             if (established && !zeroCopy && client.isWritable() && !serverEof) {
-                resumeReading(server, client);
+                Transport.resumeReads(server);
             }
         }
 
@@ -766,7 +752,7 @@ final class TcpConnection {
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             if (ctx.channel() == server && !zeroCopy && server.isWritable() && !clientEof) {
-                resumeReading(client, server);
+                Transport.resumeReads(client);
             }
         }
 

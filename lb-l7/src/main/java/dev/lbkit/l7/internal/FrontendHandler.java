@@ -381,12 +381,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * Lets a channel read on its own (auto-read). A no-op while it already does, so the steady state
-     * costs no system call; switching it on re-arms the epoll interest once.
+     * costs no system call; switching it on re-arms the epoll interest once. A reset that reached the
+     * channel while it was paused arrives as {@code exceptionCaught} ({@link Transport#resumeReads}).
      */
     private static void resume(Channel ch) {
-        if (!ch.config().isAutoRead()) {
-            ch.config().setAutoRead(true);
-        }
+        Transport.resumeReads(ch);
     }
 
     /** Stops a channel reading (back-pressure) until {@link #resume(Channel)}. */

@@ -103,9 +103,7 @@ final class UpstreamConnectionPool {
             q.expiry = loop.schedule(q, q.idleTimeoutNanos, TimeUnit.NANOSECONDS);
         }
         // Watch for the upstream closing the idle connection (it may have been paused for back-pressure).
-        if (!c.channel.config().isAutoRead()) {
-            c.channel.config().setAutoRead(true);
-        }
+        dev.lbkit.transport.internal.Transport.resumeReads(c.channel);
     }
 
     /** Closes the oldest idle connections over each member's limit. */

@@ -31,6 +31,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Field;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.Objects;
 
@@ -239,20 +240,33 @@ public final class Transport {
     }
 
     /**
-     * The error pending on {@code ch}'s socket ({@code getsockopt(SO_ERROR)}, which clears it), such as
-     * {@code ECONNRESET} once its peer's RST arrived; 0 when there is none, when {@code ch} is closed or
-     * not an io_uring channel. One system call.
+     * Turns auto-read back on for {@code ch}, which back-pressure paused. If a reset (or another socket
+     * error) reached {@code ch} meanwhile and the transport would not report it, fires it through {@code
+     * ch}'s pipeline as a {@link SocketException} instead, as a failed read would be, and returns {@code
+     * false}. A no-op returning {@code true} when {@code ch} already reads on its own. Event-loop only.
      *
-     * <p>Why only io_uring: when reads of a channel are paused (auto-read off) as its peer's RST arrives,
-     * Netty 4.2's io_uring transport reads the bytes still queued but not the error after them, and on
-     * resuming waits for a poll event the socket will never raise again: reads stall for good. The epoll
-     * and NIO transports read the error once reads resume. A caller that resumes reads asks this first
-     * and handles the error itself.
+     * <p>Why: when reads are paused as the peer's RST arrives, Netty 4.2's io_uring channel reads the
+     * bytes still queued but not the error after them, and on resuming waits for a poll event the socket
+     * will never raise again, so the channel would never read again. On io_uring this method therefore
+     * asks the socket for its pending error first ({@code getsockopt(SO_ERROR)}, one system call per
+     * resume, none in the steady state); epoll and NIO report the error themselves once reads resume.
      */
-    public static int takePendingError(Channel ch) {
-        if (!(ch instanceof IoUringSocketChannel) || !ch.isOpen()) {
-            return 0;
+    public static boolean resumeReads(Channel ch) {
+        if (ch.config().isAutoRead()) {
+            return true;
         }
+        int errno = ch instanceof IoUringSocketChannel && ch.isOpen() ? pendingError(ch) : 0;
+        if (errno != 0) {
+            ch.pipeline().fireExceptionCaught(
+                    new SocketException("socket error " + errno + " (a reset) while reads were paused"));
+            return false;
+        }
+        ch.config().setAutoRead(true);
+        return true;
+    }
+
+    /** The socket's pending error, cleared by reading it; 0 when there is none or it cannot be read. */
+    private static int pendingError(Channel ch) {
         Socket socket = nettySocket(ch);
         if (socket == null) {
             return 0;

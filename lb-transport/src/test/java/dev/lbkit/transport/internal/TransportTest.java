@@ -186,6 +186,75 @@ class TransportTest {
         }
     }
 
+    /**
+     * A peer's reset that arrives while reads are paused is reported once they resume, on every
+     * transport. The channel has been reading before the pause: that is the case where Netty's io_uring
+     * channel would wait for good without {@link Transport#resumeReads}'s own check.
+     */
+    @ParameterizedTest
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void aResetWhileReadsArePausedIsReportedWhenTheyResume(TransportType type) throws Exception {
+        Transport t = Transport.choose(type);
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, t.ioHandlerFactory());
+        try {
+            CompletableFuture<Channel> accepted = new CompletableFuture<>();
+            CompletableFuture<Throwable> failed = new CompletableFuture<>();
+            java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+            Channel server = new ServerBootstrap().group(group).channel(t.serverChannel())
+                    .childHandler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelActive(ChannelHandlerContext ctx) {
+                            accepted.complete(ctx.channel());
+                        }
+
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            read.addAndGet(((ByteBuf) msg).readableBytes());
+                            ((ByteBuf) msg).release();
+                        }
+
+                        @Override
+                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                            failed.complete(cause);
+                            ctx.close();
+                        }
+                    })
+                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+            InetSocketAddress target = (InetSocketAddress) server.localAddress();
+            try (java.net.Socket peer = new java.net.Socket(target.getAddress(), target.getPort())) {
+                Channel ch = accepted.get(5, TimeUnit.SECONDS);
+                CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                    byte[] chunk = new byte[16 * 1024];
+                    try {
+                        for (;;) {
+                            peer.getOutputStream().write(chunk);
+                        }
+                    } catch (java.io.IOException e) {
+                        // the reset below ends it
+                    }
+                });
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (read.get() < 1024 * 1024 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                ch.eventLoop().submit(() -> ch.config().setAutoRead(false)).get(5, TimeUnit.SECONDS);
+                Thread.sleep(200); // the writer fills the socket buffers and blocks
+                peer.setSoLinger(true, 0);
+                peer.close();
+                writer.get(5, TimeUnit.SECONDS);
+                Thread.sleep(200);
+                // epoll reports an error event even with reads off, and may have closed the channel already.
+                ch.eventLoop().submit(() -> Transport.resumeReads(ch)).get(5, TimeUnit.SECONDS);
+                Throwable cause = failed.get(5, TimeUnit.SECONDS);
+                assertInstanceOf(java.io.IOException.class, cause);
+                assertTrue(ch.closeFuture().await(5, TimeUnit.SECONDS));
+            }
+            server.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
     @Test
     void thePropertyNamesWhatAutoPicks() {
         assertEquals(TransportType.AUTO, Transport.autoPreference(null));
