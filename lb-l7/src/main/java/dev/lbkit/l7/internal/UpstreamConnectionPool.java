@@ -2,6 +2,7 @@ package dev.lbkit.l7.internal;
 
 import dev.lbkit.api.Member;
 import dev.lbkit.l7.UpstreamKeepAlive;
+import dev.lbkit.transport.internal.Transport;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
@@ -103,7 +104,7 @@ final class UpstreamConnectionPool {
             q.expiry = loop.schedule(q, q.idleTimeoutNanos, TimeUnit.NANOSECONDS);
         }
         // Watch for the upstream closing the idle connection (it may have been paused for back-pressure).
-        dev.lbkit.transport.internal.Transport.resumeReads(c.channel);
+        Transport.resumeReads(c.channel);
     }
 
     /** Closes the oldest idle connections over each member's limit. */

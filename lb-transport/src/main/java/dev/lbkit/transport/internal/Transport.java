@@ -242,8 +242,8 @@ public final class Transport {
     /**
      * Turns auto-read back on for {@code ch}, which back-pressure paused. If a reset (or another socket
      * error) reached {@code ch} meanwhile and the transport would not report it, fires it through {@code
-     * ch}'s pipeline as a {@link SocketException} instead, as a failed read would be, and returns {@code
-     * false}. A no-op returning {@code true} when {@code ch} already reads on its own. Event-loop only.
+     * ch}'s pipeline as a {@link SocketException} instead, as a failed read would be. A no-op when {@code
+     * ch} already reads on its own. Event-loop only.
      *
      * <p>Why: when reads are paused as the peer's RST arrives, Netty 4.2's io_uring channel reads the
      * bytes still queued but not the error after them, and on resuming waits for a poll event the socket
@@ -251,18 +251,17 @@ public final class Transport {
      * asks the socket for its pending error first ({@code getsockopt(SO_ERROR)}, one system call per
      * resume, none in the steady state); epoll and NIO report the error themselves once reads resume.
      */
-    public static boolean resumeReads(Channel ch) {
+    public static void resumeReads(Channel ch) {
         if (ch.config().isAutoRead()) {
-            return true;
+            return;
         }
         int errno = ch instanceof IoUringSocketChannel && ch.isOpen() ? pendingError(ch) : 0;
         if (errno != 0) {
             ch.pipeline().fireExceptionCaught(
-                    new SocketException("socket error " + errno + " (a reset) while reads were paused"));
-            return false;
+                    new SocketException("socket error (errno " + errno + ") while reads were paused"));
+            return;
         }
         ch.config().setAutoRead(true);
-        return true;
     }
 
     /** The socket's pending error, cleared by reading it; 0 when there is none or it cannot be read. */

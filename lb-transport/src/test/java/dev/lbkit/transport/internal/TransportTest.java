@@ -17,13 +17,16 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -199,7 +202,7 @@ class TransportTest {
         try {
             CompletableFuture<Channel> accepted = new CompletableFuture<>();
             CompletableFuture<Throwable> failed = new CompletableFuture<>();
-            java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+            AtomicLong read = new AtomicLong();
             Channel server = new ServerBootstrap().group(group).channel(t.serverChannel())
                     .childHandler(new ChannelInboundHandlerAdapter() {
                         @Override
@@ -221,7 +224,7 @@ class TransportTest {
                     })
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
             InetSocketAddress target = (InetSocketAddress) server.localAddress();
-            try (java.net.Socket peer = new java.net.Socket(target.getAddress(), target.getPort())) {
+            try (Socket peer = new Socket(target.getAddress(), target.getPort())) {
                 Channel ch = accepted.get(5, TimeUnit.SECONDS);
                 CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                     byte[] chunk = new byte[16 * 1024];
@@ -229,7 +232,7 @@ class TransportTest {
                         for (;;) {
                             peer.getOutputStream().write(chunk);
                         }
-                    } catch (java.io.IOException e) {
+                    } catch (IOException e) {
                         // the reset below ends it
                     }
                 });
@@ -246,7 +249,7 @@ class TransportTest {
                 // epoll reports an error event even with reads off, and may have closed the channel already.
                 ch.eventLoop().submit(() -> Transport.resumeReads(ch)).get(5, TimeUnit.SECONDS);
                 Throwable cause = failed.get(5, TimeUnit.SECONDS);
-                assertInstanceOf(java.io.IOException.class, cause);
+                assertInstanceOf(IOException.class, cause);
                 assertTrue(ch.closeFuture().await(5, TimeUnit.SECONDS));
             }
             server.close().sync();
