@@ -119,28 +119,6 @@ class ForwardingTest {
         }
     }
 
-    /**
-     * A client's FIN that arrives while a real server that does not read yet pauses forwarding: every byte,
-     * then the FIN, reach the real server once it reads.
-     */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
-    void finWhileBackPressurePausesForwardingArrivesAfterTheBytes(Forwarding f) throws Exception {
-        try (Streams.OneConnection backend = new Streams.OneConnection(); L4Balancer lb = f.builder().build()) {
-            VirtualServer vs = Net.rrService(lb, backend.address());
-            byte[] data = Streams.bytes(22, 4 * MIB);
-            try (Socket client = Net.connect(vs.localAddress())) {
-                CompletableFuture<Void> w = Streams.write(client, data, 23, 64 * 1024, 0);
-                Socket server = backend.socket();
-                server.setSoTimeout(15_000);
-                CompletableFuture<Streams.Received> r = Streams.read(server, 24, 64 * 1024, 1000, 0);
-                assertEquals(new Streams.Received(data.length, Streams.crc(data)), Streams.get(r),
-                        "every byte, then the FIN");
-                Streams.get(w);
-            }
-        }
-    }
-
     /** A client reset while forwarding is paused by a reader that does not read reaches the real server as a reset. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.lbkit.l4.Forwarding#copyAndSplice")
