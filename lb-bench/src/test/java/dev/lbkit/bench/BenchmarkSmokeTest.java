@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.lbkit.bench.dns.DnsAnswerBenchmark;
 import dev.lbkit.bench.http.HttpRequestBenchmark;
+import dev.lbkit.bench.http.HttpResponseBenchmark;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Collection;
@@ -60,6 +61,13 @@ class BenchmarkSmokeTest {
     void httpRequestParsingAndRewritingRun() throws RunnerException {
         // parse and parseAndRewrite, each for the wrk and the browser request, with lb-l7's and Netty's decoder.
         assertRan(runBriefly(HttpRequestBenchmark.class), 8);
+    }
+
+    @Test
+    void httpResponseDecodingRuns() throws RunnerException {
+        // decode, for the nginx and the API response, with lb-l7's decoder and with its fast path off;
+        // each invocation checks that a whole response decoded without failure.
+        assertRan(runBriefly(HttpResponseBenchmark.class), 4);
     }
 
     @Test

@@ -2,15 +2,31 @@ package dev.lbkit.l7.internal;
 
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 
 /** The client-side codec pieces, made strict where a proxy must be (RFC 9112 §6). */
 final class Codecs {
     private Codecs() {}
+
+    /** Per event loop thread: bytes copied out of a buffer to be scanned (a decoder runs on one loop at a time). */
+    private static final io.netty.util.concurrent.FastThreadLocal<byte[]> SCRATCH =
+            new io.netty.util.concurrent.FastThreadLocal<>() {
+                @Override
+                protected byte[] initialValue() {
+                    return new byte[ResponseHeadParser.MAX_HEAD];
+                }
+            };
+
+    /** This thread's scratch array, {@link ResponseHeadParser#MAX_HEAD} bytes long. */
+    static byte[] scratch() {
+        return SCRATCH.get();
+    }
 
     /** Thrown for a request with both Content-Length and Transfer-Encoding (request smuggling). */
     static final class AmbiguousFramingException extends IllegalArgumentException {
@@ -32,15 +48,6 @@ final class Codecs {
      * a bare CR or a NUL (RFC 9112 §2.2, §5.2), which Netty's decoder would otherwise accept or fold.
      */
     static final class RequestDecoder extends HttpRequestDecoder {
-        /** Per event loop thread: a slice of the bytes being scanned (a decoder runs on one loop at a time). */
-        private static final io.netty.util.concurrent.FastThreadLocal<byte[]> SCRATCH =
-                new io.netty.util.concurrent.FastThreadLocal<>() {
-                    @Override
-                    protected byte[] initialValue() {
-                        return new byte[2048];
-                    }
-                };
-
         private boolean inHead = true;
         private boolean sawContent;
         private boolean prevLf;
@@ -109,7 +116,7 @@ final class Codecs {
             }
             // Copied a slice at a time into a fixed array, then a plain array loop: cheaper than a checked
             // read per byte of a direct buffer, and a body read with the head is never copied whole.
-            byte[] bytes = SCRATCH.get();
+            byte[] bytes = scratch();
             boolean cr = prevCr;
             boolean lf = prevLf;
             boolean content = sawContent;
@@ -250,9 +257,12 @@ final class Codecs {
         }
     }
 
+    /** The most body bytes in one decoded content message (Netty's {@code maxChunkSize}). */
+    static final int MAX_CONTENT_PIECE = 16 * 1024;
+
     static HttpDecoderConfig responseConfig() {
         return new HttpDecoderConfig().setMaxInitialLineLength(8192).setMaxHeaderSize(64 * 1024)
-                .setMaxChunkSize(16 * 1024).setHeadersFactory(CompactHeaders.FACTORY)
+                .setMaxChunkSize(MAX_CONTENT_PIECE).setHeadersFactory(CompactHeaders.FACTORY)
                 .setTrailersFactory(CompactHeaders.TRAILERS);
     }
 
@@ -261,14 +271,107 @@ final class Codecs {
      * only serves to know a HEAD or CONNECT response: an upstream connection carries one exchange at
      * a time, so the frontend says which method it sent. Common header names and status line words
      * come from shared constants instead of a copy per response.
+     *
+     * <p>Fast path: the common response (HTTP/1.x, a final status, well-formed CRLF lines, a body framed by
+     * one plain Content-Length or none at all) is parsed here in one pass over a copy of its head and
+     * decoded into exactly the messages Netty's decoder would produce. Anything else (interim and 101
+     * responses, chunked or close-delimited bodies, whitespace or control bytes where the fast path does
+     * not expect them, a head over 8 KiB, a field Netty's header rules refuse …) is left, unread, to
+     * Netty's decoder, which then owns that response to its end. {@code ResponseDecoderProperties} checks
+     * the two against each other on generated responses split at random points.
      */
     static final class ResponseDecoder extends HttpResponseDecoder {
         /** The method of the request this connection answers: HEAD and CONNECT responses have no body. */
         boolean headRequest;
         boolean connectRequest;
+        private final boolean fastPath;
+        /** Netty's decoder owns the response being decoded. */
+        private boolean delegating;
+        /** Netty's decoder owns every further byte: after an invalid response or a protocol switch. */
+        private boolean delegatingForGood;
+        /** The connection closed: a head cut short is Netty's to report. */
+        private boolean closing;
+        /** Body bytes still to come of a fast-path response, or -1 when none is being decoded. */
+        private long remaining = -1;
 
         ResponseDecoder() {
+            this(true);
+        }
+
+        /** With {@code fastPath} false, Netty's decoder alone (the reference in tests). */
+        ResponseDecoder(boolean fastPath) {
             super(responseConfig());
+            this.fastPath = fastPath;
+        }
+
+        @Override
+        protected void decode(io.netty.channel.ChannelHandlerContext ctx, io.netty.buffer.ByteBuf buffer,
+                java.util.List<Object> out) throws Exception {
+            if (remaining >= 0) {
+                readBody(buffer, out);
+                return;
+            }
+            if (fastPath && !delegating && !delegatingForGood && !connectRequest) {
+                int r = ResponseHeadParser.decode(this, buffer, out);
+                if (r == ResponseHeadParser.DECODED) {
+                    if (remaining >= 0) {
+                        readBody(buffer, out);
+                    }
+                    return;
+                }
+                if (r == ResponseHeadParser.NEED_MORE && !closing) {
+                    return;
+                }
+            }
+            delegating = true;
+            int before = out.size();
+            super.decode(ctx, buffer, out);
+            for (int i = before; i < out.size(); i++) {
+                Object o = out.get(i);
+                if (o instanceof HttpObject && ((HttpObject) o).decoderResult().isFailure()
+                        || o instanceof HttpResponse && ((HttpResponse) o).status().code() == 101) {
+                    delegatingForGood = true;
+                }
+                if (o instanceof LastHttpContent) {
+                    delegating = false;
+                }
+            }
+        }
+
+        @Override
+        protected void decodeLast(io.netty.channel.ChannelHandlerContext ctx, io.netty.buffer.ByteBuf in,
+                java.util.List<Object> out) throws Exception {
+            closing = true;
+            super.decodeLast(ctx, in, out);
+        }
+
+        /** Called by {@link ResponseHeadParser} with a decoded head; {@code length} is -1 for no body. */
+        void fastHead(HttpResponse head, long length, java.util.List<Object> out) {
+            out.add(head);
+            if (length <= 0) {
+                out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+            } else {
+                remaining = length;
+            }
+        }
+
+        /** As Netty's fixed-length state: pieces of at most {@link #MAX_CONTENT_PIECE}, the last one last. */
+        private void readBody(io.netty.buffer.ByteBuf buffer, java.util.List<Object> out) {
+            while (remaining > 0) {
+                int readable = buffer.readableBytes();
+                if (readable == 0) {
+                    return;
+                }
+                int n = (int) Math.min(Math.min(readable, MAX_CONTENT_PIECE), remaining);
+                io.netty.buffer.ByteBuf piece = buffer.readRetainedSlice(n);
+                remaining -= n;
+                if (remaining == 0) {
+                    remaining = -1;
+                    out.add(new io.netty.handler.codec.http.DefaultLastHttpContent(piece, CompactHeaders.TRAILERS));
+                    return;
+                }
+                out.add(new io.netty.handler.codec.http.DefaultHttpContent(piece));
+            }
         }
 
         @Override

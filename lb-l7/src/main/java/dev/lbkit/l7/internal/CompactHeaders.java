@@ -121,6 +121,14 @@ final class CompactHeaders extends HttpHeaders {
         nameLengths |= 1L << name.length();
     }
 
+    /**
+     * Appends a field the caller has already checked as Netty's header rules check one (a token name, a
+     * value of field-content), as {@link ResponseHeadParser} does while it scans: not checked again.
+     */
+    void addChecked(AsciiString name, AsciiString value) {
+        append(name, value);
+    }
+
     private CharSequence checkedName(CharSequence name) {
         java.util.Objects.requireNonNull(name, "name");
         if (!rules.trustKnownNames() || !Codecs.KnownNames.isConstant(name)) {

@@ -197,6 +197,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         this.encoder = (Codecs.ResponseEncoder) encoder;
     }
 
+    /**
+     * An upstream response decoder on its own (benchmarks): with {@code fastPath} false, Netty's decoder
+     * alone, as lb-l7's decoder behaves for the responses its fast path declines.
+     */
+    public static io.netty.channel.ChannelHandler newResponseDecoder(boolean fastPath) {
+        return new Codecs.ResponseDecoder(fastPath);
+    }
+
     /** A request decoder on its own (benchmarks, tests): no frontend is told when bytes arrive. */
     public static io.netty.channel.ChannelHandler newDecoder(int maxInitialLine, int maxHeaderSize) {
         return new Codecs.RequestDecoder(Codecs.requestConfig(maxInitialLine, maxHeaderSize), null);
