@@ -14,20 +14,6 @@ import io.netty.util.AsciiString;
 final class Codecs {
     private Codecs() {}
 
-    /** Per event loop thread: bytes copied out of a buffer to be scanned (a decoder runs on one loop at a time). */
-    private static final io.netty.util.concurrent.FastThreadLocal<byte[]> SCRATCH =
-            new io.netty.util.concurrent.FastThreadLocal<>() {
-                @Override
-                protected byte[] initialValue() {
-                    return new byte[ResponseHeadParser.MAX_HEAD];
-                }
-            };
-
-    /** This thread's scratch array, {@link ResponseHeadParser#MAX_HEAD} bytes long. */
-    static byte[] scratch() {
-        return SCRATCH.get();
-    }
-
     /** Thrown for a request with both Content-Length and Transfer-Encoding (request smuggling). */
     static final class AmbiguousFramingException extends IllegalArgumentException {
         AmbiguousFramingException() {
@@ -37,7 +23,7 @@ final class Codecs {
 
     static HttpDecoderConfig requestConfig(int maxInitialLine, int maxHeaderSize) {
         return new HttpDecoderConfig().setMaxInitialLineLength(maxInitialLine).setMaxHeaderSize(maxHeaderSize)
-                .setMaxChunkSize(16 * 1024).setStrictLineParsing(true).setAllowDuplicateContentLengths(true)
+                .setMaxChunkSize(MAX_CONTENT_PIECE).setStrictLineParsing(true).setAllowDuplicateContentLengths(true)
                 .setHeadersFactory(CompactHeaders.FACTORY)
                 .setTrailersFactory(CompactHeaders.TRAILERS);
     }
@@ -46,8 +32,16 @@ final class Codecs {
      * Rejects Content-Length together with Transfer-Encoding instead of dropping Content-Length, and
      * marks as invalid a request whose header section has an obs-fold (a line starting with SP or HTAB),
      * a bare CR or a NUL (RFC 9112 §2.2, §5.2), which Netty's decoder would otherwise accept or fold.
+     *
+     * <p>Fast path: a common request head ({@link HeadParser}: none of the bytes those checks look for,
+     * a body framed by one plain Content-Length or none) is decoded in one pass into exactly the messages
+     * the path through Netty's decoder produces; any other is left, unread, to that path, which then owns
+     * the request to its end. {@code RequestDecoderProperties} checks the two against each other.
      */
     static final class RequestDecoder extends HttpRequestDecoder {
+        private final FastPath fastPath;
+        /** The longest head the fast path takes: within both of Netty's limits, whose errors Netty reports. */
+        private final int maxFastHead;
         private boolean inHead = true;
         private boolean sawContent;
         private boolean prevLf;
@@ -59,8 +53,27 @@ final class Codecs {
         private final FrontendHandler frontend;
 
         RequestDecoder(HttpDecoderConfig config, FrontendHandler frontend) {
+            this(config, frontend, true);
+        }
+
+        /** With {@code fastPath} false, the path through Netty's decoder alone (the reference in tests). */
+        RequestDecoder(HttpDecoderConfig config, FrontendHandler frontend, boolean fastPath) {
             super(config);
             this.frontend = frontend;
+            this.maxFastHead = Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize());
+            this.fastPath = new FastPath(fastPath, (buf, out) -> HeadParser.decodeRequest(this, buf, maxFastHead, out));
+        }
+
+        /** Called by {@link HeadParser} with a decoded head; {@code length} is -1 for no body. */
+        void fastHead(io.netty.handler.codec.http.HttpRequest head, long length, java.util.List<Object> out) {
+            fastPath.head(head, length, out);
+        }
+
+        @Override
+        protected void decodeLast(io.netty.channel.ChannelHandlerContext ctx, io.netty.buffer.ByteBuf in,
+                java.util.List<Object> out) throws Exception {
+            fastPath.closing();
+            super.decodeLast(ctx, in, out);
         }
 
         @Override
@@ -80,6 +93,9 @@ final class Codecs {
         @Override
         protected void decode(io.netty.channel.ChannelHandlerContext ctx, io.netty.buffer.ByteBuf buffer,
                 java.util.List<Object> out) throws Exception {
+            if (fastPath.decode(buffer, out, true)) {
+                return;
+            }
             int scanEnd = -1;
             if (inHead) {
                 scanEnd = scanHead(buffer, buffer.readerIndex() + scannedAhead);
@@ -93,6 +109,7 @@ final class Codecs {
                             new IllegalArgumentException("obs-fold, bare CR or NUL in the header section")));
                 }
                 if (o instanceof io.netty.handler.codec.http.LastHttpContent) {
+                    fastPath.delegated(out, before);
                     inHead = true;
                     sawContent = false;
                     prevLf = false;
@@ -102,6 +119,7 @@ final class Codecs {
                     return;
                 }
             }
+            fastPath.delegated(out, before);
             scannedAhead = inHead && scanEnd >= 0 ? Math.max(0, scanEnd - buffer.readerIndex()) : 0;
         }
 
@@ -116,7 +134,7 @@ final class Codecs {
             }
             // Copied a slice at a time into a fixed array, then a plain array loop: cheaper than a checked
             // read per byte of a direct buffer, and a body read with the head is never copied whole.
-            byte[] bytes = scratch();
+            byte[] bytes = HeadParser.scratch();
             boolean cr = prevCr;
             boolean lf = prevLf;
             boolean content = sawContent;
@@ -284,15 +302,7 @@ final class Codecs {
         /** The method of the request this connection answers: HEAD and CONNECT responses have no body. */
         boolean headRequest;
         boolean connectRequest;
-        private final boolean fastPath;
-        /** Netty's decoder owns the response being decoded. */
-        private boolean delegating;
-        /** Netty's decoder owns every further byte: after an invalid response or a protocol switch. */
-        private boolean delegatingForGood;
-        /** The connection closed: a head cut short is Netty's to report. */
-        private boolean closing;
-        /** Body bytes still to come of a fast-path response, or -1 when none is being decoded. */
-        private long remaining = -1;
+        private final FastPath fastPath;
 
         ResponseDecoder() {
             this(true);
@@ -301,77 +311,31 @@ final class Codecs {
         /** With {@code fastPath} false, Netty's decoder alone (the reference in tests). */
         ResponseDecoder(boolean fastPath) {
             super(responseConfig());
-            this.fastPath = fastPath;
+            this.fastPath = new FastPath(fastPath, (buf, out) -> HeadParser.decodeResponse(this, buf, out));
         }
 
         @Override
         protected void decode(io.netty.channel.ChannelHandlerContext ctx, io.netty.buffer.ByteBuf buffer,
                 java.util.List<Object> out) throws Exception {
-            if (remaining >= 0) {
-                readBody(buffer, out);
+            // A CONNECT's 2xx starts a tunnel: Netty's decoder keeps that exchange.
+            if (fastPath.decode(buffer, out, !connectRequest)) {
                 return;
             }
-            if (fastPath && !delegating && !delegatingForGood && !connectRequest) {
-                int r = ResponseHeadParser.decode(this, buffer, out);
-                if (r == ResponseHeadParser.DECODED) {
-                    if (remaining >= 0) {
-                        readBody(buffer, out);
-                    }
-                    return;
-                }
-                if (r == ResponseHeadParser.NEED_MORE && !closing) {
-                    return;
-                }
-            }
-            delegating = true;
             int before = out.size();
             super.decode(ctx, buffer, out);
-            for (int i = before; i < out.size(); i++) {
-                Object o = out.get(i);
-                if (o instanceof HttpObject && ((HttpObject) o).decoderResult().isFailure()
-                        || o instanceof HttpResponse && ((HttpResponse) o).status().code() == 101) {
-                    delegatingForGood = true;
-                }
-                if (o instanceof LastHttpContent) {
-                    delegating = false;
-                }
-            }
+            fastPath.delegated(out, before);
         }
 
         @Override
         protected void decodeLast(io.netty.channel.ChannelHandlerContext ctx, io.netty.buffer.ByteBuf in,
                 java.util.List<Object> out) throws Exception {
-            closing = true;
+            fastPath.closing();
             super.decodeLast(ctx, in, out);
         }
 
-        /** Called by {@link ResponseHeadParser} with a decoded head; {@code length} is -1 for no body. */
+        /** Called by {@link HeadParser} with a decoded head; {@code length} is -1 for no body. */
         void fastHead(HttpResponse head, long length, java.util.List<Object> out) {
-            out.add(head);
-            if (length <= 0) {
-                out.add(LastHttpContent.EMPTY_LAST_CONTENT);
-            } else {
-                remaining = length;
-            }
-        }
-
-        /** As Netty's fixed-length state: pieces of at most {@link #MAX_CONTENT_PIECE}, the last one last. */
-        private void readBody(io.netty.buffer.ByteBuf buffer, java.util.List<Object> out) {
-            while (remaining > 0) {
-                int readable = buffer.readableBytes();
-                if (readable == 0) {
-                    return;
-                }
-                int n = (int) Math.min(Math.min(readable, MAX_CONTENT_PIECE), remaining);
-                io.netty.buffer.ByteBuf piece = buffer.readRetainedSlice(n);
-                remaining -= n;
-                if (remaining == 0) {
-                    remaining = -1;
-                    out.add(new io.netty.handler.codec.http.DefaultLastHttpContent(piece, CompactHeaders.TRAILERS));
-                    return;
-                }
-                out.add(new io.netty.handler.codec.http.DefaultHttpContent(piece));
-            }
+            fastPath.head(head, length, out);
         }
 
         @Override
@@ -408,6 +372,110 @@ final class Codecs {
         }
 
         private static final byte[] HTTP_1_1 = {'H', 'T', 'T', 'P', '/', '1', '.', '1'};
+    }
+
+    /**
+     * A decoder's fast path ({@link HeadParser}) beside Netty's: which of the two owns the message being
+     * decoded, and what is left of a body the fast path reads. Netty's decoder owns a message from its
+     * first byte to its last content once the fast path declined its head, and every further byte after
+     * a failure or a 101 (Netty's decoder is then in its bad-message or upgraded state). One per decoder;
+     * event-loop confined.
+     */
+    static final class FastPath {
+        /** Parses a head at the reader index: {@link HeadParser#DECODED}, {@code NEED_MORE} or {@code DECLINED}. */
+        interface Head {
+            int decode(io.netty.buffer.ByteBuf buf, java.util.List<Object> out);
+        }
+
+        private final boolean enabled;
+        private final Head head;
+        private boolean delegating;
+        private boolean delegatingForGood;
+        /** The connection closed: a head cut short is Netty's decoder's to report. */
+        private boolean closing;
+        /** Body bytes still to come of a fast-path message, or -1 when none is being read. */
+        private long remaining = -1;
+
+        FastPath(boolean enabled, Head head) {
+            this.enabled = enabled;
+            this.head = head;
+        }
+
+        /**
+         * Decodes what the fast path owns; true when the caller has nothing more to do with these bytes
+         * now, false when Netty's decoder must decode them (the caller then reports its output to
+         * {@link #delegated}). {@code allowed} false sends a new head to Netty's decoder.
+         */
+        boolean decode(io.netty.buffer.ByteBuf buffer, java.util.List<Object> out, boolean allowed) {
+            if (remaining >= 0) {
+                remaining = readFixedLength(buffer, remaining, out);
+                return true;
+            }
+            if (enabled && allowed && !delegating && !delegatingForGood) {
+                int r = head.decode(buffer, out);
+                if (r == HeadParser.DECODED) {
+                    remaining = readFixedLength(buffer, remaining, out);
+                    return true;
+                }
+                if (r == HeadParser.NEED_MORE && !closing) {
+                    return true;
+                }
+            }
+            delegating = true;
+            return false;
+        }
+
+        /** Adds a head the fast path decoded, and the empty last content when {@code length} is -1 or 0. */
+        void head(HttpMessage message, long length, java.util.List<Object> out) {
+            out.add(message);
+            if (length <= 0) {
+                out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+            } else {
+                remaining = length;
+            }
+        }
+
+        /** What Netty's decoder added to {@code out} from {@code from} on. */
+        void delegated(java.util.List<Object> out, int from) {
+            for (int i = from; i < out.size(); i++) {
+                Object o = out.get(i);
+                if (o instanceof HttpObject && ((HttpObject) o).decoderResult().isFailure()
+                        || o instanceof HttpResponse && ((HttpResponse) o).status().code() == 101) {
+                    delegatingForGood = true;
+                }
+                if (o instanceof LastHttpContent) {
+                    delegating = false;
+                }
+            }
+        }
+
+        /** The connection closed: what is left goes to Netty's decoder's end-of-input handling. */
+        void closing() {
+            closing = true;
+        }
+    }
+
+    /**
+     * Reads what has arrived of a fixed-length body as Netty's decoder does: pieces of at most {@link
+     * #MAX_CONTENT_PIECE}, the last one a {@link LastHttpContent}. Returns the bytes still to come, or -1
+     * once the body is complete.
+     */
+    private static long readFixedLength(io.netty.buffer.ByteBuf buffer, long remaining, java.util.List<Object> out) {
+        while (remaining > 0) {
+            int readable = buffer.readableBytes();
+            if (readable == 0) {
+                return remaining;
+            }
+            int n = (int) Math.min(Math.min(readable, MAX_CONTENT_PIECE), remaining);
+            io.netty.buffer.ByteBuf piece = buffer.readRetainedSlice(n);
+            remaining -= n;
+            if (remaining == 0) {
+                out.add(new io.netty.handler.codec.http.DefaultLastHttpContent(piece, CompactHeaders.TRAILERS));
+                return -1;
+            }
+            out.add(new io.netty.handler.codec.http.DefaultHttpContent(piece));
+        }
+        return remaining;
     }
 
     /**

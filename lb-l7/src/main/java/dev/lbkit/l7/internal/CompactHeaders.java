@@ -123,7 +123,7 @@ final class CompactHeaders extends HttpHeaders {
 
     /**
      * Appends a field the caller has already checked as Netty's header rules check one (a token name, a
-     * value of field-content), as {@link ResponseHeadParser} does while it scans: not checked again.
+     * value of field-content), as {@link HeadParser} does while it scans: not checked again.
      */
     void addChecked(AsciiString name, AsciiString value) {
         append(name, value);

@@ -4,21 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -45,7 +39,7 @@ class ResponseDecoderProperties {
 
     @Property(tries = 3000)
     void theFastPathDecodesExactlyAsNettysDecoder(@ForAll("cases") Case c) {
-        assertEquals(asText(decode(c, false)), asText(decode(c, true)), c.toString());
+        assertEquals(DecoderComparison.asText(decode(c, false)), DecoderComparison.asText(decode(c, true)), c.toString());
     }
 
     @Test
@@ -54,9 +48,9 @@ class ResponseDecoderProperties {
         Arrays.fill(body, (byte) 'x');
         byte[] head = ("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 40000\r\n"
                 + "Content-Type: text/html\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-        Case c = new Case(concat(head, body), new int[0], false, false, "nginx-like");
+        Case c = new Case(DecoderComparison.concat(head, body), new int[0], false, false, "nginx-like");
         List<String> fast = decode(c, true);
-        assertEquals(asText(decode(c, false)), asText(fast));
+        assertEquals(DecoderComparison.asText(decode(c, false)), DecoderComparison.asText(fast));
         assertTrue(fast.get(0).startsWith("head HTTP/1.1 200 OK ok [Server=nginx (AsciiString)"), fast.get(0));
         // Three pieces of at most 16 KiB, the last one last.
         assertEquals(4, fast.size(), fast.toString());
@@ -82,70 +76,7 @@ class ResponseDecoderProperties {
         Codecs.ResponseDecoder decoder = new Codecs.ResponseDecoder(fastPath);
         decoder.headRequest = c.headRequest();
         decoder.connectRequest = c.connectRequest();
-        EmbeddedChannel ch = new EmbeddedChannel(decoder);
-        List<String> seen = new ArrayList<>();
-        int at = 0;
-        for (int split : c.splits()) {
-            ch.writeInbound(Unpooled.copiedBuffer(c.bytes(), at, split - at));
-            drain(ch, seen);
-            at = split;
-        }
-        ch.writeInbound(Unpooled.copiedBuffer(c.bytes(), at, c.bytes().length - at));
-        drain(ch, seen);
-        ch.finish();
-        drain(ch, seen);
-        return seen;
-    }
-
-    private static void drain(EmbeddedChannel ch, List<String> seen) {
-        Object m;
-        while ((m = ch.readInbound()) != null) {
-            try {
-                seen.add(describe(m));
-            } finally {
-                ReferenceCountUtil.release(m);
-            }
-        }
-    }
-
-    private static String describe(Object m) {
-        StringBuilder sb = new StringBuilder();
-        if (m instanceof HttpResponse) {
-            HttpResponse r = (HttpResponse) m;
-            sb.append("head ").append(r.protocolVersion()).append(' ').append(r.status().code()).append(' ')
-                    .append(r.status().reasonPhrase()).append(' ').append(result((HttpObject) m)).append(" [");
-            for (Map.Entry<CharSequence, CharSequence> e : (Iterable<Map.Entry<CharSequence, CharSequence>>)
-                    r.headers()::iteratorCharSequence) {
-                sb.append(e.getKey()).append('=').append(e.getValue())
-                        .append(e.getValue() instanceof io.netty.util.AsciiString ? " (AsciiString)" : "").append("; ");
-            }
-            sb.append(']');
-        }
-        if (m instanceof HttpContent) {
-            HttpContent content = (HttpContent) m;
-            ByteBuf b = content.content();
-            sb.append(m instanceof LastHttpContent ? "last " : "content ").append(b.readableBytes()).append(' ')
-                    .append(b.toString(StandardCharsets.ISO_8859_1).hashCode()).append(' ').append(result(content));
-            if (m instanceof LastHttpContent) {
-                sb.append(" trailers ").append(((LastHttpContent) m).trailingHeaders().entries());
-            }
-        } else if (m instanceof ByteBuf) {
-            sb.append("bytes ").append(((ByteBuf) m).toString(StandardCharsets.ISO_8859_1));
-        }
-        return sb.toString();
-    }
-
-    /** Values are AsciiStrings on the fast path and Strings on Netty's: equal text, compared as text. */
-    private static List<String> asText(List<String> described) {
-        List<String> text = new ArrayList<>();
-        for (String d : described) {
-            text.add(d.replace(" (AsciiString)", ""));
-        }
-        return text;
-    }
-
-    private static String result(HttpObject o) {
-        return o.decoderResult().isSuccess() ? "ok" : "failed: " + o.decoderResult().cause().getClass().getSimpleName();
+        return DecoderComparison.run(decoder, c.bytes(), c.splits());
     }
 
     @Provide
@@ -194,7 +125,7 @@ class ResponseDecoderProperties {
             if (r.nextInt(4) == 0) {
                 name = name.toLowerCase();
             }
-            String value = randomValue(r);
+            String value = DecoderComparison.randomValue(r);
             int anomaly = r.nextInt(60);
             switch (anomaly) {
                 case 0 -> h.append(name).append(" : ").append(value).append("\r\n");
@@ -212,102 +143,13 @@ class ResponseDecoderProperties {
             body[i] = (byte) ('a' + r.nextInt(26));
         }
         boolean bodyless = headRequest || code == 204 || code == 304 || code / 100 == 1;
-        int framing = r.nextInt(12);
-        String what;
         byte[] sent = bodyless && r.nextInt(10) != 0 ? new byte[0] : body;
-        switch (framing) {
-            case 0 -> {
-                what = "chunked";
-                h.append("Transfer-Encoding: chunked\r\n");
-                sent = chunked(r, sent);
-            }
-            case 1 -> {
-                what = "no length";
-                if (!last) {
-                    h.append("Content-Length: ").append(sent.length).append("\r\n");
-                }
-            }
-            case 2 -> {
-                what = "leading zero";
-                h.append("Content-Length: 0").append(sent.length).append("\r\n");
-            }
-            case 3 -> {
-                what = "two lengths";
-                h.append("Content-Length: ").append(sent.length).append("\r\ncontent-length: ").append(sent.length)
-                        .append("\r\n");
-            }
-            case 4 -> {
-                what = "bad length";
-                h.append("Content-Length: 1x\r\n");
-            }
-            case 5 -> {
-                what = "length and chunked";
-                h.append("Content-Length: ").append(sent.length).append("\r\nTransfer-Encoding: chunked\r\n");
-                sent = chunked(r, sent);
-            }
-            case 6 -> {
-                what = "cut short";
-                h.append("Content-Length: ").append(sent.length + 10).append("\r\n");
-            }
-            default -> {
-                what = "length";
-                h.append(r.nextBoolean() ? "Content-Length: " : "content-length:\t").append(sent.length)
-                        .append(r.nextInt(10) == 0 ? " \r\n" : "\r\n");
-            }
-        }
-        h.append("\r\n");
-        byte[] headBytes = h.toString().getBytes(StandardCharsets.ISO_8859_1);
-        if (r.nextInt(40) == 0) {
-            headBytes = Arrays.copyOf(headBytes, r.nextInt(headBytes.length)); // the connection ends mid-head
-            sent = new byte[0];
-        }
-        out.writeBytes(headBytes);
-        out.writeBytes(sent);
-        return code + " " + what + " " + sent.length;
-    }
-
-    private static byte[] chunked(Random r, byte[] body) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int at = 0;
-        while (at < body.length) {
-            int n = Math.min(body.length - at, 1 + r.nextInt(5000));
-            out.writeBytes((Integer.toHexString(n) + (r.nextInt(5) == 0 ? ";ext=1" : "") + "\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.write(body, at, n);
-            out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
-            at += n;
-        }
-        out.writeBytes((r.nextInt(4) == 0 ? "0\r\nX-Trailer: t\r\n\r\n" : "0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        return out.toByteArray();
-    }
-
-    private static String randomValue(Random r) {
-        StringBuilder v = new StringBuilder();
-        if (r.nextInt(8) == 0) {
-            v.append(r.nextBoolean() ? " " : "\t");
-        }
-        int n = r.nextInt(30);
-        for (int i = 0; i < n; i++) {
-            int k = r.nextInt(40);
-            v.append(k < 30 ? (char) ('a' + r.nextInt(26)) : k < 34 ? ' ' : k < 36 ? ',' : k < 37 ? '\t'
-                    : k < 38 ? '\u00e9' : k < 39 ? '"' : r.nextInt(20) == 0 ? (char) r.nextInt(0x20) : '=');
-            if (r.nextInt(400) == 0) {
-                v.append('\u007f');
-            }
-        }
-        if (r.nextInt(8) == 0) {
-            v.append(r.nextBoolean() ? " " : "\t");
-        }
-        return v.toString();
+        String what = DecoderComparison.frame(r, h, sent, last, out);
+        return code + " " + what;
     }
 
     private static String pick(Random r, int oneIn, String usual, String... others) {
         return r.nextInt(oneIn) != 0 ? usual : others[r.nextInt(others.length)];
     }
 
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
 }

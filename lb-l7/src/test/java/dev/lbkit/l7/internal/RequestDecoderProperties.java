@@ -1,0 +1,119 @@
+package dev.lbkit.l7.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The request decoder's fast path decodes exactly what its path through Netty's decoder decodes (with
+ * lb-l7's RFC 9112 checks): the same messages, heads, field order and spelling, body pieces and
+ * failures, for well-formed and malformed requests, within the decoder's limits or over them, however
+ * the bytes are split across reads, pipelined or cut off by a close.
+ */
+class RequestDecoderProperties {
+
+    /** One generated case: the bytes a client sends, where reads split them, the decoder's head limits. */
+    record Case(byte[] bytes, int[] splits, int maxInitialLine, int maxHeaderSize, String description) {
+        @Override
+        public String toString() {
+            return description + " split at " + Arrays.toString(splits) + " limits " + maxInitialLine + "/"
+                    + maxHeaderSize;
+        }
+    }
+
+    @Property(tries = 3000)
+    void theFastPathDecodesExactlyAsTheNettyPath(@ForAll("cases") Case c) {
+        assertEquals(DecoderComparison.asText(decode(c, false)), DecoderComparison.asText(decode(c, true)),
+                c.toString());
+    }
+
+    @Test
+    void aWrkRequestAndAPostTakeTheFastPath() {
+        byte[] bytes = ("GET / HTTP/1.1\r\nHost: 127.0.0.1:8888\r\n\r\n"
+                + "POST /api/items?x=1 HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 20000\r\n\r\n"
+                + "y".repeat(20000)).getBytes(StandardCharsets.US_ASCII);
+        Case c = new Case(bytes, new int[] {30, 5000}, 8192, 16384, "wrk and post");
+        List<String> fast = decode(c, true);
+        assertEquals(DecoderComparison.asText(decode(c, false)), DecoderComparison.asText(fast));
+        assertTrue(fast.get(0).startsWith("head HTTP/1.1 GET / ok [Host=127.0.0.1:8888 (AsciiString)"), fast.get(0));
+        assertTrue(fast.get(2).contains("application/json (AsciiString)"), fast.get(2));
+    }
+
+    private static List<String> decode(Case c, boolean fastPath) {
+        return DecoderComparison.run(new Codecs.RequestDecoder(Codecs.requestConfig(c.maxInitialLine(),
+                c.maxHeaderSize()), null, fastPath), c.bytes(), c.splits());
+    }
+
+    @Provide
+    Arbitrary<Case> cases() {
+        return Arbitraries.randomValue(RequestDecoderProperties::generate);
+    }
+
+    private static final String[] METHODS = {"GET", "GET", "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS",
+        "PATCH", "TRACE", "CONNECT", "QUERY", "get", "FOO", "G@T"};
+    private static final String[] TARGETS = {"/", "/", "/index.html", "/a/b?c=d&e=%20", "http://host:8080/x", "*",
+        "example.com:443", "/\u00fc", "/a b", "/a\tb", "", "/a\u0001b"};
+    private static final String[] NAMES = {"Host", "User-Agent", "Accept", "Cookie", "Connection", "Keep-Alive",
+        "X-Forwarded-For", "Expect", "Upgrade", "X-Custom", "x-lower", "Sec-WebSocket-Key1", "Sec-WebSocket-Key2"};
+
+    private static Case generate(Random r) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringBuilder description = new StringBuilder();
+        int requests = 1 + r.nextInt(3);
+        for (int i = 0; i < requests; i++) {
+            description.append(oneRequest(r, out)).append(" | ");
+        }
+        byte[] bytes = out.toByteArray();
+        int pieces = r.nextInt(4) == 0 ? 0 : r.nextInt(6);
+        int[] splits = new int[pieces];
+        for (int i = 0; i < pieces; i++) {
+            splits[i] = r.nextInt(bytes.length + 1);
+        }
+        Arrays.sort(splits);
+        int[][] limits = {{8192, 16384}, {8192, 16384}, {4096, 8192}, {64, 256}, {256, 64}, {40, 16384}};
+        int[] l = limits[r.nextInt(limits.length)];
+        return new Case(bytes, splits, l[0], l[1], description.toString());
+    }
+
+    private static String oneRequest(Random r, ByteArrayOutputStream out) {
+        String method = r.nextInt(4) != 0 ? "GET" : METHODS[r.nextInt(METHODS.length)];
+        String target = r.nextInt(3) != 0 ? "/" : TARGETS[r.nextInt(TARGETS.length)];
+        String version = r.nextInt(10) != 0 ? "HTTP/1.1" : r.nextBoolean() ? "HTTP/1.0" : r.nextBoolean() ? "HTTP/2.0"
+                : "HTTP/1.1 ";
+        String line = r.nextInt(30) == 0 ? method + "  " + target + " " + version : method + " " + target + " " + version;
+        StringBuilder h = new StringBuilder(line).append(r.nextInt(40) == 0 ? "\n" : "\r\n");
+        int fields = r.nextInt(8);
+        for (int i = 0; i < fields; i++) {
+            String name = NAMES[r.nextInt(NAMES.length)];
+            String value = DecoderComparison.randomValue(r);
+            switch (r.nextInt(60)) {
+                case 0 -> h.append(name).append(" : ").append(value).append("\r\n");
+                case 1 -> h.append(name).append(": ").append(value).append("\r\n  folded\r\n");
+                case 2 -> h.append(name).append(": ").append(value).append("\n");
+                case 3 -> h.append("NoColonHere\r\n");
+                case 4 -> h.append(name).append(": a\u0000b\r\n");
+                case 5 -> h.append(name).append(": a\rb\r\n");
+                case 6 -> h.append(name).append(": ").append("v".repeat(300)).append("\r\n");
+                default -> h.append(name).append(": ").append(value).append("\r\n");
+            }
+        }
+        byte[] body = new byte[r.nextInt(5) == 0 ? r.nextInt(40_000) : r.nextInt(100)];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) ('a' + r.nextInt(26));
+        }
+        byte[] sent = body;
+        String what = DecoderComparison.frame(r, h, sent, false, out);
+        return method + " " + what;
+    }
+}
