@@ -125,7 +125,7 @@ final class CompactHeaders extends HttpHeaders {
      * Appends a field the caller has already checked as Netty's header rules check one (a token name, a
      * value of field-content), as {@link HeadParser} does while it scans: not checked again.
      */
-    void addChecked(AsciiString name, AsciiString value) {
+    void addChecked(AsciiString name, CharSequence value) {
         append(name, value);
     }
 
@@ -501,6 +501,32 @@ final class CompactHeaders extends HttpHeaders {
     @Override
     public HttpHeaders remove(String name) {
         return remove((CharSequence) name);
+    }
+
+    /** The first value of {@code name} as stored (an AsciiString stays one), or null. */
+    CharSequence first(CharSequence name) {
+        int i = indexOf(name, 0);
+        return i < 0 ? null : fields[2 * i + 1];
+    }
+
+    /** Removes every field named {@code list.subSequence(start, end)}, without making that name an object. */
+    void removeNamed(CharSequence list, int start, int end) {
+        int length = end - start;
+        if ((nameLengths & 1L << length) == 0) {
+            return;
+        }
+        int w = 0;
+        for (int r = 0; r < size; r++) {
+            CharSequence n = fields[2 * r];
+            if (n.length() == length && AsciiString.regionMatches(n, true, 0, list, start, length)) {
+                continue;
+            }
+            fields[2 * w] = n;
+            fields[2 * w + 1] = fields[2 * r + 1];
+            w++;
+        }
+        Arrays.fill(fields, 2 * w, 2 * size, null);
+        size = w;
     }
 
     @Override

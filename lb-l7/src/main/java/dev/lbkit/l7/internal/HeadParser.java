@@ -36,6 +36,7 @@ final class HeadParser {
 
     private static final byte[] HTTP_1_ = {'H', 'T', 'T', 'P', '/', '1', '.'};
     private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
+    private static final AsciiString HOST = AsciiString.cached("host");
     private static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
     /** With Key2 on a GET, Netty reads an 8-byte body without a Content-Length (Hixie-76 WebSocket). */
     private static final AsciiString SEC_WEBSOCKET_KEY1 = AsciiString.cached("sec-websocket-key1");
@@ -318,10 +319,21 @@ final class HeadParser {
             if (name == null) {
                 name = new AsciiString(b, nameStart, s.fields[f + 1] - nameStart, true);
             }
-            headers.addChecked(name, valueStart == valueEnd ? AsciiString.EMPTY_STRING
-                    : new AsciiString(b, valueStart, valueEnd - valueStart, true));
+            // Values are AsciiStrings (their bytes are copied out as they are when the message is encoded),
+            // but Host's, which the proxy reads as a String to route, and an AsciiString would copy again.
+            int length = valueEnd - valueStart;
+            CharSequence value = length == 0 ? AsciiString.EMPTY_STRING
+                    : name.length() == HOST.length() && name.contentEqualsIgnoreCase(HOST) ? latin1(b, valueStart, length)
+                    : new AsciiString(b, valueStart, length, true);
+            headers.addChecked(name, value);
         }
         return headers;
+    }
+
+    /** A String of {@code length} bytes from {@code start}, one char per byte, as Netty's decoder makes values. */
+    @SuppressWarnings("deprecation")
+    private static String latin1(byte[] b, int start, int length) {
+        return new String(b, 0, start, length);
     }
 
     private static int indexOfLf(byte[] b, int to) {

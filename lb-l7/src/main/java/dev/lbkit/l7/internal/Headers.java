@@ -23,7 +23,8 @@ final class Headers {
         int connections = count(h, HttpHeaderNames.CONNECTION);
         if (connections == 1) {
             // The common case, read without a list.
-            removeNamedIn(h, h.get(HttpHeaderNames.CONNECTION));
+            removeNamedIn(h, h instanceof CompactHeaders ? ((CompactHeaders) h).first(HttpHeaderNames.CONNECTION)
+                    : h.get(HttpHeaderNames.CONNECTION));
         } else if (connections > 1) {
             for (String v : h.getAll(HttpHeaderNames.CONNECTION)) {
                 removeNamedIn(h, v);
@@ -40,15 +41,28 @@ final class Headers {
     }
 
     /** Removes the fields named in {@code connectionValue}, a comma-separated list of field names. */
-    private static void removeNamedIn(HttpHeaders h, String connectionValue) {
+    private static void removeNamedIn(HttpHeaders h, CharSequence connectionValue) {
         int start = 0;
         int n = connectionValue.length();
         while (start < n) {
-            int comma = connectionValue.indexOf(',', start);
-            int end = comma < 0 ? n : comma;
-            String name = connectionValue.substring(start, end).trim();
-            if (!name.isEmpty()) {
-                h.remove(name);
+            int end = start;
+            while (end < n && connectionValue.charAt(end) != ',') {
+                end++;
+            }
+            int s = start;
+            int e = end;
+            while (s < e && connectionValue.charAt(s) <= ' ') {
+                s++;
+            }
+            while (e > s && connectionValue.charAt(e - 1) <= ' ') {
+                e--;
+            }
+            if (e > s) {
+                if (h instanceof CompactHeaders) {
+                    ((CompactHeaders) h).removeNamed(connectionValue, s, e);
+                } else {
+                    h.remove(connectionValue.subSequence(s, e).toString());
+                }
             }
             start = end + 1;
         }

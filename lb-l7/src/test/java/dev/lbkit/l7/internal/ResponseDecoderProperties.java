@@ -1,7 +1,6 @@
 package dev.lbkit.l7.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.Unpooled;
@@ -51,7 +50,7 @@ class ResponseDecoderProperties {
         Case c = new Case(DecoderComparison.concat(head, body), new int[0], false, false, "nginx-like");
         List<String> fast = decode(c, true);
         assertEquals(DecoderComparison.asText(decode(c, false)), DecoderComparison.asText(fast));
-        assertTrue(fast.get(0).startsWith("head HTTP/1.1 200 OK ok [Server=nginx (AsciiString)"), fast.get(0));
+        assertTrue(fast.get(0).startsWith("head HTTP/1.1 200 OK ok (fast) [Server=nginx;"), fast.get(0));
         // Three pieces of at most 16 KiB, the last one last.
         assertEquals(4, fast.size(), fast.toString());
         assertTrue(fast.get(3).startsWith("last 7232 "), fast.get(3));
@@ -68,7 +67,7 @@ class ResponseDecoderProperties {
         ReferenceCountUtil.release(ch.readInbound());
         assertTrue(first.status() == HttpResponseStatus.NOT_FOUND);
         assertEquals("Nope", second.status().reasonPhrase());
-        assertInstanceOf(io.netty.util.AsciiString.class, second.headers().iteratorCharSequence().next().getValue());
+        assertEquals("0", second.headers().get("content-length"));
         ch.finishAndReleaseAll();
     }
 
