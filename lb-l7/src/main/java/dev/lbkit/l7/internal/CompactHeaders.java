@@ -531,22 +531,9 @@ final class CompactHeaders extends HttpHeaders {
 
     @Override
     public HttpHeaders remove(CharSequence name) {
-        int i = indexOf(name, 0);
-        if (i < 0) {
-            return this;
+        if (indexOf(name, 0) >= 0) {
+            removeNamed(name, 0, name.length());
         }
-        int w = i;
-        for (int r = i + 1; r < size; r++) {
-            CharSequence n = fields[2 * r];
-            if (n.length() == name.length() && AsciiString.contentEqualsIgnoreCase(n, name)) {
-                continue;
-            }
-            fields[2 * w] = n;
-            fields[2 * w + 1] = fields[2 * r + 1];
-            w++;
-        }
-        Arrays.fill(fields, 2 * w, 2 * size, null);
-        size = w;
         return this;
     }
 
