@@ -393,6 +393,8 @@ final class Codecs {
         private boolean delegatingForGood;
         /** The connection closed: a head cut short is Netty's decoder's to report. */
         private boolean closing;
+        /** The head at the reader index was found incomplete once already. */
+        private boolean waited;
         /** Body bytes still to come of a fast-path message, or -1 when none is being read. */
         private long remaining = -1;
 
@@ -414,13 +416,18 @@ final class Codecs {
             if (enabled && allowed && !delegating && !delegatingForGood) {
                 int r = head.decode(buffer, out);
                 if (r == HeadParser.DECODED) {
+                    waited = false;
                     remaining = readFixedLength(buffer, remaining, out);
                     return true;
                 }
-                if (r == HeadParser.NEED_MORE && !closing) {
+                // A head split over two reads is common; one trickling in over many is left to Netty's
+                // decoder, which parses incrementally, instead of being copied and scanned again per read.
+                if (r == HeadParser.NEED_MORE && !closing && !waited) {
+                    waited = true;
                     return true;
                 }
             }
+            waited = false;
             delegating = true;
             return false;
         }
