@@ -28,7 +28,8 @@ public final class BarCharts {
             "nginx", new Color(0x2ca02c),
             "haproxy", new Color(0xd62728),
             "dnsmasq", new Color(0x9467bd),
-            "floor", new Color(0x8c564b));
+            "floor", new Color(0x8c564b),
+            "rawfloor", new Color(0xbcbd22));
     private static final Color OTHER = new Color(0xff7f0e);
 
     private final Summary summary;

@@ -29,6 +29,11 @@ public final class Summary {
      * shows Netty's and the kernel's share of lbkit's CPU, not a peer.
      */
     public static final String FLOOR = "floor";
+    /**
+     * The least a forwarder on io_uring operations over raw descriptors does for the L4 new-connection
+     * traffic ({@code lb-bench/run --floor}, {@code UringFloor}): below Netty's channels; a reference too.
+     */
+    public static final String RAW_FLOOR = "rawfloor";
     /** Relative difference under which lbkit and a peer are reported as on par: 5%. */
     public static final double PAR_BAND = 0.05;
 
@@ -175,7 +180,7 @@ public final class Summary {
 
     /**
      * The contenders a tier's rows are compared with: the direct limit first, if measured, then the Netty
-     * floor, if measured, then the peers (every other contender but lbkit).
+     * floor and the raw io_uring floor, if measured, then the peers (every other contender but lbkit).
      *
      * @param tier a tier
      * @return the reference contenders
@@ -189,6 +194,9 @@ public final class Summary {
         if (all.contains(FLOOR)) {
             refs.add(FLOOR);
         }
+        if (all.contains(RAW_FLOOR)) {
+            refs.add(RAW_FLOOR);
+        }
         for (String c : all) {
             if (!isReference(c) && !c.equals(LBKIT)) {
                 refs.add(c);
@@ -197,9 +205,9 @@ public final class Summary {
         return refs;
     }
 
-    /** Whether a contender is a yardstick (direct, the Netty floor) rather than a peer lbkit is judged against. */
+    /** Whether a contender is a yardstick (direct, the floors) rather than a peer lbkit is judged against. */
     private static boolean isReference(String contender) {
-        return contender.equals(DIRECT) || contender.equals(FLOOR);
+        return contender.equals(DIRECT) || contender.equals(FLOOR) || contender.equals(RAW_FLOOR);
     }
 
     /**

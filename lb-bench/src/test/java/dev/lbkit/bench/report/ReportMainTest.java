@@ -97,6 +97,22 @@ class ReportMainTest {
     }
 
     @Test
+    void theRawIoUringFloorIsAReferenceToo(@TempDir Path dir) throws Exception {
+        String md = report(dir, """
+                tier,figure,unit,better,contender,round,value
+                l4,new_conn_per_s@c32,conn/s,higher,lbkit,1,12000
+                l4,new_conn_per_s@c32,conn/s,higher,floor,1,12500
+                l4,new_conn_per_s@c32,conn/s,higher,rawfloor,1,15000
+                l4,new_conn_per_s@c32,conn/s,higher,nginx,1,12000
+                """, "rounds=1\nduration_s=1\n");
+
+        // Both floors come before the peers; lbkit is 0.80× the raw floor, yet on par with nginx.
+        assertTrue(md.contains("| ÷ floor | ÷ rawfloor | ÷ nginx |"), md);
+        assertTrue(md.contains("| 0.96× | 0.80× | 1.00× | on par with nginx 1.00× |"), md);
+        assertTrue(md.contains("Nowhere by more than the on-par band"), md);
+    }
+
+    @Test
     void pairedRatiosDivideRoundByRound(@TempDir Path dir) throws Exception {
         // The machine slows down and speeds up between rounds; within a round lbkit trails nginx twice.
         String md = report(dir, """
