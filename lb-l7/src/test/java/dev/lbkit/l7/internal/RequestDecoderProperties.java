@@ -65,6 +65,21 @@ class RequestDecoderProperties {
         assertTrue(!fast.get(0).contains("(fast)") && !fast.get(2).contains("(fast)"), fast.toString());
     }
 
+    @Test
+    void headsOverTheFastPathsLimitsGoToNettysDecoder() {
+        // More than 64 fields, then a head over 8 KiB (within the decoder's 16 KiB header limit): both
+        // decoded by Netty's decoder, as the fast path would have decoded them.
+        String manyFields = "GET /many HTTP/1.1\r\nHost: a\r\n" + "X-F: v\r\n".repeat(70) + "\r\n";
+        String longHead = "GET /long HTTP/1.1\r\nHost: a\r\nX-Long: " + "v".repeat(9000) + "\r\n\r\n";
+        Case c = new Case((manyFields + longHead).getBytes(StandardCharsets.US_ASCII), new int[0], 8192, 16384,
+                "over the fast path's limits");
+        List<String> fast = decode(c, true);
+        assertEquals(DecoderComparison.asText(decode(c, false)), DecoderComparison.asText(fast));
+        assertEquals(4, fast.size(), fast.toString());
+        assertTrue(fast.get(0).startsWith("head HTTP/1.1 GET /many ok ["), fast.get(0));
+        assertTrue(fast.get(2).startsWith("head HTTP/1.1 GET /long ok ["), fast.get(2));
+    }
+
     private static List<String> decode(Case c, boolean fastPath) {
         return DecoderComparison.run(new Codecs.RequestDecoder(Codecs.requestConfig(c.maxInitialLine(),
                 c.maxHeaderSize()), null, fastPath), c.bytes(), c.splits());

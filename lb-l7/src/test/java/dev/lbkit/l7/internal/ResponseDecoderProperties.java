@@ -57,6 +57,20 @@ class ResponseDecoderProperties {
     }
 
     @Test
+    void headsOverTheFastPathsLimitsGoToNettysDecoder() {
+        // More than 64 fields, then a head over 8 KiB: both decoded by Netty's decoder, with the same result.
+        String manyFields = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" + "X-F: v\r\n".repeat(70) + "\r\n";
+        String longHead = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Long: " + "v".repeat(9000) + "\r\n\r\n";
+        Case c = new Case((manyFields + longHead).getBytes(StandardCharsets.US_ASCII), new int[0], false, false,
+                "over the fast path's limits");
+        List<String> fast = decode(c, true);
+        assertEquals(DecoderComparison.asText(decode(c, false)), DecoderComparison.asText(fast));
+        assertEquals(4, fast.size(), fast.toString());
+        assertTrue(fast.get(0).startsWith("head HTTP/1.1 200 OK ok ["), fast.get(0));
+        assertTrue(fast.get(2).startsWith("head HTTP/1.1 200 OK ok ["), fast.get(2));
+    }
+
+    @Test
     void aStandardReasonGivesTheSharedStatusAndAnOtherAnOwnOne() {
         EmbeddedChannel ch = new EmbeddedChannel(new Codecs.ResponseDecoder());
         ch.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
