@@ -1,8 +1,13 @@
 package dev.lbkit.l7.internal;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.EncoderException;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
@@ -197,19 +202,141 @@ final class Codecs {
     }
 
     /**
-     * Knows when the response answers a HEAD request (the frontend handles one request at a time), and
-     * writes a response head together with its body when the whole body follows it before a flush.
-     *
-     * <p>A head written with the void promise is held, unencoded (it owns no buffer), until the next write
-     * or flush. When the next write is the last content of a response that is not chunked, the two go out
-     * as one full message, which Netty's encoder puts in one buffer when the body is small: one
-     * {@code send} instead of a {@code writev} of two buffers, and one encoder pass instead of two. Any
-     * other write, a flush or the encoder's removal encodes the held head first, so the bytes and their
-     * order are those of writing each message as it comes.
+     * What {@link HeldHead} needs from the encoder it serves: Netty's protected steps for one head, and
+     * the encoder's own write for everything it does not encode itself.
      */
-    static final class ResponseEncoder extends HttpResponseEncoder {
+    interface HeadSteps<H extends HttpMessage> {
+        /** Netty's {@code isContentAlwaysEmpty}: the message has no body, whatever follows its head. */
+        boolean alwaysEmpty(H head);
+
+        /** The initial line, Netty's header sanitizing, the fields and the empty line, into {@code buf}. */
+        void encodeHead(H head, boolean alwaysEmpty, ByteBuf buf) throws Exception;
+
+        /** About how many bytes {@link #encodeHead} writes (the buffer grows if it is more). */
+        int headLength(H head);
+
+        /** Netty's encoder writing {@code msg} as it comes. */
+        void writeThrough(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception;
+    }
+
+    /**
+     * Holds a message head written with the void promise, unencoded (it owns no buffer), until the next
+     * write or flush. When the next write is the last content of a message that is not chunked, the two are
+     * encoded here in one pass into one buffer (the body copied in when it is at most {@link #MERGE_LIMIT}
+     * bytes): one {@code send} instead of a {@code writev} of two buffers, and none of the message and list
+     * objects of Netty's generic path. Any other write, a flush or the encoder's removal hands the held
+     * head to Netty's encoder first, so the bytes and their order are those of writing each message as it
+     * comes ({@code EncoderProperties} checks this against Netty's encoders). Event-loop confined.
+     */
+    static final class HeldHead<H extends HttpMessage> {
+        /** The largest body copied into its head's buffer; a larger one follows as its own buffer. */
+        static final int MERGE_LIMIT = 2048;
+        private static final int CRLF = ('\r' << 8) | '\n';
+
+        private final Class<H> type;
+        private final HeadSteps<H> steps;
+        private H held;
+        /** Whether Netty's encoder is inside a message (a head passed through, its last content not yet). */
+        private boolean open;
+
+        HeldHead(Class<H> type, HeadSteps<H> steps) {
+            this.type = type;
+            this.steps = steps;
+        }
+
+        void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            H head = held;
+            if (head != null) {
+                held = null;
+                if (msg instanceof LastHttpContent && !(msg instanceof HttpMessage)
+                        && !io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(head)) {
+                    writeWhole(ctx, head, (LastHttpContent) msg, promise);
+                    return;
+                }
+                pass(ctx, head, ctx.voidPromise());
+            }
+            if (!open && type.isInstance(msg) && !(msg instanceof io.netty.handler.codec.http.HttpContent)
+                    && promise.isVoid()) {
+                held = type.cast(msg);
+                return;
+            }
+            pass(ctx, msg, promise);
+        }
+
+        /** Hands the held head, if any, to Netty's encoder (before a flush or the encoder's removal). */
+        void release(ChannelHandlerContext ctx) throws Exception {
+            H head = held;
+            if (head != null) {
+                held = null;
+                pass(ctx, head, ctx.voidPromise());
+            }
+        }
+
+        private void pass(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            if (msg instanceof LastHttpContent) {
+                open = false;
+            } else if (msg instanceof HttpMessage) {
+                open = true;
+            }
+            steps.writeThrough(ctx, msg, promise);
+        }
+
+        private void writeWhole(ChannelHandlerContext ctx, H head, LastHttpContent last, ChannelPromise promise) {
+            ByteBuf buf = null;
+            ByteBuf body = null;
+            try {
+                boolean empty = steps.alwaysEmpty(head);
+                ByteBuf content = last.content();
+                int n = empty ? 0 : content.readableBytes();
+                boolean merge = n <= MERGE_LIMIT;
+                buf = ctx.alloc().buffer(steps.headLength(head) + (merge ? n : 0));
+                steps.encodeHead(head, empty, buf);
+                if (merge) {
+                    buf.writeBytes(content, content.readerIndex(), n);
+                } else {
+                    body = content.retain();
+                }
+            } catch (Throwable t) {
+                if (buf != null) {
+                    buf.release();
+                }
+                throw t instanceof EncoderException ? (EncoderException) t : new EncoderException(t);
+            } finally {
+                io.netty.util.ReferenceCountUtil.release(head);
+                last.release();
+            }
+            if (body == null) {
+                ctx.write(buf, promise);
+            } else if (promise.isVoid()) {
+                ctx.write(buf, promise);
+                ctx.write(body, promise);
+            } else {
+                io.netty.util.concurrent.PromiseCombiner both =
+                        new io.netty.util.concurrent.PromiseCombiner(ctx.executor());
+                both.add(ctx.write(buf));
+                both.add(ctx.write(body));
+                both.finish(promise);
+            }
+        }
+
+        static void endHead(ByteBuf buf) {
+            buf.writeShort(CRLF);
+        }
+    }
+
+    /** The encoded size of {@code headers} when they are {@link CompactHeaders}, else a guess. */
+    private static int fieldsLength(io.netty.handler.codec.http.HttpHeaders headers) {
+        return headers instanceof CompactHeaders ? ((CompactHeaders) headers).encodedLength() : 256;
+    }
+
+    /**
+     * Knows when the response answers a HEAD request (the frontend handles one request at a time), and
+     * writes a response head together with its body when the whole body follows it before a flush
+     * ({@link HeldHead}).
+     */
+    static final class ResponseEncoder extends HttpResponseEncoder implements HeadSteps<HttpResponse> {
         boolean headRequest;
-        private HttpResponse heldHead;
+        private final HeldHead<HttpResponse> held = new HeldHead<>(HttpResponse.class, this);
 
         @Override
         protected boolean isContentAlwaysEmpty(HttpResponse msg) {
@@ -217,58 +344,105 @@ final class Codecs {
         }
 
         @Override
-        public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise)
-                throws Exception {
-            HttpResponse head = heldHead;
-            if (head != null && msg instanceof io.netty.handler.codec.http.LastHttpContent
-                    && !io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(head)) {
-                heldHead = null;
-                io.netty.handler.codec.http.LastHttpContent last = (io.netty.handler.codec.http.LastHttpContent) msg;
-                super.write(ctx, new io.netty.handler.codec.http.DefaultFullHttpResponse(head.protocolVersion(),
-                        head.status(), last.content(), head.headers(), last.trailingHeaders()), promise);
-                return;
-            }
-            writeHeldHead(ctx);
-            if (msg instanceof HttpResponse && !(msg instanceof io.netty.handler.codec.http.FullHttpResponse)
-                    && promise.isVoid()) {
-                heldHead = (HttpResponse) msg;
-                return;
-            }
-            super.write(ctx, msg, promise);
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            held.write(ctx, msg, promise);
         }
 
         @Override
-        public void flush(io.netty.channel.ChannelHandlerContext ctx) throws Exception {
-            writeHeldHead(ctx);
+        public void flush(ChannelHandlerContext ctx) throws Exception {
+            held.release(ctx);
             super.flush(ctx);
         }
 
         @Override
-        public void handlerRemoved(io.netty.channel.ChannelHandlerContext ctx) throws Exception {
-            writeHeldHead(ctx);
+        public void handlerRemoved(ChannelHandlerContext ctx) throws Exception {
+            held.release(ctx);
             super.handlerRemoved(ctx);
         }
 
-        private void writeHeldHead(io.netty.channel.ChannelHandlerContext ctx) throws Exception {
-            HttpResponse head = heldHead;
-            if (head != null) {
-                heldHead = null;
-                super.write(ctx, head, ctx.voidPromise());
-            }
+        @Override
+        public boolean alwaysEmpty(HttpResponse head) {
+            return isContentAlwaysEmpty(head);
         }
 
         @Override
-        protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, io.netty.buffer.ByteBuf buf) {
+        public void encodeHead(HttpResponse head, boolean alwaysEmpty, ByteBuf buf) throws Exception {
+            encodeInitialLine(buf, head);
+            sanitizeHeadersBeforeEncode(head, alwaysEmpty);
+            encodeHeaders(head.headers(), buf);
+            HeldHead.endHead(buf);
+        }
+
+        @Override
+        public int headLength(HttpResponse head) {
+            // "HTTP/1.1 200 " and CRLF, the reason, the fields, the empty line.
+            return 15 + head.status().reasonPhrase().length() + fieldsLength(head.headers()) + 2;
+        }
+
+        @Override
+        public void writeThrough(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            super.write(ctx, msg, promise);
+        }
+
+        @Override
+        protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, ByteBuf buf) {
             if (!CompactHeaders.encodeIfCompact(headers, buf)) {
                 super.encodeHeaders(headers, buf);
             }
         }
     }
 
-    /** The upstream side's request encoder: writes {@link CompactHeaders} without an entry per field. */
-    static final class RequestEncoder extends io.netty.handler.codec.http.HttpRequestEncoder {
+    /**
+     * The upstream side's request encoder: writes {@link CompactHeaders} without an entry per field, and a
+     * request head together with its body when the whole body follows it before a flush ({@link HeldHead}).
+     */
+    static final class RequestEncoder extends io.netty.handler.codec.http.HttpRequestEncoder
+            implements HeadSteps<HttpRequest> {
+        private final HeldHead<HttpRequest> held = new HeldHead<>(HttpRequest.class, this);
+
         @Override
-        protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, io.netty.buffer.ByteBuf buf) {
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            held.write(ctx, msg, promise);
+        }
+
+        @Override
+        public void flush(ChannelHandlerContext ctx) throws Exception {
+            held.release(ctx);
+            super.flush(ctx);
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) throws Exception {
+            held.release(ctx);
+            super.handlerRemoved(ctx);
+        }
+
+        @Override
+        public boolean alwaysEmpty(HttpRequest head) {
+            return isContentAlwaysEmpty(head);
+        }
+
+        @Override
+        public void encodeHead(HttpRequest head, boolean alwaysEmpty, ByteBuf buf) throws Exception {
+            encodeInitialLine(buf, head);
+            sanitizeHeadersBeforeEncode(head, alwaysEmpty);
+            encodeHeaders(head.headers(), buf);
+            HeldHead.endHead(buf);
+        }
+
+        @Override
+        public int headLength(HttpRequest head) {
+            // The method, SP, the target (and a '/' Netty may add), " HTTP/1.1" and CRLF, the fields, the empty line.
+            return head.method().name().length() + head.uri().length() + 13 + fieldsLength(head.headers()) + 2;
+        }
+
+        @Override
+        public void writeThrough(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            super.write(ctx, msg, promise);
+        }
+
+        @Override
+        protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, ByteBuf buf) {
             if (!CompactHeaders.encodeIfCompact(headers, buf)) {
                 super.encodeHeaders(headers, buf);
             }

@@ -564,6 +564,15 @@ final class CompactHeaders extends HttpHeaders {
         }
     }
 
+    /** How many bytes {@link #encode} writes. */
+    int encodedLength() {
+        int n = 0;
+        for (int i = 0; i < 2 * size; i++) {
+            n += fields[i].length();
+        }
+        return n + 4 * size;
+    }
+
     private static final int COLON_SP = (':' << 8) | ' ';
     private static final int CRLF = ('\r' << 8) | '\n';
 

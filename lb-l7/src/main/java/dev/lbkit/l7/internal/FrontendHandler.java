@@ -130,6 +130,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private RetryPolicy retry;
     private UpstreamGroup group;
     private boolean requestComplete;
+    /**
+     * The request head frames no body: the decoder passes its (empty) last content in the same read,
+     * right after the head, and that write flushes the head together with the end of the request.
+     */
+    private boolean noBody;
     private boolean clientKeepAlive;
     private boolean idempotent;
     private boolean http10Client;
@@ -632,6 +637,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         req.setUri(uri);
         boolean chunked = HttpUtil.isTransferEncodingChunked(req);
+        // (Hixie-76's Sec-WebSocket-Key1 makes Netty's decoder read an 8-byte body without a length.)
+        noBody = !chunked && (!h.contains(HttpHeaderNames.CONTENT_LENGTH)
+                || h.containsValue(HttpHeaderNames.CONTENT_LENGTH, "0", false))
+                && !h.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY1);
         String upgrade = !http10Client && h.contains(HttpHeaderNames.UPGRADE)
                 && Headers.containsToken(h, HttpHeaderNames.CONNECTION, "upgrade") ? h.get(HttpHeaderNames.UPGRADE) : null;
         tunnelRequested = upgrade != null || connect;
@@ -922,7 +931,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     : new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, trailers.copy());
             ch.writeAndFlush(end, ch.voidPromise());
             upReadTimer.arm(timeouts().read().toNanos());
-        } else {
+        } else if (!noBody || requestComplete) {
             ch.flush();
         }
         if (!ch.isWritable()) {

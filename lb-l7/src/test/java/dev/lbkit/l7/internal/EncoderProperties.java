@@ -6,14 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -29,10 +34,11 @@ import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 /**
- * lb-l7's response encoder holds a head to send it with its body: whatever the messages, flushes and
- * promises, the bytes on the wire must be exactly those of Netty's encoder writing each message as it comes.
+ * lb-l7's encoders hold a head to send it with its body ({@link Codecs.HeldHead}): whatever the messages,
+ * flushes and promises, the bytes on the wire must be exactly those of Netty's encoders writing each message
+ * as it comes, for responses to clients and requests to upstreams.
  */
-class ResponseEncoderProperties {
+class EncoderProperties {
 
     /** Netty's encoder with the same HEAD rule, writing every message as it comes. */
     private static final class PlainEncoder extends HttpResponseEncoder {
@@ -50,15 +56,28 @@ class ResponseEncoderProperties {
 
     /** What one test case writes: a head, body pieces, where flushes go and whether promises are void. */
     private record Exchange(int status, int framing, boolean headRequest, int bodyLength, int pieces,
-            long flushMask, boolean voidPromises, boolean trailer) {
+            long flushMask, boolean voidPromises, boolean trailer, HttpMethod method, String uri) {
         /** 0: Content-Length, 1: chunked, 2: neither (ends with the connection). */
         static final int LENGTH = 0;
         static final int CHUNKED = 1;
 
+        Exchange(int status, int framing, boolean headRequest, int bodyLength, int pieces, long flushMask,
+                boolean voidPromises, boolean trailer) {
+            this(status, framing, headRequest, bodyLength, pieces, flushMask, voidPromises, trailer, null, null);
+        }
+
+        /** A request of {@code method} for {@code uri} instead of a response (status and headRequest unused). */
+        static Exchange request(HttpMethod method, String uri, int framing, int bodyLength, int pieces,
+                long flushMask, boolean voidPromises, boolean trailer) {
+            return new Exchange(0, framing, false, bodyLength, pieces, flushMask, voidPromises, trailer, method, uri);
+        }
+
         List<Object> messages() {
             List<Object> out = new ArrayList<>();
-            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
-                    CompactHeaders.FACTORY);
+            HttpMessage head = method == null
+                    ? new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                            CompactHeaders.FACTORY)
+                    : new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, CompactHeaders.FACTORY);
             head.headers().add("Server", "test").add("Content-Type", "text/plain");
             if (framing == LENGTH) {
                 head.headers().add(HttpHeaderNames.CONTENT_LENGTH, bodyLength);
@@ -143,6 +162,51 @@ class ResponseEncoderProperties {
         return net.jqwik.api.Arbitraries.of(200, 201, 204, 206, 301, 304, 404, 500, 503);
     }
 
+    @Property(tries = 400)
+    void requestsToUpstreamsAreTheBytesOfNettysEncoder(
+            @ForAll("methods") HttpMethod method, @ForAll("uris") String uri,
+            @ForAll @IntRange(min = 0, max = 2) int framing, @ForAll @IntRange(min = 0, max = 5000) int bodyLength,
+            @ForAll @IntRange(min = 1, max = 4) int pieces, @ForAll long flushMask,
+            @ForAll boolean voidPromises, @ForAll boolean trailer) {
+        Exchange e = Exchange.request(method, uri, framing, bodyLength, pieces, flushMask, voidPromises, trailer);
+        byte[] expected = run(new HttpRequestEncoder(), e, new ArrayList<>());
+        byte[] actual = run(new Codecs.RequestEncoder(), e, new ArrayList<>());
+        assertArrayEquals(expected, actual, () -> e + "\nexpected:\n" + new String(expected, StandardCharsets.ISO_8859_1)
+                + "\nactual:\n" + new String(actual, StandardCharsets.ISO_8859_1));
+    }
+
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<HttpMethod> methods() {
+        return net.jqwik.api.Arbitraries.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT,
+                HttpMethod.DELETE, HttpMethod.OPTIONS);
+    }
+
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<String> uris() {
+        // Netty's encoder adds a '/' to an empty target and to an absolute one without a path.
+        return net.jqwik.api.Arbitraries.of("/", "/index.html", "/a/b?c=d&e", "", "http://example.com",
+                "http://example.com?x=1", "http://example.com:8080/p", "*");
+    }
+
+    @Test
+    void aSmallRequestWrittenBeforeAFlushGoesOutAsOneBuffer() {
+        List<Integer> buffers = new ArrayList<>();
+        byte[] bytes = run(new Codecs.RequestEncoder(),
+                Exchange.request(HttpMethod.GET, "/", Exchange.LENGTH, 0, 1, 0, true, false), buffers);
+        assertEquals(List.of(bytes.length), buffers, "a GET in one buffer");
+        buffers.clear();
+        bytes = run(new Codecs.RequestEncoder(),
+                Exchange.request(HttpMethod.POST, "/f", Exchange.LENGTH, Codecs.HeldHead.MERGE_LIMIT, 1, 0, true, false),
+                buffers);
+        assertEquals(List.of(bytes.length), buffers, "a POST with a body of the merge limit in one buffer");
+        buffers.clear();
+        bytes = run(new Codecs.RequestEncoder(),
+                Exchange.request(HttpMethod.POST, "/f", Exchange.LENGTH, Codecs.HeldHead.MERGE_LIMIT + 1, 1, 0, true,
+                        false), buffers);
+        assertEquals(2, buffers.size(), "a larger body follows its head: " + buffers);
+        assertEquals(Codecs.HeldHead.MERGE_LIMIT + 1, buffers.get(1));
+    }
+
     @Test
     void aSmallResponseWrittenBeforeAFlushGoesOutAsOneBuffer() {
         Exchange e = new Exchange(200, Exchange.LENGTH, false, 40, 1, 0, true, false);
@@ -161,6 +225,36 @@ class ResponseEncoderProperties {
         buffers.clear();
         run(new Codecs.ResponseEncoder(), new Exchange(200, Exchange.LENGTH, false, 40, 1, 0, false, false), buffers);
         assertEquals(2, buffers.size(), "a head with a promise is written at once: " + buffers);
+    }
+
+    @Test
+    void theLastContentsPromiseCompletesWhenTheWholeMessageIsWritten() {
+        for (int length : new int[] {0, 10, Codecs.HeldHead.MERGE_LIMIT + 1000}) {
+            for (boolean request : new boolean[] {false, true}) {
+                Exchange e = request
+                        ? Exchange.request(HttpMethod.POST, "/up", Exchange.LENGTH, length, 1, 0, true, false)
+                        : new Exchange(200, Exchange.LENGTH, false, length, 1, 0, true, false);
+                byte[] expected = run(request ? new HttpRequestEncoder() : new PlainEncoder(false), e, new ArrayList<>());
+                EmbeddedChannel ch = new EmbeddedChannel(request ? new Codecs.RequestEncoder() : new Codecs.ResponseEncoder());
+                List<Object> messages = e.messages();
+                ch.write(messages.get(0), ch.voidPromise());
+                LastHttpContent last = (LastHttpContent) messages.get(1);
+                ByteBuf body = last.content();
+                io.netty.channel.ChannelFuture done = ch.writeAndFlush(last);
+                assertTrue(done.isSuccess(), "the promise of the last content: " + done.cause());
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                for (Object o; (o = ch.readOutbound()) != null; ) {
+                    ByteBuf b = (ByteBuf) o;
+                    bytes.writeBytes(ByteBufUtil.getBytes(b));
+                    b.release();
+                }
+                if (length > 0) { // an empty body is Netty's shared, unreleasable empty buffer
+                    assertEquals(0, body.refCnt(), "the body was released once written, length " + length);
+                }
+                assertArrayEquals(expected, bytes.toByteArray(), "length " + length + ", request " + request);
+                assertFalse(ch.finish());
+            }
+        }
     }
 
     @Test
