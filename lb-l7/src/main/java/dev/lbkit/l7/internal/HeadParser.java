@@ -306,28 +306,52 @@ final class HeadParser {
         return false;
     }
 
-    /** The scanned fields in a header map; the scan checked each as the map's rules would. */
+    /**
+     * The scanned fields in a header map; the scan checked each as the map's rules would. The values'
+     * bytes are copied once, side by side into one array, and each value is a view of its part: one
+     * array per head instead of one per field.
+     */
     private static CompactHeaders headers(Scan s, io.netty.handler.codec.http.HttpHeadersFactory factory) {
         CompactHeaders headers = (CompactHeaders) factory.newHeaders();
         byte[] b = s.bytes;
+        int[] fields = s.fields;
+        int total = 0;
         for (int i = 0; i < s.count; i++) {
             int f = 4 * i;
-            int nameStart = s.fields[f];
-            int valueStart = s.fields[f + 2];
-            int valueEnd = s.fields[f + 3];
-            AsciiString name = Codecs.KnownNames.find(b, nameStart, s.fields[f + 1] - nameStart);
+            if (!isHost(b, fields[f], fields[f + 1])) {
+                total += fields[f + 3] - fields[f + 2];
+            }
+        }
+        byte[] values = total == 0 ? null : new byte[total];
+        int at = 0;
+        for (int i = 0; i < s.count; i++) {
+            int f = 4 * i;
+            int nameStart = fields[f];
+            int valueStart = fields[f + 2];
+            int length = fields[f + 3] - valueStart;
+            AsciiString name = Codecs.KnownNames.find(b, nameStart, fields[f + 1] - nameStart);
             if (name == null) {
-                name = new AsciiString(b, nameStart, s.fields[f + 1] - nameStart, true);
+                name = new AsciiString(b, nameStart, fields[f + 1] - nameStart, true);
             }
             // Values are AsciiStrings (their bytes are copied out as they are when the message is encoded),
             // but Host's, which the proxy reads as a String to route, and an AsciiString would copy again.
-            int length = valueEnd - valueStart;
-            CharSequence value = length == 0 ? AsciiString.EMPTY_STRING
-                    : name.length() == HOST.length() && name.contentEqualsIgnoreCase(HOST) ? latin1(b, valueStart, length)
-                    : new AsciiString(b, valueStart, length, true);
+            CharSequence value;
+            if (length == 0) {
+                value = AsciiString.EMPTY_STRING;
+            } else if (isHost(b, nameStart, fields[f + 1])) {
+                value = latin1(b, valueStart, length);
+            } else {
+                System.arraycopy(b, valueStart, values, at, length);
+                value = new AsciiString(values, at, length, false);
+                at += length;
+            }
             headers.addChecked(name, value);
         }
         return headers;
+    }
+
+    private static boolean isHost(byte[] b, int nameStart, int nameEnd) {
+        return nameEnd - nameStart == HOST.length() && equalsIgnoreCase(b, nameStart, HOST);
     }
 
     /** A String of {@code length} bytes from {@code start}, one char per byte, as Netty's decoder makes values. */
