@@ -65,9 +65,19 @@ final class CompactHeaders extends HttpHeaders {
     private final Rules rules;
     private static final CharSequence[] NONE = {};
 
-    /** Field {@code i}'s name is {@code fields[2i]}, its value {@code fields[2i + 1]}: one array, not two. */
+    /**
+     * Field {@code i}'s name is {@code fields[2i]}, its value {@code fields[2i + 1]}: one array, not two.
+     * A value that is null (below {@link #size}) was added by {@link #addLazy} and is still only bytes.
+     */
     private CharSequence[] fields;
     private int size;
+    /** The bytes of the values added by {@link #addLazy}: one array for a decoded head. */
+    private byte[] lazyBytes;
+    /**
+     * For field {@code i} with a value still only bytes: its offset in {@link #lazyBytes} at {@code 2i} and
+     * its length at {@code 2i + 1} (as long as {@link #fields}, null until the first such value).
+     */
+    private int[] lazySpans;
     /**
      * Bit {@code n & 63} is set when a field whose name has length {@code n} was added since the last
      * clear. A lookup whose length bit is clear returns at once: most lookups (hop-by-hop names, Expect,
@@ -114,6 +124,9 @@ final class CompactHeaders extends HttpHeaders {
     private void append(CharSequence name, CharSequence value) {
         if (2 * size == fields.length) {
             fields = size == 0 ? new CharSequence[2 * 8] : Arrays.copyOf(fields, 4 * size);
+            if (lazySpans != null) {
+                lazySpans = Arrays.copyOf(lazySpans, fields.length);
+            }
         }
         fields[2 * size] = name;
         fields[2 * size + 1] = value;
@@ -127,6 +140,31 @@ final class CompactHeaders extends HttpHeaders {
      */
     void addChecked(AsciiString name, CharSequence value) {
         append(name, value);
+    }
+
+    /**
+     * As {@link #addChecked}, for a value that is {@code length} bytes of {@code bytes} from {@code offset}:
+     * it becomes an object ({@link AsciiString}, a view of those bytes) only when it is read, and is
+     * encoded from the bytes. Every lazy value of one header section must come from the same array.
+     */
+    void addLazy(AsciiString name, byte[] bytes, int offset, int length) {
+        append(name, null);
+        if (lazySpans == null) {
+            lazySpans = new int[fields.length];
+        }
+        lazyBytes = bytes;
+        lazySpans[2 * size - 2] = offset;
+        lazySpans[2 * size - 1] = length;
+    }
+
+    /** Field {@code i}'s value, made an object if it was still only bytes. */
+    private CharSequence valueAt(int i) {
+        CharSequence v = fields[2 * i + 1];
+        if (v == null) {
+            v = new AsciiString(lazyBytes, lazySpans[2 * i], lazySpans[2 * i + 1], false);
+            fields[2 * i + 1] = v;
+        }
+        return v;
     }
 
     private CharSequence checkedName(CharSequence name) {
@@ -145,7 +183,7 @@ final class CompactHeaders extends HttpHeaders {
     @Override
     public String get(CharSequence name) {
         int i = indexOf(name, 0);
-        return i < 0 ? null : fields[2 * i + 1].toString();
+        return i < 0 ? null : valueAt(i).toString();
     }
 
     @Override
@@ -215,12 +253,12 @@ final class CompactHeaders extends HttpHeaders {
         }
         int next = indexOf(name, i + 1);
         if (next < 0) {
-            return Collections.singletonList(fields[2 * i + 1].toString());
+            return Collections.singletonList(valueAt(i).toString());
         }
         List<String> all = new ArrayList<>(4);
-        all.add(fields[2 * i + 1].toString());
+        all.add(valueAt(i).toString());
         for (int j = next; j >= 0; j = indexOf(name, j + 1)) {
-            all.add(fields[2 * j + 1].toString());
+            all.add(valueAt(j).toString());
         }
         return all;
     }
@@ -238,7 +276,7 @@ final class CompactHeaders extends HttpHeaders {
     public List<Map.Entry<String, String>> entries() {
         List<Map.Entry<String, String>> list = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
-            list.add(new AbstractMap.SimpleImmutableEntry<>(fields[2 * i].toString(), fields[2 * i + 1].toString()));
+            list.add(new AbstractMap.SimpleImmutableEntry<>(fields[2 * i].toString(), valueAt(i).toString()));
         }
         return list;
     }
@@ -261,8 +299,8 @@ final class CompactHeaders extends HttpHeaders {
     @Override
     public boolean contains(CharSequence name, CharSequence value, boolean ignoreCase) {
         for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
-            if (ignoreCase ? AsciiString.contentEqualsIgnoreCase(fields[2 * i + 1], value)
-                    : AsciiString.contentEquals(fields[2 * i + 1], value)) {
+            if (ignoreCase ? AsciiString.contentEqualsIgnoreCase(valueAt(i), value)
+                    : AsciiString.contentEquals(valueAt(i), value)) {
                 return true;
             }
         }
@@ -284,7 +322,7 @@ final class CompactHeaders extends HttpHeaders {
     @Override
     public boolean containsValue(CharSequence name, CharSequence value, boolean ignoreCase) {
         for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
-            CharSequence v = fields[2 * i + 1];
+            CharSequence v = valueAt(i);
             int n = v.length();
             int begin = 0;
             int comma = indexOfComma(v, 0);
@@ -355,7 +393,7 @@ final class CompactHeaders extends HttpHeaders {
                     throw new NoSuchElementException();
                 }
                 int i = next++;
-                return new AbstractMap.SimpleImmutableEntry<>(fields[2 * i], fields[2 * i + 1]);
+                return new AbstractMap.SimpleImmutableEntry<>(fields[2 * i], valueAt(i));
             }
         };
     }
@@ -375,7 +413,7 @@ final class CompactHeaders extends HttpHeaders {
                 if (next < 0) {
                     throw new NoSuchElementException();
                 }
-                CharSequence v = fields[2 * next + 1];
+                CharSequence v = valueAt(next);
                 next = indexOf(name, next + 1);
                 return v;
             }
@@ -506,7 +544,7 @@ final class CompactHeaders extends HttpHeaders {
     /** The first value of {@code name} as stored (an AsciiString stays one), or null. */
     CharSequence first(CharSequence name) {
         int i = indexOf(name, 0);
-        return i < 0 ? null : fields[2 * i + 1];
+        return i < 0 ? null : valueAt(i);
     }
 
     /** Removes every field named {@code list.subSequence(start, end)}, without making that name an object. */
@@ -523,6 +561,10 @@ final class CompactHeaders extends HttpHeaders {
             }
             fields[2 * w] = n;
             fields[2 * w + 1] = fields[2 * r + 1];
+            if (lazySpans != null) {
+                lazySpans[2 * w] = lazySpans[2 * r];
+                lazySpans[2 * w + 1] = lazySpans[2 * r + 1];
+            }
             w++;
         }
         Arrays.fill(fields, 2 * w, 2 * size, null);
@@ -559,7 +601,12 @@ final class CompactHeaders extends HttpHeaders {
         for (int i = 0; i < size; i++) {
             ByteBufUtil.writeAscii(buf, fields[2 * i]);
             buf.writeShort(COLON_SP);
-            ByteBufUtil.writeAscii(buf, fields[2 * i + 1]);
+            CharSequence v = fields[2 * i + 1];
+            if (v == null) {
+                buf.writeBytes(lazyBytes, lazySpans[2 * i], lazySpans[2 * i + 1]);
+            } else {
+                ByteBufUtil.writeAscii(buf, v);
+            }
             buf.writeShort(CRLF);
         }
     }
@@ -567,8 +614,9 @@ final class CompactHeaders extends HttpHeaders {
     /** How many bytes {@link #encode} writes. */
     int encodedLength() {
         int n = 0;
-        for (int i = 0; i < 2 * size; i++) {
-            n += fields[i].length();
+        for (int i = 0; i < size; i++) {
+            CharSequence v = fields[2 * i + 1];
+            n += fields[2 * i].length() + (v == null ? lazySpans[2 * i + 1] : v.length());
         }
         return n + 4 * size;
     }
@@ -580,6 +628,10 @@ final class CompactHeaders extends HttpHeaders {
     public HttpHeaders copy() {
         CompactHeaders c = new CompactHeaders(rules);
         c.fields = size == 0 ? NONE : Arrays.copyOf(fields, 2 * size);
+        if (lazySpans != null && size > 0) {
+            c.lazyBytes = lazyBytes;
+            c.lazySpans = Arrays.copyOf(lazySpans, 2 * size);
+        }
         c.size = size;
         c.nameLengths = nameLengths;
         return c;

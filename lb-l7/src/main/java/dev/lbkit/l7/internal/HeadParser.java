@@ -308,8 +308,9 @@ final class HeadParser {
 
     /**
      * The scanned fields in a header map; the scan checked each as the map's rules would. The values'
-     * bytes are copied once, side by side into one array, and each value is a view of its part: one
-     * array per head instead of one per field.
+     * bytes are copied once, side by side into one array, and each value becomes an object (a view of its
+     * part) only if it is read ({@link CompactHeaders#addLazy}): one array per head instead of an array
+     * and an object per field.
      */
     private static CompactHeaders headers(Scan s, io.netty.handler.codec.http.HttpHeadersFactory factory) {
         CompactHeaders headers = (CompactHeaders) factory.newHeaders();
@@ -333,19 +334,17 @@ final class HeadParser {
             if (name == null) {
                 name = new AsciiString(b, nameStart, fields[f + 1] - nameStart, true);
             }
-            // Values are AsciiStrings (their bytes are copied out as they are when the message is encoded),
-            // but Host's, which the proxy reads as a String to route, and an AsciiString would copy again.
-            CharSequence value;
+            // Values stay bytes until read (most are only encoded again), but Host's, which the proxy reads
+            // as a String to route.
             if (length == 0) {
-                value = AsciiString.EMPTY_STRING;
+                headers.addChecked(name, AsciiString.EMPTY_STRING);
             } else if (isHost(b, nameStart, fields[f + 1])) {
-                value = latin1(b, valueStart, length);
+                headers.addChecked(name, latin1(b, valueStart, length));
             } else {
                 System.arraycopy(b, valueStart, values, at, length);
-                value = new AsciiString(values, at, length, false);
+                headers.addLazy(name, values, at, length);
                 at += length;
             }
-            headers.addChecked(name, value);
         }
         return headers;
     }
