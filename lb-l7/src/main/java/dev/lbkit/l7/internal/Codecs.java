@@ -651,7 +651,10 @@ final class Codecs {
             io.netty.buffer.ByteBuf piece = buffer.readRetainedSlice(n);
             remaining -= n;
             if (remaining == 0) {
-                out.add(new io.netty.handler.codec.http.DefaultLastHttpContent(piece, CompactHeaders.TRAILERS));
+                // A fixed-length body has no trailers, and the proxy only reads them: the shared empty,
+                // read-only section instead of a new one per message.
+                out.add(new io.netty.handler.codec.http.DefaultLastHttpContent(piece,
+                        io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
                 return -1;
             }
             out.add(new io.netty.handler.codec.http.DefaultHttpContent(piece));
