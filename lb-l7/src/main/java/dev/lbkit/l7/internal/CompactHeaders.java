@@ -157,6 +157,16 @@ final class CompactHeaders extends HttpHeaders {
         lazySpans[2 * size - 1] = length;
     }
 
+    /**
+     * Makes room for {@code fields} fields at once (a decoder that knows how many a section has), so the
+     * array is allocated once at its size; only before the first field is added.
+     */
+    void capacity(int fields) {
+        if (size == 0 && fields > 0) {
+            this.fields = new CharSequence[2 * fields];
+        }
+    }
+
     /** Field {@code i}'s value, made an object if it was still only bytes. */
     private CharSequence valueAt(int i) {
         CharSequence v = fields[2 * i + 1];

@@ -33,6 +33,11 @@ final class HeadParser {
     /** The longest head the fast path takes; longer ones (rare) go to Netty's decoder and its limits. */
     static final int MAX_HEAD = 8192;
     private static final int MAX_FIELDS = 64;
+    /**
+     * Fields a request head's section has room for beyond its own: what the proxy adds (Host when the
+     * client sent none, X-Forwarded-For, -Proto, -Host or Forwarded) without growing its array.
+     */
+    private static final int REQUEST_ROOM = 4;
 
     private static final byte[] HTTP_1_ = {'H', 'T', 'T', 'P', '/', '1', '.'};
     private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
@@ -134,7 +139,7 @@ final class HeadParser {
             return DECLINED;
         }
         DefaultHttpResponse head = new DefaultHttpResponse(b[7] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0,
-                status(code, b, reasonStart, lineEnd), headers(s, CompactHeaders.FACTORY));
+                status(code, b, reasonStart, lineEnd), headers(s, 0));
         buf.skipBytes(s.end);
         decoder.fastHead(head, bodyless ? -1 : length, out);
         return DECODED;
@@ -185,7 +190,7 @@ final class HeadParser {
         try {
             head = new DefaultHttpRequest(b[lineEnd - 1] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0, method,
                     new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1),
-                    headers(s, CompactHeaders.FACTORY));
+                    headers(s, REQUEST_ROOM));
         } catch (IllegalArgumentException e) {
             return DECLINED; // a target Netty's request line check refuses: its decoder reports it
         }
@@ -307,13 +312,15 @@ final class HeadParser {
     }
 
     /**
-     * The scanned fields in a header map; the scan checked each as the map's rules would. The values'
+     * The scanned fields in a header map with room for {@code room} more; the scan checked each as the
+     * map's rules would. The values'
      * bytes are copied once, side by side into one array, and each value becomes an object (a view of its
      * part) only if it is read ({@link CompactHeaders#addLazy}): one array per head instead of an array
      * and an object per field.
      */
-    private static CompactHeaders headers(Scan s, io.netty.handler.codec.http.HttpHeadersFactory factory) {
-        CompactHeaders headers = (CompactHeaders) factory.newHeaders();
+    private static CompactHeaders headers(Scan s, int room) {
+        CompactHeaders headers = (CompactHeaders) CompactHeaders.FACTORY.newHeaders();
+        headers.capacity(s.count + room);
         byte[] b = s.bytes;
         int[] fields = s.fields;
         int total = 0;
