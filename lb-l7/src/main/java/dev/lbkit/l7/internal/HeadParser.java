@@ -68,6 +68,11 @@ final class HeadParser {
         final byte[] bytes = new byte[MAX_HEAD];
         final int[] fields = new int[4 * MAX_FIELDS];
         int count;
+        /** How many bytes were copied, and what running out of them means: NEED_MORE or DECLINED. */
+        int copied;
+        int more;
+        /** Where the first line's LF is, once {@link #firstLine} returned {@link #DECODED}. */
+        int lf;
         int contentLength;
         /** Where the scan stopped: the end of the head, once {@link #fields} returned {@link #DECODED}. */
         int end;
@@ -94,16 +99,12 @@ final class HeadParser {
      */
     static int decodeResponse(Codecs.ResponseDecoder decoder, ByteBuf buf, java.util.List<Object> out) {
         Scan s = SCAN.get();
-        int n = copy(buf, (byte) 'H', MAX_HEAD, s);
-        if (n <= 0) {
-            return n;
+        int first = firstLine(buf, (byte) 'H', MAX_HEAD, s);
+        if (first != DECODED) {
+            return first;
         }
-        int more = buf.readableBytes() < MAX_HEAD ? NEED_MORE : DECLINED;
         byte[] b = s.bytes;
-        int lf = indexOfLf(b, n);
-        if (lf < 0) {
-            return more;
-        }
+        int lf = s.lf;
         int lineEnd = lf - 1;
         if (lineEnd < 12 || b[lineEnd] != '\r' || !version(b, 0) || b[8] != ' ' || !digit(b[9]) || !digit(b[10])
                 || !digit(b[11])) {
@@ -125,7 +126,7 @@ final class HeadParser {
                 }
             }
         }
-        int r = fields(s, lf + 1, n, more);
+        int r = fields(s, lf + 1);
         if (r != DECODED) {
             return r;
         }
@@ -151,17 +152,12 @@ final class HeadParser {
      */
     static int decodeRequest(Codecs.RequestDecoder decoder, ByteBuf buf, int maxHead, java.util.List<Object> out) {
         Scan s = SCAN.get();
-        int limit = Math.min(MAX_HEAD, maxHead);
-        int n = copy(buf, (byte) 0, limit, s);
-        if (n <= 0) {
-            return n;
+        int first = firstLine(buf, (byte) 0, Math.min(MAX_HEAD, maxHead), s);
+        if (first != DECODED) {
+            return first;
         }
-        int more = buf.readableBytes() < limit ? NEED_MORE : DECLINED;
         byte[] b = s.bytes;
-        int lf = indexOfLf(b, n);
-        if (lf < 0) {
-            return more;
-        }
+        int lf = s.lf;
         int lineEnd = lf - 1;
         if (lineEnd < 1 || b[lineEnd] != '\r') {
             return DECLINED;
@@ -178,7 +174,7 @@ final class HeadParser {
         if (targetEnd == targetStart || targetEnd + 9 != lineEnd || b[targetEnd] != ' ' || !version(b, targetEnd + 1)) {
             return DECLINED;
         }
-        int r = fields(s, lf + 1, n, more);
+        int r = fields(s, lf + 1);
         if (r != DECODED) {
             return r;
         }
@@ -200,6 +196,23 @@ final class HeadParser {
     }
 
     /**
+     * Copies up to {@code limit} bytes of the head at {@code buf}'s reader index to the scan and finds the end
+     * of its first line: {@link #DECODED} with {@link Scan#lf}, {@link Scan#copied} and {@link Scan#more} set,
+     * {@link #NEED_MORE} while the line may still be arriving, or {@link #DECLINED} when the first byte is not
+     * {@code first} (if given) or no line ends within {@code limit} bytes.
+     */
+    private static int firstLine(ByteBuf buf, byte first, int limit, Scan s) {
+        int n = copy(buf, first, limit, s);
+        if (n <= 0) {
+            return n;
+        }
+        s.copied = n;
+        s.more = buf.readableBytes() < limit ? NEED_MORE : DECLINED;
+        s.lf = indexOfLf(s.bytes, n);
+        return s.lf < 0 ? s.more : DECODED;
+    }
+
+    /**
      * Copies up to {@code limit} bytes from {@code buf} to the scan; returns how many, or
      * {@link #NEED_MORE} for none, or {@link #DECLINED} when the first byte is not {@code first} (if given).
      */
@@ -218,10 +231,12 @@ final class HeadParser {
 
     /**
      * Scans header fields from {@code pos} to the empty line; {@link #DECODED} with {@link Scan#end} set,
-     * {@code more} when the bytes run out first, or {@link #DECLINED}.
+     * {@link Scan#more} when the copied bytes run out first, or {@link #DECLINED}.
      */
-    private static int fields(Scan s, int pos, int n, int more) {
+    private static int fields(Scan s, int pos) {
         byte[] b = s.bytes;
+        int n = s.copied;
+        int more = s.more;
         int[] fields = s.fields;
         int count = 0;
         s.contentLength = -1;
