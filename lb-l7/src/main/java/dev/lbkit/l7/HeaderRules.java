@@ -13,6 +13,10 @@ import java.util.Objects;
  * they were added. Applied after hop-by-hop headers were removed and the forwarding headers were set,
  * so a rule can override those.
  *
+ * <p>Names must be tokens (RFC 9110 §5.6.2) and values free of control characters other than tab, or the
+ * builder throws {@link IllegalArgumentException} naming the header; leading and trailing spaces and tabs
+ * of a value are stripped, as a recipient would strip them.
+ *
  * <p>Immutable and thread-safe. Default: {@link #NONE}.
  */
 public final class HeaderRules {
@@ -73,9 +77,13 @@ public final class HeaderRules {
 
         private Builder() {}
 
-        /** Replaces every value of the request header {@code name} ({@code proxy_set_header}). */
+        /**
+         * Replaces every value of the request header {@code name} ({@code proxy_set_header}); as nginx, an
+         * empty value (after leading and trailing white space is stripped) removes the header instead.
+         */
         public Builder setRequestHeader(String name, String value) {
-            request.add(rule(Op.SET, name, value));
+            Rule r = rule(Op.SET, name, value);
+            request.add(r.value().isEmpty() ? new Rule(Op.REMOVE, r.name(), null) : r);
             return this;
         }
 
@@ -112,21 +120,38 @@ public final class HeaderRules {
         private static Rule rule(Op op, String name, String value) {
             Checks.notBlank(name, "name");
             for (int i = 0; i < name.length(); i++) {
-                char c = name.charAt(i);
-                if (c <= ' ' || c >= 127 || c == ':') {
-                    throw new IllegalArgumentException("header name '" + name + "' is not a token");
+                if (!isTokenChar(name.charAt(i))) {
+                    // Checked here, not per message: Netty's header map would refuse it on every request.
+                    throw new IllegalArgumentException("header name '" + name + "' is not a token (RFC 9110 §5.6.2): '"
+                            + name.charAt(i) + "' at " + i);
                 }
             }
-            if (op != Op.REMOVE) {
-                Objects.requireNonNull(value, "value");
-                for (int i = 0; i < value.length(); i++) {
-                    char c = value.charAt(i);
-                    if (c < ' ' && c != '\t' || c == 127 || c > 255) {
-                        throw new IllegalArgumentException("header value for '" + name + "' has a control character");
-                    }
+            if (op == Op.REMOVE) {
+                return new Rule(op, AsciiString.cached(name), null);
+            }
+            Objects.requireNonNull(value, "value");
+            for (int i = 0; i < value.length(); i++) {
+                char c = value.charAt(i);
+                if (c < ' ' && c != '\t' || c == 127 || c > 255) {
+                    throw new IllegalArgumentException("header value for '" + name + "' has a control character");
                 }
             }
-            return new Rule(op, AsciiString.cached(name), value);
+            // A field value has no leading or trailing white space (RFC 9110 §5.5): a recipient would strip it.
+            int start = 0;
+            int end = value.length();
+            while (start < end && (value.charAt(start) == ' ' || value.charAt(start) == '\t')) {
+                start++;
+            }
+            while (end > start && (value.charAt(end - 1) == ' ' || value.charAt(end - 1) == '\t')) {
+                end--;
+            }
+            return new Rule(op, AsciiString.cached(name), value.substring(start, end));
+        }
+
+        /** RFC 9110 §5.6.2 tchar. */
+        private static boolean isTokenChar(char c) {
+            return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+                    || c < 127 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
         }
 
         /** Adds every rule of {@code rules} after those already added. */

@@ -70,6 +70,20 @@ class HeadersAndRoutesTest {
     }
 
     @Test
+    void setRequestHeaderStripsItsValueAndAnEmptyOneRemovesTheHeader() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.builder().body("x").build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = start(Route.builder("/").group(UpstreamGroup.of(pool))
+                        .setRequestHeader("X-Trim", "  v \t").setRequestHeader("X-Gone", "").build())) {
+            String got = Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nX-Gone: 1\r\n\r\n");
+            assertTrue(got.startsWith("HTTP/1.1 200"), got);
+            RecordedRequest r = last(b);
+            assertEquals(List.of("v"), r.headers("X-Trim"));
+            assertTrue(r.header("X-Gone").isEmpty(), "X-Gone reached the upstream");
+        }
+    }
+
+    @Test
     void hostPolicies() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("x"));
                 UpstreamPool pool = UpstreamPool.builder().name("backend").add(upstream(b.port())).build();
