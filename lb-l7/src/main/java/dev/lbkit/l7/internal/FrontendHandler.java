@@ -1011,6 +1011,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 .channelFactory(state.transport.socketChannelFactory(address))
                 .resolver(state.resolvers)
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
