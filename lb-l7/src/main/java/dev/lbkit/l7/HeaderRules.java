@@ -72,6 +72,8 @@ public final class HeaderRules {
 
     /** Builds {@link HeaderRules}. Not thread-safe. */
     public static final class Builder {
+        private static final io.netty.handler.codec.DefaultHeaders.NameValidator<CharSequence> NAMES =
+                io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory().getNameValidator();
         private final List<Rule> request = new ArrayList<>();
         private final List<Rule> response = new ArrayList<>();
 
@@ -119,12 +121,12 @@ public final class HeaderRules {
 
         private static Rule rule(Op op, String name, String value) {
             Checks.notBlank(name, "name");
-            for (int i = 0; i < name.length(); i++) {
-                if (!isTokenChar(name.charAt(i))) {
-                    // Checked here, not per message: Netty's header map would refuse it on every request.
-                    throw new IllegalArgumentException("header name '" + name + "' is not a token (RFC 9110 §5.6.2): '"
-                            + name.charAt(i) + "' at " + i);
-                }
+            try {
+                // Netty's own check, here rather than per message: its header map would refuse it on every one.
+                NAMES.validateName(name);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("header name '" + name + "' is not a token (RFC 9110 §5.6.2): "
+                        + e.getMessage(), e);
             }
             if (op == Op.REMOVE) {
                 return new Rule(op, AsciiString.cached(name), null);
@@ -146,12 +148,6 @@ public final class HeaderRules {
                 end--;
             }
             return new Rule(op, AsciiString.cached(name), value.substring(start, end));
-        }
-
-        /** RFC 9110 §5.6.2 tchar. */
-        private static boolean isTokenChar(char c) {
-            return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-                    || c < 127 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
         }
 
         /** Adds every rule of {@code rules} after those already added. */
