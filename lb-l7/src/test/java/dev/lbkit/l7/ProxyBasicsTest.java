@@ -184,6 +184,57 @@ class ProxyBasicsTest {
     }
 
     @Test
+    void responsesOverOneUpstreamConnectionKeepEachTheirOwnHeaders() throws Exception {
+        // lb-l7 fills one response head per upstream connection again for each response: whatever the
+        // sizes, field counts and reads, each client sees exactly its own response's fields.
+        java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+        try (RawServer b = new RawServer(s -> {
+            connections.incrementAndGet();
+            java.io.InputStream in = s.getInputStream();
+            java.io.OutputStream out = s.getOutputStream();
+            for (int i = 0; ; i++) {
+                RawServer.readHead(in);
+                StringBuilder head = new StringBuilder(i % 4 == 3 ? "HTTP/1.1 404 Not Found\r\n" : "HTTP/1.1 200 OK\r\n");
+                head.append("X-N: ").append(i).append("\r\n");
+                for (int f = 0; f < (i * 7) % 23; f++) {
+                    head.append("X-F").append(f).append(": ").append(Integer.toString(i).repeat(1 + (i * f) % 40)).append("\r\n");
+                }
+                String body = "body " + i;
+                head.append("Content-Length: ").append(body.length()).append("\r\n\r\n");
+                out.write(head.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                if (i % 2 == 1) {
+                    // The head in one read, its body in a later one.
+                    out.flush();
+                    Thread.sleep(20);
+                }
+                out.write(body.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.flush();
+            }
+        });
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+            for (int i = 0; i < 40; i++) {
+                HttpResponse<String> r = get(lb, "/" + i);
+                assertEquals(i % 4 == 3 ? 404 : 200, r.statusCode(), "response " + i);
+                assertEquals("body " + i, r.body());
+                java.util.Map<String, java.util.List<String>> expected = new java.util.TreeMap<>();
+                expected.put("x-n", java.util.List.of(Integer.toString(i)));
+                for (int f = 0; f < (i * 7) % 23; f++) {
+                    expected.put("x-f" + f, java.util.List.of(Integer.toString(i).repeat(1 + (i * f) % 40)));
+                }
+                java.util.Map<String, java.util.List<String>> got = new java.util.TreeMap<>();
+                r.headers().map().forEach((k, v) -> {
+                    if (k.toLowerCase(java.util.Locale.ROOT).startsWith("x-")) {
+                        got.put(k.toLowerCase(java.util.Locale.ROOT), v);
+                    }
+                });
+                assertEquals(expected, got, "response " + i);
+            }
+            assertEquals(1, connections.get(), "every request went over one upstream connection");
+        }
+    }
+
+    @Test
     void noLiveUpstreamGives502AndNeverContactsTheDownOne() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("x"));
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port()));

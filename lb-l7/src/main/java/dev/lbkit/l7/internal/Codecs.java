@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.EncoderException;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObject;
@@ -476,6 +477,13 @@ final class Codecs {
         /** The method of the request this connection answers: HEAD and CONNECT responses have no body. */
         boolean headRequest;
         boolean connectRequest;
+        /**
+         * The head the fast path fills for each response, with its header map and arrays, instead of new
+         * ones per response. A head is valid until the next one is decoded: its readers (the frontend and
+         * the client's encoder) are done with it before that, because a response's last content, which
+         * ends them, is passed on before the decoder parses the next head, on the same event loop.
+         */
+        DefaultHttpResponse reusedHead;
         private final FastPath fastPath;
 
         ResponseDecoder() {

@@ -167,6 +167,28 @@ final class CompactHeaders extends HttpHeaders {
         }
     }
 
+    /**
+     * Empties this map for the next head of a decoder that fills one map again and again (an upstream
+     * connection's response decoder), keeping its arrays when they have room for {@code fields} fields
+     * and {@code valueBytes} bytes of values; returns the array for those bytes (for {@link #addLazy}).
+     * Whatever the previous head's readers kept of it (values read as views of its bytes) is invalid
+     * from here on.
+     */
+    byte[] refill(int fields, int valueBytes) {
+        Arrays.fill(this.fields, 0, 2 * size, null);
+        size = 0;
+        nameLengths = 0;
+        if (this.fields.length < 2 * fields) {
+            this.fields = new CharSequence[2 * fields];
+            // The spans array is as long as the fields array: made again with the next lazy value.
+            lazySpans = null;
+        }
+        if (lazyBytes == null || lazyBytes.length < valueBytes) {
+            lazyBytes = valueBytes == 0 ? null : new byte[valueBytes];
+        }
+        return lazyBytes;
+    }
+
     /** Field {@code i}'s value, made an object if it was still only bytes. */
     private CharSequence valueAt(int i) {
         CharSequence v = fields[2 * i + 1];

@@ -1,6 +1,7 @@
 package dev.lbkit.l7.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
@@ -139,8 +140,18 @@ final class HeadParser {
             // Delimited by the connection's close: Netty's variable-length state does that.
             return DECLINED;
         }
-        DefaultHttpResponse head = new DefaultHttpResponse(b[7] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0,
-                status(code, b, reasonStart, lineEnd), headers(s, 0));
+        HttpVersion version = b[7] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
+        HttpResponseStatus status = status(code, b, reasonStart, lineEnd);
+        // One head per upstream connection, filled again for each response: see ResponseDecoder.
+        DefaultHttpResponse head = decoder.reusedHead;
+        if (head == null) {
+            head = new DefaultHttpResponse(version, status, headers(s, 0, null));
+            decoder.reusedHead = head;
+        } else {
+            headers(s, 0, (CompactHeaders) head.headers());
+            head.setProtocolVersion(version).setStatus(status);
+            head.setDecoderResult(DecoderResult.SUCCESS);
+        }
         buf.skipBytes(s.end);
         decoder.fastHead(head, bodyless ? -1 : length, out);
         return DECODED;
@@ -186,7 +197,7 @@ final class HeadParser {
         try {
             head = new DefaultHttpRequest(b[lineEnd - 1] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0, method,
                     new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1),
-                    headers(s, REQUEST_ROOM));
+                    headers(s, REQUEST_ROOM, null));
         } catch (IllegalArgumentException e) {
             return DECLINED; // a target Netty's request line check refuses: its decoder reports it
         }
@@ -333,9 +344,11 @@ final class HeadParser {
      * part) only if it is read ({@link CompactHeaders#addLazy}): one array per head instead of an array
      * and an object per field.
      */
-    private static CompactHeaders headers(Scan s, int room) {
-        CompactHeaders headers = (CompactHeaders) CompactHeaders.FACTORY.newHeaders();
-        headers.capacity(s.count + room);
+    /**
+     * The scanned fields as a header map: a new one, or {@code reused} emptied and filled again (its arrays
+     * kept when large enough).
+     */
+    private static CompactHeaders headers(Scan s, int room, CompactHeaders reused) {
         byte[] b = s.bytes;
         int[] fields = s.fields;
         int total = 0;
@@ -345,7 +358,16 @@ final class HeadParser {
                 total += fields[f + 3] - fields[f + 2];
             }
         }
-        byte[] values = total == 0 ? null : new byte[total];
+        CompactHeaders headers;
+        byte[] values;
+        if (reused == null) {
+            headers = (CompactHeaders) CompactHeaders.FACTORY.newHeaders();
+            headers.capacity(s.count + room);
+            values = total == 0 ? null : new byte[total];
+        } else {
+            headers = reused;
+            values = headers.refill(s.count + room, total);
+        }
         int at = 0;
         for (int i = 0; i < s.count; i++) {
             int f = 4 * i;

@@ -1,6 +1,8 @@
 package dev.lbkit.l7.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.Unpooled;
@@ -73,15 +75,56 @@ class ResponseDecoderProperties {
     @Test
     void aStandardReasonGivesTheSharedStatusAndAnOtherAnOwnOne() {
         EmbeddedChannel ch = new EmbeddedChannel(new Codecs.ResponseDecoder());
-        ch.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
-                + "HTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n", StandardCharsets.US_ASCII));
+        ch.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+                StandardCharsets.US_ASCII));
         HttpResponse first = ch.readInbound();
         ReferenceCountUtil.release(ch.readInbound());
+        assertTrue(first.status() == HttpResponseStatus.NOT_FOUND);
+        ch.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n",
+                StandardCharsets.US_ASCII));
         HttpResponse second = ch.readInbound();
         ReferenceCountUtil.release(ch.readInbound());
-        assertTrue(first.status() == HttpResponseStatus.NOT_FOUND);
         assertEquals("Nope", second.status().reasonPhrase());
         assertEquals("0", second.headers().get("content-length"));
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void oneConnectionsResponsesFillOneHeadWithNothingOfThePreviousLeft() {
+        EmbeddedChannel ch = new EmbeddedChannel(new Codecs.ResponseDecoder());
+        String big = "HTTP/1.1 200 OK\r\nServer: nginx\r\nX-A: " + "a".repeat(300) + "\r\nX-B: b\r\nX-C: c\r\n"
+                + "X-D: d\r\nX-E: e\r\nX-F: f\r\nX-G: g\r\nX-H: h\r\nX-I: i\r\nContent-Length: 2\r\n\r\nok";
+        ch.writeInbound(Unpooled.copiedBuffer(big, StandardCharsets.US_ASCII));
+        HttpResponse first = ch.readInbound();
+        assertEquals("a".repeat(300), first.headers().get("x-a"));
+        assertEquals(11, first.headers().size());
+        ReferenceCountUtil.release(ch.readInbound());
+        // Smaller, fewer fields, another version and status: the same object, only the new head in it.
+        ch.writeInbound(Unpooled.copiedBuffer("HTTP/1.0 503 Service Unavailable\r\nX-Z: zz\r\n"
+                + "Content-Length: 0\r\n\r\n", StandardCharsets.US_ASCII));
+        HttpResponse second = ch.readInbound();
+        ReferenceCountUtil.release(ch.readInbound());
+        assertSame(first, second);
+        assertEquals(HttpResponseStatus.SERVICE_UNAVAILABLE, second.status());
+        assertEquals(io.netty.handler.codec.http.HttpVersion.HTTP_1_0, second.protocolVersion());
+        assertEquals(List.of(java.util.Map.entry("X-Z", "zz"), java.util.Map.entry("Content-Length", "0")),
+                second.headers().entries().stream().map(e -> java.util.Map.entry(e.getKey(), e.getValue())).toList());
+        assertNull(second.headers().get("x-a"));
+        // Larger again than the arrays kept: they grow.
+        StringBuilder many = new StringBuilder("HTTP/1.1 200 OK\r\n");
+        for (int i = 0; i < 40; i++) {
+            many.append("X-").append(i).append(": ").append("v".repeat(i)).append("\r\n");
+        }
+        ch.writeInbound(Unpooled.copiedBuffer(many.append("Content-Length: 0\r\n\r\n").toString(),
+                StandardCharsets.US_ASCII));
+        HttpResponse third = ch.readInbound();
+        ReferenceCountUtil.release(ch.readInbound());
+        assertSame(first, third);
+        assertEquals(41, third.headers().size());
+        for (int i = 0; i < 40; i++) {
+            assertEquals("v".repeat(i), third.headers().get("x-" + i));
+        }
+        assertNull(third.headers().get("x-z"));
         ch.finishAndReleaseAll();
     }
 
