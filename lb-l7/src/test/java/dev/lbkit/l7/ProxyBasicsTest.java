@@ -4,6 +4,7 @@ import static dev.lbkit.l7.Fixtures.get;
 import static dev.lbkit.l7.Fixtures.upstream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.Upstream;
@@ -232,6 +233,72 @@ class ProxyBasicsTest {
             }
             assertEquals(1, connections.get(), "every request went over one upstream connection");
         }
+    }
+
+    @Test
+    void requestsOverOneClientConnectionKeepEachTheirOwnHead() throws Exception {
+        // lb-l7 fills a client connection's last request head again for its next request once the last one
+        // is over (pipelined ones get their own): whatever the method, target and fields, each request
+        // reaches the upstream as it was sent.
+        String[] methods = {"GET", "POST", "DELETE", "PUT", "OPTIONS"};
+        int sequential = 30;
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT);
+                java.net.Socket client = new java.net.Socket("127.0.0.1", lb.address().getPort())) {
+            client.setSoTimeout(5000);
+            java.io.OutputStream out = client.getOutputStream();
+            java.io.InputStream in = client.getInputStream();
+            for (int i = 0; i < sequential; i++) {
+                out.write(request(methods[i % 5], i).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                out.flush();
+                assertTrue(Fixtures.readResponse(in).startsWith("HTTP/1.1 200 "), "request " + i);
+            }
+            // Three pipelined in one write: answered in order, each its own head.
+            out.write((request("GET", sequential) + request("POST", sequential + 1) + request("GET", sequential + 2))
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            for (int i = 0; i < 3; i++) {
+                assertTrue(Fixtures.readResponse(in).startsWith("HTTP/1.1 200 "), "pipelined " + i);
+            }
+            java.util.List<RecordedRequest> seen = b.requests();
+            assertEquals(sequential + 3, seen.size());
+            for (int i = 0; i < sequential + 3; i++) {
+                RecordedRequest r = seen.get(i);
+                String method = i < sequential ? methods[i % 5] : i == sequential + 1 ? "POST" : "GET";
+                assertEquals(method, r.method(), "request " + i);
+                assertEquals("/p" + i + "?q=" + "z".repeat(i % 7), r.target(), "request " + i);
+                assertEquals("h" + (i % 3) + ".test", r.header("Host").orElse(null), "request " + i);
+                java.util.Map<String, String> expected = new java.util.TreeMap<>();
+                expected.put("x-n", Integer.toString(i));
+                for (int f = 0; f < (i * 5) % 17; f++) {
+                    expected.put("x-f" + f, Integer.toString(i).repeat(1 + (i + f) % 30));
+                }
+                java.util.Map<String, String> got = new java.util.TreeMap<>();
+                for (java.util.Map.Entry<String, String> e : r.headers()) {
+                    String name = e.getKey().toLowerCase(java.util.Locale.ROOT);
+                    if (name.startsWith("x-") && !name.startsWith("x-forwarded") && !name.equals("x-high-load-test")) {
+                        assertNull(got.put(name, e.getValue()), "request " + i + " repeats " + name);
+                    }
+                }
+                assertEquals(expected, got, "request " + i);
+                boolean hasBody = method.equals("POST") || method.equals("PUT");
+                assertEquals(hasBody ? "body " + i : "", new String(r.body(), java.nio.charset.StandardCharsets.ISO_8859_1));
+            }
+        }
+    }
+
+    private static String request(String method, int i) {
+        StringBuilder r = new StringBuilder(method).append(" /p").append(i).append("?q=").append("z".repeat(i % 7))
+                .append(" HTTP/1.1\r\nHost: h").append(i % 3).append(".test\r\nX-N: ").append(i).append("\r\n");
+        for (int f = 0; f < (i * 5) % 17; f++) {
+            r.append("X-F").append(f).append(": ").append(Integer.toString(i).repeat(1 + (i + f) % 30)).append("\r\n");
+        }
+        if (method.equals("POST") || method.equals("PUT")) {
+            String body = "body " + i;
+            return r.append("Content-Length: ").append(body.length()).append("\r\n\r\n").append(body).toString();
+        }
+        return r.append("\r\n").toString();
     }
 
     @Test

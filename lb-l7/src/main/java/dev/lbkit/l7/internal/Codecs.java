@@ -57,6 +57,12 @@ final class Codecs {
 
         /** Told when bytes arrive, before they are decoded; null when none is (benchmarks, tests). */
         private final FrontendHandler frontend;
+        /** The last head the fast path made: the one {@link #recycle} takes back. */
+        io.netty.handler.codec.http.HttpRequest lastFastHead;
+        /** A head whose request is over, which the fast path fills for the next request; or null. */
+        io.netty.handler.codec.http.DefaultHttpRequest spare;
+        /** The Host value of the last head the fast path made (immutable, so shared with the next). */
+        String lastHost;
 
         RequestDecoder(HttpDecoderConfig config, FrontendHandler frontend) {
             this(config, frontend, true);
@@ -73,6 +79,19 @@ final class Codecs {
         /** Called by {@link HeadParser} with a decoded head; {@code length} is -1 for no body. */
         void fastHead(io.netty.handler.codec.http.HttpRequest head, long length, java.util.List<Object> out) {
             fastPath.head(head, length, out);
+        }
+
+        /**
+         * Takes back {@code head} once its request is over (its response complete, nothing left that reads
+         * it): if it is the last head the fast path made, the next request's head is this one filled again,
+         * not a new message, header map and arrays. A head pipelined behind it was made while it was in use,
+         * so only the newest can come back. Event-loop confined, as the frontend that calls it.
+         */
+        void recycle(io.netty.handler.codec.http.HttpRequest head) {
+            if (head != null && head == lastFastHead) {
+                lastFastHead = null;
+                spare = (io.netty.handler.codec.http.DefaultHttpRequest) head;
+            }
         }
 
         @Override

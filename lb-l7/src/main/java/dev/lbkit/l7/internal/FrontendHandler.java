@@ -125,6 +125,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     // The request being served.
     private HttpRequest request;
+    /** This connection's request decoder (null before {@link #newDecoder(ClientLimits)}, in tests). */
+    private Codecs.RequestDecoder requestDecoder;
     private RouteTable.RouteEntry route;
     private ProxyTimeouts timeouts;
     private RetryPolicy retry;
@@ -220,8 +222,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * header timeout when the first bytes of a request arrive (one pipeline stage fewer than a watcher).
      */
     public io.netty.channel.ChannelHandler newDecoder(ClientLimits limits) {
-        return new Codecs.RequestDecoder(
+        requestDecoder = new Codecs.RequestDecoder(
                 Codecs.requestConfig(limits.maxInitialLineLength(), limits.maxHeaderSize()), this);
+        return requestDecoder;
     }
 
     /** A response encoder for a new client pipeline. */
@@ -1507,6 +1510,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         releaseBody();
         trailers = null;
+        if (requestDecoder != null) {
+            // Everything that reads the head is done with it: the upstream's encoder wrote it with the
+            // request's end, the response is complete, the access log line is written.
+            requestDecoder.recycle(request);
+        }
         request = null;
         if (!closed && !clientKeepAlive && !ctx.channel().isActive()) {
             closed = true;

@@ -77,6 +77,8 @@ final class HeadParser {
         int contentLength;
         /** Where the scan stopped: the end of the head, once {@link #fields} returned {@link #DECODED}. */
         int end;
+        /** The Host value {@link #headers} made or reused for the head, or null. */
+        String host;
     }
 
     private static final io.netty.util.concurrent.FastThreadLocal<Scan> SCAN =
@@ -145,10 +147,10 @@ final class HeadParser {
         // One head per upstream connection, filled again for each response: see ResponseDecoder.
         DefaultHttpResponse head = decoder.reusedHead;
         if (head == null) {
-            head = new DefaultHttpResponse(version, status, headers(s, 0, null));
+            head = new DefaultHttpResponse(version, status, headers(s, 0, null, null));
             decoder.reusedHead = head;
         } else {
-            headers(s, 0, (CompactHeaders) head.headers());
+            headers(s, 0, (CompactHeaders) head.headers(), null);
             head.setProtocolVersion(version).setStatus(status);
             head.setDecoderResult(DecoderResult.SUCCESS);
         }
@@ -193,13 +195,26 @@ final class HeadParser {
         if (length == -2 || s.contentLength < 0 && has(s, SEC_WEBSOCKET_KEY1)) {
             return DECLINED;
         }
-        DefaultHttpRequest head;
+        HttpVersion version = b[lineEnd - 1] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
+        String target = new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
+        // The head of this connection's previous request, once it is over (see RequestDecoder.recycle), or a new one.
+        DefaultHttpRequest head = decoder.spare;
         try {
-            head = new DefaultHttpRequest(b[lineEnd - 1] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0, method,
-                    new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1),
-                    headers(s, REQUEST_ROOM, null));
+            if (head == null) {
+                head = new DefaultHttpRequest(version, method, target,
+                        headers(s, REQUEST_ROOM, null, decoder.lastHost));
+            } else {
+                head.setUri(target).setMethod(method).setProtocolVersion(version);
+                head.setDecoderResult(DecoderResult.SUCCESS);
+                headers(s, REQUEST_ROOM, (CompactHeaders) head.headers(), decoder.lastHost);
+                decoder.spare = null;
+            }
         } catch (IllegalArgumentException e) {
             return DECLINED; // a target Netty's request line check refuses: its decoder reports it
+        }
+        decoder.lastFastHead = head;
+        if (s.host != null) {
+            decoder.lastHost = s.host;
         }
         buf.skipBytes(s.end);
         decoder.fastHead(head, length, out);
@@ -346,9 +361,9 @@ final class HeadParser {
      */
     /**
      * The scanned fields as a header map: a new one, or {@code reused} emptied and filled again (its arrays
-     * kept when large enough).
+     * kept when large enough); a Host value equal to {@code previousHost} is that String.
      */
-    private static CompactHeaders headers(Scan s, int room, CompactHeaders reused) {
+    private static CompactHeaders headers(Scan s, int room, CompactHeaders reused, String previousHost) {
         byte[] b = s.bytes;
         int[] fields = s.fields;
         int total = 0;
@@ -360,6 +375,7 @@ final class HeadParser {
         }
         CompactHeaders headers;
         byte[] values;
+        s.host = null;
         if (reused == null) {
             headers = (CompactHeaders) CompactHeaders.FACTORY.newHeaders();
             headers.capacity(s.count + room);
@@ -383,7 +399,11 @@ final class HeadParser {
             if (length == 0) {
                 headers.addChecked(name, AsciiString.EMPTY_STRING);
             } else if (isHost(b, nameStart, fields[f + 1])) {
-                headers.addChecked(name, latin1(b, valueStart, length));
+                // A connection's requests name the same host: the String made for the previous one serves again.
+                String host = previousHost != null && sameLatin1(previousHost, b, valueStart, length) ? previousHost
+                        : latin1(b, valueStart, length);
+                s.host = host;
+                headers.addChecked(name, host);
             } else {
                 System.arraycopy(b, valueStart, values, at, length);
                 headers.addLazy(name, values, at, length);
@@ -401,6 +421,19 @@ final class HeadParser {
     @SuppressWarnings("deprecation")
     private static String latin1(byte[] b, int start, int length) {
         return new String(b, 0, start, length);
+    }
+
+    /** Whether {@code s} is the {@code length} bytes from {@code start}, one char per byte. */
+    private static boolean sameLatin1(String s, byte[] b, int start, int length) {
+        if (s.length() != length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if (s.charAt(i) != (b[start + i] & 0xff)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int indexOfLf(byte[] b, int to) {
