@@ -85,6 +85,8 @@ final class CompactHeaders extends HttpHeaders {
      * the scan it would have skipped.
      */
     private long nameLengths;
+    /** {@link #containsValue}'s reader of values that are still bytes (made at its first such read). */
+    private Span span;
 
     private CompactHeaders(Rules rules) {
         this.rules = rules;
@@ -354,7 +356,7 @@ final class CompactHeaders extends HttpHeaders {
     @Override
     public boolean containsValue(CharSequence name, CharSequence value, boolean ignoreCase) {
         for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
-            CharSequence v = valueAt(i);
+            CharSequence v = inPlace(i);
             int n = v.length();
             int begin = 0;
             int comma = indexOfComma(v, 0);
@@ -376,6 +378,40 @@ final class CompactHeaders extends HttpHeaders {
             }
         }
         return false;
+    }
+
+    /** Bytes read as chars, one per byte, re-pointed per use: never leaves the method that points it. */
+    private static final class Span implements CharSequence {
+        private byte[] bytes;
+        private int offset;
+        private int length;
+
+        Span of(byte[] bytes, int offset, int length) {
+            this.bytes = bytes;
+            this.offset = offset;
+            this.length = length;
+            return this;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public char charAt(int index) {
+            return (char) (bytes[offset + index] & 0xff);
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new String(bytes, offset + start, end - start, java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+
+        @Override
+        public String toString() {
+            return new String(bytes, offset, length, java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
     }
 
     private static int indexOfComma(CharSequence v, int from) {
@@ -573,10 +609,28 @@ final class CompactHeaders extends HttpHeaders {
         return remove((CharSequence) name);
     }
 
-    /** The first value of {@code name} as stored (an AsciiString stays one), or null. */
-    CharSequence first(CharSequence name) {
+    /**
+     * The first value of {@code name}, or null; a value that is still bytes is read in place: valid only
+     * until the next call of this or {@link #containsValue} on this map, for a caller that reads it at once.
+     */
+    CharSequence firstInPlace(CharSequence name) {
         int i = indexOf(name, 0);
-        return i < 0 ? null : valueAt(i);
+        return i < 0 ? null : inPlace(i);
+    }
+
+    /**
+     * Field {@code i}'s value, a value that is still bytes read in place, not made an object: the map is
+     * filled again per head on a connection, so a view would not outlive the head anyway.
+     */
+    private CharSequence inPlace(int i) {
+        CharSequence v = fields[2 * i + 1];
+        if (v != null) {
+            return v;
+        }
+        if (span == null) {
+            span = new Span();
+        }
+        return span.of(lazyBytes, lazySpans[2 * i], lazySpans[2 * i + 1]);
     }
 
     /** Removes every field named {@code list.subSequence(start, end)}, without making that name an object. */

@@ -23,7 +23,7 @@ final class Headers {
         int connections = count(h, HttpHeaderNames.CONNECTION);
         if (connections == 1) {
             // The common case, read without a list.
-            removeNamedIn(h, h instanceof CompactHeaders ? ((CompactHeaders) h).first(HttpHeaderNames.CONNECTION)
+            removeNamedIn(h, h instanceof CompactHeaders ? ((CompactHeaders) h).firstInPlace(HttpHeaderNames.CONNECTION)
                     : h.get(HttpHeaderNames.CONNECTION));
         } else if (connections > 1) {
             for (String v : h.getAll(HttpHeaderNames.CONNECTION)) {
