@@ -218,6 +218,21 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * Gives {@code head} back to {@code decoder} (one made by {@link #newDecoder(int, int)}) as a client
+     * connection does once the head's request is over (benchmarks); a no-op for any other decoder.
+     */
+    public static void recycleRequest(io.netty.channel.ChannelHandler decoder, HttpRequest head) {
+        if (decoder instanceof Codecs.RequestDecoder) {
+            ((Codecs.RequestDecoder) decoder).recycle(head);
+        }
+    }
+
+    /** lb-l7's removal of the hop-by-hop fields (RFC 9110 §7.6.1) from a head it forwards (benchmarks). */
+    public static void removeHopByHop(HttpHeaders h) {
+        Headers.removeHopByHop(h);
+    }
+
+    /**
      * This connection's request decoder: besides decoding, it moves the client timer from keep-alive to
      * header timeout when the first bytes of a request arrive (one pipeline stage fewer than a watcher).
      */
