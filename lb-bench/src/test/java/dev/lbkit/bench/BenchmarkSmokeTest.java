@@ -4,11 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.lbkit.bench.dns.DnsAnswerBenchmark;
 import dev.lbkit.bench.http.HttpRequestBenchmark;
 import dev.lbkit.bench.http.HttpResponseBenchmark;
+import dev.lbkit.l7.internal.FrontendHandler;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Collection;
 import java.util.List;
@@ -90,6 +100,41 @@ class BenchmarkSmokeTest {
                 h.entries().stream().map(e -> e.getKey().toString()).toList());
         assertEquals("127.0.0.1:8081", h.get("Host"));
         assertEquals("123", h.get("X-High-Load-Test"));
+    }
+
+    @Test
+    void aRequestHeadGivenBackToLbkitsDecoderIsFilledForTheNextRequestAsOnAConnection() {
+        ChannelHandler lbkit = FrontendHandler.newDecoder(8192, 16384);
+        HttpRequest[] heads = twoRequests(lbkit, true);
+        assertSame(heads[0], heads[1]);
+        assertEquals("/second", heads[1].uri());
+        assertEquals("two", heads[1].headers().get("host"));
+        // Without the head given back, a new one; Netty's own decoder ignores the call.
+        HttpRequest[] kept = twoRequests(FrontendHandler.newDecoder(8192, 16384), false);
+        assertNotSame(kept[0], kept[1]);
+        assertEquals("/first", kept[0].uri());
+        HttpRequest[] netty = twoRequests(new HttpRequestDecoder(), true);
+        assertNotSame(netty[0], netty[1]);
+        assertEquals("/first", netty[0].uri());
+    }
+
+    /** Decodes two requests through {@code decoder}, giving the first head back in between if {@code recycle}. */
+    private static HttpRequest[] twoRequests(ChannelHandler decoder, boolean recycle) {
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        try {
+            ch.writeInbound(Unpooled.copiedBuffer("GET /first HTTP/1.1\r\nHost: one\r\n\r\n", StandardCharsets.US_ASCII));
+            HttpRequest first = ch.readInbound();
+            ReferenceCountUtil.release(ch.readInbound());
+            if (recycle) {
+                FrontendHandler.recycleRequest(decoder, first);
+            }
+            ch.writeInbound(Unpooled.copiedBuffer("GET /second HTTP/1.1\r\nHost: two\r\n\r\n", StandardCharsets.US_ASCII));
+            HttpRequest second = ch.readInbound();
+            ReferenceCountUtil.release(ch.readInbound());
+            return new HttpRequest[] {first, second};
+        } finally {
+            ch.finishAndReleaseAll();
+        }
     }
 
     @Test
