@@ -43,17 +43,11 @@ class RequestDecoderProperties {
     void aRecycledHeadIsFilledAgainForTheNextRequestAndOnlyTheNewestComesBack() {
         Codecs.RequestDecoder decoder = new Codecs.RequestDecoder(Codecs.requestConfig(4096, 8192), null);
         io.netty.channel.embedded.EmbeddedChannel ch = new io.netty.channel.embedded.EmbeddedChannel(decoder);
-        ch.writeInbound(io.netty.buffer.Unpooled.copiedBuffer("POST /first?a=1 HTTP/1.1\r\nHost: one\r\n"
-                + "X-A: " + "a".repeat(200) + "\r\nX-B: b\r\nX-C: c\r\nContent-Length: 2\r\n\r\nok",
-                StandardCharsets.US_ASCII));
-        io.netty.handler.codec.http.HttpRequest first = ch.readInbound();
-        io.netty.util.ReferenceCountUtil.release(ch.readInbound());
+        io.netty.handler.codec.http.HttpRequest first = nextHead(ch, "POST /first?a=1 HTTP/1.1\r\nHost: one\r\n"
+                + "X-A: " + "a".repeat(200) + "\r\nX-B: b\r\nX-C: c\r\nContent-Length: 2\r\n\r\nok");
         assertEquals("a".repeat(200), first.headers().get("x-a"));
         decoder.recycle(first);
-        ch.writeInbound(io.netty.buffer.Unpooled.copiedBuffer("GET /second HTTP/1.0\r\nHost: two\r\nX-Z: z\r\n\r\n",
-                StandardCharsets.US_ASCII));
-        io.netty.handler.codec.http.HttpRequest second = ch.readInbound();
-        io.netty.util.ReferenceCountUtil.release(ch.readInbound());
+        io.netty.handler.codec.http.HttpRequest second = nextHead(ch, "GET /second HTTP/1.0\r\nHost: two\r\nX-Z: z\r\n\r\n");
         assertSame(first, second);
         assertEquals(io.netty.handler.codec.http.HttpMethod.GET, second.method());
         assertEquals("/second", second.uri());
@@ -62,33 +56,38 @@ class RequestDecoderProperties {
                 .map(e -> e.getKey() + "=" + e.getValue()).toList());
         decoder.recycle(second);
         // Two pipelined heads: the first comes back while the second is in use, so it is not taken back.
-        ch.writeInbound(io.netty.buffer.Unpooled.copiedBuffer("GET /3 HTTP/1.1\r\nHost: h\r\n\r\n"
-                + "GET /4 HTTP/1.1\r\nHost: h\r\n\r\n", StandardCharsets.US_ASCII));
-        io.netty.handler.codec.http.HttpRequest third = ch.readInbound();
-        io.netty.util.ReferenceCountUtil.release(ch.readInbound());
-        io.netty.handler.codec.http.HttpRequest fourth = ch.readInbound();
-        io.netty.util.ReferenceCountUtil.release(ch.readInbound());
+        io.netty.handler.codec.http.HttpRequest third = nextHead(ch, "GET /3 HTTP/1.1\r\nHost: h\r\n\r\n"
+                + "GET /4 HTTP/1.1\r\nHost: h\r\n\r\n");
+        io.netty.handler.codec.http.HttpRequest fourth = nextHead(ch, "");
         assertSame(second, third);
         assertTrue(third != fourth);
         assertEquals("/3", third.uri());
         decoder.recycle(third);
-        ch.writeInbound(io.netty.buffer.Unpooled.copiedBuffer("GET /5 HTTP/1.1\r\nHost: h\r\n\r\n",
-                StandardCharsets.US_ASCII));
-        io.netty.handler.codec.http.HttpRequest fifth = ch.readInbound();
-        io.netty.util.ReferenceCountUtil.release(ch.readInbound());
+        io.netty.handler.codec.http.HttpRequest fifth = nextHead(ch, "GET /5 HTTP/1.1\r\nHost: h\r\n\r\n");
         assertTrue(fifth != third && fifth != fourth);
         assertEquals("/4", fourth.uri());
         assertEquals("/5", fifth.uri());
         // The same Host again on a recycled head: the previous request's String, not a copy.
         String host = fifth.headers().get("host");
         decoder.recycle(fifth);
-        ch.writeInbound(io.netty.buffer.Unpooled.copiedBuffer("GET /6 HTTP/1.1\r\nHost: h\r\n\r\n",
-                StandardCharsets.US_ASCII));
-        io.netty.handler.codec.http.HttpRequest sixth = ch.readInbound();
-        io.netty.util.ReferenceCountUtil.release(ch.readInbound());
+        io.netty.handler.codec.http.HttpRequest sixth = nextHead(ch, "GET /6 HTTP/1.1\r\nHost: h\r\n\r\n");
         assertSame(fifth, sixth);
         assertSame(host, sixth.headers().get("host"));
         ch.finishAndReleaseAll();
+    }
+
+    /**
+     * Writes {@code text} (if any) to {@code ch} and returns the next request head decoded, releasing the
+     * request's content that follows it (one message: these requests' bodies arrive with their heads).
+     */
+    private static io.netty.handler.codec.http.HttpRequest nextHead(io.netty.channel.embedded.EmbeddedChannel ch,
+            String text) {
+        if (!text.isEmpty()) {
+            ch.writeInbound(io.netty.buffer.Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII));
+        }
+        io.netty.handler.codec.http.HttpRequest head = ch.readInbound();
+        io.netty.util.ReferenceCountUtil.release(ch.readInbound());
+        return head;
     }
 
     @Test
