@@ -63,6 +63,8 @@ final class Codecs {
         io.netty.handler.codec.http.DefaultHttpRequest spare;
         /** The Host value of the last head the fast path made (immutable, so shared with the next). */
         String lastHost;
+        /** The request target of the last head the fast path made (shared as {@link #lastHost} is). */
+        String lastTarget;
 
         RequestDecoder(HttpDecoderConfig config, FrontendHandler frontend) {
             this(config, frontend, true);

@@ -196,7 +196,10 @@ final class HeadParser {
             return DECLINED;
         }
         HttpVersion version = b[lineEnd - 1] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
-        String target = new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
+        // The previous request's target again (a client polling one resource) is that String, not a copy.
+        String previous = decoder.lastTarget;
+        String target = previous != null && sameLatin1(previous, b, targetStart, targetEnd - targetStart) ? previous
+                : new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
         // The head of this connection's previous request, once it is over (see RequestDecoder.recycle), or a new one.
         DefaultHttpRequest head = decoder.spare;
         try {
@@ -213,6 +216,7 @@ final class HeadParser {
             return DECLINED; // a target Netty's request line check refuses: its decoder reports it
         }
         decoder.lastFastHead = head;
+        decoder.lastTarget = target;
         if (s.host != null) {
             decoder.lastHost = s.host;
         }

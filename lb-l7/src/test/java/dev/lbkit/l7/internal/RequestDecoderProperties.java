@@ -76,6 +76,29 @@ class RequestDecoderProperties {
         ch.finishAndReleaseAll();
     }
 
+    @Test
+    void theSameTargetAsThePreviousRequestsIsThatStringAndADifferentOneIsItsOwn() {
+        Codecs.RequestDecoder decoder = new Codecs.RequestDecoder(Codecs.requestConfig(4096, 8192), null);
+        io.netty.channel.embedded.EmbeddedChannel ch = new io.netty.channel.embedded.EmbeddedChannel(decoder);
+        io.netty.handler.codec.http.HttpRequest first = nextHead(ch, "GET /poll?x=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+        String target = first.uri();
+        decoder.recycle(first);
+        io.netty.handler.codec.http.HttpRequest second = nextHead(ch, "GET /poll?x=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+        assertSame(target, second.uri());
+        // Not recycled, pipelined: a new head, the same target String.
+        io.netty.handler.codec.http.HttpRequest third = nextHead(ch, "HEAD /poll?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"
+                + "GET /poll?x=2 HTTP/1.1\r\nHost: h\r\n\r\n");
+        io.netty.handler.codec.http.HttpRequest fourth = nextHead(ch, "");
+        assertSame(target, third.uri());
+        assertEquals("/poll?x=1", third.uri());
+        assertEquals("/poll?x=2", fourth.uri());
+        // Same length, the last byte apart: compared byte by byte, not by length.
+        io.netty.handler.codec.http.HttpRequest fifth = nextHead(ch, "GET /poll?x=3 HTTP/1.1\r\nHost: h\r\n\r\n");
+        assertEquals("/poll?x=3", fifth.uri());
+        assertEquals("/poll?x=2", fourth.uri());
+        ch.finishAndReleaseAll();
+    }
+
     /**
      * Writes {@code text} (if any) to {@code ch} and returns the next request head decoded, releasing the
      * request's content that follows it (one message: these requests' bodies arrive with their heads).
