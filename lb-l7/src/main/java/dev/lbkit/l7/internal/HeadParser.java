@@ -197,9 +197,7 @@ final class HeadParser {
         }
         HttpVersion version = b[lineEnd - 1] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
         // The previous request's target again (a client polling one resource) is that String, not a copy.
-        String previous = decoder.lastTarget;
-        String target = previous != null && sameLatin1(previous, b, targetStart, targetEnd - targetStart) ? previous
-                : new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
+        String target = latin1(b, targetStart, targetEnd - targetStart, decoder.lastTarget);
         // The head of this connection's previous request, once it is over (see RequestDecoder.recycle), or a new one.
         DefaultHttpRequest head = decoder.spare;
         try {
@@ -404,8 +402,7 @@ final class HeadParser {
                 headers.addChecked(name, AsciiString.EMPTY_STRING);
             } else if (isHost(b, nameStart, fields[f + 1])) {
                 // A connection's requests name the same host: the String made for the previous one serves again.
-                String host = previousHost != null && sameLatin1(previousHost, b, valueStart, length) ? previousHost
-                        : latin1(b, valueStart, length);
+                String host = latin1(b, valueStart, length, previousHost);
                 s.host = host;
                 headers.addChecked(name, host);
             } else {
@@ -425,6 +422,11 @@ final class HeadParser {
     @SuppressWarnings("deprecation")
     private static String latin1(byte[] b, int start, int length) {
         return new String(b, 0, start, length);
+    }
+
+    /** {@code previous} when it is those bytes (a connection's requests repeat them), else a new {@link #latin1}. */
+    private static String latin1(byte[] b, int start, int length, String previous) {
+        return previous != null && sameLatin1(previous, b, start, length) ? previous : latin1(b, start, length);
     }
 
     /** Whether {@code s} is the {@code length} bytes from {@code start}, one char per byte. */
