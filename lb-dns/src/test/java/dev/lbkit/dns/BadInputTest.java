@@ -144,16 +144,48 @@ class BadInputTest {
     }
 
     @Test
-    void unknownOpcodeIsNotimp() throws Exception {
+    void unknownOpcodeIsNotimpWithTheQuestion() throws Exception {
         byte[] q = Packets.query(SEED, 1, 0);
         q[2] = (byte) (2 << 3); // STATUS
         byte[] a = Packets.udp(server, q, 2000);
         assertEquals(NOTIMP, rcode(a));
         assertEquals(2, (Packets.flags(a) >>> 11) & 0xF, "opcode echoed");
+        assertEquals(1, count(a, 0));
+        assertArrayEquals(Arrays.copyOfRange(q, 12, q.length), Arrays.copyOfRange(a, 12, a.length));
+    }
+
+    /** RFC 6891 section 6.1.1: an answer to a query with OPT carries OPT, error answers included. */
+    @Test
+    void notimpAndFormerrAnswersToAnEdnsQueryCarryOpt() throws Exception {
+        ByteArrayOutputStream status = Packets.header(2 << 11 | 0x0100, 1, 0, 0, 1);
+        Packets.name(status, SEED);
+        Packets.short16(status, 1);
+        Packets.short16(status, 1);
+        Packets.opt(status, 1232, 0);
+        Message notimp = new Message(Packets.udp(server, status.toByteArray(), 2000));
+        assertEquals(NOTIMP, notimp.getRcode());
+        assertNotNull(notimp.getOPT());
+
+        ByteArrayOutputStream noQuestion = Packets.header(0x0100, 0, 0, 0, 1);
+        Packets.opt(noQuestion, 1232, 0);
+        Message formerr = new Message(Packets.udp(server, noQuestion.toByteArray(), 2000));
+        assertEquals(FORMERR, formerr.getRcode());
+        assertNotNull(formerr.getOPT());
+
+        ByteArrayOutputStream twoQuestions = Packets.header(0x0100, 2, 0, 0, 1);
+        for (int i = 0; i < 2; i++) {
+            Packets.name(twoQuestions, SEED);
+            Packets.short16(twoQuestions, 1);
+            Packets.short16(twoQuestions, 1);
+        }
+        Packets.opt(twoQuestions, 1232, 0);
+        formerr = new Message(Packets.udp(server, twoQuestions.toByteArray(), 2000));
+        assertEquals(FORMERR, formerr.getRcode());
+        assertNotNull(formerr.getOPT());
     }
 
     @Test
-    void twoOptRecordsOrAnOptNotAtTheRootAreFormerr() throws Exception {
+    void twoOptRecordsOrAnOptNotAtTheRootOrOutsideTheAdditionalSectionAreFormerr() throws Exception {
         ByteArrayOutputStream two = Packets.header(0x0100, 1, 0, 0, 2);
         Packets.name(two, SEED);
         Packets.short16(two, 1);
@@ -161,6 +193,22 @@ class BadInputTest {
         Packets.opt(two, 1232, 0);
         Packets.opt(two, 1232, 0);
         assertEquals(FORMERR, rcode(Packets.udp(server, two.toByteArray(), 2000)));
+
+        // RFC 6891 section 6.1.1: OPT is additional data only.
+        ByteArrayOutputStream inAuthority = Packets.header(0x0100, 1, 0, 1, 1);
+        Packets.name(inAuthority, SEED);
+        Packets.short16(inAuthority, 1);
+        Packets.short16(inAuthority, 1);
+        Packets.opt(inAuthority, 1232, 0);
+        Packets.opt(inAuthority, 1232, 0);
+        assertEquals(FORMERR, rcode(Packets.udp(server, inAuthority.toByteArray(), 2000)));
+
+        ByteArrayOutputStream inAnswer = Packets.header(0x0100, 1, 1, 0, 0);
+        Packets.name(inAnswer, SEED);
+        Packets.short16(inAnswer, 1);
+        Packets.short16(inAnswer, 1);
+        Packets.opt(inAnswer, 1232, 0);
+        assertEquals(FORMERR, rcode(Packets.udp(server, inAnswer.toByteArray(), 2000)));
 
         ByteArrayOutputStream named = Packets.header(0x0100, 1, 0, 0, 1);
         Packets.name(named, SEED);

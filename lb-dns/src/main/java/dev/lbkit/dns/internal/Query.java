@@ -51,7 +51,8 @@ public final class Query {
      *
      * @return {@link #DROP}, {@link #OK}, or the rcode of the error to answer with ({@link Wire#FORMERR},
      *     {@link Wire#NOTIMP}); {@link #id}, {@link #flags} and {@link #opcode} are valid for every result
-     *     but {@link #DROP}, the question fields only when {@link #questionLength} is not zero
+     *     but {@link #DROP}, the question fields only when {@link #questionLength} is not zero, the EDNS
+     *     fields only when {@link #edns} is set
      */
     public int parse(ByteBuf in) {
         id = 0;
@@ -87,22 +88,64 @@ public final class Query {
         }
         opcode = (flags >>> 11) & 0xF;
         rd = (flags & Wire.FLAG_RD) != 0;
-        if (opcode != Wire.OPCODE_QUERY) {
-            return Wire.NOTIMP;
-        }
         int qd = u16(b, 4);
         int an = u16(b, 6);
         int ns = u16(b, 8);
         int ar = u16(b, 10);
-        if (qd != 1) {
-            return Wire.FORMERR;
+        // An unknown opcode or a QDCOUNT other than 1 is answered with an error, but the rest is still read
+        // when it can be: the answer must carry OPT when the query did (RFC 6891 section 6.1.1), and echoes
+        // the question when there is one. What cannot be walked ends the parse with that error.
+        int result = opcode != Wire.OPCODE_QUERY ? Wire.NOTIMP : qd != 1 ? Wire.FORMERR : OK;
+        int malformed = result == Wire.NOTIMP ? Wire.NOTIMP : Wire.FORMERR;
+        int p;
+        if (qd == 1) {
+            p = question(b, len);
+            if (p < 0) {
+                return malformed;
+            }
+        } else {
+            p = Wire.HEADER;
+            for (int i = 0; i < qd; i++) {
+                p = Wire.skipName(b, len, p);
+                if (p < 0 || p + 4 > len) {
+                    return malformed;
+                }
+                p += 4;
+            }
         }
+        for (int i = 0, records = an + ns + ar; i < records; i++) {
+            int start = p;
+            p = Wire.skipName(b, len, p);
+            if (p < 0 || p + 10 > len) {
+                return malformed;
+            }
+            if (u16(b, p) == Wire.TYPE_OPT) {
+                // RFC 6891 6.1.1: one OPT at most, owned by the root, and (a pseudo-record of the additional
+                // data) never in the answer or authority section; otherwise FORMERR.
+                if (edns || i < an + ns || p != start + 1) {
+                    return malformed;
+                }
+                edns = true;
+                ednsUdpSize = u16(b, p + 2);
+                ednsVersion = b[p + 5] & 0xFF;
+                dnssecOk = (b[p + 6] & 0x80) != 0;
+            }
+            p += 10 + u16(b, p + 8);
+            if (p > len) {
+                return malformed;
+            }
+        }
+        return result;
+    }
+
+    /** Parses the question at the start of {@code b}; returns the offset after it, or -1 if it is malformed. */
+    private int question(byte[] b, int len) {
         int p = Wire.HEADER;
         int n = 0;
         boolean escapes = false;
         for (;;) {
             if (p >= len) {
-                return Wire.FORMERR;
+                return -1;
             }
             int l = b[p] & 0xFF;
             if (l == 0) {
@@ -112,65 +155,34 @@ public final class Query {
             // Compression pointers (0xC0) cannot point anywhere valid from the first name of a packet, and
             // 0x40/0x80 label types are reserved or obsolete: all are malformed here.
             if ((l & 0xC0) != 0) {
-                return Wire.FORMERR;
+                return -1;
             }
             if (p + 1 + l > len || p + 1 + l - Wire.HEADER + 1 > MAX_NAME_WIRE) {
-                return Wire.FORMERR;
+                return -1;
             }
             if (n > 0) {
                 name[n++] = '.';
             }
             for (int i = p + 1; i <= p + l; i++) {
-                int c = b[i] & 0xFF;
-                if (c >= 'A' && c <= 'Z') {
-                    c += 'a' - 'A';
-                } else if (c == '.' || c == '\\') {
+                int c = Wire.toLowerAscii(b[i] & 0xFF);
+                if (c == '.' || c == '\\') {
                     escapes = true;
                 }
                 name[n++] = (byte) c;
             }
             p += 1 + l;
         }
-        qnameLength = p - Wire.HEADER;
         if (p + 4 > len) {
-            return Wire.FORMERR;
+            return -1;
         }
+        qnameLength = p - Wire.HEADER;
         nameLength = n;
         nameEscapes = escapes;
         qtype = u16(b, p);
         qclass = u16(b, p + 2);
         p += 4;
         questionLength = p - Wire.HEADER;
-        for (int i = 0; i < an + ns; i++) {
-            p = Wire.skipRecord(b, len, p);
-            if (p < 0) {
-                return Wire.FORMERR;
-            }
-        }
-        for (int i = 0; i < ar; i++) {
-            int start = p;
-            p = Wire.skipName(b, len, p);
-            if (p < 0 || p + 10 > len) {
-                return Wire.FORMERR;
-            }
-            int type = u16(b, p);
-            if (type == Wire.TYPE_OPT) {
-                // RFC 6891 6.1.1: one OPT at most, owned by the root; otherwise FORMERR.
-                if (edns || p != start + 1) {
-                    return Wire.FORMERR;
-                }
-                edns = true;
-                ednsUdpSize = u16(b, p + 2);
-                ednsVersion = b[p + 5] & 0xFF;
-                dnssecOk = (b[p + 6] & 0x80) != 0;
-            }
-            int rdlen = u16(b, p + 8);
-            p += 10 + rdlen;
-            if (p > len) {
-                return Wire.FORMERR;
-            }
-        }
-        return OK;
+        return p;
     }
 
     /**
@@ -210,10 +222,7 @@ public final class Query {
                 sb.append('.');
             }
             for (int i = p + 1; i <= p + l; i++) {
-                int c = b[i] & 0xFF;
-                if (c >= 'A' && c <= 'Z') {
-                    c += 'a' - 'A';
-                }
+                int c = Wire.toLowerAscii(b[i] & 0xFF);
                 if (c == '.' || c == '\\') {
                     sb.append('\\');
                 }

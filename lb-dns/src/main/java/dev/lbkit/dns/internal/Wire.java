@@ -77,15 +77,9 @@ public final class Wire {
         }
     }
 
-    /** Skips one resource record at {@code p}; -1 if it is malformed or runs past the packet. */
-    static int skipRecord(byte[] packet, int len, int p) {
-        p = skipName(packet, len, p);
-        if (p < 0 || p + 10 > len) {
-            return -1;
-        }
-        int rdlen = Query.u16(packet, p + 8);
-        p += 10 + rdlen;
-        return p > len ? -1 : p;
+    /** {@code c} with ASCII A-Z lowered: DNS names compare without regard to ASCII case only (RFC 4343). */
+    static int toLowerAscii(int c) {
+        return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
     }
 
     /** Writes a 12-byte header. */
