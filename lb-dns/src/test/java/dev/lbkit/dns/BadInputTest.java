@@ -17,11 +17,15 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.xbill.DNS.ExtendedFlags;
+import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
 
 class BadInputTest {
     static final int FORMERR = 1;
@@ -230,6 +234,33 @@ class BadInputTest {
         Packets.opt(q, 1232, 1);
         Message m = new Message(Packets.udp(server, q.toByteArray(), 2000));
         assertEquals(org.xbill.DNS.Rcode.BADVERS, m.getRcode());
+    }
+
+    /** RFC 3225 section 3: the DO bit of the query is copied into the response's OPT. */
+    @Test
+    void theDoBitIsCopiedIntoEveryOpt() throws Exception {
+        Dig dig = Dig.udp(dns).edns(1232, ExtendedFlags.DO);
+        Message served = dig.a(SEED);
+        Message nodata = dig.query(SEED, Type.MX);
+        Message nxdomain = dig.a("www." + SEED);
+        for (Message m : List.of(served, nodata, nxdomain)) {
+            assertEquals(ExtendedFlags.DO, m.getOPT().getFlags() & ExtendedFlags.DO, m.toString());
+        }
+        assertEquals(0, Dig.udp(dns).edns(1232).a(SEED).getOPT().getFlags() & ExtendedFlags.DO);
+
+        ByteArrayOutputStream q = Packets.header(0x0100, 1, 0, 0, 1);
+        Packets.name(q, "big.local");
+        Packets.short16(q, 1);
+        Packets.short16(q, 1);
+        q.write(0);
+        Packets.short16(q, 41);
+        Packets.short16(q, 512);
+        Packets.short16(q, 0);
+        Packets.short16(q, 0x8000); // DO
+        Packets.short16(q, 0);
+        Message truncated = new Message(Packets.udp(server, q.toByteArray(), 2000));
+        assertTrue(truncated.getHeader().getFlag(Flags.TC));
+        assertEquals(ExtendedFlags.DO, truncated.getOPT().getFlags() & ExtendedFlags.DO);
     }
 
     @Test

@@ -32,7 +32,12 @@ final class Dig {
     }
 
     Dig edns(int payload) {
-        resolver.setEDNS(0, payload, 0, List.of());
+        return edns(payload, 0);
+    }
+
+    /** EDNS0 with {@code flags} (org.xbill.DNS.ExtendedFlags, DO). */
+    Dig edns(int payload, int flags) {
+        resolver.setEDNS(0, payload, flags, List.of());
         return this;
     }
 

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Rcode;
@@ -189,6 +190,10 @@ class ForwardingTest {
         assertEquals("qr rd ra", Dig.flags(m));
         assertTrue(ms >= 380 && ms < 2500, "took " + ms + " ms");
         assertEquals(2, dns.stats().forwardTimeouts());
+        // RFC 3225 section 3: the DO bit is copied into the OPT of the SERVFAIL too.
+        Message withDo = Dig.udp(dns).edns(1232, ExtendedFlags.DO).a("example.test");
+        assertEquals(Rcode.SERVFAIL, withDo.getRcode());
+        assertEquals(ExtendedFlags.DO, withDo.getOPT().getFlags() & ExtendedFlags.DO);
     }
 
     @Test

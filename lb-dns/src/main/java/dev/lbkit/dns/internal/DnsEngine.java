@@ -238,7 +238,7 @@ public final class DnsEngine {
     /** Fills in the counts, appends OPT, and truncates (TC, no records) when the answer exceeds {@code limit}. */
     private ByteBuf end(ByteBuf out, ByteBuf in, Query q, int rcode, boolean aa, int an, int ns, int ar, int limit) {
         if (q.edns) {
-            Wire.opt(out, maxUdpPayload, rcode);
+            Wire.opt(out, maxUdpPayload, rcode, q.dnssecOk);
             ar++;
         }
         if (out.readableBytes() <= limit) {
@@ -253,7 +253,7 @@ public final class DnsEngine {
                 q.questionLength > 0 ? 1 : 0, 0, 0, q.edns ? 1 : 0);
         out.writeBytes(in, in.readerIndex() + Wire.HEADER, q.questionLength);
         if (q.edns) {
-            Wire.opt(out, maxUdpPayload, rcode);
+            Wire.opt(out, maxUdpPayload, rcode, q.dnssecOk);
         }
         return out;
     }

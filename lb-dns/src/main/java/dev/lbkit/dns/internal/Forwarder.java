@@ -57,6 +57,7 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         final int clientFlags;
         final int questionLength;
         final boolean edns;
+        final boolean dnssecOk;
         final String cacheKey;
         final Replier replier;
         final int limit;
@@ -76,6 +77,7 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
             this.clientFlags = q.flags;
             this.questionLength = q.questionLength;
             this.edns = q.edns;
+            this.dnssecOk = q.dnssecOk;
             this.cacheKey = ResponseCache.key(q.qname(), q.qtype, q.qclass, q.edns, q.dnssecOk);
             this.replier = replier;
             this.limit = limit;
@@ -331,11 +333,11 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
             out.setBytes(Wire.HEADER, p.query, Wire.HEADER, p.questionLength);
         } else {
             counters.increment(Counters.TRUNCATED);
-            out = channel.alloc().ioBuffer(Wire.HEADER + p.questionLength + 11);
+            out = channel.alloc().ioBuffer(Wire.HEADER + p.questionLength + Wire.OPT_LENGTH);
             Wire.header(out, p.clientId, flags | Wire.FLAG_TC, 1, 0, 0, p.edns ? 1 : 0);
             out.writeBytes(p.query, Wire.HEADER, p.questionLength);
             if (p.edns) {
-                Wire.opt(out, maxUdpPayload, 0);
+                Wire.opt(out, maxUdpPayload, 0, p.dnssecOk);
             }
         }
         p.replier.reply(out);
@@ -343,12 +345,12 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
 
     private void fail(Pending p) {
         Counters.count(byRcode, Wire.SERVFAIL);
-        ByteBuf out = channel.alloc().ioBuffer(Wire.HEADER + p.questionLength + 11);
+        ByteBuf out = channel.alloc().ioBuffer(Wire.HEADER + p.questionLength + Wire.OPT_LENGTH);
         Wire.header(out, p.clientId, Wire.responseFlags(p.clientFlags, Wire.SERVFAIL, false, true), 1, 0, 0,
                 p.edns ? 1 : 0);
         out.writeBytes(p.query, Wire.HEADER, p.questionLength);
         if (p.edns) {
-            Wire.opt(out, maxUdpPayload, Wire.SERVFAIL);
+            Wire.opt(out, maxUdpPayload, Wire.SERVFAIL, p.dnssecOk);
         }
         p.replier.reply(out);
     }

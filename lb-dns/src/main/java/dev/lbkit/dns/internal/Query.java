@@ -128,7 +128,7 @@ public final class Query {
                 edns = true;
                 ednsUdpSize = u16(b, p + 2);
                 ednsVersion = b[p + 5] & 0xFF;
-                dnssecOk = (b[p + 6] & 0x80) != 0;
+                dnssecOk = (u16(b, p + 6) & Wire.FLAG_DO) != 0;
             }
             p += 10 + u16(b, p + 8);
             if (p > len) {

@@ -13,6 +13,10 @@ public final class Wire {
     public static final int FLAG_TC = 0x0200;
     public static final int FLAG_RD = 0x0100;
     public static final int FLAG_RA = 0x0080;
+    /** DNSSEC OK, in the flags of OPT's TTL field. */
+    public static final int FLAG_DO = 0x8000;
+    /** An OPT record without options: root name, type, size, TTL, RDLENGTH. */
+    public static final int OPT_LENGTH = 11;
 
     public static final int OPCODE_QUERY = 0;
 
@@ -92,12 +96,15 @@ public final class Wire {
         out.writeShort(ar);
     }
 
-    /** Writes an OPT pseudo-record advertising {@code udpSize}, with the upper 8 bits of an extended rcode. */
-    public static void opt(ByteBuf out, int udpSize, int rcode) {
+    /**
+     * Writes an OPT pseudo-record advertising {@code udpSize}, with the upper 8 bits of an extended rcode,
+     * and the DO bit when the query had it (RFC 3225 section 3: DO is copied into the response).
+     */
+    public static void opt(ByteBuf out, int udpSize, int rcode, boolean dnssecOk) {
         out.writeByte(0);
         out.writeShort(TYPE_OPT);
         out.writeShort(udpSize);
-        out.writeInt((rcode >>> 4) << 24);
+        out.writeInt((rcode >>> 4) << 24 | (dnssecOk ? FLAG_DO : 0));
         out.writeShort(0);
     }
 
