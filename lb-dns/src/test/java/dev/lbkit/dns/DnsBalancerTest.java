@@ -221,4 +221,29 @@ class DnsBalancerTest {
         assertEquals(1, backup.getPriority());
         assertEquals(5, backup.getWeight());
     }
+
+    /** RFC 1034 section 4.3.2, RFC 8020: a name that exists with another type, or has names below it, is NODATA. */
+    @Test
+    void theSrvNamesTheServerMakesUpAreNodataForOtherTypes() throws Exception {
+        UpstreamPool pool = UpstreamPool.builder().add("127.0.0.1", 8081).build();
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name("api.local", pool).start();
+        Dig dig = Dig.udp(dns);
+        assertEquals(List.of("127.0.0.1"), Dig.addresses(dig.a("7f000001.addr.api.local")));
+        assertEquals(1, dig.query("_http._tcp.api.local", Type.SRV).getSection(Section.ANSWER).size());
+        for (String name : List.of("7f000001.addr.api.local", "addr.api.local", "_http._tcp.api.local", "_tcp.api.local")) {
+            for (int type : new int[] {Type.A, Type.AAAA, Type.TXT}) {
+                if (name.startsWith("7f") && type == Type.A) {
+                    continue;
+                }
+                Message m = dig.query(name, type);
+                assertEquals(Rcode.NOERROR, m.getRcode(), name + " " + Type.string(type));
+                assertEquals(0, m.getSection(Section.ANSWER).size(), name + " " + Type.string(type));
+                assertEquals(Type.SOA, m.getSection(Section.AUTHORITY).get(0).getType());
+            }
+        }
+        // Only members' addresses are targets, and nothing is below a target or an SRV owner.
+        for (String name : List.of("7f000009.addr.api.local", "x.7f000001.addr.api.local", "x._http._tcp.api.local")) {
+            assertEquals(Rcode.NXDOMAIN, dig.query(name, Type.AAAA).getRcode(), name);
+        }
+    }
 }

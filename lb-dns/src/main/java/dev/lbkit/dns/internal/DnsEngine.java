@@ -95,7 +95,8 @@ public final class DnsEngine {
             if (q.qtype == Wire.TYPE_SOA && z.name.equals(qname)) {
                 return soa(z, in, q, alloc, limit);
             }
-            int rcode = z.existing.contains(qname) || z.name.equals(qname) ? Wire.NOERROR : Wire.NXDOMAIN;
+            int rcode = z.existing.contains(qname) || z.name.equals(qname) || synthesized(qname) ? Wire.NOERROR
+                    : Wire.NXDOMAIN;
             Counters.count(z.counters, rcode);
             return negative(z, rcode, in, q, alloc, limit);
         }
@@ -124,22 +125,50 @@ public final class DnsEngine {
         return dot2 < 0 ? null : table.exact(qname.substring(dot2 + 1));
     }
 
+    /** The entry {@code qname} has the form of an SRV target of, {@code <hex address>.addr.<name>}; or null. */
+    private ServedEntry addressOwner(String qname) {
+        int dot = qname.indexOf('.');
+        if (dot != 8 && dot != 32 || !qname.startsWith("addr.", dot + 1)) {
+            return null;
+        }
+        return table.exact(qname.substring(dot + 6));
+    }
+
+    /**
+     * Whether {@code qname} is a name this server makes up below a served name, and so exists: NODATA, not
+     * NXDOMAIN, for the types it is not answered for (RFC 1034 section 4.3.2, RFC 8020). These are
+     * {@code _service._proto.<name>} (SRV answers any such labels) and the empty non-terminal
+     * {@code _proto.<name>} above it; a member's SRV target {@code <hex address>.addr.<name>} and
+     * {@code addr.<name>} above it. Off the hot path: only names about to get NXDOMAIN get here.
+     */
+    private boolean synthesized(String qname) {
+        int dot = qname.indexOf('.');
+        if (dot < 0) {
+            return false;
+        }
+        if (qname.startsWith("_")) {
+            return table.exact(qname.substring(dot + 1)) != null || srvOwner(qname) != null;
+        }
+        if (qname.startsWith("addr.")) {
+            ServedEntry e = table.exact(qname.substring(dot + 1));
+            return e != null && e.hasAddressTargets();
+        }
+        ServedEntry e = addressOwner(qname);
+        return e != null && e.targetAddress(qname.substring(0, dot)) != null;
+    }
+
     /** Answers {@code <hex address>.addr.<name>}, the SRV targets this server synthesizes. */
     private ByteBuf addressTarget(ByteBuf in, Query q, ByteBufAllocator alloc, int limit) {
         if (q.qtype != Wire.TYPE_A && q.qtype != Wire.TYPE_AAAA) {
             return null;
         }
         String qname = q.qname();
-        int dot = qname.indexOf('.');
-        if (dot != 8 && dot != 32 || !qname.startsWith("addr.", dot + 1)) {
-            return null;
-        }
-        ServedEntry e = table.exact(qname.substring(dot + 6));
+        ServedEntry e = addressOwner(qname);
         if (e == null) {
             return null;
         }
         ByteBuf out = start(in, q, alloc, Wire.NOERROR, true);
-        int an = e.writeTargetAddress(out, qname.substring(0, dot), q.qtype);
+        int an = e.writeTargetAddress(out, qname.substring(0, qname.indexOf('.')), q.qtype);
         if (an == 0) {
             out.release();
             return null;

@@ -295,24 +295,43 @@ public final class ServedEntry {
         return k;
     }
 
-    /** Writes the address record of the member whose SRV target label is {@code label}; returns 1, or 0 if none. */
-    int writeTargetAddress(ByteBuf out, String label, int qtype) {
+    /** The address of the member whose SRV target label is {@code label} ({@link #addressLabel}), or null. */
+    byte[] targetAddress(String label) {
         byte[] want = parseAddressLabel(label);
-        if (want == null || (want.length == 4) != (qtype == Wire.TYPE_A)) {
-            return 0;
+        if (want == null) {
+            return null;
         }
         for (Member m : prepared().snapshot.members()) {
             InetSocketAddress a = m.upstream().address();
             if (!a.isUnresolved() && java.util.Arrays.equals(a.getAddress().getAddress(), want)) {
-                out.writeShort(Wire.POINTER_TO_QNAME);
-                out.writeShort(qtype);
-                out.writeShort(Wire.CLASS_IN);
-                out.writeInt(ttl);
-                out.writeShort(want.length);
-                out.writeBytes(want);
-                return 1;
+                return want;
             }
         }
-        return 0;
+        return null;
+    }
+
+    /** Whether a member has an address, so an SRV target {@code <hex address>.addr.<name>}. */
+    boolean hasAddressTargets() {
+        for (Member m : prepared().snapshot.members()) {
+            if (!m.upstream().address().isUnresolved()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Writes the address record of the member whose SRV target label is {@code label}; returns 1, or 0 if none. */
+    int writeTargetAddress(ByteBuf out, String label, int qtype) {
+        byte[] a = targetAddress(label);
+        if (a == null || (a.length == 4) != (qtype == Wire.TYPE_A)) {
+            return 0;
+        }
+        out.writeShort(Wire.POINTER_TO_QNAME);
+        out.writeShort(qtype);
+        out.writeShort(Wire.CLASS_IN);
+        out.writeInt(ttl);
+        out.writeShort(a.length);
+        out.writeBytes(a);
+        return 1;
     }
 }
