@@ -279,6 +279,27 @@ class BadInputTest {
         assertTrue(dns.stats().truncated() >= 1);
     }
 
+    /** RFC 2181 section 9: TC is not set only because additional data did not fit. */
+    @Test
+    void srvTargetAddressesThatDoNotFitAreLeftOutWithoutTc() throws Exception {
+        DnsBalancer ten = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name("big10.local", bigPool(10)).start();
+        try {
+            // The 10 SRV records take 479 bytes, their 10 address records 410 more.
+            byte[] a = Packets.udp(ten.localAddress(), Packets.query("big10.local", 33, 0), 2000);
+            assertTrue(a.length <= 512, "len " + a.length);
+            assertEquals(0, Packets.flags(a) & 0x0200, "TC");
+            assertEquals(10, count(a, 1));
+            assertEquals(0, count(a, 3));
+            byte[] edns = Packets.udp(ten.localAddress(), Packets.query("big10.local", 33, 1232), 2000);
+            assertEquals(0, Packets.flags(edns) & 0x0200, "TC");
+            assertEquals(10, count(edns, 1));
+            assertEquals(10 + 1, count(edns, 3), "addresses and OPT");
+            assertEquals(0, ten.stats().truncated());
+        } finally {
+            ten.close();
+        }
+    }
+
     @Test
     void dnsjavaFallsBackToTcpAfterTcAndGetsEveryRecord() throws Exception {
         Message m = Dig.udp(dns).noEdns().a("big.local");

@@ -200,8 +200,12 @@ public final class DnsEngine {
                 try {
                     int[] counts = new int[1];
                     an = e.writeSrv(out, glue, counts, now);
-                    out.writeBytes(glue);
-                    ar = counts[0];
+                    // RFC 2181 section 9: TC is for answers that do not fit, not for additional data. The
+                    // targets' addresses go in whole or are left out.
+                    if (out.readableBytes() + glue.readableBytes() + (q.edns ? Wire.OPT_LENGTH : 0) <= limit) {
+                        out.writeBytes(glue);
+                        ar = counts[0];
+                    }
                 } finally {
                     glue.release();
                 }
