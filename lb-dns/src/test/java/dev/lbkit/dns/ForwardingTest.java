@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
@@ -56,6 +57,30 @@ class ForwardingTest {
 
     private static InetSocketAddress addressOf(DatagramSocket s) {
         return (InetSocketAddress) s.getLocalSocketAddress();
+    }
+
+    /** A resolver on a raw socket that answers each query with the query itself made a response, then {@code patch}ed. */
+    private InetSocketAddress echoingResolver(Consumer<byte[]> patch) throws Exception {
+        DatagramSocket fake = keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+        Thread t = new Thread(() -> {
+            byte[] buf = new byte[512];
+            while (!fake.isClosed()) {
+                try {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    fake.receive(p);
+                    byte[] r = java.util.Arrays.copyOf(buf, p.getLength());
+                    r[2] |= (byte) 0x80;
+                    r[3] |= (byte) 0x80;
+                    patch.accept(r);
+                    fake.send(new DatagramPacket(r, r.length, p.getSocketAddress()));
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        }, "echoing-resolver");
+        t.setDaemon(true);
+        t.start();
+        return addressOf(fake);
     }
 
     @Test
@@ -141,6 +166,27 @@ class ForwardingTest {
         t.setDaemon(true);
         t.start();
         return fake;
+    }
+
+    /** The rcode a client gets for {@code query} forwarded to an {@link #echoingResolver} that applies {@code patch}. */
+    private int rcodeThroughEchoingResolver(Consumer<byte[]> patch, byte[] query) throws Exception {
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).cacheSize(0)
+                .forwarder(echoingResolver(patch)).forwardTimeout(Duration.ofMillis(300)).start());
+        return Packets.rcode(Packets.udp(dns.localAddress(), query, 3000));
+    }
+
+    /** RFC 5452 section 9.1: the answer's question must be the query's, the name's ASCII letter case aside. */
+    @Test
+    void anAnswerToAnotherQuestionIsIgnored() throws Exception {
+        byte[] x = Packets.query("x.test", 1, 0);
+        assertEquals(Rcode.NOERROR, rcodeThroughEchoingResolver(r -> r[13] ^= 0x20, x), "x answered as X");
+        assertEquals(Rcode.SERVFAIL, rcodeThroughEchoingResolver(r -> r[13] ^= 0x01, x), "x answered as y");
+        byte[] latin1 = x.clone();
+        latin1[13] = (byte) 0xC0;
+        assertEquals(Rcode.SERVFAIL, rcodeThroughEchoingResolver(r -> r[13] ^= 0x20, latin1), "\u00C0 answered as \u00E0");
+        assertEquals(Rcode.SERVFAIL, rcodeThroughEchoingResolver(r -> r[r.length - 3] = 0x61,
+                Packets.query("x.test", 65, 0)), "QTYPE 65 answered as 97");
+        assertEquals(Rcode.SERVFAIL, rcodeThroughEchoingResolver(r -> r[r.length - 1] = 3, x), "QCLASS IN answered as CH");
     }
 
     @Test

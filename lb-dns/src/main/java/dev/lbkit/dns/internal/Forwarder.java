@@ -310,10 +310,13 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         if (in.readableBytes() < Wire.HEADER + p.questionLength || in.getUnsignedShort(base + 4) != 1) {
             return false;
         }
+        // RFC 5452 section 9.1: the name matches without regard to ASCII case only (RFC 4343), QTYPE and
+        // QCLASS exactly (the last 4 bytes).
+        int name = p.questionLength - 4;
         for (int i = 0; i < p.questionLength; i++) {
             int a = in.getUnsignedByte(base + Wire.HEADER + i);
             int b = p.query[Wire.HEADER + i] & 0xFF;
-            if (a != b && Character.toLowerCase(a) != Character.toLowerCase(b)) {
+            if (a != b && (i >= name || Wire.toLowerAscii(a) != Wire.toLowerAscii(b))) {
                 return false;
             }
         }
