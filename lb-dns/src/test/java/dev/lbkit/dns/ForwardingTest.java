@@ -17,16 +17,23 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
+import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
+import org.xbill.DNS.TextParseException;
 
 class ForwardingTest {
     private final List<AutoCloseable> closeables = new java.util.ArrayList<>();
@@ -59,8 +66,8 @@ class ForwardingTest {
         return (InetSocketAddress) s.getLocalSocketAddress();
     }
 
-    /** A resolver on a raw socket that answers each query with the query itself made a response, then {@code patch}ed. */
-    private InetSocketAddress echoingResolver(Consumer<byte[]> patch) throws Exception {
+    /** A resolver on a raw socket: each query is answered with what {@code answer} makes of it; {@code queries} counts them. */
+    private InetSocketAddress fakeResolver(Function<byte[], byte[]> answer, AtomicInteger queries) throws Exception {
         DatagramSocket fake = keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
         Thread t = new Thread(() -> {
             byte[] buf = new byte[512];
@@ -68,19 +75,45 @@ class ForwardingTest {
                 try {
                     DatagramPacket p = new DatagramPacket(buf, buf.length);
                     fake.receive(p);
-                    byte[] r = java.util.Arrays.copyOf(buf, p.getLength());
-                    r[2] |= (byte) 0x80;
-                    r[3] |= (byte) 0x80;
-                    patch.accept(r);
+                    queries.incrementAndGet();
+                    byte[] r = answer.apply(java.util.Arrays.copyOf(buf, p.getLength()));
                     fake.send(new DatagramPacket(r, r.length, p.getSocketAddress()));
                 } catch (Exception e) {
                     return;
                 }
             }
-        }, "echoing-resolver");
+        }, "fake-resolver");
         t.setDaemon(true);
         t.start();
         return addressOf(fake);
+    }
+
+    /** A {@link #fakeResolver} that answers each query with the query itself made a response, then {@code patch}ed. */
+    private InetSocketAddress echoingResolver(Consumer<byte[]> patch) throws Exception {
+        return fakeResolver(r -> {
+            r[2] |= (byte) 0x80;
+            r[3] |= (byte) 0x80;
+            patch.accept(r);
+            return r;
+        }, new AtomicInteger());
+    }
+
+    /** A {@link #fakeResolver} that answers with {@code records}' response to each query (dnsjava messages). */
+    private InetSocketAddress messageResolver(BiConsumer<Message, Message> records, AtomicInteger queries) throws Exception {
+        return fakeResolver(wire -> {
+            try {
+                Message q = new Message(wire);
+                Message r = new Message(q.getHeader().getID());
+                r.getHeader().setFlag(Flags.QR);
+                r.getHeader().setFlag(Flags.RD);
+                r.getHeader().setFlag(Flags.RA);
+                r.addRecord(q.getQuestion(), Section.QUESTION);
+                records.accept(q, r);
+                return r.toWire();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, queries);
     }
 
     @Test
@@ -273,6 +306,64 @@ class ForwardingTest {
         ticker.advance(Duration.ofSeconds(31));
         assertEquals(Rcode.NXDOMAIN, dig.a("nope.zone.local").getRcode());
         assertEquals(2, upstream.stats().count("zone.local", "NXDOMAIN"));
+    }
+
+    /** RFC 2308 section 5: NODATA after a CNAME is negative too, kept for min(SOA TTL, SOA minimum). */
+    @Test
+    void nodataAfterACnameIsCachedForTheSoaMinimum() throws Exception {
+        AtomicInteger queries = new AtomicInteger();
+        InetSocketAddress resolver = messageResolver((q, r) -> {
+            try {
+                r.addRecord(new CNAMERecord(q.getQuestion().getName(), DClass.IN, 300, Name.fromString("target.test.")),
+                        Section.ANSWER);
+                r.addRecord(new SOARecord(Name.fromString("test."), DClass.IN, 3600, Name.fromString("ns.test."),
+                        Name.fromString("h.test."), 1, 3600, 600, 86400, 30), Section.AUTHORITY);
+            } catch (TextParseException e) {
+                throw new IllegalStateException(e);
+            }
+        }, queries);
+        FakeTicker ticker = new FakeTicker();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).ticker(ticker).forwarder(resolver)
+                .start());
+        Dig dig = Dig.udp(dns);
+        Message m = dig.query("alias.test", org.xbill.DNS.Type.AAAA);
+        assertEquals(Rcode.NOERROR, m.getRcode());
+        assertEquals(org.xbill.DNS.Type.CNAME, m.getSection(Section.ANSWER).get(0).getType());
+        ticker.advance(Duration.ofSeconds(29));
+        dig.query("alias.test", org.xbill.DNS.Type.AAAA);
+        assertEquals(1, queries.get());
+        ticker.advance(Duration.ofSeconds(2));
+        dig.query("alias.test", org.xbill.DNS.Type.AAAA);
+        assertEquals(2, queries.get(), "expired after the SOA minimum (30 s), not the SOA TTL (3600 s)");
+    }
+
+    /** RFC 2181 section 8: a TTL with the top bit set is treated as zero, so such an answer is not cached. */
+    @Test
+    void aTtlWithTheTopBitSetIsNotCached() throws Exception {
+        AtomicInteger queries = new AtomicInteger();
+        InetSocketAddress resolver = fakeResolver(wire -> {
+            byte[] r;
+            try {
+                Message q = new Message(wire);
+                Message m = new Message(q.getHeader().getID());
+                m.getHeader().setFlag(Flags.QR);
+                m.addRecord(q.getQuestion(), Section.QUESTION);
+                m.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 60, InetAddress.getByName("127.0.0.7")),
+                        Section.ANSWER);
+                r = m.toWire();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            r[r.length - 10] = (byte) 0x80; // the A record's TTL is 0x8000003C
+            return r;
+        }, queries);
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).forwarder(resolver).start());
+        for (int i = 0; i < 2; i++) {
+            byte[] a = Packets.udp(dns.localAddress(), Packets.query("big-ttl.test", 1, 0), 2000);
+            assertEquals(1, Packets.count(a, 1));
+        }
+        assertEquals(2, queries.get());
+        assertEquals(0, dns.stats().cacheHits());
     }
 
     @Test

@@ -5,9 +5,11 @@ import java.util.Map;
 
 /**
  * Forwarded answers by question, kept as wire bytes for the TTL they carry: positive answers for their
- * smallest record TTL, negative ones (NXDOMAIN, or NOERROR without answers) for the smaller of their
- * SOA's TTL and minimum (RFC 2308 section 5); answers without that SOA, truncated answers and failures
- * are not kept. Least recently used entries go first when {@code maxEntries} is reached.
+ * smallest record TTL, negative ones (NXDOMAIN, or NOERROR without a record of the asked type: no
+ * answers, or only a CNAME chain) for no longer than the smaller of their SOA's TTL and minimum (RFC
+ * 2308 section 5). A TTL with the top bit set counts as 0 (RFC 2181 section 8). NXDOMAIN and empty
+ * answers without that SOA, truncated answers and failures are not kept. Least recently used entries
+ * go first when {@code maxEntries} is reached.
  *
  * <p>Not thread-safe: used only on the forwarder's event loop.
  */
@@ -75,24 +77,27 @@ final class ResponseCache {
         int ns = u16(wire, 8);
         int ar = u16(wire, 10);
         int p = Wire.HEADER;
+        int qtype = -1;
         for (int i = 0; i < qd; i++) {
             p = Wire.skipName(wire, len, p);
             if (p < 0 || p + 4 > len) {
                 return false;
             }
+            qtype = u16(wire, p);
             p += 4;
         }
         int[] offsets = new int[an + ns + ar];
         int n = 0;
         long minTtl = Long.MAX_VALUE;
         long negativeTtl = -1;
+        boolean answered = false;
         for (int i = 0; i < an + ns + ar; i++) {
             p = Wire.skipName(wire, len, p);
             if (p < 0 || p + 10 > len) {
                 return false;
             }
             int type = u16(wire, p);
-            long ttl = u32(wire, p + 4);
+            long ttl = ttl(wire, p + 4);
             int rdlen = u16(wire, p + 8);
             int rdata = p + 10;
             if (rdata + rdlen > len) {
@@ -101,22 +106,25 @@ final class ResponseCache {
             if (type != Wire.TYPE_OPT) {
                 offsets[n++] = p + 4;
                 minTtl = Math.min(minTtl, ttl);
+                if (i < an && (type == qtype || qtype == Wire.TYPE_ANY)) {
+                    answered = true;
+                }
                 if (type == Wire.TYPE_SOA && i >= an && i < an + ns) {
                     int q = Wire.skipName(wire, len, rdata);
                     q = q < 0 ? -1 : Wire.skipName(wire, len, q);
                     if (q >= 0 && q + 20 <= rdata + rdlen) {
-                        negativeTtl = Math.min(ttl, u32(wire, q + 16));
+                        negativeTtl = Math.min(ttl, ttl(wire, q + 16));
                     }
                 }
             }
             p = rdata + rdlen;
         }
         long ttl;
-        if (rcode == Wire.NXDOMAIN || an == 0) {
-            if (negativeTtl < 0) {
-                return false;
-            }
-            ttl = negativeTtl;
+        if ((rcode == Wire.NXDOMAIN || !answered) && negativeTtl >= 0) {
+            // Negative, also after a CNAME chain: the whole answer expires with its negative part.
+            ttl = Math.min(minTtl, negativeTtl);
+        } else if (rcode == Wire.NXDOMAIN || an == 0) {
+            return false;
         } else {
             ttl = minTtl;
         }
@@ -142,6 +150,12 @@ final class ResponseCache {
             out[off + 3] = (byte) left;
         }
         return out;
+    }
+
+    /** The TTL at {@code p}; one with the top bit set counts as 0 (RFC 2181 section 8), so is not cached. */
+    private static long ttl(byte[] b, int p) {
+        long ttl = u32(b, p);
+        return ttl > Integer.MAX_VALUE ? 0 : ttl;
     }
 
     private static long u32(byte[] b, int p) {
