@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * <p>Listens on UDP and TCP on one address and port. Served names ({@link ServedName}) are answered
  * authoritatively (AA) with every available upstream, the order rotated per query; unknown names in a
  * served zone get NXDOMAIN, known names without the asked type NOERROR with no records, both with the
- * zone's SOA. Every other name is forwarded to the configured resolvers (RA is then set), or REFUSED
- * when none are configured.
+ * zone's SOA. Every other name is forwarded to the configured resolvers (RA is then set; AA is clear on
+ * forwarded and cached answers), or REFUSED when none are configured.
  *
  * <pre>{@code
  * DnsBalancer dns = DnsBalancer.builder()

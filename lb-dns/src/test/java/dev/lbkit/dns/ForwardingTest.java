@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.dns.internal.Wire;
 import dev.lbkit.testing.FakeTicker;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -116,8 +117,9 @@ class ForwardingTest {
         }, queries);
     }
 
+    /** RA is set; AA is clear though the upstream is authoritative: a forwarder is not (RFC 1035 section 4.1.1). */
     @Test
-    void forwardsOtherNamesToTheUpstreamResolverWithRaSet() throws Exception {
+    void forwardsOtherNamesToTheUpstreamResolverWithRaSetAndAaClear() throws Exception {
         DnsBalancer upstream = upstreamServer();
         DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).name(SEED, seedPool())
                 .forwarder(upstream.localAddress()).start());
@@ -127,7 +129,7 @@ class ForwardingTest {
             Message m = dig.a("Other.Local");
             assertEquals(Rcode.NOERROR, m.getRcode());
             assertEquals(List.of("127.0.0.9"), Dig.addresses(m));
-            assertTrue(m.getHeader().getFlag(Flags.RA));
+            assertEquals("qr rd ra", Dig.flags(m));
             assertEquals("Other.Local.", m.getQuestion().getName().toString());
         }
         assertEquals(2, dns.stats().count("(forwarded)", "NOERROR"));
@@ -291,6 +293,24 @@ class ForwardingTest {
         ticker.advance(Duration.ofSeconds(41));
         assertEquals(60, dig.a("other.local").getSection(Section.ANSWER).get(0).getTTL());
         assertEquals(2, upstream.stats().count("other.local", "NOERROR"));
+    }
+
+    /** RFC 1035 section 4.1.1: an answer from the cache has the header of an answer to this query. */
+    @Test
+    void aCachedAnswerTakesRdAndCdFromTheQueryAndHasNoAa() throws Exception {
+        DnsBalancer upstream = upstreamServer();
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).forwarder(upstream.localAddress())
+                .start());
+        byte[] first = Packets.udp(dns.localAddress(), Packets.query("other.local", 1, 0), 2000);
+        assertEquals(Wire.FLAG_RD, Packets.flags(first) & (Wire.FLAG_RD | Wire.FLAG_CD | Wire.FLAG_AA));
+        byte[] q = Packets.query("other.local", 1, 0);
+        q[2] &= (byte) ~0x01; // RD clear
+        q[3] |= (byte) 0x10; // CD set
+        byte[] cached = Packets.udp(dns.localAddress(), q, 2000);
+        assertEquals(1, dns.stats().cacheHits());
+        assertEquals(Wire.FLAG_CD, Packets.flags(cached) & (Wire.FLAG_RD | Wire.FLAG_CD | Wire.FLAG_AA));
+        assertEquals(Wire.FLAG_QR | Wire.FLAG_RA, Packets.flags(cached) & (Wire.FLAG_QR | Wire.FLAG_RA));
+        assertEquals(1, Packets.count(cached, 1));
     }
 
     @Test

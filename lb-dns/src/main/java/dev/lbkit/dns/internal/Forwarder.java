@@ -325,7 +325,12 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
 
     /** Sends {@code wire} (ours to modify) to the client under its own ID and letter case, within its size. */
     private void deliver(Pending p, byte[] wire) {
-        int flags = (((wire[2] & 0xFF) << 8) | (wire[3] & 0xFF)) | Wire.FLAG_RA;
+        int resolver = ((wire[2] & 0xFF) << 8) | (wire[3] & 0xFF);
+        // The header is made as for an answer of our own: RD and CD are this client's (a cached answer was
+        // fetched for another one), RA is set, AA is clear (a forwarder and its cache are no authority,
+        // RFC 1035 section 4.1.1). The rcode, TC and AD are the resolver's.
+        int flags = Wire.responseFlags(p.clientFlags, resolver & 0xF, false, true)
+                | (resolver & (Wire.FLAG_TC | Wire.FLAG_AD)) | (p.clientFlags & Wire.FLAG_CD);
         Counters.count(byRcode, flags & 0xF);
         ByteBuf out;
         if (wire.length <= p.limit) {

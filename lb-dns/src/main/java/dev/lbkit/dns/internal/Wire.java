@@ -13,6 +13,8 @@ public final class Wire {
     public static final int FLAG_TC = 0x0200;
     public static final int FLAG_RD = 0x0100;
     public static final int FLAG_RA = 0x0080;
+    public static final int FLAG_AD = 0x0020;
+    public static final int FLAG_CD = 0x0010;
     /** DNSSEC OK, in the flags of OPT's TTL field. */
     public static final int FLAG_DO = 0x8000;
     /** An OPT record without options: root name, type, size, TTL, RDLENGTH. */
