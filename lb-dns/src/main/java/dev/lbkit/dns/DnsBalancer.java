@@ -333,7 +333,10 @@ public final class DnsBalancer implements AutoCloseable {
             return this;
         }
 
-        /** A TCP connection without a whole query or an answer for this long is closed. Default 10 s. */
+        /**
+         * A TCP connection without a whole query or an answer for this long is closed, but not while a
+         * forwarded query on it waits for its answer. Default 10 s.
+         */
         public Builder tcpIdleTimeout(Duration tcpIdleTimeout) {
             this.tcpIdleTimeout = Checks.positive(tcpIdleTimeout, "tcpIdleTimeout");
             return this;

@@ -13,6 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.UpstreamPool;
 import java.io.ByteArrayOutputStream;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
@@ -29,6 +31,7 @@ import org.xbill.DNS.Type;
 
 class BadInputTest {
     static final int FORMERR = 1;
+    static final int SERVFAIL = 2;
     static final int NOTIMP = 4;
     private DnsBalancer dns;
     private InetSocketAddress server;
@@ -383,6 +386,27 @@ class BadInputTest {
             assertTrue(ms < 2000, "closed after " + ms + " ms");
         }
         assertTrue(dns.stats().tcpIdleClosed() >= 2);
+    }
+
+    /** RFC 1035 section 4.2.2, RFC 7766 section 6.2.3: the idle timeout waits for the answers still to come. */
+    @Test
+    void theTcpIdleTimeoutWaitsForTheAnswerToAForwardedQuery() throws Exception {
+        try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            DnsBalancer forwarding = DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                    .forwarder((InetSocketAddress) silent.getLocalSocketAddress()).forwardTimeout(Duration.ofMillis(1000))
+                    .tcpIdleTimeout(Duration.ofMillis(300)).start();
+            try (Socket s = new Socket(forwarding.localAddress().getAddress(), forwarding.localAddress().getPort())) {
+                s.setSoTimeout(5000);
+                Packets.writeFramed(s, Packets.query("slow.test", 1, 0));
+                // The idle timeout (300 ms) passes before the forward's (1000 ms), which answers SERVFAIL.
+                assertEquals(SERVFAIL, rcode(Packets.readFramed(s)));
+                long ms = Packets.millisUntilClosed(s);
+                assertTrue(ms >= 0 && ms < 2000, "closed by the idle timeout after the answer, took " + ms);
+                assertEquals(1, forwarding.stats().tcpIdleClosed());
+            } finally {
+                forwarding.close();
+            }
+        }
     }
 
     @Test

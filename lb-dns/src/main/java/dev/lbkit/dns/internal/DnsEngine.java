@@ -108,6 +108,7 @@ public final class DnsEngine {
             Counters.count(forwarded, Wire.NOERROR);
             return hinfo(in, q, alloc, limit);
         }
+        replier.deferred();
         forwarder.forward(q, in, replier, limit);
         return null;
     }

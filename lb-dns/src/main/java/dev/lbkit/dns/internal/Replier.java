@@ -7,4 +7,10 @@ import io.netty.buffer.ByteBuf;
 public interface Replier {
     /** Takes ownership of {@code message}. May be called from any thread. */
     void reply(ByteBuf message);
+
+    /**
+     * Called when the answer to a query will come later, through exactly one {@link #reply} (a forwarded
+     * query); on the thread that called {@link DnsEngine#handle}, before it returns.
+     */
+    default void deferred() {}
 }

@@ -7,20 +7,24 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Answers DNS-over-TCP queries (RFC 7766), several per connection, after a length-field frame decoder
  * and before a 2-byte length prepender. The idle timer restarts only when a whole query arrives or an
  * answer is sent, so a client trickling a partial message, or announcing a length it never sends, is
- * closed after the idle timeout like a silent one. Stops reading while the client does not read its
- * answers.
+ * closed after the idle timeout like a silent one; but never while a forwarded query of the connection
+ * waits for its answer. Stops reading while the client does not read its answers.
  */
-public final class TcpHandler extends ChannelInboundHandlerAdapter {
+public final class TcpHandler extends ChannelInboundHandlerAdapter implements Replier {
     private final DnsEngine engine;
     private final long idleNanos;
     private final Counters counters;
+    /** Forwarded queries not answered yet; decremented on the forwarder's thread. */
+    private final AtomicInteger outstanding = new AtomicInteger();
     private ScheduledFuture<?> idle;
     private volatile long lastActivity;
+    private volatile Channel channel;
 
     public TcpHandler(DnsEngine engine, long idleNanos, Counters counters) {
         this.engine = engine;
@@ -30,6 +34,7 @@ public final class TcpHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
         lastActivity = System.nanoTime();
         idle = ctx.executor().schedule(() -> checkIdle(ctx), idleNanos, TimeUnit.NANOSECONDS);
         ctx.fireChannelActive();
@@ -37,12 +42,27 @@ public final class TcpHandler extends ChannelInboundHandlerAdapter {
 
     private void checkIdle(ChannelHandlerContext ctx) {
         long left = idleNanos - (System.nanoTime() - lastActivity);
-        if (left <= 0) {
+        if (left <= 0 && outstanding.get() == 0) {
             counters.increment(Counters.TCP_IDLE_CLOSED);
             ctx.close();
         } else {
-            idle = ctx.executor().schedule(() -> checkIdle(ctx), left, TimeUnit.NANOSECONDS);
+            // A connection with a forwarded query outstanding stays open for its answer (RFC 1035 section
+            // 4.2.2, RFC 7766 section 6.2.3). That cannot last: the forwarder answers every query, with
+            // SERVFAIL at the latest when its resolvers' timeouts have run out.
+            idle = ctx.executor().schedule(() -> checkIdle(ctx), left > 0 ? left : idleNanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    @Override
+    public void deferred() {
+        outstanding.incrementAndGet();
+    }
+
+    @Override
+    public void reply(ByteBuf message) {
+        outstanding.decrementAndGet();
+        lastActivity = System.nanoTime();
+        channel.writeAndFlush(message);
     }
 
     @Override
@@ -62,11 +82,7 @@ public final class TcpHandler extends ChannelInboundHandlerAdapter {
         ByteBuf frame = (ByteBuf) msg;
         lastActivity = System.nanoTime();
         try {
-            Channel ch = ctx.channel();
-            ByteBuf answer = engine.handle(frame, ctx.alloc(), true, m -> {
-                lastActivity = System.nanoTime();
-                ch.writeAndFlush(m);
-            });
+            ByteBuf answer = engine.handle(frame, ctx.alloc(), true, this);
             if (answer != null) {
                 ctx.write(answer);
             }
