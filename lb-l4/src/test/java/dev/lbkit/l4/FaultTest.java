@@ -1,5 +1,6 @@
 package dev.lbkit.l4;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -19,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -199,6 +202,52 @@ class FaultTest {
             for (IpvsStats.RealServerStats d : st.realServers()) {
                 assertEquals(d.address().equals(echo.address()) ? 4 : 0, d.counters().conns(), d.toString());
             }
+        }
+    }
+
+    /**
+     * At the client's FIN epoll and io_uring read the whole socket even with reads off, so an upload and
+     * its FIN sent while the real server is being connected reach the balancer before the connect ends:
+     * more than 64 KiB of them must still go whole to the server that answers (here the sorry server,
+     * after the black hole's connect timeout), not reset the client.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void anUploadAndFinWhileConnectingGoWholeToTheNextServer(Forwarding f) throws Exception {
+        try (BlackHole hole = new BlackHole(); EchoServer echo = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .connectTimeout(Duration.ofMillis(1000)).realServer(hole.address()).sorryServer(echo.address())
+                    .build());
+            uploadAndFinIsEchoed(vs);
+            assertEquals(1, echo.connectionCount());
+        }
+    }
+
+    /** The same with a real server that answers at once, as {@code nc -N host port < file} sends. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void anUploadAndFinRightAfterConnectingGoWhole(Forwarding f) throws Exception {
+        try (EchoServer echo = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
+            uploadAndFinIsEchoed(Net.rrService(lb, echo.address()));
+        }
+    }
+
+    /** Writes 100 KiB and a FIN at once, then reads until the balancer's FIN: all of it comes back. */
+    private static void uploadAndFinIsEchoed(VirtualServer vs) throws Exception {
+        byte[] data = new byte[100 * 1024];
+        new Random(1).nextBytes(data);
+        try (Socket client = Net.connect(vs.localAddress())) {
+            client.setSoTimeout(10_000);
+            CompletableFuture<byte[]> back = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Net.readAll(client.getInputStream());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            client.getOutputStream().write(data);
+            client.shutdownOutput();
+            assertArrayEquals(data, back.get(15, TimeUnit.SECONDS));
         }
     }
 

@@ -55,7 +55,10 @@ import org.slf4j.LoggerFactory;
  */
 final class TcpConnection {
     private static final Logger logger = LoggerFactory.getLogger(TcpConnection.class);
-    /** Bytes a client may send after its PROXY header before a real server is connected. */
+    /**
+     * Bytes a client may send after its PROXY header before a real server is connected: the rest of the
+     * one read that completed the header (reads are asked for only until it is whole).
+     */
     private static final int MAX_PENDING = 64 * 1024;
     private static final int NONE = 0;
     private static final int ACTIVE = 1;
@@ -75,6 +78,8 @@ final class TcpConnection {
     private InetSocketAddress clientAddress;
     private InetSocketAddress destinationAddress;
     private ByteBuf pending;
+    /** Bound of {@link #pending} beyond {@link #MAX_PENDING}, read from the socket when first needed. */
+    private int pendingLimit;
     /** Zero-copy: bytes Netty read after the connect, before the pump took over, per direction. */
     private ByteBuf upPrefix;
     private ByteBuf downPrefix;
@@ -329,6 +334,28 @@ final class TcpConnection {
             buf.release();
         }
         return k;
+    }
+
+    /**
+     * Whether {@code bytes} more fit in {@link #pending} past {@link #MAX_PENDING}. Reads are off until
+     * the real server is connected, but at the client's FIN epoll and io_uring read the whole socket all
+     * the same, before the connect completes: those bytes must reach the real server (or the next one)
+     * whole. Nothing can follow a FIN, so they are what the kernel held, at most its receive buffer
+     * (SO_RCVBUF, read when the drain first passes MAX_PENDING); with the rest of a PROXY header's read
+     * (MAX_PENDING) that bounds what a client can make us hold.
+     */
+    private boolean roomPending(int bytes) {
+        if (pendingLimit == 0) {
+            int rcvbuf;
+            try {
+                rcvbuf = client.config().getOption(ChannelOption.SO_RCVBUF);
+            } catch (RuntimeException e) {
+                logger.debug("cannot read SO_RCVBUF of {}", client, e);
+                rcvbuf = 0;
+            }
+            pendingLimit = MAX_PENDING + Math.max(rcvbuf, 0);
+        }
+        return pending.readableBytes() + bytes <= pendingLimit;
     }
 
     /**
@@ -655,11 +682,12 @@ final class TcpConnection {
             ByteBuf buf = (ByteBuf) msg;
             lastActivity = System.nanoTime();
             if (!established) {
-                // Bytes that came with the PROXY header: held until a real server is connected.
+                // Bytes that came with the PROXY header, or that the transport read at the client's FIN:
+                // held until a real server is connected.
                 if (pending == null) {
                     pending = ctx.alloc().buffer(buf.readableBytes());
                 }
-                if (pending.readableBytes() + buf.readableBytes() > MAX_PENDING) {
+                if (pending.readableBytes() + buf.readableBytes() > MAX_PENDING && !roomPending(buf.readableBytes())) {
                     buf.release();
                     closeBoth();
                     return;
