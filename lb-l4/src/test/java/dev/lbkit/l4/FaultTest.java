@@ -206,6 +206,41 @@ class FaultTest {
     }
 
     /**
+     * IPVS counts a connection whose real server has not answered (SYN_RECV) in InActConn, as every state
+     * but ESTABLISHED (set_tcp_state); it becomes active when the connect succeeds, and a failed connect
+     * leaves nothing counted on its real server.
+     */
+    @Test
+    void aConnectionIsInactiveUntilItsRealServerAnswers() throws Exception {
+        try (BlackHole hole = new BlackHole(); EchoServer echo = EchoServer.echo(); L4Balancer lb = balancer()) {
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .connectTimeout(Duration.ofMillis(2000)).realServer(hole.address()).sorryServer(echo.address())
+                    .build());
+            try (Socket client = Net.connect(vs.localAddress())) {
+                Resources.await(1500, () -> !lb.connections().entries().isEmpty(), "the entry");
+                assertEquals(IpvsConnections.State.SYN_RECV, lb.connections().entries().get(0).state());
+                IpvsStats.RealServerStats connecting = statsOf(vs, hole.address());
+                assertEquals(0, connecting.activeConns(), "SYN_RECV is not ActiveConn");
+                assertEquals(1, connecting.inactiveConns(), "SYN_RECV is InActConn");
+                assertEquals("s", Net.echo(client, "s"), "served by the sorry server after the timeout");
+                IpvsStats.RealServerStats failed = statsOf(vs, hole.address());
+                assertEquals(0, failed.activeConns() + failed.inactiveConns(), "the failed connect is forgotten");
+                IpvsStats.RealServerStats sorry = statsOf(vs, echo.address());
+                assertEquals(1, sorry.activeConns(), "ESTABLISHED is ActiveConn");
+                assertEquals(0, sorry.inactiveConns());
+            }
+            Resources.await(2000, () -> {
+                IpvsStats.RealServerStats sorry = statsOf(vs, echo.address());
+                return sorry.activeConns() == 0 && sorry.inactiveConns() == 1;
+            }, "inactive after the close");
+        }
+    }
+
+    private static IpvsStats.RealServerStats statsOf(VirtualServer vs, InetSocketAddress address) {
+        return vs.stats().realServers().stream().filter(d -> d.address().equals(address)).findFirst().orElseThrow();
+    }
+
+    /**
      * At the client's FIN epoll and io_uring read the whole socket even with reads off, so an upload and
      * its FIN sent while the real server is being connected reach the balancer before the connect ends:
      * more than 64 KiB of them must still go whole to the server that answers (here the sorry server,

@@ -18,7 +18,7 @@ import net.jqwik.api.constraints.LongRange;
 class OverloadProperties {
     @Provide
     Arbitrary<List<Integer>> events() {
-        return Arbitraries.integers().between(0, 2).list().ofMaxSize(200);
+        return Arbitraries.integers().between(0, 3).list().ofMaxSize(200);
     }
 
     @Property(tries = 200)
@@ -33,23 +33,33 @@ class OverloadProperties {
         ServiceState.Dest d = state.dest(m);
         int active = 0;
         int inactive = 0;
+        // Connections still connecting to the real server (SYN_RECV): counted in inactive.
+        int connecting = 0;
         boolean overloaded = false;
         for (int e : events) {
             if (e == 0) {
-                // A new connection binds (ip_vs_bind_dest).
-                state.bindActive(d);
-                active++;
+                // A new connection binds (ip_vs_bind_dest) while its real server is connected: inactive.
+                state.bindInactive(d);
+                inactive++;
+                connecting++;
                 if (upper > 0 && active + inactive >= upper) {
                     overloaded = true;
                 }
+            } else if (e == 3 && connecting > 0) {
+                // The real server answered: ESTABLISHED is active.
+                state.toActive(d);
+                connecting--;
+                inactive--;
+                active++;
             } else if (e == 1 && active > 0) {
                 state.toInactive(d);
                 active--;
                 inactive++;
             } else if (e == 2 && inactive > 0) {
-                // An entry expires (ip_vs_unbind_dest).
+                // An entry expires or a connect fails (ip_vs_unbind_dest).
                 state.unbindInactive(d);
                 inactive--;
+                connecting = Math.min(connecting, inactive);
                 int total = active + inactive;
                 if (y > 0 ? total < y : upper > 0 ? total * 4 < upper * 3 : true) {
                     overloaded = false;

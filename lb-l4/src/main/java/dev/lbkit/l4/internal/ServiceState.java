@@ -246,16 +246,20 @@ public final class ServiceState {
         return d != null ? d : new Dest(m, RealServer.of(m.upstream().address()));
     }
 
-    /** A new connection is bound to {@code d} as active (IPVS ip_vs_bind_dest, with its overload check). */
-    public void bindActive(Dest d) {
-        d.member.incrementActive();
-        bindCheck(d);
-    }
-
-    /** A new UDP flow is bound to {@code d}: IPVS counts UDP entries as inactive. */
+    /**
+     * A new TCP connection or UDP flow is bound to {@code d} as inactive (IPVS ip_vs_bind_dest, with its
+     * overload check): IPVS counts UDP entries as inactive, and a TCP connection whose real server is
+     * still being connected is in SYN_RECV, which set_tcp_state counts as inactive.
+     */
     public void bindInactive(Dest d) {
         d.member.incrementInactive();
         bindCheck(d);
+    }
+
+    /** A TCP connection's real server answered: ESTABLISHED, IPVS's one active state. */
+    public void toActive(Dest d) {
+        d.member.incrementActive();
+        d.member.decrementInactive();
     }
 
     /** An active connection saw its first FIN or closed: it now counts as inactive. */
@@ -264,13 +268,10 @@ public final class ServiceState {
         d.member.incrementInactive();
     }
 
-    /** A connection that never got established is forgotten. */
-    public void unbindActive(Dest d) {
-        d.member.decrementActive();
-        unbindCheck(d);
-    }
-
-    /** An inactive entry expired (IPVS ip_vs_unbind_dest, with its overload check). */
+    /**
+     * An inactive entry expired, or a connection that never got established is forgotten (IPVS
+     * ip_vs_unbind_dest, with its overload check).
+     */
     public void unbindInactive(Dest d) {
         d.member.decrementInactive();
         unbindCheck(d);

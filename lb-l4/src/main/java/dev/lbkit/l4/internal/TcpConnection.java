@@ -159,8 +159,9 @@ final class TcpConnection {
             return;
         }
         dest = d;
-        state.bindActive(d);
-        destState = ACTIVE;
+        // Inactive until the real server answers, as IPVS counts SYN_RECV.
+        state.bindInactive(d);
+        destState = INACTIVE;
         connect(d.member().upstream().address(), d);
     }
 
@@ -183,7 +184,7 @@ final class TcpConnection {
         if (ended || !client.isActive()) {
             f.channel().close();
             if (d != null) {
-                state.unbindActive(d);
+                state.unbindInactive(d);
             }
             dest = null;
             destState = NONE;
@@ -193,7 +194,7 @@ final class TcpConnection {
             logger.debug("connect to {} failed: {}", f.channel().remoteAddress(), f.cause().toString());
             if (d != null) {
                 d.member().pool().report(d.member(), Outcome.CONNECT_FAILURE);
-                state.unbindActive(d);
+                state.unbindInactive(d);
                 dest = null;
                 destState = NONE;
             }
@@ -209,6 +210,8 @@ final class TcpConnection {
         if (d != null) {
             d.member().pool().report(d.member(), Outcome.SUCCESS);
             d.counters().conn();
+            state.toActive(d);
+            destState = ACTIVE;
         }
         state.counters().conn();
         pick = null;
