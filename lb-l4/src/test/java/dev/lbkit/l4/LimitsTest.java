@@ -56,6 +56,31 @@ class LimitsTest {
         }
     }
 
+    /**
+     * ipvsadm -e raising -x of an overloaded real server clears the overload at once (the kernel's
+     * __ip_vs_update_dest: a new upper threshold of 0 or above the old one clears IP_VS_DEST_F_OVERLOAD);
+     * keeping or lowering it leaves the flag to the next bind or unbind.
+     */
+    @Test
+    void raisingTheUpperThresholdClearsTheOverload() throws Exception {
+        try (EchoServer a = EchoServer.echo(); L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .realServer(RealServer.builder(a.address()).upperThreshold(2).lowerThreshold(1).build()).build());
+            try (Socket s1 = Net.connect(vs.localAddress()); Socket s2 = Net.connect(vs.localAddress())) {
+                assertEquals("1", Net.echo(s1, "1"));
+                assertEquals("2", Net.echo(s2, "2"));
+                assertTrue(statsOf(vs, a.address()).overloaded());
+                vs.editRealServer(RealServer.builder(a.address()).upperThreshold(2).lowerThreshold(0).build());
+                assertTrue(statsOf(vs, a.address()).overloaded(), "the same -x keeps the overload");
+                vs.editRealServer(RealServer.builder(a.address()).upperThreshold(10).lowerThreshold(1).build());
+                assertFalse(statsOf(vs, a.address()).overloaded(), "a raised -x clears the overload");
+                try (Socket s3 = Net.connect(vs.localAddress())) {
+                    assertEquals("3", Net.echo(s3, "3"));
+                }
+            }
+        }
+    }
+
     @Test
     void thresholdsAreEditableAndValidated() throws Exception {
         assertThrows(IllegalArgumentException.class,

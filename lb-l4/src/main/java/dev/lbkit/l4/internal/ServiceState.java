@@ -166,12 +166,19 @@ public final class ServiceState {
         dests.put(m, new Dest(m, rs));
     }
 
-    /** {@code ipvsadm -e}: new weight and thresholds; connections and counters stay. */
+    /**
+     * {@code ipvsadm -e}: new weight and thresholds; connections and counters stay. As the kernel's
+     * __ip_vs_update_dest, an upper threshold of 0 or above the old one clears the overload; otherwise
+     * the flag waits for the next bind or unbind.
+     */
     public void editRealServer(RealServer rs) {
         Member m = pool.update(upstream(rs));
         Dest d = dests.computeIfAbsent(m, k -> new Dest(k, rs));
+        int oldUpper = d.server.upperThreshold();
         d.server = rs;
-        unbindCheck(d);
+        if (rs.upperThreshold() == 0 || rs.upperThreshold() > oldUpper) {
+            d.member.overloaded(false);
+        }
     }
 
     /** {@code ipvsadm -d}: no new connections; established ones finish. */
