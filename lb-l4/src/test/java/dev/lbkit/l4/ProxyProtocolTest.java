@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** PROXY protocol v1/v2 towards real servers, and accepted from a front balancer. */
 @ExtendWith(LeakCheck.class)
@@ -146,19 +147,23 @@ class ProxyProtocolTest {
         }
     }
 
-    @Test
-    void aClientThatNeverSendsItsHeaderIsClosedAfterTheConnectTimeout() throws Exception {
+    /** No header, or one that never ends, within the connect timeout: closed and counted as malformed. */
+    @ParameterizedTest(name = "\"{0}\"")
+    @ValueSource(strings = {"", "PROXY TCP4 10."})
+    void aClientThatNeverCompletesItsHeaderIsClosedAfterTheConnectTimeout(String sent) throws Exception {
         try (Recorder r = new Recorder(1); L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .acceptProxyProtocol(true).connectTimeout(java.time.Duration.ofMillis(300))
                     .realServer(r.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
+                client.getOutputStream().write(sent.getBytes(StandardCharsets.US_ASCII));
                 long start = System.nanoTime();
                 assertEquals(-1, client.getInputStream().read());
                 long ms = (System.nanoTime() - start) / 1_000_000;
                 org.junit.jupiter.api.Assertions.assertTrue(ms >= 200 && ms < 3000, "closed after " + ms + " ms");
             }
             assertEquals(0, vs.stats().counters().conns());
+            assertEquals(1, vs.stats().malformedProxyHeaders());
         }
     }
 }

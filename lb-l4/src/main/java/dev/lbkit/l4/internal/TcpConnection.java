@@ -125,9 +125,11 @@ final class TcpConnection {
         lastActivity = System.nanoTime();
         destinationAddress = (InetSocketAddress) client.localAddress();
         if (config.acceptProxyProtocol()) {
-            // A client that never sends its header must not hold a slot: it gets the connect timeout.
+            // A client that never sends its header must not hold a slot: it gets the connect timeout, and
+            // counts as a malformed header (VirtualService.acceptProxyProtocol).
             idleTimer = client.eventLoop().schedule(() -> {
                 if (clientAddress == null) {
+                    state.malformedProxyHeader();
                     client.close();
                 }
             }, config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
