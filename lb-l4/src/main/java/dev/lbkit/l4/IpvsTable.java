@@ -1,5 +1,6 @@
 package dev.lbkit.l4;
 
+import io.netty.util.NetUtil;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -202,8 +203,23 @@ public final class IpvsTable {
 
     static String addrPort(InetSocketAddress a) {
         InetAddress ip = a.getAddress();
-        return ip instanceof Inet6Address ? "[" + ip.getHostAddress() + "]:" + a.getPort()
-                : ip.getHostAddress() + ":" + a.getPort();
+        return ip instanceof Inet6Address ? "[" + ntop(ip) + "]:" + a.getPort() : ip.getHostAddress() + ":" + a.getPort();
+    }
+
+    private static final byte[] ZEROS = new byte[12];
+
+    /**
+     * An address as ipvsadm prints it, with glibc's inet_ntop: IPv6 in RFC 5952's form (Netty's
+     * formatter: lowercase, no leading zeros, the longest run of two or more zero groups as "::", the
+     * first on a tie), IPv4-mapped as ::ffff:a.b.c.d and IPv4-compatible as ::a.b.c.d; no scope.
+     */
+    static String ntop(InetAddress ip) {
+        byte[] b = ip.getAddress();
+        if (b.length == 16 && (b[12] | b[13]) != 0 && Arrays.equals(b, 0, 12, ZEROS, 0, 12)) {
+            // inet_ntop prints the last 32 bits dotted after exactly six zero groups.
+            return "::" + (b[12] & 0xFF) + "." + (b[13] & 0xFF) + "." + (b[14] & 0xFF) + "." + (b[15] & 0xFF);
+        }
+        return NetUtil.toAddressString(ip, true);
     }
 
     private static String netmask(int prefix) {

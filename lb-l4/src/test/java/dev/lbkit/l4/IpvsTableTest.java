@@ -87,8 +87,8 @@ class IpvsTableTest {
         assertEquals("IP Virtual Server version 1.2.1 (size=4096)\n"
                 + "Prot LocalAddress:Port Scheduler Flags\n"
                 + "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
-                + "TCP  [0:0:0:0:0:0:0:1]:80 rr persistent 60\n"
-                + "  -> [0:0:0:0:0:0:0:1]:8081       Masq    1      1          0         \n",
+                + "TCP  [::1]:80 rr persistent 60\n"
+                + "  -> [::1]:8081                   Masq    1      1          0         \n",
                 IpvsTable.render(new IpvsStats(4096, Timeouts.DEFAULT, List.of(s))));
     }
 
@@ -104,11 +104,15 @@ class IpvsTableTest {
                         new InetSocketAddress("127.0.0.1", 8081)),
                 new IpvsConnections.Entry(Protocol.TCP, IpvsConnections.State.FIN_WAIT,
                         java.time.Duration.ofSeconds(114), new InetSocketAddress("::1", 40303),
-                        new InetSocketAddress("::1", 80), new InetSocketAddress("::1", 8081))), 5);
+                        new InetSocketAddress("::1", 80), new InetSocketAddress("::1", 8081)),
+                new IpvsConnections.Entry(Protocol.TCP, IpvsConnections.State.FIN_WAIT,
+                        java.time.Duration.ofSeconds(114), new InetSocketAddress("2001:db8:0:0:0:0:0:1", 40303),
+                        new InetSocketAddress("2001:db8::1", 80), new InetSocketAddress("2001:db8::1", 8081))), 5);
         assertEquals("IPVS connection entries\n"
                 + "pro expire state       source             virtual            destination\n"
                 + "TCP 15:00  ESTABLISHED 127.0.0.1:40302    127.0.100.1:80     127.0.0.1:8081\n"
-                + "TCP 01:54  FIN_WAIT    [0:0:0:0:0:0:0:1]:40303 [0:0:0:0:0:0:0:1]:80 [0:0:0:0:0:0:0:1]:8081\n"
+                + "TCP 01:54  FIN_WAIT    [::1]:40303        [::1]:80           [::1]:8081\n"
+                + "TCP 01:54  FIN_WAIT    [2001:db8::1]:40303 [2001:db8::1]:80   [2001:db8::1]:8081\n"
                 + "UDP 04:59  UDP         127.0.0.9:5353     127.0.100.1:53     127.0.0.2:53\n",
                 IpvsTable.renderConnections(c));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,

@@ -133,7 +133,7 @@ class UdpProxyProtocolTest {
 
             String listing = IpvsTable.renderConnections(lb.connections());
             assertTrue(listing.contains(" 10.1.2.3:5555 "), listing);
-            assertTrue(listing.contains(" [2001:db8:0:0:0:0:0:1]:6666 "), listing);
+            assertTrue(listing.contains(" [2001:db8::1]:6666 "), listing);
         }
     }
 
