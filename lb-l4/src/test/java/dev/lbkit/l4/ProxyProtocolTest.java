@@ -3,14 +3,17 @@ package dev.lbkit.l4;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.lbkit.testing.EchoServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -123,6 +126,35 @@ class ProxyProtocolTest {
                 // Header and first bytes in one write: the bytes after the header must not be lost.
                 client.getOutputStream().write((inbound + "hello").getBytes(StandardCharsets.US_ASCII));
                 assertEquals(inbound + "hello", new String(r.get(), StandardCharsets.US_ASCII));
+            }
+        }
+    }
+
+    /**
+     * A header, 100 KiB and a FIN in one go: the decoder reads on purpose, and at the FIN epoll and
+     * io_uring read the rest before the real server is connected; all of it must reach the real server.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void aHeaderAnUploadAndAFinSentAtOnceGoWhole(Forwarding f) throws Exception {
+        byte[] data = new byte[100 * 1024];
+        new Random(2).nextBytes(data);
+        try (EchoServer echo = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .acceptProxyProtocol(true).realServer(echo.address()).build());
+            try (Socket client = Net.connect(vs.localAddress())) {
+                client.setSoTimeout(10_000);
+                CompletableFuture<byte[]> back = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return Net.readAll(client.getInputStream());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                client.getOutputStream().write("PROXY TCP4 10.1.2.3 127.0.100.1 5555 80\r\n".getBytes(StandardCharsets.US_ASCII));
+                client.getOutputStream().write(data);
+                client.shutdownOutput();
+                assertArrayEquals(data, back.get(15, TimeUnit.SECONDS));
             }
         }
     }
