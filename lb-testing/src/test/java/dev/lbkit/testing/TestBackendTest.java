@@ -59,8 +59,11 @@ class TestBackendTest {
             b.script(Script.builder().mode(Script.Mode.NEVER_ANSWER).build());
             HttpClient c = HttpClient.newHttpClient();
             assertThrows(HttpTimeoutException.class, () -> c.send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + b.port() + "/")).timeout(Duration.ofMillis(300)).build(),
+                    URI.create("http://127.0.0.1:" + b.port() + "/")).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.ofString()));
+            // The client's timeout can end the wait before the backend has counted the request on a
+            // loaded machine: wait for the count instead of reading it at once.
+            Await.until(() -> b.requestCount() == 1);
             assertEquals(1, b.requestCount());
         }
     }
