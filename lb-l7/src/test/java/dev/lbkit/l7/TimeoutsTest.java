@@ -108,6 +108,38 @@ class TimeoutsTest {
     }
 
     @Test
+    void readTimeoutDoesNotRunWhileASlowClientHoldsTheResponseBack() throws Exception {
+        // As nginx: while the proxy leaves the upstream unread because the client takes nothing, only
+        // send_timeout applies; the upstream is neither cut off nor blamed (max_fails).
+        byte[] big = new byte[8 * 1024 * 1024];
+        RecordingPolicy rec = new RecordingPolicy();
+        try (TestBackend b = TestBackend.start(Script.builder().body(big).build());
+                UpstreamPool pool = UpstreamPool.builder().healthPolicy(rec).add(upstream(b.port())).build();
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().read(Duration.ofSeconds(1))
+                        .clientSend(Duration.ofSeconds(30)).build(), RetryPolicy.DEFAULT);
+                Socket s = new Socket()) {
+            // A small receive buffer: the proxy's writes stall long before 8 MiB.
+            s.setReceiveBufferSize(8 * 1024);
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", lb.address().getPort()));
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            // Four read timeouts without taking a byte, well within send_timeout.
+            Thread.sleep(4000);
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[64 * 1024];
+            long got = 0;
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                got += n;
+            }
+            assertTrue(got > big.length, "got " + got + " bytes of " + big.length + "; outcomes " + rec.outcomes);
+            assertEquals(List.of(b.port() + " SUCCESS"), rec.outcomes);
+            assertEquals(0, lb.stats().route("/").failures());
+        }
+    }
+
+    @Test
     void sendTimeoutGives504WhenTheUpstreamStopsReading() throws Exception {
         try (EchoServer silent = EchoServer.start(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 EchoServer.Mode.SILENT, "");

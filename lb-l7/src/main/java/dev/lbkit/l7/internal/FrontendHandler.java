@@ -362,14 +362,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (tunnel) {
                 resume(tunnelPeer);
             } else if (up != null && responseStarted) {
-                resume(up.channel);
+                resumeResponse(up.channel);
             }
         } else {
             // The client cannot take more: stop reading what would be written to it.
             if (tunnel) {
                 pause(tunnelPeer);
             } else if (up != null && responseStarted) {
-                pause(up.channel);
+                pauseResponse(up.channel);
             }
             if (responseStarted || requestActive) {
                 armClientSend();
@@ -423,6 +423,24 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static void pause(Channel ch) {
         if (ch.config().isAutoRead()) {
             ch.config().setAutoRead(false);
+        }
+    }
+
+    /**
+     * Stops reading the response while the client cannot take more. As in nginx, which deletes the
+     * upstream read timer while it leaves the upstream unread, the read timeout is off meanwhile: the
+     * wait is the client's (send_timeout), not the upstream's.
+     */
+    private void pauseResponse(Channel ch) {
+        pause(ch);
+        upReadTimer.disarm();
+    }
+
+    /** Reads the response again after {@link #pauseResponse(Channel)}, with the read timeout running. */
+    private void resumeResponse(Channel ch) {
+        resume(ch);
+        if (lastWritten) {
+            upReadTimer.arm(timeouts().read().toNanos());
         }
     }
 
@@ -1302,7 +1320,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (ctx.channel().isWritable()) {
                 resume(c.channel);
             } else {
-                pause(c.channel);
+                pauseResponse(c.channel);
             }
         } else {
             resume(c.channel);
