@@ -86,7 +86,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     enum Failure {
         /** Could not connect (refused, unreachable). */
         CONNECT,
-        /** Connect, send or read timeout. */
+        /** The connect timeout passed: a timeout (504, max_fails), but nothing was sent. */
+        CONNECT_TIMEOUT,
+        /** Send or read timeout. */
         TIMEOUT,
         /** Malformed, truncated or missing response. */
         INVALID,
@@ -1067,7 +1069,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             if (!future.isSuccess()) {
                 Throwable cause = future.cause();
-                attemptFailed(cause instanceof ConnectTimeoutException ? Failure.TIMEOUT : Failure.CONNECT, cause);
+                attemptFailed(cause instanceof ConnectTimeoutException ? Failure.CONNECT_TIMEOUT : Failure.CONNECT,
+                        cause);
                 return;
             }
             if (g.tls().isPresent()) {
@@ -1438,7 +1441,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         Outcome outcome = switch (failure) {
             case CONNECT -> Outcome.CONNECT_FAILURE;
-            case TIMEOUT -> Outcome.TIMEOUT;
+            case CONNECT_TIMEOUT, TIMEOUT -> Outcome.TIMEOUT;
             default -> Outcome.INVALID_RESPONSE;
         };
         endAttempt(outcome, true);
@@ -1449,11 +1452,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         NextUpstream cond = switch (failure) {
-            case TIMEOUT -> NextUpstream.TIMEOUT;
+            case CONNECT_TIMEOUT, TIMEOUT -> NextUpstream.TIMEOUT;
             case INVALID -> NextUpstream.INVALID_RESPONSE;
             default -> NextUpstream.ERROR;
         };
-        if (canRetry(cond) || failure == Failure.CONNECT && canRetryConnect()) {
+        boolean unsent = failure == Failure.CONNECT || failure == Failure.CONNECT_TIMEOUT;
+        if (canRetry(cond) || unsent && canRetryUnsent(cond)) {
             Member next = group.pool().pick(pick);
             if (next != null) {
                 state.upstreamCounters(m, group).retries.increment();
@@ -1461,12 +1465,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
         }
-        respondError(failure == Failure.TIMEOUT ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY);
+        respondError(failure == Failure.TIMEOUT || failure == Failure.CONNECT_TIMEOUT
+                ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY);
     }
 
-    private boolean canRetryConnect() {
-        // A refused connection never carried the request: safe to retry even a POST.
-        return retry.retriesOn(NextUpstream.ERROR) && triesLeft() && (replayable || !bodyDropped);
+    private boolean canRetryUnsent(NextUpstream cond) {
+        // A connection never made (refused, or timed out) never carried the request: safe to retry even
+        // a POST, as nginx does while its request_sent is 0.
+        return retry.retriesOn(cond) && triesLeft() && (replayable || !bodyDropped);
     }
 
     private boolean triesLeft() {
