@@ -240,6 +240,32 @@ class TlsTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("providers")
+    void aPostIsRetriedAfterAHandshakeTimeout(TlsProvider provider) throws Exception {
+        // Nothing was sent to an upstream whose handshake outlasted the connect timeout: as nginx, even a
+        // POST goes to the next one; the last one's timeout gives 504.
+        RecordingPolicy rec = new RecordingPolicy();
+        try (java.net.ServerSocket a = new java.net.ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+                java.net.ServerSocket b = new java.net.ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+                UpstreamPool pool = UpstreamPool.builder().healthPolicy(rec).add(upstream(a.getLocalPort()))
+                        .add(upstream(b.getLocalPort())).build();
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .timeouts(ProxyTimeouts.builder().connect(Duration.ofMillis(300)).read(Duration.ofSeconds(5))
+                                .build())
+                        .route(Route.builder("/").group(UpstreamGroup.builder(pool).tls(TlsOptions.builder()
+                                .trustManager(trust).provider(provider).build()).build()).build()).build().start()) {
+            HttpResponse<String> r = Fixtures.CLIENT.send(HttpRequest.newBuilder(Fixtures.uri(lb, "/p"))
+                    .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString("x")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(504, r.statusCode());
+            // Both tried, each blamed with a timeout (max_fails).
+            assertEquals(2, rec.outcomes.size(), rec.outcomes.toString());
+            assertEquals(java.util.Set.of(a.getLocalPort() + " TIMEOUT", b.getLocalPort() + " TIMEOUT"),
+                    java.util.Set.copyOf(rec.outcomes));
+        }
+    }
+
     private static HttpBalancer proxy(UpstreamGroup group) {
         return HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
                 .timeouts(ProxyTimeouts.builder().connect(Duration.ofSeconds(5)).read(Duration.ofSeconds(5)).build())

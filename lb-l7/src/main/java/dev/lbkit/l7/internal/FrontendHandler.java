@@ -1119,7 +1119,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (!hs.isSuccess()) {
             Throwable cause = hs.cause();
-            attemptFailed(cause instanceof SslHandshakeTimeoutException ? Failure.TIMEOUT
+            attemptFailed(cause instanceof SslHandshakeTimeoutException ? Failure.CONNECT_TIMEOUT
                     : Failure.CONNECT, cause);
             return;
         }
