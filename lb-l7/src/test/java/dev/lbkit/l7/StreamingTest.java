@@ -7,11 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.EchoServer;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpRequest;
@@ -19,6 +22,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class StreamingTest {
@@ -45,6 +49,61 @@ class StreamingTest {
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode());
             assertArrayEquals(big, b.requests().get(0).body());
+        }
+    }
+
+    @Test
+    void uploadToAnUpstreamThatStopsReadingIsHeldBackAtTheClient() throws Exception {
+        // The proxy reads the client only while the upstream channel is writable: what it holds is the
+        // upstream's write buffer (64 KiB high-water mark) plus one read, not the upload.
+        long size = 256L * 1024 * 1024;
+        try (EchoServer silent = EchoServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                EchoServer.Mode.SILENT, "");
+                UpstreamPool pool = UpstreamPool.of(upstream(silent.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .timeouts(ProxyTimeouts.builder().send(Duration.ofSeconds(30)).build())
+                        .limits(ClientLimits.builder().maxBodySize(0).build())
+                        // The paused proxy sees the client's close only behind the bytes it left unread.
+                        .shutdownTimeout(Duration.ofSeconds(1))
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start();
+                Socket s = new Socket()) {
+            s.setSendBufferSize(64 * 1024);
+            s.connect(new InetSocketAddress("127.0.0.1", lb.address().getPort()));
+            long directBefore = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+            AtomicLong sent = new AtomicLong();
+            Thread writer = new Thread(() -> {
+                try {
+                    OutputStream out = s.getOutputStream();
+                    out.write(("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + size + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    byte[] chunk = new byte[64 * 1024];
+                    while (sent.get() < size) {
+                        out.write(chunk);
+                        sent.addAndGet(chunk.length);
+                    }
+                } catch (IOException e) {
+                    // The socket was closed at the end of the test.
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            // Until the client is blocked: no progress for a second (or everything went, the bug).
+            long last = -1;
+            int still = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (still < 5 && writer.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+                long now = sent.get();
+                still = now == last ? still + 1 : 0;
+                last = now;
+            }
+            long direct = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() - directBefore;
+            // Kernel buffers on both hops hold a few MiB at most; the proxy's pool grows by 4 MiB chunks.
+            assertTrue(sent.get() < 64L * 1024 * 1024, "the client pushed " + sent.get()
+                    + " bytes towards an upstream that reads nothing; pooled direct memory grew by " + direct);
+            assertTrue(direct < 32L * 1024 * 1024, "pooled direct memory grew by " + direct);
+            s.close();
+            writer.join(10_000);
         }
     }
 

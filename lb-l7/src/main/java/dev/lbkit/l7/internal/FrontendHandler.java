@@ -927,13 +927,18 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Reads more of the request body if the upstream can take it or the replay buffer has room. */
+    /**
+     * Reads more of the request body while the upstream can take it, or, before the request reaches an
+     * upstream (connecting, queued), while the replay buffer has room. What is read goes out at once
+     * ({@link #writeBody()}), so a connection holds at most the upstream channel's write buffer up to its
+     * high-water mark plus one read; the upstream's channelWritabilityChanged reads on.
+     */
     private void readRequestBody() {
         if (!requestActive || requestComplete || closed) {
             return;
         }
-        boolean upstreamReady = headWritten && up != null && up.channel.isWritable();
-        if (upstreamReady || pendingBytes < Math.max(retry.replayBufferBytes(), 16 * 1024)) {
+        if (headWritten && up != null ? up.channel.isWritable()
+                : pendingBytes < Math.max(retry.replayBufferBytes(), 16 * 1024)) {
             armClient(TIMER_BODY, timeouts().clientBody().toNanos());
             readClient();
         } else {
