@@ -158,6 +158,31 @@ class BadInputTest {
         }
     }
 
+    /**
+     * A request pipelined behind a refused one is never forwarded, whatever refused it (a check of the
+     * frontend, lb-l7's own head check while Netty's decoder went on decoding, a 405): the error closes
+     * the connection and nothing after it is read (RFC 9112 §9.6, as nginx).
+     */
+    @Test
+    void requestsPipelinedBehindARefusedOneAreNeverForwarded() throws Exception {
+        String[][] refused = {{"400", "GET /nohost HTTP/1.1\r\n\r\n"},
+            {"400", "GET /folded HTTP/1.1\r\nHost: x\r\nX-A: a\r\n folded\r\n\r\n"},
+            {"405", "CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n"}};
+        for (String[] r : refused) {
+            int before = backend.requestCount();
+            String got = Fixtures.raw(lb, "GET /first HTTP/1.1\r\nHost: x\r\n\r\n" + r[1]
+                    + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(got.startsWith("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfineHTTP/1.1 " + r[0] + " "), got);
+            assertTrue(got.endsWith("</html>\n"), "one error response, then the close: " + got);
+            // A request sent afterwards is recorded after anything the proxy forwarded before it.
+            assertTrue(Fixtures.raw(lb, "GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .startsWith("HTTP/1.1 200 "));
+            var targets = backend.requests().subList(before, backend.requestCount()).stream()
+                    .map(dev.lbkit.testing.RecordedRequest::target).toList();
+            assertEquals(java.util.List.of("/first", "/after"), targets, r[1]);
+        }
+    }
+
     @Test
     void absoluteFormIsAccepted() throws Exception {
         String got = Fixtures.raw(lb, "GET http://example.test/abs?q=1 HTTP/1.1\r\nHost: ignored\r\nConnection: close\r\n\r\n");

@@ -309,7 +309,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             relay(msg, tunnelPeer);
             return;
         }
-        if (closed || closeAfterResponse && !requestActive) {
+        if (readsNoMore()) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -404,12 +404,27 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         // Messages that arrived with an earlier read come first.
-        while (!inbound.isEmpty() && !(requestActive && requestComplete) && !closed) {
-            dispatch(inbound.poll());
+        Object m;
+        while (!(requestActive && requestComplete) && (m = inbound.poll()) != null) {
+            if (readsNoMore()) {
+                // One of them was refused (or the connection closes after its response): what was
+                // pipelined behind it is never forwarded (RFC 9112 §9.6, as nginx after an error).
+                ReferenceCountUtil.release(m);
+            } else {
+                dispatch(m);
+            }
         }
-        if (inbound.isEmpty() && !closed && !(requestActive && requestComplete)) {
+        if (!readsNoMore() && !(requestActive && requestComplete)) {
             resume(ctx.channel());
         }
+    }
+
+    /**
+     * The connection is closing, or closes once the response going out is written and no request is
+     * being read: anything read from the client now is dropped unread.
+     */
+    private boolean readsNoMore() {
+        return closed || closeAfterResponse && !requestActive;
     }
 
     /**
