@@ -102,6 +102,22 @@ class BadInputTest {
         expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\nabcdef");
         expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n");
         expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n");
+        // Netty's decoder compares repeated lengths only from HTTP/1.1 on; lb-l7 refuses them below too.
+        expect(400, "POST / HTTP/1.0\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef");
+        expect(400, "POST / HTTP/1.0\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\nabcde");
+        String smuggled = "GET /smuggled HTTP/1.0\r\n\r\n";
+        expect(400, "POST / HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 0\r\nContent-Length: "
+                + smuggled.length() + "\r\n\r\n" + smuggled);
+    }
+
+    @Test
+    void equalContentLengthsInHttp11AreFoldedIntoOne() throws Exception {
+        String got = Fixtures.raw(lb, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n"
+                + "Connection: close\r\n\r\nabcde");
+        assertTrue(got.startsWith("HTTP/1.1 200 "), got);
+        var req = backend.requests().get(backend.requestCount() - 1);
+        assertEquals("abcde", req.bodyText());
+        assertEquals(java.util.List.of("5"), req.headers("Content-Length"));
     }
 
     @Test

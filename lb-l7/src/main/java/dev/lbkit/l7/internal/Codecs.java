@@ -54,6 +54,8 @@ final class Codecs {
         private boolean prevCr;
         private boolean invalid;
         private int scannedAhead;
+        /** Content-Length fields of the head Netty's decoder is parsing (see {@link #splitHeaderName}). */
+        private int contentLengths;
 
         /** Told when bytes arrive, before they are decoded; null when none is (benchmarks, tests). */
         private final FrontendHandler frontend;
@@ -114,7 +116,23 @@ final class Codecs {
         @Override
         protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
             AsciiString known = KnownNames.find(sb, start, length);
-            return known != null ? known : super.splitHeaderName(sb, start, length);
+            AsciiString name = known != null ? known : super.splitHeaderName(sb, start, length);
+            if (length == 14 && name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH)) {
+                contentLengths++;
+            }
+            return name;
+        }
+
+        /**
+         * Whether {@code m}'s head repeats Content-Length in HTTP/1.0. Netty's decoder checks repeated values
+         * only from HTTP/1.1 on: below, it frames the body by the first and drops the others, so two
+         * differing lengths would pass unseen (RFC 9112 §6.3: invalid framing, 400 and close). Below 1.1
+         * every repeated one is refused, as nginx refuses a repeated Content-Length in any version (Netty
+         * already refuses one field listing a length twice there); from 1.1 on equal ones stay folded.
+         */
+        private boolean repeatedContentLength(HttpMessage m) {
+            io.netty.handler.codec.http.HttpVersion v = m.protocolVersion();
+            return contentLengths > 1 && (v.majorVersion() < 1 || v.majorVersion() == 1 && v.minorVersion() == 0);
         }
 
         @Override
@@ -134,6 +152,9 @@ final class Codecs {
                 if (o instanceof HttpMessage && invalid) {
                     ((HttpMessage) o).setDecoderResult(io.netty.handler.codec.DecoderResult.failure(
                             new IllegalArgumentException("obs-fold, bare CR or NUL in the header section")));
+                } else if (o instanceof HttpMessage && repeatedContentLength((HttpMessage) o)) {
+                    ((HttpMessage) o).setDecoderResult(io.netty.handler.codec.DecoderResult.failure(
+                            new IllegalArgumentException("Content-Length repeated in an HTTP/1.0 request")));
                 }
                 if (o instanceof io.netty.handler.codec.http.LastHttpContent) {
                     fastPath.delegated(out, before);
@@ -143,6 +164,7 @@ final class Codecs {
                     prevCr = false;
                     invalid = false;
                     scannedAhead = 0;
+                    contentLengths = 0;
                     return;
                 }
             }
