@@ -258,6 +258,19 @@ class StreamingTest {
         }
     }
 
+    /** RFC 9110 §10.1.1: an HTTP/1.0 request's 100-continue is ignored (as nginx), never answered 417. */
+    @Test
+    void expectContinueFromAnHttp10ClientIsIgnored() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("thanks"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool)) {
+            String got = Fixtures.raw(lb, "PUT / HTTP/1.0\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\ndata");
+            assertTrue(got.startsWith("HTTP/1.1 200 ") && got.endsWith("thanks"), got);
+            assertFalse(got.contains("100 Continue"), got);
+            assertEquals("data", b.requests().get(0).bodyText());
+            assertTrue(b.requests().get(0).header("Expect").isEmpty());
+        }
+    }
+
     @Test
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
         try (TestBackend b = TestBackend.start(new InetSocketAddress("127.0.0.1", 0), req ->

@@ -658,14 +658,18 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (h.contains(HttpHeaderNames.EXPECT)) {
-            if (!h.get(HttpHeaderNames.EXPECT).equalsIgnoreCase("100-continue") || http10Client) {
+            if (!h.get(HttpHeaderNames.EXPECT).equalsIgnoreCase("100-continue")) {
                 reject(HttpResponseStatus.EXPECTATION_FAILED);
                 return;
             }
             h.remove(HttpHeaderNames.EXPECT);
-            // Like nginx, the proxy itself invites the body; the upstream never sees the Expect.
-            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
-                    Unpooled.EMPTY_BUFFER), ctx.voidPromise());
+            // Like nginx, the proxy itself invites the body; the upstream never sees the Expect. An HTTP/1.0
+            // client's expectation is ignored (RFC 9110 §10.1.1, nginx's ngx_http_test_expect): it cannot
+            // take a 1xx response, and sends its body anyway.
+            if (!http10Client) {
+                ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                        Unpooled.EMPTY_BUFFER), ctx.voidPromise());
+            }
         }
         route = e;
         Route r = e.route();
