@@ -184,6 +184,85 @@ class ProxyBasicsTest {
         }
     }
 
+    /**
+     * Bytes an upstream sends after a complete response (a body on a 204 or on a HEAD response, more than
+     * its Content-Length, the start of a response nobody asked for) are not the next response: the
+     * connection is closed, never pooled (RFC 9112 §6.3; nginx: "upstream sent more data than specified").
+     * Pooled, the next exchange on it would get a 502 or, with crafted bytes, a response the upstream never
+     * sent it.
+     */
+    @Test
+    void bytesAfterAResponseCloseTheUpstreamConnection() throws Exception {
+        String[][] cases = {{"GET", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\nno content"},
+            {"HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhead body!"},
+            {"GET", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi and more"},
+            {"GET", "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 418 I'm a teapot\r\nX-Injected: yes\r\nX-Pad: "}};
+        for (String[] c : cases) {
+            java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+            try (RawServer b = new RawServer(s -> {
+                connections.incrementAndGet();
+                java.io.InputStream in = s.getInputStream();
+                java.io.OutputStream out = s.getOutputStream();
+                while (!RawServer.readHead(in).isEmpty()) {
+                    // The whole of each answer in one write: the proxy reads the extra bytes with the response.
+                    out.write((requests.getAndIncrement() == 0 ? c[1] : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                    out.flush();
+                }
+            });
+                    UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                    HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+                String first = Fixtures.raw(lb, c[0] + " / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                assertTrue(first.startsWith(c[1].substring(0, 13)), first);
+                String second = Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                assertTrue(second.startsWith("HTTP/1.1 200 OK\r\n") && second.endsWith("\r\n\r\nok"),
+                        c[1] + " then: " + second);
+                assertEquals(2, connections.get(), c[1]);
+            }
+        }
+    }
+
+    /**
+     * The same when the extra bytes come later, while the connection idles in the pool, and complete no
+     * message: the proxy closes it at their arrival, and the next request gets a fresh connection.
+     */
+    @Test
+    void bytesArrivingOnAnIdleUpstreamConnectionCloseIt() throws Exception {
+        java.util.concurrent.CountDownLatch firstAnswered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch closedByTheProxy = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+        try (RawServer b = new RawServer(s -> {
+            java.io.InputStream in = s.getInputStream();
+            java.io.OutputStream out = s.getOutputStream();
+            boolean first = connections.getAndIncrement() == 0;
+            while (!RawServer.readHead(in).isEmpty()) {
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.flush();
+                if (first) {
+                    firstAnswered.await();
+                    out.write("HTTP/1.1 418 I'm a teapot\r\nX-Injected: yes\r\nX-Pad: "
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    out.flush();
+                    if (in.read() < 0) {
+                        closedByTheProxy.countDown();
+                    }
+                    return;
+                }
+            }
+        });
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT)) {
+            assertEquals("ok", get(lb, "/").body());
+            firstAnswered.countDown();
+            assertTrue(closedByTheProxy.await(5, java.util.concurrent.TimeUnit.SECONDS),
+                    "the idle connection that received bytes was not closed");
+            String second = Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertTrue(second.startsWith("HTTP/1.1 200 OK\r\n") && second.endsWith("\r\n\r\nok"), second);
+            assertEquals(2, connections.get());
+        }
+    }
+
     @Test
     void responsesOverOneUpstreamConnectionKeepEachTheirOwnHeaders() throws Exception {
         // lb-l7 fills one response head per upstream connection again for each response: whatever the

@@ -528,15 +528,48 @@ final class Codecs {
          */
         DefaultHttpResponse reusedHead;
         private final FastPath fastPath;
+        /** The connection this decoder reads for, or null (benchmarks, tests). */
+        private final UpstreamConnection connection;
 
         ResponseDecoder() {
-            this(true);
+            this(true, null);
         }
 
         /** With {@code fastPath} false, Netty's decoder alone (the reference in tests). */
         ResponseDecoder(boolean fastPath) {
+            this(fastPath, null);
+        }
+
+        /** The decoder of {@code connection}, which closes it when bytes arrive while it has no user. */
+        ResponseDecoder(UpstreamConnection connection) {
+            this(true, connection);
+        }
+
+        private ResponseDecoder(boolean fastPath, UpstreamConnection connection) {
             super(responseConfig());
             this.fastPath = new FastPath(fastPath, (buf, out) -> HeadParser.decodeResponse(this, buf, out));
+            this.connection = connection;
+        }
+
+        /**
+         * Whether bytes past the messages decoded so far wait here: asked when a response is complete, they
+         * are bytes the upstream sent after it.
+         */
+        boolean hasUnread() {
+            return actualReadableBytes() > 0;
+        }
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) throws Exception {
+            UpstreamConnection c = connection;
+            if (c != null && c.user == null) {
+                // Idle in the pool, the upstream must be silent: a byte, even one that completes no message,
+                // would be read as the start of the next exchange's response. Closed, as nginx does.
+                io.netty.util.ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
+            super.channelRead(ctx, msg);
         }
 
         @Override

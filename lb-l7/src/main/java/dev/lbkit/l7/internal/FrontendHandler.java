@@ -1388,6 +1388,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void responseComplete(LastHttpContent last) {
         UpstreamConnection c = up;
         boolean reusable = upstreamKeepAlive && lastWritten && requestComplete;
+        if (reusable && c.decoder.hasUnread()) {
+            // Bytes after the response (a body on a 204 or a HEAD response, more than Content-Length):
+            // kept, they would be read as the next exchange's response (RFC 9112 §6.3). As nginx ("upstream
+            // sent more data than specified"), the connection is closed, not reused.
+            logger.debug("upstream {} sent more data than its response", c.member.upstream().key());
+            reusable = false;
+        }
         endAttempt(statusCounts ? Outcome.ERROR_STATUS : Outcome.SUCCESS, false);
         if (reusable) {
             connPool.release(c, group.keepAlive());

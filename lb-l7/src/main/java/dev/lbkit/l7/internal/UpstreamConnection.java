@@ -14,7 +14,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     final Member member;
     final UpstreamConnectionPool pool;
     /** This connection's response decoder: told which method each request has (HEAD, CONNECT). */
-    final Codecs.ResponseDecoder decoder = new Codecs.ResponseDecoder();
+    final Codecs.ResponseDecoder decoder = new Codecs.ResponseDecoder(this);
     Channel channel;
     int requests;
     /** The frontend using the connection, or null while idle. */
@@ -38,7 +38,8 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         if (u != null) {
             u.onUpstreamMessage(this, msg);
         } else {
-            // An idle connection must be silent; anything else means it cannot be reused.
+            // An idle connection must be silent (its decoder closes it when bytes arrive); what is decoded
+            // after its exchange ended, from bytes that came with the response, means it cannot be reused.
             ReferenceCountUtil.release(msg);
             ctx.close();
         }
