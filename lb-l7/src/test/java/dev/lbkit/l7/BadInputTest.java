@@ -121,6 +121,69 @@ class BadInputTest {
     }
 
     @Test
+    void transferEncodingVariantsAreRefused() throws Exception {
+        expect(501, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n");
+        expect(501, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n");
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "0\r\n\r\n");
+        // Transfer-Encoding is not HTTP/1.0 (RFC 9112 §6.1).
+        expect(400, "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        expect(400, "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n");
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc");
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\nContent-Length: 3\r\n\r\nabc");
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n");
+        // The coding's name is case-insensitive.
+        int before = backend.requestCount();
+        String got = Fixtures.raw(lb, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n"
+                + "3\r\nabc\r\n0\r\n\r\n");
+        assertTrue(got.startsWith("HTTP/1.1 200 "), got);
+        assertEquals("abc", backend.requests().get(before).bodyText());
+    }
+
+    @Test
+    void contentLengthThatIsNotPlainDigitsIs400() throws Exception {
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nabcde");
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nabcde");
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5 5\r\n\r\nabcde");
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x5\r\n\r\nabcde");
+        expect(400, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\nabcde");
+        // Leading zeros are still a decimal number.
+        int before = backend.requestCount();
+        String got = Fixtures.raw(lb, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 05\r\nConnection: close\r\n\r\nabcde");
+        assertTrue(got.startsWith("HTTP/1.1 200 "), got);
+        assertEquals("abcde", backend.requests().get(before).bodyText());
+    }
+
+    @Test
+    void chunkExtensionsAndLeadingZerosAreAccepted() throws Exception {
+        for (String body : new String[] {"5;foo=bar;q=\"x\"\r\nabcde\r\n0;z\r\n\r\n", "0005\r\nabcde\r\n0\r\n\r\n"}) {
+            int before = backend.requestCount();
+            String got = Fixtures.raw(lb, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                    + "Connection: close\r\n\r\n" + body);
+            assertTrue(got.startsWith("HTTP/1.1 200 "), got);
+            assertEquals("abcde", backend.requests().get(before).bodyText());
+        }
+    }
+
+    /** Chunk sizes and chunk line ends a lenient parser would take, and trailers with bad bytes or names. */
+    @Test
+    void malformedChunksAndTrailersAre400() throws Exception {
+        for (String body : new String[] {"5g\r\nabcde\r\n0\r\n\r\n", "-5\r\nabcde\r\n0\r\n\r\n",
+            "0x5\r\nabcde\r\n0\r\n\r\n", "fffffffffffffffff5\r\nabcde\r\n0\r\n\r\n",
+            "100000005\r\nabcde\r\n0\r\n\r\n", "5\r\nabcdeXX0\r\n\r\n", "5\r\nabcde0\r\n\r\n",
+            "5\r\nabcde\n0\r\n\r\n", "5\nabcde\r\n0\r\n\r\n", "5;a\rb\r\nabcde\r\n0\r\n\r\n",
+            "5 \r\nabcde\r\n0\r\n\r\n", "\r\nabcde\r\n0\r\n\r\n", "3\r\nabc\r\n0\r\nX-T: a\rb\r\n\r\n",
+            "3\r\nabc\r\n0\r\nX-T: a\0b\r\n\r\n", "3\r\nabc\r\n0\r\nBad Name: a\r\n\r\n"}) {
+            int before = backend.requestCount();
+            String got = Fixtures.raw(lb, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
+            assertTrue(got.startsWith("HTTP/1.1 400 "), body + ": " + got);
+            assertTrue(!got.contains("<<timeout>>"), got);
+            // The head may have been forwarded already; a broken body must never complete upstream.
+            assertEquals(before, backend.requestCount(), body);
+        }
+    }
+
+    @Test
     void invalidChunkSizeIs400() throws Exception {
         int before = backend.requestCount();
         String got = Fixtures.raw(lb, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
@@ -148,6 +211,35 @@ class BadInputTest {
      * The head check keeps its state between reads: a head sent a piece at a time is judged as a whole,
      * including a bare CR or an obs-fold whose two bytes arrive in different reads.
      */
+    @Test
+    void invalidFieldNamesAndLineEndsAre400() throws Exception {
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\nX-\u00e4: v\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\r\n Host: x\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\n\tX-A: v\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\nX-A\0: v\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\r\n\r\n");
+        expect(400, "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\r\r\n");
+    }
+
+    @Test
+    void invalidRequestTargetsAre400() throws Exception {
+        expect(400, "GET /a\0b HTTP/1.1\r\nHost: x\r\n\r\n");
+        expect(400, "GET /a b HTTP/1.1\r\nHost: x\r\n\r\n");
+        expect(400, "GET * HTTP/1.1\r\nHost: x\r\n\r\n");
+        expect(400, "GET http://u@a.test/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        expect(400, "GET ftp://a.test/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        expect(400, "GET a.test:80 HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    /** Only 100-continue is an expectation the proxy meets; a body over the limit is refused, not invited. */
+    @Test
+    void otherExpectationsAre417AndAnOversizedBodyIsNotInvited() throws Exception {
+        expect(417, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: something\r\n\r\nabc");
+        String got = expect(413, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\nExpect: 100-continue\r\n\r\n");
+        assertTrue(!got.contains("100 Continue"), got);
+    }
+
     @Test
     void aHeadArrivingInPiecesIsCheckedAcrossReads() throws Exception {
         assertTrue(inPieces(200, "GET / HTTP/1.1\r\nHost: x\r\n", "X-A: a\r", "\n\r", "\n").endsWith("fine"));

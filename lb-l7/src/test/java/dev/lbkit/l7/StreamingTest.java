@@ -195,6 +195,66 @@ class StreamingTest {
         }
     }
 
+    private static final String GET_CLOSE = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+    /** {@code request} on a new connection through a proxy whose upstream answers {@code rawResponse}. */
+    private static String viaUpstream(String rawResponse, String request) throws Exception {
+        try (TestBackend b = TestBackend.start(Script.builder().rawResponse(rawResponse).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool)) {
+            return Fixtures.raw(lb, request);
+        }
+    }
+
+    @Test
+    void bodylessUpstreamResponsesWithFramingFieldsEndAtTheirHead() throws Exception {
+        String got = viaUpstream("HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\n\r\n", GET_CLOSE);
+        assertTrue(got.startsWith("HTTP/1.1 304 ") && got.endsWith("\r\n\r\n") && !got.contains("<<timeout>>"), got);
+        got = viaUpstream("HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n", GET_CLOSE);
+        assertTrue(got.startsWith("HTTP/1.1 204 ") && got.endsWith("\r\n\r\n") && !got.contains("<<timeout>>")
+                && !got.toLowerCase().contains("transfer-encoding"), got);
+        got = viaUpstream("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertTrue(got.startsWith("HTTP/1.1 200 ") && got.endsWith("\r\n\r\n") && !got.contains("<<timeout>>"), got);
+    }
+
+    /** Interim responses (103 Early Hints) are not relayed; the final one is. */
+    @Test
+    void interimUpstreamResponsesAreNotRelayed() throws Exception {
+        String got = viaUpstream("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", GET_CLOSE);
+        assertTrue(got.startsWith("HTTP/1.1 200 ") && got.endsWith("\r\n\r\nok") && !got.contains("103"), got);
+    }
+
+    /** Upstream heads whose framing is ambiguous or invalid (RFC 9112 §6) are a 502, never passed on. */
+    @Test
+    void upstreamHeadsWithInvalidFramingAre502() throws Exception {
+        for (String raw : new String[] {
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nokk",
+            "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok",
+            "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(70_000) + "\r\nContent-Length: 2\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\nContent-Le"}) {
+            String got = viaUpstream(raw, GET_CLOSE);
+            assertTrue(got.startsWith("HTTP/1.1 502 "), raw.substring(0, Math.min(80, raw.length())) + ": " + got);
+        }
+    }
+
+    /** A broken or cut body is never made to look complete: the client sees the connection close. */
+    @Test
+    void brokenOrTruncatedUpstreamBodiesNeverLookComplete() throws Exception {
+        for (String raw : new String[] {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX3\r\nabc\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"}) {
+            String got = viaUpstream(raw, GET_CLOSE);
+            assertFalse(got.endsWith("0\r\n\r\n") || got.contains("<<timeout>>"), got);
+        }
+        String got = viaUpstream("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", GET_CLOSE);
+        assertTrue(got.startsWith("HTTP/1.1 200 ") && got.endsWith("\r\n\r\nhello"), got);
+        got = viaUpstream("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", "GET / HTTP/1.0\r\n\r\n");
+        assertTrue(got.startsWith("HTTP/1.1 200 ") && got.endsWith("\r\n\r\nhello"), got);
+    }
+
     @Test
     void headerNamesKeepTheSendersSpellingBothWays() throws Exception {
         // Common names are shared constants inside the proxy: they must only be used for the exact spelling.
