@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.EncoderException;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 
@@ -117,22 +119,10 @@ final class Codecs {
         protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
             AsciiString known = KnownNames.find(sb, start, length);
             AsciiString name = known != null ? known : super.splitHeaderName(sb, start, length);
-            if (length == 14 && name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH)) {
+            if (isContentLength(name)) {
                 contentLengths++;
             }
             return name;
-        }
-
-        /**
-         * Whether {@code m}'s head repeats Content-Length in HTTP/1.0. Netty's decoder checks repeated values
-         * only from HTTP/1.1 on: below, it frames the body by the first and drops the others, so two
-         * differing lengths would pass unseen (RFC 9112 §6.3: invalid framing, 400 and close). Below 1.1
-         * every repeated one is refused, as nginx refuses a repeated Content-Length in any version (Netty
-         * already refuses one field listing a length twice there); from 1.1 on equal ones stay folded.
-         */
-        private boolean repeatedContentLength(HttpMessage m) {
-            io.netty.handler.codec.http.HttpVersion v = m.protocolVersion();
-            return contentLengths > 1 && (v.majorVersion() < 1 || v.majorVersion() == 1 && v.minorVersion() == 0);
         }
 
         @Override
@@ -152,7 +142,7 @@ final class Codecs {
                 if (o instanceof HttpMessage && invalid) {
                     ((HttpMessage) o).setDecoderResult(io.netty.handler.codec.DecoderResult.failure(
                             new IllegalArgumentException("obs-fold, bare CR or NUL in the header section")));
-                } else if (o instanceof HttpMessage && repeatedContentLength((HttpMessage) o)) {
+                } else if (o instanceof HttpMessage && repeatedContentLength(contentLengths, (HttpMessage) o)) {
                     ((HttpMessage) o).setDecoderResult(io.netty.handler.codec.DecoderResult.failure(
                             new IllegalArgumentException("Content-Length repeated in an HTTP/1.0 request")));
                 }
@@ -516,6 +506,24 @@ final class Codecs {
      * Netty's decoder, which then owns that response to its end. {@code ResponseDecoderProperties} checks
      * the two against each other on generated responses split at random points.
      */
+    /** Whether a header name Netty's decoder split is Content-Length. */
+    static boolean isContentLength(AsciiString name) {
+        return name.length() == 14 && name.contentEqualsIgnoreCase(HttpHeaderNames.CONTENT_LENGTH);
+    }
+
+    /**
+     * Whether {@code m}'s head, with {@code contentLengths} Content-Length fields, repeats it below HTTP/1.1.
+     * Netty's decoder compares repeated values only from HTTP/1.1 on: below, it frames the body by the
+     * first and drops the others, so two differing lengths would pass unseen (RFC 9112 §6.3: invalid
+     * framing). Below 1.1 every repeated one is refused, as nginx refuses a repeated Content-Length in any
+     * version (Netty already refuses one field listing a length twice there); from 1.1 on equal ones stay
+     * folded. Both decoders ask it: a request so framed gets 400, a response 502.
+     */
+    static boolean repeatedContentLength(int contentLengths, HttpMessage m) {
+        HttpVersion v = m.protocolVersion();
+        return contentLengths > 1 && (v.majorVersion() < 1 || v.majorVersion() == 1 && v.minorVersion() == 0);
+    }
+
     static final class ResponseDecoder extends HttpResponseDecoder {
         /** The method of the request this connection answers: HEAD and CONNECT responses have no body. */
         boolean headRequest;
@@ -527,6 +535,8 @@ final class Codecs {
          * ends them, is passed on before the decoder parses the next head, on the same event loop.
          */
         DefaultHttpResponse reusedHead;
+        /** Content-Length fields of the head Netty's decoder is parsing (see {@link #splitHeaderName}). */
+        private int contentLengths;
         private final FastPath fastPath;
         /** The connection this decoder reads for, or null (benchmarks, tests). */
         private final UpstreamConnection connection;
@@ -581,6 +591,18 @@ final class Codecs {
             }
             int before = out.size();
             super.decode(ctx, buffer, out);
+            for (int i = before; i < out.size(); i++) {
+                Object o = out.get(i);
+                if (o instanceof HttpMessage) {
+                    if (repeatedContentLength(contentLengths, (HttpMessage) o)) {
+                        ((HttpMessage) o).setDecoderResult(io.netty.handler.codec.DecoderResult.failure(
+                                new IllegalArgumentException("Content-Length repeated in an HTTP/1.0 response")));
+                    }
+                    contentLengths = 0;
+                } else if (o instanceof LastHttpContent) {
+                    contentLengths = 0; // trailer fields are not the head's
+                }
+            }
             fastPath.delegated(out, before);
         }
 
@@ -608,7 +630,11 @@ final class Codecs {
         @Override
         protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
             AsciiString known = KnownNames.find(sb, start, length);
-            return known != null ? known : super.splitHeaderName(sb, start, length);
+            AsciiString name = known != null ? known : super.splitHeaderName(sb, start, length);
+            if (isContentLength(name)) {
+                contentLengths++;
+            }
+            return name;
         }
 
         @Override
