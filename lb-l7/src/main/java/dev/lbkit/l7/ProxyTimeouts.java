@@ -16,6 +16,9 @@ import java.time.Duration;
  * <tr><td>clientHeader</td><td>client_header_timeout</td><td>60 s</td><td>reading the whole request header</td></tr>
  * <tr><td>clientBody</td><td>client_body_timeout</td><td>60 s</td><td>between two successive reads of the request body</td></tr>
  * <tr><td>keepAlive</td><td>keepalive_timeout</td><td>75 s</td><td>an idle client keep-alive connection stays open</td></tr>
+ * <tr><td>lingeringTime</td><td>lingering_time</td><td>30 s</td><td>at most, reading and dropping what a client
+ * still sends after a response that closes its connection before its request body was read</td></tr>
+ * <tr><td>lingeringTimeout</td><td>lingering_timeout</td><td>5 s</td><td>the longest wait for more of it</td></tr>
  * </table>
  */
 public final class ProxyTimeouts {
@@ -29,6 +32,8 @@ public final class ProxyTimeouts {
     private final Duration clientHeader;
     private final Duration clientBody;
     private final Duration keepAlive;
+    private final Duration lingeringTime;
+    private final Duration lingeringTimeout;
 
     private ProxyTimeouts(Builder b) {
         this.connect = b.connect;
@@ -38,6 +43,8 @@ public final class ProxyTimeouts {
         this.clientHeader = b.clientHeader;
         this.clientBody = b.clientBody;
         this.keepAlive = b.keepAlive;
+        this.lingeringTime = b.lingeringTime;
+        this.lingeringTimeout = b.lingeringTimeout;
     }
 
     public static Builder builder() {
@@ -53,6 +60,8 @@ public final class ProxyTimeouts {
         b.clientHeader = clientHeader;
         b.clientBody = clientBody;
         b.keepAlive = keepAlive;
+        b.lingeringTime = lingeringTime;
+        b.lingeringTimeout = lingeringTimeout;
         return b;
     }
 
@@ -91,10 +100,25 @@ public final class ProxyTimeouts {
         return keepAlive;
     }
 
+    /**
+     * {@code lingering_time}: when a response closes a client connection whose request body was not all
+     * read, the output is shut down and what the client still sends is read and dropped for at most this
+     * long, so that the client gets the response instead of a reset.
+     */
+    public Duration lingeringTime() {
+        return lingeringTime;
+    }
+
+    /** {@code lingering_timeout}: the longest wait for more bytes while lingering ({@link #lingeringTime()}). */
+    public Duration lingeringTimeout() {
+        return lingeringTimeout;
+    }
+
     @Override
     public String toString() {
         return "ProxyTimeouts{connect=" + connect + ", send=" + send + ", read=" + read + ", clientSend=" + clientSend
-                + ", clientHeader=" + clientHeader + ", clientBody=" + clientBody + ", keepAlive=" + keepAlive + "}";
+                + ", clientHeader=" + clientHeader + ", clientBody=" + clientBody + ", keepAlive=" + keepAlive
+                + ", lingeringTime=" + lingeringTime + ", lingeringTimeout=" + lingeringTimeout + "}";
     }
 
     /** Builds {@link ProxyTimeouts}; every value must be positive. Not thread-safe. */
@@ -106,6 +130,8 @@ public final class ProxyTimeouts {
         private Duration clientHeader = Duration.ofSeconds(60);
         private Duration clientBody = Duration.ofSeconds(60);
         private Duration keepAlive = Duration.ofSeconds(75);
+        private Duration lingeringTime = Duration.ofSeconds(30);
+        private Duration lingeringTimeout = Duration.ofSeconds(5);
 
         private Builder() {}
 
@@ -141,6 +167,16 @@ public final class ProxyTimeouts {
 
         public Builder keepAlive(Duration d) {
             this.keepAlive = Checks.positive(d, "keepAlive");
+            return this;
+        }
+
+        public Builder lingeringTime(Duration d) {
+            this.lingeringTime = Checks.positive(d, "lingeringTime");
+            return this;
+        }
+
+        public Builder lingeringTimeout(Duration d) {
+            this.lingeringTimeout = Checks.positive(d, "lingeringTimeout");
             return this;
         }
 

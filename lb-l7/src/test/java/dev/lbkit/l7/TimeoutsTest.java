@@ -35,6 +35,8 @@ class TimeoutsTest {
         assertEquals(Duration.ofSeconds(60), t.clientHeader());
         assertEquals(Duration.ofSeconds(60), t.clientBody());
         assertEquals(Duration.ofSeconds(75), t.keepAlive());
+        assertEquals(Duration.ofSeconds(30), t.lingeringTime());
+        assertEquals(Duration.ofSeconds(5), t.lingeringTimeout());
     }
 
     @Test
@@ -208,15 +210,87 @@ class TimeoutsTest {
     void clientBodyTimeoutGives408() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("x"));
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
-                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientBody(SHORT).build(),
-                        RetryPolicy.DEFAULT);
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientBody(SHORT)
+                        .lingeringTimeout(Duration.ofMillis(300)).build(), RetryPolicy.DEFAULT);
                 Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
             s.setSoTimeout(5000);
             s.getOutputStream().write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"
                     .getBytes(StandardCharsets.US_ASCII));
-            String got = Fixtures.readAll(s.getInputStream());
+            InputStream in = s.getInputStream();
+            String got = Fixtures.readResponse(in);
             assertTrue(got.startsWith("HTTP/1.1 408 "), got);
+            // The body may still be coming: the proxy shuts its output down (the client reads the end) and
+            // lingers, then closes after lingeringTimeout of silence.
+            long t0 = System.nanoTime();
+            assertEquals("", Fixtures.readAll(in));
+            Fixtures.await(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(4));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 200, "closed after " + ms + " ms");
             Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(2));
+        }
+    }
+
+    /**
+     * A client still sending a body the proxy will not forward (here its upstream stopped reading, so
+     * proxy_send_timeout gives 504) gets the response: the proxy shuts its output down and drops what the
+     * client sends until it is done (nginx's lingering close), instead of closing with unread bytes, which
+     * resets the connection and can destroy the response before the client reads it.
+     */
+    @Test
+    void aClientStillSendingItsBodyGetsTheResponse() throws Exception {
+        try (EchoServer silent = EchoServer.start(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                EchoServer.Mode.SILENT, "");
+                UpstreamPool pool = UpstreamPool.of(upstream(silent.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .timeouts(ProxyTimeouts.builder().send(SHORT).build())
+                        .limits(ClientLimits.builder().maxBodySize(0).build())
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start();
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(10_000);
+            int size = 32 * 1024 * 1024;
+            OutputStream out = s.getOutputStream();
+            out.write(("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + size + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[64 * 1024];
+            for (int sent = 0; sent < size; sent += chunk.length) {
+                out.write(chunk); // a reset here is the bug
+            }
+            String got = Fixtures.readAll(s.getInputStream());
+            assertTrue(got.startsWith("HTTP/1.1 504 "), got);
+            assertTrue(!got.contains("<<"), got);
+        }
+    }
+
+    /** Lingering ends after lingeringTime in all, however steadily the client goes on sending. */
+    @Test
+    void lingeringTimeEndsLingering() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientBody(SHORT)
+                        .lingeringTime(Duration.ofMillis(800)).build(), RetryPolicy.DEFAULT);
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String got = Fixtures.readResponse(s.getInputStream());
+            assertTrue(got.startsWith("HTTP/1.1 408 "), got);
+            long t0 = System.nanoTime();
+            long ms = 0;
+            try {
+                // A byte every 50 ms keeps lingeringTimeout (5 s) from ending it; only lingeringTime can.
+                while (ms < 4000 && lb.stats().openConnections() > 0) {
+                    out.write('x');
+                    out.flush();
+                    Thread.sleep(50);
+                    ms = (System.nanoTime() - t0) / 1_000_000;
+                }
+            } catch (java.io.IOException e) {
+                // reset: closed while we were sending, as expected
+            }
+            Fixtures.await(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(2));
+            ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 600 && ms < 4000, "lingered " + ms + " ms");
         }
     }
 

@@ -119,6 +119,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private volatile boolean closed;
     private volatile boolean requestActive;
     private boolean closeAfterResponse;
+    /**
+     * The connection closes after a response while its request body is still coming: it lingers
+     * ({@link LingeringClose}) instead of closing at once, so the client reads the response, not a reset.
+     */
+    private boolean lingerOnClose;
     /** The request asked for an Upgrade or is a CONNECT: a 101 (or a 2xx to CONNECT) turns it into a tunnel. */
     private boolean tunnelRequested;
     /** Bytes now flow both ways unchanged between the client and {@link #tunnelPeer}. */
@@ -511,6 +516,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             abortAttempt();
             if (!responseStarted) {
                 closeAfterResponse = true;
+                lingerOnClose = true;
                 finishRequest(408, true);
                 sendError(HttpResponseStatus.REQUEST_TIMEOUT, true);
             } else {
@@ -1407,7 +1413,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         // Counters first: once the last byte is out, the client may read the stats.
         finishRequest(status, false);
         if (!keep) {
-            ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+            // An upstream that answered before the whole body came: the client may still be sending it.
+            ctx.writeAndFlush(last).addListener(requestComplete ? ChannelFutureListener.CLOSE : lingeringClose());
         } else {
             ctx.writeAndFlush(last, ctx.voidPromise());
             waitForRequest();
@@ -1525,6 +1532,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         status = s.code();
         if (!requestComplete) {
             clientKeepAlive = false;
+            lingerOnClose = true;
         }
         boolean keep = clientKeepAlive && !closeAfterResponse;
         finishRequest(s.code(), s.code() >= 500);
@@ -1553,8 +1561,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             // Nothing more is read from a connection about to close (a refused request's body stays unread).
             pause(ctx.channel());
             closeAfterResponse = true;
-            f.addListener(ChannelFutureListener.CLOSE);
+            f.addListener(lingerOnClose ? lingeringClose() : ChannelFutureListener.CLOSE);
         }
+    }
+
+    /** Closes, once the response is written, the way nginx's lingering close does ({@link LingeringClose}). */
+    private ChannelFutureListener lingeringClose() {
+        ProxyTimeouts t = state.timeouts;
+        return new LingeringClose(t.lingeringTime().toNanos(), t.lingeringTimeout().toNanos());
     }
 
     /** Books the end of the request: counters, access log, state reset. */
