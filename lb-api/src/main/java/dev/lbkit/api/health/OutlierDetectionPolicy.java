@@ -21,9 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       is); a success resets the run. Outcomes reported while the upstream is ejected (requests that
  *       were in flight) are ignored.</li>
  *   <li>Ejection time: Envoy's multiplier starts at 0 and grows by one with each ejection while
- *       {@code baseEjectionTime × (multiplier + 1)} still fits under {@code maxEjectionTime}; the
- *       upstream is ejected for {@code min(baseEjectionTime × multiplier, maxEjectionTime)}: 30 s,
- *       60 s, 90 s … 300 s with the defaults.</li>
+ *       {@code baseEjectionTime × multiplier} is still below {@code maxEjectionTime}; the upstream is
+ *       ejected for {@code min(baseEjectionTime × multiplier, maxEjectionTime)}: 30 s, 60 s, 90 s …
+ *       300 s with the defaults, and 30 s, 60 s, 90 s, 100 s with a maximum of 100 s.</li>
  *   <li>The multiplier decreases by one for every full {@code interval} the upstream spends un-ejected
  *       (Envoy decrements it at each interval timer tick while the host is healthy). lbkit needs no
  *       timer for this: the decrease is computed at the next ejection.</li>
@@ -171,7 +171,9 @@ public final class OutlierDetectionPolicy implements HealthPolicy {
                 long decay = (now - st.ejectionEnd) / intervalNanos;
                 multiplier = (int) Math.max(0, multiplier - decay);
             }
-            if (multiplier == 0 || baseNanos * (multiplier + 1) <= maxNanos) {
+            // Grow while the last ejection was shorter than the maximum, so that the maximum is reached
+            // even when it is not a multiple of the base (Envoy: backoff * base < max + base).
+            if (baseNanos * multiplier < maxNanos) {
                 multiplier++;
             }
             st.multiplier = multiplier;

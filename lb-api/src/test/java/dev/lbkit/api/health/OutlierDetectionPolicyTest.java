@@ -83,6 +83,21 @@ class OutlierDetectionPolicyTest {
     }
 
     @Test
+    void ejectionTimeReachesAMaximumThatIsNotAMultipleOfTheBase() {
+        // Envoy increments the backoff while backoff * base < max + base, so the ejection time reaches
+        // max_ejection_time even when it is not a multiple of base_ejection_time.
+        OutlierDetectionPolicy policy = OutlierDetectionPolicy.builder().consecutiveFailures(1)
+                .maxEjectionPercent(100).maxEjectionTime(Duration.ofSeconds(100)).build();
+        UpstreamPool pool = pool(policy, 2);
+        Member m = pool.snapshot().members().get(0);
+        for (long seconds : new long[] {30, 60, 90, 100, 100}) {
+            fail(pool, m, 1);
+            assertEquals(seconds, ejectedSeconds(m));
+            ticker.advance(Duration.ofSeconds(seconds));
+        }
+    }
+
+    @Test
     void theMultiplierDecaysByOnePerIntervalSpentUnejected() {
         OutlierDetectionPolicy policy = OutlierDetectionPolicy.builder().consecutiveFailures(1)
                 .maxEjectionPercent(100).build();
