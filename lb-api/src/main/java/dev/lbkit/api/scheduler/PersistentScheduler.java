@@ -43,6 +43,8 @@ public final class PersistentScheduler implements Scheduler {
     /** The most entries accepted. */
     public static final int MAX_ENTRIES = 1 << 24;
     static final int PROBE = 8;
+    /** Bits 32..47 of an IPv4-mapped IPv6 address, the form IPv4 clients are kept in. */
+    private static final long V4_MAPPED = 0xffffL;
 
     private final Scheduler delegate;
     private final Duration timeout;
@@ -163,7 +165,7 @@ public final class PersistentScheduler implements Scheduler {
             Member m = e.member;
             long left = expiresAt - nanoTime;
             if (left > 0) {
-                out.add(e.hi == 4 && (e.lo >>> 32) == 0
+                out.add(e.hi == 0 && (e.lo >>> 32) == V4_MAPPED
                         ? new Template(address(4, 0, e.lo), ipv4PrefixLength, m, Duration.ofNanos(left))
                         : new Template(address(16, e.hi, e.lo), ipv6PrefixLength, m, Duration.ofNanos(left)));
             }
@@ -212,9 +214,11 @@ public final class PersistentScheduler implements Scheduler {
             long hi;
             long lo;
             if (a instanceof Inet4Address) {
-                // Inet4Address.hashCode() is the address itself: no copy of the bytes.
-                hi = 4;
-                lo = (a.hashCode() & mask4) & 0xffffffffL;
+                // Inet4Address.hashCode() is the address itself: no copy of the bytes. Kept as its
+                // IPv4-mapped IPv6 address (::ffff:a.b.c.d), which the JDK gives as an Inet4Address, so that
+                // IPv4 and IPv6 clients never share an entry.
+                hi = 0;
+                lo = V4_MAPPED << 32 | (a.hashCode() & mask4) & 0xffffffffL;
             } else {
                 byte[] b = a.getAddress();
                 hi = bytesToLong(b, 0) & mask6Hi;

@@ -80,6 +80,19 @@ class PersistentSchedulerTest {
     }
 
     @Test
+    void ipv4AndIpv6ClientsNeverShareAnEntry() throws UnknownHostException {
+        PersistentScheduler p = PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10));
+        UpstreamPool pool = pool(p, 2);
+        Member v4 = pool.pick(client("10.0.0.1"));
+        // Its 128 bits once equalled the IPv4 client's key (4 in the high word, the IPv4 address in the low).
+        Member v6 = pool.pick(client("0:0:0:4::a00:1"));
+        assertNotSame(v4, v6, "rr gives a new client the other upstream");
+        assertEquals(2, p.templates(now.get()).size());
+        assertSame(v4, pool.pick(client("10.0.0.1")));
+        assertSame(v6, pool.pick(client("0:0:0:4::a00:1")));
+    }
+
+    @Test
     void unavailableUpstreamIsReplacedAndRemembered() throws UnknownHostException {
         UpstreamPool pool = pool(PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10)), 3);
         Member first = pool.pick(client("127.0.0.10"));
