@@ -134,7 +134,7 @@ public final class OutlierDetectionPolicy implements HealthPolicy {
         }
         if (outcome.isFailure()) {
             State st = states.getOrCreate(member);
-            if (st != null && st.consecutive.incrementAndGet() >= consecutiveFailures) {
+            if (st != null && countFailure(st.consecutive) >= consecutiveFailures) {
                 tryEject(member, st, snapshot, nanoTime);
             }
         } else {
@@ -144,6 +144,23 @@ public final class OutlierDetectionPolicy implements HealthPolicy {
             }
             if (until != Member.NOT_EJECTED) {
                 member.clearEjection(SOURCE, "success after ejection");
+            }
+        }
+    }
+
+    /**
+     * Adds one failure to a run and returns the new length. Saturates: while the ejection cap refuses an
+     * upstream its run keeps growing, and wrapped to a negative count it would not be ejected again for
+     * another 2^31 failures.
+     */
+    static int countFailure(AtomicInteger run) {
+        for (;;) {
+            int c = run.get();
+            if (c == Integer.MAX_VALUE) {
+                return c;
+            }
+            if (run.compareAndSet(c, c + 1)) {
+                return c + 1;
             }
         }
     }

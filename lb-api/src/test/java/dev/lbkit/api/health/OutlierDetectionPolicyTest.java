@@ -12,6 +12,7 @@ import dev.lbkit.api.UpstreamPool;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class OutlierDetectionPolicyTest {
@@ -95,6 +96,17 @@ class OutlierDetectionPolicyTest {
             assertEquals(seconds, ejectedSeconds(m));
             ticker.advance(Duration.ofSeconds(seconds));
         }
+    }
+
+    @Test
+    void aRunOfFailuresTheCapKeepsRefusingSaturatesInsteadOfWrapping() {
+        // An upstream refused by max_ejection_percent keeps counting; 2^31 failures must not wrap the run
+        // to a negative count, which would keep it from being ejected once the cap allows it.
+        AtomicInteger run = new AtomicInteger(Integer.MAX_VALUE - 1);
+        assertEquals(Integer.MAX_VALUE, OutlierDetectionPolicy.countFailure(run));
+        assertEquals(Integer.MAX_VALUE, OutlierDetectionPolicy.countFailure(run));
+        assertEquals(Integer.MAX_VALUE, run.get());
+        assertEquals(1, OutlierDetectionPolicy.countFailure(new AtomicInteger()));
     }
 
     @Test
