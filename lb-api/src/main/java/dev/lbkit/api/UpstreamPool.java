@@ -205,13 +205,8 @@ public final class UpstreamPool implements AutoCloseable {
         Objects.requireNonNull(upstream, "upstream");
         Member m;
         synchronized (lock) {
-            m = members.get(upstream.key());
-            if (m == null) {
-                throw new IllegalArgumentException("no upstream " + upstream.key() + " in pool " + name);
-            }
-            m.upstream(upstream);
-            m.resetEffectiveWeight();
-            publishLocked();
+            m = memberLocked(upstream.key());
+            replaceLocked(m, upstream);
         }
         healthPolicy.onMembershipChange(snapshot);
         return m;
@@ -223,7 +218,29 @@ public final class UpstreamPool implements AutoCloseable {
      * @throws IllegalArgumentException if no upstream has that key, or the weight is out of range
      */
     public Member weight(String key, int weight) {
-        return update(require(key).upstream().toBuilder().weight(weight).build());
+        Objects.requireNonNull(key, "key");
+        Member m;
+        synchronized (lock) {
+            // Read and replace under the lock, so that an edit racing with this one is not undone.
+            m = memberLocked(key);
+            replaceLocked(m, m.upstream().toBuilder().weight(weight).build());
+        }
+        healthPolicy.onMembershipChange(snapshot);
+        return m;
+    }
+
+    private Member memberLocked(String key) {
+        Member m = members.get(key);
+        if (m == null) {
+            throw new IllegalArgumentException("no upstream " + key + " in pool " + name);
+        }
+        return m;
+    }
+
+    private void replaceLocked(Member m, Upstream upstream) {
+        m.upstream(upstream);
+        m.resetEffectiveWeight();
+        publishLocked();
     }
 
     /** Drains the upstream with {@code key}: weight 0, no new traffic, work in flight continues. */

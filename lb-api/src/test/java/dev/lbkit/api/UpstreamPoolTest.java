@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.scheduler.PickContext;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 class UpstreamPoolTest {
@@ -37,6 +38,40 @@ class UpstreamPoolTest {
         assertSame(m, edited);
         assertEquals(5, m.weight());
         assertEquals(1, m.active());
+    }
+
+    @Test
+    void aWeightChangeRacingAnEditNeverUndoesTheEdit() throws InterruptedException {
+        // weight() is a read-modify-write of the upstream; done outside the pool's lock, an edit landing
+        // between the read and the write was silently reverted (about 1 round in 100 before the fix).
+        String key = "127.0.0.1:1";
+        for (int round = 0; round < 1000; round++) {
+            UpstreamPool pool = UpstreamPool.of(Upstream.of("127.0.0.1", 1), Upstream.of("127.0.0.1", 2));
+            CountDownLatch go = new CountDownLatch(1);
+            Thread weigh = new Thread(() -> {
+                awaitQuietly(go);
+                pool.weight(key, 7);
+            });
+            Thread edit = new Thread(() -> {
+                awaitQuietly(go);
+                pool.update(Upstream.builder("127.0.0.1", 1).metadata("zone", "b").build());
+            });
+            weigh.start();
+            edit.start();
+            go.countDown();
+            weigh.join();
+            edit.join();
+            // Either order keeps the edit's metadata; only its weight may be overwritten.
+            assertEquals("b", pool.member(key).orElseThrow().upstream().metadata().get("zone"), "round " + round);
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test
