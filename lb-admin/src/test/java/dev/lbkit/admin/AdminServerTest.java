@@ -358,6 +358,34 @@ class AdminServerTest {
         }
     }
 
+    /** Sends {@code request} as is and returns what the server answers until it closes. */
+    private String raw(String request) throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.address().getPort())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void malformedPercentEncodingInThePathIs400NotA500() throws Exception {
+        startWithToken();
+        String get = raw("GET /api/v1/pools/%zz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assertTrue(get.startsWith("HTTP/1.1 400 "), get);
+        assertTrue(get.contains("%zz") && !get.contains("Exception"), get);
+        String trailing = raw("GET " + U1 + "% HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assertTrue(trailing.startsWith("HTTP/1.1 400 "), trailing);
+        // A change keeps the order of the checks: a wrong token is still 403, then the path is 400.
+        String post = "POST /api/v1/pools/%zz/upstreams/x/drain HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer TOKEN\r\n"
+                + "Content-Length: 0\r\nConnection: close\r\n\r\n";
+        String wrong = raw(post.replace("TOKEN", "wrong"));
+        assertTrue(wrong.startsWith("HTTP/1.1 403 "), wrong);
+        String right = raw(post.replace("TOKEN", TOKEN));
+        assertTrue(right.startsWith("HTTP/1.1 400 "), right);
+    }
+
     @Test
     void servesMetricsAndHeadWithoutBody() {
         AdminClient c = start(AdminServer.builder().pool(pool).metrics(() -> "lbkit_pool_size{pool=\"web\"} 3.0\n"));

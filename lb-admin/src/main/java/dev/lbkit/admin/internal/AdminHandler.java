@@ -176,12 +176,23 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private record Route(Set<String> methods, Action action) {}
 
     private FullHttpResponse api(FullHttpRequest req, HttpMethod method, String path, boolean reading) {
-        Route route = route(path);
+        Route route;
+        BadRequest badPath = null;
+        try {
+            route = route(path);
+        } catch (BadRequest e) {
+            // A path that cannot be decoded names no endpoint: its 400 comes where a 404 would.
+            route = null;
+            badPath = e;
+        }
         if (route != null && !route.methods().contains(method.name())) {
             return methodNotAllowed(route.methods());
         }
         if (!reading && !tokenMatches(req)) {
             return error(HttpResponseStatus.FORBIDDEN, "wrong token");
+        }
+        if (badPath != null) {
+            return error(HttpResponseStatus.BAD_REQUEST, badPath.getMessage());
         }
         if (route == null) {
             return error(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path);
@@ -375,14 +386,22 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
     }
 
-    /** Splits and percent-decodes path segments; {@code null} for an empty segment. */
+    /**
+     * Splits and percent-decodes path segments; {@code null} for an empty segment.
+     *
+     * @throws BadRequest for a segment with a malformed percent-encoding
+     */
     private static List<String> segments(String rest) {
         List<String> out = new ArrayList<>();
         for (String s : rest.split("/", -1)) {
             if (s.isEmpty()) {
                 return null;
             }
-            out.add(QueryStringDecoder.decodeComponent(s));
+            try {
+                out.add(QueryStringDecoder.decodeComponent(s));
+            } catch (IllegalArgumentException e) {
+                throw new BadRequest("malformed percent-encoding in path segment '" + s + "': " + e.getMessage());
+            }
         }
         return out;
     }
