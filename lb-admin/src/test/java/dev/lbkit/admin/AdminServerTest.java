@@ -387,6 +387,20 @@ class AdminServerTest {
     }
 
     @Test
+    void poolNamesWithSpecialCharactersAreAddressedAsTheyAreSpelled() {
+        UpstreamPool plus = UpstreamPool.builder().name("a+b c/d").add(Upstream.of("127.0.0.1", 8081)).build();
+        AdminClient c = start(AdminServer.builder().pool(plus).token(TOKEN));
+        // '+' in a path is a plus sign, not a space as in a query.
+        HttpResponse<String> r = c.get("/api/v1/pools/a+b%20c%2Fd");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("a+b c/d", Json.parseSimpleObject(r.body()).get("name"));
+        assertEquals(200, c.get("/api/v1/pools/a%2Bb%20c%2Fd").statusCode());
+        assertEquals(200, c.post("/api/v1/pools/a+b%20c%2Fd/upstreams/127.0.0.1:8081/drain", TOKEN, null).statusCode());
+        assertEquals(0, plus.member("127.0.0.1:8081").orElseThrow().weight());
+        assertEquals(404, c.get("/api/v1/pools/a+b+c%2Fd").statusCode());
+    }
+
+    @Test
     void servesMetricsAndHeadWithoutBody() {
         AdminClient c = start(AdminServer.builder().pool(pool).metrics(() -> "lbkit_pool_size{pool=\"web\"} 3.0\n"));
         HttpResponse<String> r = c.get("/metrics");

@@ -398,7 +398,8 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 return null;
             }
             try {
-                out.add(QueryStringDecoder.decodeComponent(s));
+                // decodeComponent decodes a query: in a path, '+' is itself (RFC 3986 section 3.3), not a space.
+                out.add(QueryStringDecoder.decodeComponent(s.replace("+", "%2B")));
             } catch (IllegalArgumentException e) {
                 throw new BadRequest("malformed percent-encoding in path segment '" + s + "': " + e.getMessage());
             }
