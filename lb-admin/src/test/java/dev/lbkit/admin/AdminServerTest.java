@@ -401,6 +401,15 @@ class AdminServerTest {
     }
 
     @Test
+    void tooLongARequestLineIs414AndTooLargeHeaders431() throws Exception {
+        start(AdminServer.builder().pool(pool));
+        String uri = raw("GET /api/v1/pools/" + "a".repeat(5000) + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertTrue(uri.startsWith("HTTP/1.1 414 "), uri);
+        String headers = raw("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "a".repeat(9000) + "\r\n\r\n");
+        assertTrue(headers.startsWith("HTTP/1.1 431 "), headers);
+    }
+
+    @Test
     void servesMetricsAndHeadWithoutBody() {
         AdminClient c = start(AdminServer.builder().pool(pool).metrics(() -> "lbkit_pool_size{pool=\"web\"} 3.0\n"));
         HttpResponse<String> r = c.get("/metrics");

@@ -19,6 +19,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -76,7 +78,12 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         FullHttpResponse resp;
         if (!req.decoderResult().isSuccess()) {
-            resp = error(HttpResponseStatus.BAD_REQUEST, "malformed request");
+            Throwable c = req.decoderResult().cause();
+            resp = c instanceof TooLongHttpLineException
+                    ? error(HttpResponseStatus.REQUEST_URI_TOO_LONG, "request line too long")
+                    : c instanceof TooLongHttpHeaderException
+                    ? error(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request header fields too large")
+                    : error(HttpResponseStatus.BAD_REQUEST, "malformed request");
             HttpUtil.setKeepAlive(resp, false);
             ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
             return;
