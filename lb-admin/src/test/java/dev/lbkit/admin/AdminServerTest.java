@@ -410,6 +410,19 @@ class AdminServerTest {
     }
 
     @Test
+    void acceptsAnAbsoluteFormRequestTarget() throws Exception {
+        startWithToken();
+        String get = raw("GET http://127.0.0.1/api/v1/pools/web HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        assertTrue(get.startsWith("HTTP/1.1 200 ") && get.contains("\"name\":\"web\""), get);
+        String page = raw("GET HTTP://127.0.0.1:9091 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        assertTrue(page.startsWith("HTTP/1.1 200 ") && page.contains("text/html"), page);
+        String drain = raw("POST http://127.0.0.1" + U1 + "/drain HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TOKEN
+                + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        assertTrue(drain.startsWith("HTTP/1.1 200 "), drain);
+        assertEquals(0, pool.member("127.0.0.1:8081").orElseThrow().weight());
+    }
+
+    @Test
     void servesMetricsAndHeadWithoutBody() {
         AdminClient c = start(AdminServer.builder().pool(pool).metrics(() -> "lbkit_pool_size{pool=\"web\"} 3.0\n"));
         HttpResponse<String> r = c.get("/metrics");

@@ -126,7 +126,8 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
 
     FullHttpResponse handle(FullHttpRequest req) {
-        QueryStringDecoder qs = new QueryStringDecoder(req.uri());
+        String uri = originForm(req.uri());
+        QueryStringDecoder qs = new QueryStringDecoder(uri);
         String path = qs.rawPath();
         HttpMethod method = req.method();
         boolean reading = method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD);
@@ -165,11 +166,31 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 if (text == null) {
                     return error(HttpResponseStatus.NOT_FOUND, "no such page: " + path);
                 }
-                int q = req.uri().indexOf('?');
-                String query = q < 0 ? "" : req.uri().substring(q + 1);
+                int q = uri.indexOf('?');
+                String query = q < 0 ? "" : uri.substring(q + 1);
                 return response(HttpResponseStatus.OK, text.contentType(),
                         text.body().apply(query).getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    /**
+     * The path and query of a request target: an absolute-form target ({@code http://host/path?query}),
+     * which a server must accept (RFC 9112 section 3.2.2), loses its scheme and authority.
+     */
+    static String originForm(String uri) {
+        int from;
+        if (uri.regionMatches(true, 0, "http://", 0, 7)) {
+            from = 7;
+        } else if (uri.regionMatches(true, 0, "https://", 0, 8)) {
+            from = 8;
+        } else {
+            return uri;
+        }
+        int end = from;
+        while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
+            end++;
+        }
+        return uri.startsWith("/", end) ? uri.substring(end) : "/" + uri.substring(end);
     }
 
     /** A GET endpoint beyond the built-in ones: its content type and its body for a raw query string. */
