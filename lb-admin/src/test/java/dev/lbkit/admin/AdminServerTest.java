@@ -158,7 +158,7 @@ class AdminServerTest {
         assertTrue(b1.body().contains("not JSON"), b1.body());
         HttpResponse<String> b2 = c.post(U1 + "/weight", TOKEN, "{\"weight\":70000}");
         assertEquals(400, b2.statusCode());
-        assertTrue(b2.body().contains("weight must be 0..65535"), b2.body());
+        assertTrue(b2.body().contains("weight must be an integer 0..65535, got 70000"), b2.body());
         HttpResponse<String> b3 = c.post(U1 + "/weight", TOKEN, "");
         assertEquals(400, b3.statusCode());
         assertTrue(b3.body().contains("empty body"), b3.body());
@@ -420,6 +420,22 @@ class AdminServerTest {
                 + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         assertTrue(drain.startsWith("HTTP/1.1 200 "), drain);
         assertEquals(0, pool.member("127.0.0.1:8081").orElseThrow().weight());
+    }
+
+    @Test
+    void aWeightThatIsNotAnIntegerInRangeIsA400NamingIt() {
+        AdminClient c = startWithToken();
+        Map<String, String> named = Map.of("-1", "got -1", "3.5", "got 3.5", "1e400", "got Infinity",
+                "99999999999999999999", "got 1.0E20", "\"3\"", "got \\\"3\\\"", "null", "got null", "true", "got true");
+        named.forEach((value, message) -> {
+            HttpResponse<String> r = c.post(U1 + "/weight", TOKEN, "{\"weight\":" + value + "}");
+            assertEquals(400, r.statusCode(), value);
+            assertTrue(r.body().contains("weight must be an integer 0..65535, " + message), value + ": " + r.body());
+        });
+        HttpResponse<String> other = c.post(U1 + "/weight", TOKEN, "{\"wieght\":3}");
+        assertEquals(400, other.statusCode());
+        assertTrue(other.body().contains("[wieght]"), other.body());
+        assertEquals(3, pool.member("127.0.0.1:8081").orElseThrow().weight());
     }
 
     @Test

@@ -280,15 +280,15 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             case "weight":
                 return new Route(Set.of("POST"), r -> withMember(pool, key, (p, m) -> {
                     Map<String, Object> body = body(r);
+                    if (!body.containsKey("weight") || body.size() != 1) {
+                        throw new BadRequest("body must be {\"weight\": <integer 0.." + Upstream.MAX_WEIGHT
+                                + ">}, got the fields " + body.keySet());
+                    }
                     Object w = body.get("weight");
-                    if (!(w instanceof Long) || body.size() != 1) {
-                        throw new BadRequest("body must be {\"weight\": <integer 0.." + Upstream.MAX_WEIGHT + ">}");
+                    if (!(w instanceof Long weight) || weight < 0 || weight > Upstream.MAX_WEIGHT) {
+                        throw new BadRequest("weight must be an integer 0.." + Upstream.MAX_WEIGHT + ", got " + Json.write(w));
                     }
-                    long weight = (Long) w;
-                    if (weight < 0 || weight > Upstream.MAX_WEIGHT) {
-                        throw new BadRequest("weight must be 0.." + Upstream.MAX_WEIGHT + ", got " + weight);
-                    }
-                    return changed(PoolOps.weight(p, m, (int) weight), pool);
+                    return changed(PoolOps.weight(p, m, weight.intValue()), pool);
                 }));
             default:
                 return null;
