@@ -450,6 +450,21 @@ class AdminServerTest {
         assertEquals("", h.body());
         assertNotNull(h.headers().firstValue("content-length").orElse(null));
         assertEquals(405, c.post("/", null, "x").statusCode());
+        assertEquals(405, c.method("DELETE", "/metrics", null).statusCode());
+    }
+
+    @Test
+    void aChangingMethodOnAPathThatIsNoPageIs404Not405() {
+        AdminClient c = start(AdminServer.builder().pool(pool).token(TOKEN));
+        for (String method : List.of("POST", "PUT", "DELETE")) {
+            HttpResponse<String> r = c.method(method, "/nothing", TOKEN);
+            assertEquals(404, r.statusCode(), method);
+            assertTrue(r.headers().firstValue("allow").isEmpty(), method);
+        }
+        assertEquals(404, c.post("/metrics", null, "x").statusCode(), "no /metrics without a scrape");
+        HttpResponse<String> page = c.post("/index.html", null, "x");
+        assertEquals(405, page.statusCode());
+        assertEquals("GET, HEAD", page.headers().firstValue("allow").orElse(""));
     }
 
     @Test

@@ -147,7 +147,11 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             return api(req, method, path, reading);
         }
         if (!reading) {
-            return methodNotAllowed(Set.of("GET", "HEAD"));
+            // 405 says the page exists (RFC 9110 section 15.5.6); a path that is none is a 404 whatever the method.
+            boolean page = path.equals("/") || path.equals("/index.html") || path.equals("/metrics") && metrics != null
+                    || texts.containsKey(path);
+            return page ? methodNotAllowed(Set.of("GET", "HEAD"))
+                    : error(HttpResponseStatus.NOT_FOUND, "no such page: " + path);
         }
         switch (path) {
             case "/":
