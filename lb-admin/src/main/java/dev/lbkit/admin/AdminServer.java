@@ -231,10 +231,25 @@ public final class AdminServer implements AutoCloseable {
 
         /**
          * The bearer token that changing requests must carry; {@code null} (the default) makes the API
-         * read-only. Give a long random value.
+         * read-only. Give a long random value of visible ASCII characters, as RFC 6750's {@code b64token}.
+         *
+         * @throws IllegalArgumentException if the token is blank or holds white space, a control character
+         *     or a non-ASCII character: a {@code b64token} has none, and the server trims the header's value
+         *     and reads it as ISO-8859-1, so such a token at either end, or non-ASCII, could never match
          */
         public Builder token(String token) {
-            this.token = token == null ? null : Checks.notBlank(token, "token");
+            if (token != null) {
+                Checks.notBlank(token, "token");
+                for (int i = 0; i < token.length(); i++) {
+                    char c = token.charAt(i);
+                    if (c <= ' ' || c > '~') {
+                        throw new IllegalArgumentException("token must be visible ASCII characters, got "
+                                + (c <= ' ' ? "white space or a control character" : "a non-ASCII character")
+                                + " at index " + i);
+                    }
+                }
+            }
+            this.token = token;
             return this;
         }
 

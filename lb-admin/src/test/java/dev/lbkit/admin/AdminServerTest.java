@@ -66,6 +66,17 @@ class AdminServerTest {
     }
 
     @Test
+    void aTokenNoRequestCouldCarryIsRefusedAtBuild() {
+        // The Authorization value is trimmed and read as ISO-8859-1: these could never match.
+        for (String bad : List.of(" " + TOKEN, TOKEN + "\n", "two words", "caf\u00e9", "tab\t")) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> AdminServer.builder().token(bad), bad);
+            assertTrue(e.getMessage().startsWith("token must be visible ASCII"), e.getMessage());
+        }
+        assertTrue(AdminServer.builder().token("A-z0.9_~+/=!").build().changesEnabled());
+    }
+
+    @Test
     void servesOneSelfContainedPage() {
         AdminClient c = start(AdminServer.builder().pool(pool));
         HttpResponse<String> r = c.get("/");
