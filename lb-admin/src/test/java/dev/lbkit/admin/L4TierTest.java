@@ -68,8 +68,12 @@ class L4TierTest {
                 assertTrue(((String) tier.get("text")).contains("IP Virtual Server"));
 
                 String base = "/api/v1/pools/" + name + "/upstreams";
-                assertEquals(201, api.post(base, TOKEN, "{\"host\":\"127.0.0.1\",\"port\":" + e3.port() + ",\"weight\":2}")
-                        .statusCode());
+                HttpResponse<String> added = api.post(base, TOKEN, "{\"host\":\"127.0.0.1\",\"port\":" + e3.port() + ",\"weight\":2}");
+                assertEquals(201, added.statusCode());
+                // The answer is the new upstream, found under the name the API gives the service's pool.
+                Map<String, Object> a = Json.parseSimpleObject(added.body());
+                assertEquals("127.0.0.1:" + e3.port(), a.get("key"), added.body());
+                assertEquals(2L, a.get("weight"));
                 assertTrue(vs.realServers().contains(RealServer.of(e3.address())), "added through the virtual service");
                 assertTrue(api.get("/ipvs").body().contains("-> 127.0.0.1:" + e3.port()));
                 HttpResponse<String> backup = api.post(base, TOKEN, "{\"host\":\"127.0.0.1\",\"port\":1,\"backup\":true}");
@@ -78,7 +82,9 @@ class L4TierTest {
                 assertEquals(200, api.post(base + "/" + Upstream.of(e1.address()).key() + "/drain", TOKEN, null).statusCode());
                 assertTrue(api.get("/ipvs").body().matches("(?s).*-> 127\\.0\\.0\\.1:" + e1.port() + " +Masq +0 .*"),
                         api.get("/ipvs").body());
-                assertEquals(200, api.method("DELETE", base + "/" + Upstream.of(e2.address()).key(), TOKEN).statusCode());
+                HttpResponse<String> removed = api.method("DELETE", base + "/" + Upstream.of(e2.address()).key(), TOKEN);
+                assertEquals(200, removed.statusCode());
+                assertEquals(name, Json.parseSimpleObject(removed.body()).get("pool"));
                 assertEquals(2, vs.realServers().size());
                 assertTrue(!api.get("/ipvs").body().contains(":" + e2.port() + " "));
             }

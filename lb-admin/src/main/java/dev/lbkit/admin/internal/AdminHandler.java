@@ -257,13 +257,13 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             return null;
         }
         if (seg.size() == 2) {
-            return new Route(Set.of("POST"), r -> withPool(pool, p -> add(p, r)));
+            return new Route(Set.of("POST"), r -> withPool(pool, p -> add(pool, p, r)));
         }
         String key = seg.get(2);
         if (seg.size() == 3) {
             return new Route(Set.of("GET", "HEAD", "DELETE"), r -> {
                 if (r.method().equals(HttpMethod.DELETE)) {
-                    return withMember(pool, key, (p, m) -> remove(p, m));
+                    return withMember(pool, key, (p, m) -> remove(pool, p, m));
                 }
                 return state.upstreamJson(pool, key).map(s -> json(HttpResponseStatus.OK, s))
                         .orElseGet(() -> state.pool(pool).isEmpty() ? unknownPool(pool) : unknownUpstream(pool, key));
@@ -280,7 +280,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             case "maint":
                 return new Route(Set.of("POST"), r -> withMember(pool, key, (p, m) -> changed(PoolOps.maint(p, m), pool)));
             case "remove":
-                return new Route(Set.of("POST"), r -> withMember(pool, key, (p, m) -> remove(p, m)));
+                return new Route(Set.of("POST"), r -> withMember(pool, key, (p, m) -> remove(pool, p, m)));
             case "weight":
                 return new Route(Set.of("POST"), r -> withMember(pool, key, (p, m) -> {
                     Map<String, Object> body = body(r);
@@ -301,7 +301,8 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
 
     private static final Set<String> ADD_FIELDS = Set.of("host", "port", "weight", "backup", "maxConnections", "name");
 
-    private FullHttpResponse add(UpstreamPool pool, FullHttpRequest req) {
+    /** Adds to {@code pool}, which the API calls {@code name} (a tier's pool has a name of its own). */
+    private FullHttpResponse add(String name, UpstreamPool pool, FullHttpRequest req) {
         Map<String, Object> body = body(req);
         for (String k : body.keySet()) {
             if (!ADD_FIELDS.contains(k)) {
@@ -338,10 +339,10 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 }
                 b.maxConnections(lm.intValue());
             }
-            Object name = body.get("name");
-            if (name != null) {
-                if (!(name instanceof String sn)) {
-                    throw new IllegalArgumentException("name must be a string, got " + name);
+            Object display = body.get("name");
+            if (display != null) {
+                if (!(display instanceof String sn)) {
+                    throw new IllegalArgumentException("name must be a string, got " + display);
                 }
                 b.name(sn);
             }
@@ -350,23 +351,23 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             throw new BadRequest(e.getMessage());
         }
         if (pool.member(u.key()).isPresent()) {
-            return error(HttpResponseStatus.CONFLICT, "upstream " + u.key() + " is already in pool " + pool.name());
+            return error(HttpResponseStatus.CONFLICT, "upstream " + u.key() + " is already in pool " + name);
         }
         try {
             state.membership(pool).add(u);
         } catch (IllegalArgumentException e) {
             throw new BadRequest(e.getMessage());
         }
-        logger.info("admin: added {} to pool {}", u, pool.name());
-        return json(HttpResponseStatus.CREATED, state.upstreamJson(pool.name(), u.key()).orElse("{}"));
+        logger.info("admin: added {} to pool {}", u, name);
+        return json(HttpResponseStatus.CREATED, state.upstreamJson(name, u.key()).orElse("{}"));
     }
 
-    private FullHttpResponse remove(UpstreamPool pool, Member m) {
+    private FullHttpResponse remove(String name, UpstreamPool pool, Member m) {
         String key = m.upstream().key();
         state.membership(pool).remove(key);
-        logger.info("admin: removed {} from pool {}", key, pool.name());
+        logger.info("admin: removed {} from pool {}", key, name);
         Json.Writer j = new Json.Writer();
-        j.beginObject().field("removed", key).field("pool", pool.name()).endObject();
+        j.beginObject().field("removed", key).field("pool", name).endObject();
         return json(HttpResponseStatus.OK, j.toString());
     }
 
