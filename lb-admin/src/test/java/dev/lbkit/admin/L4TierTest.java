@@ -79,6 +79,10 @@ class L4TierTest {
                 HttpResponse<String> backup = api.post(base, TOKEN, "{\"host\":\"127.0.0.1\",\"port\":1,\"backup\":true}");
                 assertEquals(400, backup.statusCode());
                 assertTrue(backup.body().contains("no backup tier"), backup.body());
+                HttpResponse<String> named = api.post(base, TOKEN, "{\"host\":\"127.0.0.1\",\"port\":1,\"name\":\"one\"}");
+                assertEquals(400, named.statusCode());
+                assertTrue(named.body().contains("no name"), named.body());
+                assertEquals(3, vs.realServers().size());
                 assertEquals(200, api.post(base + "/" + Upstream.of(e1.address()).key() + "/drain", TOKEN, null).statusCode());
                 assertTrue(api.get("/ipvs").body().matches("(?s).*-> 127\\.0\\.0\\.1:" + e1.port() + " +Masq +0 .*"),
                         api.get("/ipvs").body());

@@ -94,6 +94,10 @@ public final class L4Tier implements TierView {
                 if (u.maxConnections() > 0) {
                     throw new IllegalArgumentException("set an L4 real server's limit as its upper threshold (-x) in code");
                 }
+                if (u.name().isPresent()) {
+                    // A real server is its address: a name would be dropped, and the answer would not show it.
+                    throw new IllegalArgumentException("IPVS real servers have no name");
+                }
                 InetSocketAddress a = u.address();
                 if (a.isUnresolved()) {
                     throw new IllegalArgumentException("a real server needs an IP address, got " + u.host());
