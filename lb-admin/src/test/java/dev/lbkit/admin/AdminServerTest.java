@@ -218,6 +218,27 @@ class AdminServerTest {
     }
 
     @Test
+    void aSavedWeightThatIsNoWeightInMetadataBreaksNeitherStateNorReady() {
+        // Metadata also comes from discovery stores (lb-zookeeper, lb-etcd), so it can hold anything.
+        UpstreamPool odd = UpstreamPool.builder().name("odd")
+                .add(Upstream.builder("127.0.0.1", 8081).weight(0).metadata("lbkit.admin.weight", "lots").build())
+                .add(Upstream.builder("127.0.0.1", 8082).weight(0).metadata("lbkit.admin.weight", "99999999999").build())
+                .build();
+        AdminClient c = start(AdminServer.builder().pool(odd).token(TOKEN));
+        HttpResponse<String> s = c.get("/api/v1/state");
+        assertEquals(200, s.statusCode(), s.body());
+        Map<?, ?> u = (Map<?, ?>) ((List<?>) ((Map<?, ?>) ((List<?>) Json.parseSimpleObject(s.body()).get("pools")).get(0))
+                .get("upstreams")).get(0);
+        assertEquals("draining", u.get("state"));
+        assertFalse(u.containsKey("savedWeight"));
+        for (String key : List.of("127.0.0.1:8081", "127.0.0.1:8082")) {
+            HttpResponse<String> r = c.post("/api/v1/pools/odd/upstreams/" + key + "/ready", TOKEN, null);
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(1, odd.member(key).orElseThrow().weight(), "no saved weight: ready gives 1");
+        }
+    }
+
+    @Test
     void addAndRemoveUpstreams() {
         AdminClient c = startWithToken();
         HttpResponse<String> a = c.post("/api/v1/pools/web/upstreams", TOKEN,

@@ -235,9 +235,9 @@ public final class AdminState implements AutoCloseable {
         j.field("name", u.name().orElse(u.key()));
         j.field("state", since.state).field("since", since.millis).field("backup", u.isBackup());
         j.field("weight", u.weight()).field("effectiveWeight", m.effectiveWeight());
-        String saved = u.metadata().get(SAVED_WEIGHT);
-        if (saved != null) {
-            j.field("savedWeight", Long.parseLong(saved));
+        int saved = savedWeight(u);
+        if (saved > 0) {
+            j.field("savedWeight", saved);
         }
         j.field("maxConnections", u.maxConnections());
         j.field("active", m.active()).field("inactive", m.inactive());
@@ -269,6 +269,23 @@ public final class AdminState implements AutoCloseable {
             j.endObject();
         }
         j.endObject();
+    }
+
+    /**
+     * The weight a drain saved in {@code u}'s metadata, or -1 if there is none or it is no weight: metadata
+     * also comes from discovery stores, and one bad value must not break the state document.
+     */
+    static int savedWeight(Upstream u) {
+        String saved = u.metadata().get(SAVED_WEIGHT);
+        if (saved == null) {
+            return -1;
+        }
+        try {
+            int w = Integer.parseInt(saved);
+            return w >= 1 && w <= Upstream.MAX_WEIGHT ? w : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** The state name of {@code m} at {@code now}, in HAProxy's spirit. */

@@ -33,9 +33,8 @@ public final class PoolOps {
             pool.markDown(u.key(), false);
         }
         if (u.weight() == 0) {
-            String saved = u.metadata().get(AdminState.SAVED_WEIGHT);
-            int w = saved == null ? 1 : Integer.parseInt(saved);
-            return pool.update(rebuild(u, w, null));
+            int saved = AdminState.savedWeight(u);
+            return pool.update(rebuild(u, saved > 0 ? saved : 1, null));
         }
         return m;
     }
