@@ -112,6 +112,26 @@ class HttpTierTest {
     }
 
     @Test
+    void groupsOfDifferentPoolsWithTheSameNameAreAllShownAndChangeable() throws Exception {
+        try (UpstreamPool first = UpstreamPool.builder().add(Upstream.of("127.0.0.1", 8081)).build();
+                UpstreamPool second = UpstreamPool.builder().add(Upstream.of("127.0.0.1", 8082)).build();
+                HttpBalancer lb = HttpBalancer.builder().listen(LOOPBACK).eventLoops(1)
+                        .route(Route.builder("/a").group(UpstreamGroup.of(first)).build())
+                        .route(Route.builder("/b").group(UpstreamGroup.of(second)).build()).build().start();
+                AdminServer admin = AdminServer.builder().listen(LOOPBACK).token(TOKEN).http("edge", lb).build().start()) {
+            assertEquals(first.name(), second.name(), "both pools have the default name");
+            AdminClient api = new AdminClient(admin);
+            List<?> pools = (List<?>) Json.parseSimpleObject(api.get("/api/v1/pools").body()).get("pools");
+            assertEquals(2, pools.size(), "a pool is hidden: " + pools);
+            String name = first.name() + "-2";
+            assertEquals(name, ((Map<?, ?>) pools.get(1)).get("name"));
+            assertEquals(200, api.post("/api/v1/pools/" + name + "/upstreams/127.0.0.1:8082/drain", TOKEN, null).statusCode());
+            assertEquals(0, second.member("127.0.0.1:8082").orElseThrow().weight());
+            assertEquals(1, first.member("127.0.0.1:8081").orElseThrow().weight());
+        }
+    }
+
+    @Test
     void showsTheRequestQueueOfAGroup() throws Exception {
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         try (TestBackend slow = TestBackend.start(Script.builder().body("slow").delay(Duration.ofMillis(500)).build());

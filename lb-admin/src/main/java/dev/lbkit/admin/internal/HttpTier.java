@@ -52,7 +52,13 @@ public final class HttpTier implements TierView {
         for (Route r : lb.routes()) {
             UpstreamPool p = r.group().pool();
             if (!m.containsValue(p)) {
-                m.put(r.group().name(), p);
+                // Groups of different pools may share a name (pools are named "pool" by default): each
+                // pool must stay shown and changeable, so a later one gets a suffix, as AdminState does.
+                String name = r.group().name();
+                for (int i = 2; m.containsKey(name); i++) {
+                    name = r.group().name() + "-" + i;
+                }
+                m.put(name, p);
             }
         }
         return m;
