@@ -228,6 +228,24 @@ class ZooKeeperResolverTest {
     }
 
     @Test
+    void aBadPortIsRejectedNotReplacedBySslPort() {
+        // sslPort is used only when port is null (README lb-zookeeper); a bad port is a bad instance.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Instances.parse("{\"address\":\"127.0.0.1\",\"port\":\"8081\",\"sslPort\":8443}"));
+        assertTrue(e.getMessage().contains("got port a string"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> Instances.parse("{\"address\":\"127.0.0.1\",\"port\":true,\"sslPort\":8443}"));
+        assertEquals("127.0.0.1:8443",
+                Instances.parse("{\"address\":\"127.0.0.1\",\"port\":null,\"sslPort\":8443}").orElseThrow().key());
+        assertEquals("127.0.0.1:8443", Instances.parse("{\"address\":\"127.0.0.1\",\"sslPort\":8443}").orElseThrow().key());
+        assertEquals("127.0.0.1:8081",
+                Instances.parse("{\"address\":\"127.0.0.1\",\"port\":8081,\"sslPort\":8443}").orElseThrow().key());
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+                () -> Instances.parse("{\"address\":\"127.0.0.1\",\"port\":null,\"sslPort\":null}"));
+        assertTrue(none.getMessage().contains("got sslPort null"), none.getMessage());
+    }
+
+    @Test
     void aKilledProcessDisappearsAfterItsSessionTimeout() throws Exception {
         write("/s5/web/anchor", Upstream.of("127.0.0.1", 9000));
         try (ZooKeeperResolver r = resolver("/s5/web"); UpstreamPool pool = UpstreamPool.builder().build()) {

@@ -40,11 +40,15 @@ public final class Instances {
         }
         fields.put("host", instance.get("address"));
         Object port = instance.get("port");
-        if (!(port instanceof BigDecimal)) {
+        String which = "port";
+        // sslPort stands in only for a port that is null or absent, not for a bad one.
+        if (port == null || port == Json.NULL) {
             port = instance.get("sslPort");
+            which = "sslPort";
         }
         if (!(port instanceof BigDecimal)) {
-            throw new IllegalArgumentException("instance needs a number \"port\" or \"sslPort\"");
+            throw new IllegalArgumentException("instance needs a number \"port\" (or, when it is null, \"sslPort\"), got "
+                    + which + " " + Json.describe(port));
         }
         fields.put("port", port);
         return Optional.of(UpstreamEntry.fromFields(fields));
