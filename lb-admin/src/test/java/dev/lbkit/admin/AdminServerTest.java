@@ -515,6 +515,18 @@ class AdminServerTest {
         }
     }
 
+    @Test
+    void aFailureIs500WithoutTheServersInternals() {
+        AdminClient c = start(AdminServer.builder().endpoint("/boom", "text/plain", q -> {
+            throw new IllegalStateException("secret detail of the application");
+        }));
+        HttpResponse<String> boom = c.get("/boom");
+        assertEquals(500, boom.statusCode());
+        assertTrue(boom.headers().firstValue("content-type").orElse("").startsWith("application/json"));
+        assertFalse(boom.body().contains("secret") || boom.body().contains("Exception"), boom.body());
+        assertEquals(200, c.get("/api/v1/state").statusCode(), "the server goes on");
+    }
+
     /** Reads one field of an upstream through the API. */
     private static final class AdminStateProbe {
         static Object state(AdminClient c, String path) {

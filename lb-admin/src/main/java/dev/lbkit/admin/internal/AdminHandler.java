@@ -92,7 +92,8 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             resp = handle(req);
         } catch (RuntimeException e) {
             logger.warn("admin request {} {} failed", req.method(), req.uri(), e);
-            resp = error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e);
+            // The cause is in the server's log; the client learns nothing of the server's internals.
+            resp = error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: see the admin server's log");
         }
         resp.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
         resp.headers().set("X-Content-Type-Options", "nosniff");
