@@ -184,4 +184,21 @@ class HeadersAndRoutesTest {
             assertEquals(0, pub.requestCount());
         }
     }
+
+    @Test
+    void rewrittenPathIsEscapedAgainAfterNormalization() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = start(Route.builder("/api/").group(UpstreamGroup.of(pool)).rewritePrefix("/v2/").build())) {
+            // As nginx (ngx_escape_uri): what the normalization decoded is escaped again where it would change
+            // the target (a decoded '?' starting a query, '#', '%', space, non-ASCII bytes); the rest stays decoded.
+            String[][] cases = {{"/api/a%20b?x=1", "/v2/a%20b?x=1"}, {"/api/a%3Fb", "/v2/a%3Fb"},
+                {"/api/a%23b", "/v2/a%23b"}, {"/api/a%25b", "/v2/a%25b"}, {"/api/%C3%A9", "/v2/%C3%A9"},
+                {"/api/%61b", "/v2/ab"}, {"/api//x/./y?q=%20", "/v2/x/y?q=%20"}};
+            for (String[] c : cases) {
+                String got = Fixtures.raw(lb, "GET " + c[0] + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+                assertTrue(got.startsWith("HTTP/1.1 200 "), c[0] + " -> " + got);
+                assertEquals(c[1], last(b).target(), c[0]);
+            }
+        }
+    }
 }

@@ -690,13 +690,15 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         clientHost = host;
         if (r.rewritePrefix().isPresent() && !connect) {
-            // As nginx, a rewritten path is built from the normalized one (the prefix matched that).
-            String base = uri;
-            if (!matchPath.equals(uri)) {
+            // As nginx, a rewritten path is built from the normalized one (the prefix matched that), which
+            // is escaped again: a decoded "%3F" must not become the start of a query.
+            if (matchPath.equals(uri)) {
+                uri = r.rewritePrefix().get() + uri.substring(r.pathPrefix().length());
+            } else {
                 int q = uri.indexOf('?');
-                base = q < 0 ? matchPath : matchPath + uri.substring(q);
+                uri = Paths.rewrite(r.rewritePrefix().get(), matchPath, r.pathPrefix().length(),
+                        q < 0 ? "" : uri.substring(q));
             }
-            uri = r.rewritePrefix().get() + base.substring(r.pathPrefix().length());
         }
         req.setUri(uri);
         boolean chunked = HttpUtil.isTransferEncodingChunked(req);

@@ -6,6 +6,8 @@ package dev.lbkit.l7.internal;
  * could be bypassed ({@code /public/../admin/} is {@code /admin/}).
  */
 final class Paths {
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
     private Paths() {}
 
     /**
@@ -85,5 +87,25 @@ final class Paths {
             out.insert(0, '/');
         }
         return out.toString();
+    }
+
+    /**
+     * {@code prefix}, then {@code path} (normalized, so decoded) from {@code from} escaped as nginx escapes
+     * a URI it sends upstream (ngx_escape_uri's NGX_ESCAPE_URI: controls, space, {@code #}, {@code %},
+     * {@code ?}, DEL and bytes above 0x7F), then {@code query}.
+     */
+    static String rewrite(String prefix, String path, int from, String query) {
+        StringBuilder sb = new StringBuilder(prefix.length() + path.length() - from + query.length() + 8);
+        sb.append(prefix);
+        for (int i = from; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c <= ' ' || c == '#' || c == '%' || c == '?' || c >= 0x7f) {
+                // A decoded path holds one byte per char (escapes decode to bytes, the target is Latin-1).
+                sb.append('%').append(HEX[c >> 4 & 0xf]).append(HEX[c & 0xf]);
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append(query).toString();
     }
 }
