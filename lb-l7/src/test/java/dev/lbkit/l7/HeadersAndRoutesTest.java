@@ -126,6 +126,21 @@ class HeadersAndRoutesTest {
     }
 
     @Test
+    void forwardingHeadersAppendToEveryIncomingLine() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = start(Route.builder("/").group(UpstreamGroup.of(pool))
+                        .forwarded(ForwardedHeader.X_FORWARDED_FOR, ForwardedHeader.FORWARDED).build())) {
+            // Several lines of a list field are one list (RFC 9110 §5.3): no hop a later line names is lost.
+            Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nX-Forwarded-For: 192.0.2.1\r\n"
+                    + "X-Forwarded-For: 192.0.2.2, 192.0.2.3\r\nForwarded: for=192.0.2.1\r\nForwarded: for=192.0.2.2\r\n\r\n");
+            RecordedRequest r = last(b);
+            assertEquals(List.of("192.0.2.1, 192.0.2.2, 192.0.2.3, 127.0.0.1"), r.headers("X-Forwarded-For"));
+            assertEquals(List.of("for=192.0.2.1, for=192.0.2.2, for=127.0.0.1;proto=http;host=\"h\""),
+                    r.headers("Forwarded"));
+        }
+    }
+
+    @Test
     void routesByHostAndLongestPrefixWithRewrite() throws Exception {
         try (TestBackend api = TestBackend.start(Script.ok("api")); TestBackend web = TestBackend.start(Script.ok("web"));
                 TestBackend admin = TestBackend.start(Script.ok("admin"));

@@ -857,7 +857,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 ? ((InetSocketAddress) remote).getAddress().getHostAddress() : "unknown";
         String proto = tls ? "https" : "http";
         if (r.forwarded().contains(ForwardedHeader.X_FORWARDED_FOR)) {
-            String old = h.get(Headers.X_FORWARDED_FOR);
+            String old = allValues(h, Headers.X_FORWARDED_FOR);
             h.set(Headers.X_FORWARDED_FOR, old == null ? ip : old + ", " + ip);
         }
         if (r.forwarded().contains(ForwardedHeader.X_FORWARDED_PROTO)) {
@@ -877,9 +877,17 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (host != null) {
                 sb.append(";host=\"").append(host).append('"');
             }
-            String old = h.get(Headers.FORWARDED);
+            String old = allValues(h, Headers.FORWARDED);
             h.set(Headers.FORWARDED, old == null ? sb.toString() : old + ", " + sb);
         }
+    }
+
+    /**
+     * Every line of a list field as one value (RFC 9110 §5.3), or null when absent: replacing only the
+     * first line would drop the hops the others name (nginx joins them since 1.23.0).
+     */
+    private static String allValues(HttpHeaders h, CharSequence name) {
+        return Headers.count(h, name) > 1 ? String.join(", ", h.getAll(name)) : h.get(name);
     }
 
     private static boolean isIdempotent(HttpMethod m) {
