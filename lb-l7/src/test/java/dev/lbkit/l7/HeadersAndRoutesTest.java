@@ -141,6 +141,18 @@ class HeadersAndRoutesTest {
     }
 
     @Test
+    void forwardedQuotesTheClientHostSafely() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = start(Route.builder("/").group(UpstreamGroup.of(pool))
+                        .forwarded(ForwardedHeader.FORWARDED).build())) {
+            // A quote in Host must not close the quoted-string and add a forged for= to the element.
+            Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: x\";for=192.0.2.9;a=\\\"\r\nConnection: close\r\n\r\n");
+            assertEquals(List.of("for=127.0.0.1;proto=http;host=\"x\\\";for=192.0.2.9;a=\\\\\\\"\""),
+                    last(b).headers("Forwarded"));
+        }
+    }
+
+    @Test
     void routesByHostAndLongestPrefixWithRewrite() throws Exception {
         try (TestBackend api = TestBackend.start(Script.ok("api")); TestBackend web = TestBackend.start(Script.ok("web"));
                 TestBackend admin = TestBackend.start(Script.ok("admin"));

@@ -875,7 +875,17 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             sb.append(";proto=").append(proto);
             if (host != null) {
-                sb.append(";host=\"").append(host).append('"');
+                // A quoted-string (RFC 7239 §4, RFC 9110 §5.6.4): a quote in the client's Host must not end it,
+                // or the Host could add parameters (a forged for=) to this element.
+                sb.append(";host=\"");
+                for (int i = 0; i < host.length(); i++) {
+                    char c = host.charAt(i);
+                    if (c == '"' || c == '\\') {
+                        sb.append('\\');
+                    }
+                    sb.append(c);
+                }
+                sb.append('"');
             }
             String old = allValues(h, Headers.FORWARDED);
             h.set(Headers.FORWARDED, old == null ? sb.toString() : old + ", " + sb);
