@@ -126,6 +126,27 @@ class OperationsTest {
     }
 
     @Test
+    void accessLogEscapesQuotesBackslashesAndControlCharactersAsNginx() throws Exception {
+        PrintStream old = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try (TestBackend b = TestBackend.start(Script.ok("hello"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()))) {
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            try (HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1).accessLog(true)
+                    .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start()) {
+                Fixtures.raw(lb, "GET /a\"b HTTP/1.1\r\nHost: h\r\nUser-Agent: x\" 200 1 \"-\" \"forged\\\t\u00e9\r\n"
+                        + "Referer: r\"\r\nConnection: close\r\n\r\n");
+            }
+        } finally {
+            System.setErr(old);
+        }
+        String log = captured.toString(StandardCharsets.UTF_8);
+        // As nginx's escape=default: a client's quote cannot end a quoted field and forge the ones after it.
+        assertTrue(log.contains("\"GET /a\\x22b HTTP/1.1\" 200 5 \"r\\x22\" "
+                + "\"x\\x22 200 1 \\x22-\\x22 \\x22forged\\x5C\\x09\\xE9\" upstream="), log);
+    }
+
+    @Test
     void liveChangesLoseNoRequest() throws Exception {
         try (TestBackend a = TestBackend.start(Script.ok("a")); TestBackend b = TestBackend.start(Script.ok("b"));
                 TestBackend c = TestBackend.start(Script.ok("c"));

@@ -1630,10 +1630,36 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         String ip = remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null
                 ? ((InetSocketAddress) remote).getAddress().getHostAddress() : "-";
         accessLogger.info("{} - - [{}] \"{}\" {} {} \"{}\" \"{}\" upstream={} upstream_time={} tries={}", ip,
-                LOG_TIME.format(ZonedDateTime.now()), logRequestLine == null ? "-" : logRequestLine, code,
-                bytesToClient, logReferer == null ? "-" : logReferer, logUserAgent == null ? "-" : logUserAgent,
+                LOG_TIME.format(ZonedDateTime.now()), logEscape(logRequestLine), code,
+                bytesToClient, logEscape(logReferer), logEscape(logUserAgent),
                 upstreamLog == null ? "-" : upstreamLog,
                 String.format(Locale.ROOT, "%.3f", upstreamNanos / 1e9), tries);
+    }
+
+    /**
+     * A client-sent value as nginx logs it ({@code escape=default}): {@code "}, {@code \}, control
+     * characters and bytes above 0x7E as {@code \xHH}, so that a value cannot end its quoted field or
+     * forge a log line; {@code -} when absent.
+     */
+    private static String logEscape(String v) {
+        if (v == null) {
+            return "-";
+        }
+        StringBuilder sb = null;
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            boolean escape = c < ' ' || c > '~' || c == '"' || c == '\\';
+            if (escape && sb == null) {
+                sb = new StringBuilder(v.length() + 16).append(v, 0, i);
+            }
+            if (escape) {
+                // Header values and targets hold one byte per char (Latin-1).
+                sb.append("\\x").append(Paths.HEX[c >> 4 & 0xf]).append(Paths.HEX[c & 0xf]);
+            } else if (sb != null) {
+                sb.append(c);
+            }
+        }
+        return sb == null ? v : sb.toString();
     }
 
     // ---------------------------------------------------------------- tunnels (Upgrade, CONNECT)

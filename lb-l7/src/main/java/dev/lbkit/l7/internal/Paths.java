@@ -6,7 +6,8 @@ package dev.lbkit.l7.internal;
  * could be bypassed ({@code /public/../admin/} is {@code /admin/}).
  */
 final class Paths {
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+    /** Upper-case hex digits, for percent escapes here and the access log's {@code \xHH}. */
+    static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     private Paths() {}
 
