@@ -13,9 +13,9 @@ import java.util.Set;
  * + {@code proxy_pass}: an {@link UpstreamGroup}, with an optional path-prefix rewrite, header rules,
  * Host policy, forwarding headers, retry policy and timeouts.
  *
- * <p>A request is routed to the route whose host equals the request's host (without port,
- * case-insensitive) and whose prefix is the longest prefix of the request path; routes without a host
- * match any host, and are used when no route of the request's host matches. As in nginx, a prefix
+ * <p>A request is routed to the route whose host equals the request's host (without port and
+ * trailing dot, case-insensitive) and whose prefix is the longest prefix of the request path; routes
+ * without a host match any host, and are used when no route of the request's host matches. As in nginx, a prefix
  * matches by characters ({@code /api} matches {@code /apis}).
  *
  * <p>Immutable and thread-safe. Defaults: any host, no rewrite, {@link HeaderRules#NONE},

@@ -186,6 +186,26 @@ class HeadersAndRoutesTest {
     }
 
     @Test
+    void hostWithATrailingDotOrAPortOrAnIpv6LiteralMatchesItsRoute() throws Exception {
+        try (TestBackend web = TestBackend.start(Script.ok("web")); TestBackend admin = TestBackend.start(Script.ok("admin"));
+                UpstreamPool webPool = UpstreamPool.of(upstream(web.port()));
+                UpstreamPool adminPool = UpstreamPool.of(upstream(admin.port()));
+                HttpBalancer lb = start(Route.builder("/").group(UpstreamGroup.of(webPool)).build(),
+                        Route.builder("/").host("admin.example").group(UpstreamGroup.of(adminPool)).build(),
+                        Route.builder("/").host("[::1]").group(UpstreamGroup.of(adminPool)).build())) {
+            // As nginx (ngx_http_validate_host): case, port and a trailing dot do not change the name.
+            for (String host : List.of("admin.example.", "ADMIN.Example.:8080", "admin.example:", "[::1]:8080", "[::1]")) {
+                String got = Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+                assertTrue(got.endsWith("admin"), host + " -> " + got);
+            }
+            assertTrue(Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: admin.example..\r\nConnection: close\r\n\r\n")
+                    .endsWith("web"));
+            assertEquals("admin.example.", admin.requests().get(0).header("Host").orElseThrow(),
+                    "the Host itself goes on unchanged");
+        }
+    }
+
+    @Test
     void unroutedRequestIs404() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
                 HttpBalancer lb = start(Route.builder("/only/").group(UpstreamGroup.of(pool)).build())) {

@@ -90,7 +90,10 @@ final class Headers {
         return false;
     }
 
-    /** The host part of a Host value: without port, lower case; IPv6 literals keep their brackets. */
+    /**
+     * The host part of a Host value: without port and trailing dot, lower case; IPv6 literals keep their
+     * brackets.
+     */
     static String hostWithoutPort(String host) {
         if (host == null) {
             return null;
@@ -103,6 +106,11 @@ final class Headers {
             int colon = h.indexOf(':');
             if (colon >= 0) {
                 h = h.substring(0, colon);
+            }
+            if (h.length() > 1 && h.charAt(h.length() - 1) == '.') {
+                // "example.com." is the same name, fully qualified: nginx drops the dot before matching
+                // server names (ngx_http_validate_host).
+                h = h.substring(0, h.length() - 1);
             }
         }
         for (int i = 0; i < h.length(); i++) {
