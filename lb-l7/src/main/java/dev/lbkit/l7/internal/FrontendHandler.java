@@ -654,7 +654,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (host != null && !host.equals(lastHost)) {
-            // A keep-alive client sends the same Host every time: normalise it once per connection.
+            // A keep-alive client sends the same Host every time: check and normalise it once per connection.
+            if (!Headers.validHost(host)) {
+                // RFC 9112 §3.2: a Host with an invalid value is refused with 400.
+                reject(HttpResponseStatus.BAD_REQUEST);
+                return;
+            }
             lastHost = host;
             lastHostKey = Headers.hostWithoutPort(host);
         }

@@ -91,6 +91,22 @@ final class Headers {
     }
 
     /**
+     * Whether a Host value (or a target's authority) may be passed on, by nginx's rules
+     * (ngx_http_validate_host): no white space or control character, no {@code /} or {@code \} (not in
+     * an authority, RFC 3986 §3.2) and no empty label ({@code ..}), which an upstream building paths or
+     * URLs from the Host could be misled by.
+     */
+    static boolean validHost(String host) {
+        for (int i = 0, n = host.length(); i < n; i++) {
+            char c = host.charAt(i);
+            if (c <= ' ' || c == 0x7f || c == '/' || c == '\\' || c == '.' && i > 0 && host.charAt(i - 1) == '.') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * The host part of a Host value: without port and trailing dot, lower case; IPv6 literals keep their
      * brackets.
      */
