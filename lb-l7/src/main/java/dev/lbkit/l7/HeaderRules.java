@@ -11,7 +11,8 @@ import java.util.Objects;
  * Header edits applied to requests on their way to the upstream and to responses on their way to the
  * client (nginx {@code proxy_set_header}, {@code add_header}, {@code proxy_hide_header}), in the order
  * they were added. Applied after hop-by-hop headers were removed and the forwarding headers were set,
- * so a rule can override those.
+ * so a rule can override those; a request rule on {@code Host} also wins over the route's
+ * {@link HostHeader} policy ({@code proxy_set_header Host …}).
  *
  * <p>Names must be tokens (RFC 9110 §5.6.2) and values free of control characters other than tab, or the
  * builder throws {@link IllegalArgumentException} naming the header; leading and trailing spaces and tabs
@@ -42,6 +43,16 @@ public final class HeaderRules {
     /** Whether there are no rules at all. */
     public boolean isEmpty() {
         return request.isEmpty() && response.isEmpty();
+    }
+
+    /** Whether a request rule sets, adds or removes the header {@code name} (case-insensitive). */
+    public boolean editsRequestHeader(CharSequence name) {
+        for (Rule r : request) {
+            if (r.name.contentEqualsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Applies the request rules to {@code headers}. For lb-l7's handlers; safe to call concurrently. */

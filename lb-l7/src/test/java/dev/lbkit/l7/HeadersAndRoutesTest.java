@@ -106,6 +106,23 @@ class HeadersAndRoutesTest {
     }
 
     @Test
+    void aHostHeaderRuleWinsOverTheHostPolicy() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.builder().name("backend").add(upstream(b.port())).build();
+                HttpBalancer lb = start(
+                        Route.builder("/preserve").group(UpstreamGroup.of(pool)).setRequestHeader("host", "ruled.example")
+                                .build(),
+                        Route.builder("/group").group(UpstreamGroup.of(pool)).hostHeader(HostHeader.groupName())
+                                .setRequestHeader("Host", "ruled.example").build())) {
+            // proxy_set_header Host …: the rule is what the upstream gets, whatever the policy.
+            for (String path : List.of("/preserve", "/group")) {
+                Fixtures.raw(lb, "GET " + path + " HTTP/1.1\r\nHost: client.example\r\nConnection: close\r\n\r\n");
+                assertEquals(List.of("ruled.example"), last(b).headers("Host"), path);
+            }
+        }
+    }
+
+    @Test
     void forwardingHeadersAreOptionalAndAppend() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
                 HttpBalancer lb = start(

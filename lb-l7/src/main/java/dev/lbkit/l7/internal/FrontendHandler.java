@@ -1227,6 +1227,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void setHost() {
+        if (route.hostByRule) {
+            return;
+        }
         HttpHeaders h = request.headers();
         HostHeader policy = route.route().hostHeader();
         switch (policy.kind()) {

@@ -2,6 +2,7 @@ package dev.lbkit.l7.internal;
 
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.UpstreamGroup;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -80,11 +81,14 @@ public final class RouteTable {
         final TrafficCounters counters;
         /** Null when the group has no queue. */
         final GroupQueue queue;
+        /** A header rule sets or removes Host ({@code proxy_set_header Host …}): it wins over the Host policy. */
+        final boolean hostByRule;
 
         RouteEntry(Route route, TrafficCounters counters, GroupQueue queue) {
             this.route = route;
             this.counters = counters;
             this.queue = queue;
+            this.hostByRule = route.headers().editsRequestHeader(HttpHeaderNames.HOST);
         }
 
         public Route route() {
