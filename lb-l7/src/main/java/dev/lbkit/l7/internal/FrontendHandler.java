@@ -1237,17 +1237,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 if (clientHost != null) {
                     h.set(HttpHeaderNames.HOST, clientHost);
                 } else {
-                    h.set(HttpHeaderNames.HOST, hostOf(member));
+                    h.set(HttpHeaderNames.HOST, Headers.hostOf(member.upstream()));
                 }
             }
             case GROUP_NAME -> h.set(HttpHeaderNames.HOST, group.name());
-            case UPSTREAM_ADDRESS -> h.set(HttpHeaderNames.HOST, hostOf(member));
+            case UPSTREAM_ADDRESS -> h.set(HttpHeaderNames.HOST, Headers.hostOf(member.upstream()));
             default -> h.set(HttpHeaderNames.HOST, policy.value());
         }
-    }
-
-    private static String hostOf(Member m) {
-        return m.upstream().port() == 80 ? m.upstream().host() : m.upstream().key();
     }
 
     void onUpstreamMessage(UpstreamConnection c, Object msg) {

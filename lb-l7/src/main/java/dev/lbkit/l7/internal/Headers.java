@@ -91,6 +91,15 @@ final class Headers {
     }
 
     /**
+     * An upstream's address as a Host value: {@code host:port}, the port left out when it is 80 (RFC 9110
+     * §7.2); an IPv6 literal keeps its brackets either way (RFC 3986 §3.2.2).
+     */
+    static String hostOf(dev.lbkit.api.Upstream u) {
+        String key = u.key();
+        return u.port() == 80 ? key.substring(0, key.length() - 3) : key;
+    }
+
+    /**
      * Whether a Host value (or a target's authority) may be passed on, by nginx's rules
      * (ngx_http_validate_host): no white space or control character, no {@code /} or {@code \} (not in
      * an authority, RFC 3986 §3.2) and no empty label ({@code ..}), which an upstream building paths or
