@@ -143,6 +143,29 @@ class HeadersAndRoutesTest {
     }
 
     @Test
+    void anIpv6ClientIsForwardedInItsShortForm() throws Exception {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("::1"))) {
+            probe.getLocalPort();
+        } catch (java.io.IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback: " + e);
+        }
+        try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(new java.net.InetSocketAddress("::1", 0)).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool))
+                                .forwarded(ForwardedHeader.X_FORWARDED_FOR, ForwardedHeader.FORWARDED).build())
+                        .build().start();
+                java.net.Socket s = new java.net.Socket("::1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertTrue(Fixtures.readAll(s.getInputStream()).startsWith("HTTP/1.1 200 "));
+            // As nginx's $remote_addr (RFC 5952), quoted and bracketed in Forwarded (RFC 7239 §6).
+            assertEquals(List.of("::1"), last(b).headers("X-Forwarded-For"));
+            assertEquals(List.of("for=\"[::1]\";proto=http;host=\"h\""), last(b).headers("Forwarded"));
+        }
+    }
+
+    @Test
     void forwardingHeadersAppendToEveryIncomingLine() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
                 HttpBalancer lb = start(Route.builder("/").group(UpstreamGroup.of(pool))

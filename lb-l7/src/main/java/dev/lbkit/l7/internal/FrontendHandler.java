@@ -859,7 +859,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         SocketAddress remote = ctx.channel().remoteAddress();
         String ip = remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null
-                ? ((InetSocketAddress) remote).getAddress().getHostAddress() : "unknown";
+                ? clientAddress(((InetSocketAddress) remote).getAddress()) : "unknown";
         String proto = tls ? "https" : "http";
         if (r.forwarded().contains(ForwardedHeader.X_FORWARDED_FOR)) {
             String old = allValues(h, Headers.X_FORWARDED_FOR);
@@ -903,6 +903,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      */
     private static String allValues(HttpHeaders h, CharSequence name) {
         return Headers.count(h, name) > 1 ? String.join(", ", h.getAll(name)) : h.get(name);
+    }
+
+    /**
+     * The client's address as nginx's {@code $remote_addr}: IPv6 in RFC 5952's short form ({@code ::1},
+     * not {@code 0:0:0:0:0:0:0:1}) and without a scope id, which RFC 7239's node syntax has no room for.
+     */
+    private static String clientAddress(java.net.InetAddress a) {
+        return io.netty.util.NetUtil.toAddressString(a);
     }
 
     private static boolean isIdempotent(HttpMethod m) {
@@ -1632,7 +1640,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void logAccess(int code) {
         SocketAddress remote = ctx.channel().remoteAddress();
         String ip = remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null
-                ? ((InetSocketAddress) remote).getAddress().getHostAddress() : "-";
+                ? clientAddress(((InetSocketAddress) remote).getAddress()) : "-";
         accessLogger.info("{} - - [{}] \"{}\" {} {} \"{}\" \"{}\" upstream={} upstream_time={} tries={}", ip,
                 LOG_TIME.format(ZonedDateTime.now()), logEscape(logRequestLine), code,
                 bytesToClient, logEscape(logReferer), logEscape(logUserAgent),
