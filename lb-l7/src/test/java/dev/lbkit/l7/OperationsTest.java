@@ -228,6 +228,28 @@ class OperationsTest {
     }
 
     @Test
+    void aResponseInFlightDuringAGracefulStopSaysConnectionClose() throws Exception {
+        try (TestBackend slow = TestBackend.start(Script.builder().body("slow but fine").delay(Duration.ofMillis(1500))
+                .build()); UpstreamPool pool = UpstreamPool.of(upstream(slow.port()))) {
+            HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.DEFAULT, RetryPolicy.DEFAULT);
+            try (Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write("GET / HTTP/1.1\r\nHost: h\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                Fixtures.await(() -> slow.requestCount() == 1, Duration.ofSeconds(5));
+                Thread stopper = new Thread(() -> lb.stop(Duration.ofSeconds(10)));
+                stopper.start();
+                // The connection closes after this response: the client must be told (RFC 9112 §9.6), or it
+                // could send its next request into a closing connection.
+                String r = Fixtures.readResponse(s.getInputStream());
+                assertTrue(r.startsWith("HTTP/1.1 200 ") && r.endsWith("slow but fine"), r);
+                assertTrue(r.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), r);
+                assertEquals(-1, s.getInputStream().read());
+                stopper.join(10_000);
+            }
+        }
+    }
+
+    @Test
     void stopDeadlineCutsSlowRequests() throws Exception {
         try (TestBackend hang = TestBackend.start(Script.builder().mode(Script.Mode.NEVER_ANSWER).build());
                 UpstreamPool pool = UpstreamPool.of(upstream(hang.port()))) {

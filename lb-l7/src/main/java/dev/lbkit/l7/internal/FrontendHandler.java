@@ -1358,6 +1358,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         route.route().headers().applyToResponse(h);
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (closeAfterResponse) {
+            // A graceful stop began while the request was served: the connection closes after this response.
+            clientKeepAlive = false;
+        }
         if (!clientKeepAlive) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (http10Client) {
