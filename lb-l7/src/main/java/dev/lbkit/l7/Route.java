@@ -122,9 +122,13 @@ public final class Route {
             this.pathPrefix = pathPrefix;
         }
 
-        /** Serve only this host ({@code server_name}); without port, case-insensitive. Default: any host. */
+        /**
+         * Serve only this host ({@code server_name}); without port, case-insensitive, a trailing dot ignored
+         * (as in a request's Host). Default: any host.
+         */
         public Builder host(String host) {
-            this.host = Checks.notBlank(host, "host").toLowerCase(Locale.ROOT);
+            String h = Checks.notBlank(host, "host").toLowerCase(Locale.ROOT);
+            this.host = h.length() > 1 && h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
             return this;
         }
 

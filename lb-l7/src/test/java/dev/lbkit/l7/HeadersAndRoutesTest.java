@@ -232,9 +232,11 @@ class HeadersAndRoutesTest {
                 UpstreamPool adminPool = UpstreamPool.of(upstream(admin.port()));
                 HttpBalancer lb = start(Route.builder("/").group(UpstreamGroup.of(webPool)).build(),
                         Route.builder("/").host("admin.example").group(UpstreamGroup.of(adminPool)).build(),
-                        Route.builder("/").host("[::1]").group(UpstreamGroup.of(adminPool)).build())) {
+                        Route.builder("/").host("[::1]").group(UpstreamGroup.of(adminPool)).build(),
+                        Route.builder("/").host("Fqdn.Example.").group(UpstreamGroup.of(adminPool)).build())) {
             // As nginx (ngx_http_validate_host): case, port and a trailing dot do not change the name.
-            for (String host : List.of("admin.example.", "ADMIN.Example.:8080", "admin.example:", "[::1]:8080", "[::1]")) {
+            for (String host : List.of("admin.example.", "ADMIN.Example.:8080", "admin.example:", "[::1]:8080", "[::1]",
+                    "fqdn.example", "fqdn.example.")) {
                 String got = Fixtures.raw(lb, "GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
                 assertTrue(got.endsWith("admin"), host + " -> " + got);
             }
