@@ -10,7 +10,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -273,13 +272,7 @@ class FaultTest {
         new Random(1).nextBytes(data);
         try (Socket client = Net.connect(vs.localAddress())) {
             client.setSoTimeout(10_000);
-            CompletableFuture<byte[]> back = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return Net.readAll(client.getInputStream());
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            CompletableFuture<byte[]> back = Net.readAllAsync(client);
             client.getOutputStream().write(data);
             client.shutdownOutput();
             assertArrayEquals(data, back.get(15, TimeUnit.SECONDS));

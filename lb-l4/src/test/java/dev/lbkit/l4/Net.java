@@ -3,10 +3,12 @@ package dev.lbkit.l4;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 
 /** Blocking socket helpers for tests; every read has a timeout. */
 final class Net {
@@ -52,6 +54,17 @@ final class Net {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         in.transferTo(out);
         return out.toByteArray();
+    }
+
+    /** Reads {@code s} until EOF on another thread, so that the caller can write meanwhile. */
+    static CompletableFuture<byte[]> readAllAsync(Socket s) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return readAll(s.getInputStream());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
     }
 
     /** One HTTP/1.0 request as curl sends it; returns the whole response (the server closes). */

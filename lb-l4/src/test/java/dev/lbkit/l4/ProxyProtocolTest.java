@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.lbkit.testing.EchoServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -144,13 +143,7 @@ class ProxyProtocolTest {
                     .acceptProxyProtocol(true).realServer(echo.address()).build());
             try (Socket client = Net.connect(vs.localAddress())) {
                 client.setSoTimeout(10_000);
-                CompletableFuture<byte[]> back = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return Net.readAll(client.getInputStream());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
+                CompletableFuture<byte[]> back = Net.readAllAsync(client);
                 client.getOutputStream().write("PROXY TCP4 10.1.2.3 127.0.100.1 5555 80\r\n".getBytes(StandardCharsets.US_ASCII));
                 client.getOutputStream().write(data);
                 client.shutdownOutput();

@@ -245,15 +245,19 @@ public final class ServedEntry {
         int[] idx = scratch();
         int type = kind == V4 ? Wire.TYPE_A : Wire.TYPE_AAAA;
         for (int j = 0; j < k; j++) {
-            byte[] a = t.data[idx[j]];
-            out.writeShort(Wire.POINTER_TO_QNAME);
-            out.writeShort(type);
-            out.writeShort(Wire.CLASS_IN);
-            out.writeInt(ttl);
-            out.writeShort(a.length);
-            out.writeBytes(a);
+            writeAddressRecord(out, type, t.data[idx[j]]);
         }
         return k;
+    }
+
+    /** One A or AAAA record for the question's name (a pointer to it), with this entry's TTL. */
+    private void writeAddressRecord(ByteBuf out, int type, byte[] a) {
+        out.writeShort(Wire.POINTER_TO_QNAME);
+        out.writeShort(type);
+        out.writeShort(Wire.CLASS_IN);
+        out.writeInt(ttl);
+        out.writeShort(a.length);
+        out.writeBytes(a);
     }
 
     /**
@@ -326,12 +330,7 @@ public final class ServedEntry {
         if (a == null || (a.length == 4) != (qtype == Wire.TYPE_A)) {
             return 0;
         }
-        out.writeShort(Wire.POINTER_TO_QNAME);
-        out.writeShort(qtype);
-        out.writeShort(Wire.CLASS_IN);
-        out.writeInt(ttl);
-        out.writeShort(a.length);
-        out.writeBytes(a);
+        writeAddressRecord(out, qtype, a);
         return 1;
     }
 }
