@@ -15,6 +15,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
@@ -57,6 +58,8 @@ public final class HttpBalancer implements AutoCloseable {
     private volatile List<Route> routes;
     private boolean started;
     private boolean stopped;
+    /** A TLS client's handshake must end within client_header_timeout, as in nginx. */
+    private final long handshakeMillis;
 
     private record Listener(InetSocketAddress address, SslContext ssl) {}
 
@@ -66,6 +69,7 @@ public final class HttpBalancer implements AutoCloseable {
         this.shutdownTimeout = b.shutdownTimeout;
         this.routes = List.copyOf(b.routes);
         this.state = new ProxyState(routes, b.timeouts, b.limits, Transport.choose(b.transport), b.accessLog);
+        this.handshakeMillis = Math.max(1, b.timeouts.clientHeader().toMillis());
     }
 
     public static Builder builder() {
@@ -129,7 +133,11 @@ public final class HttpBalancer implements AutoCloseable {
     private void initClient(Channel ch, SslContext ssl) {
         ChannelPipeline p = ch.pipeline();
         if (ssl != null) {
-            p.addLast("tls", ssl.newHandler(ch.alloc()));
+            SslHandler h = ssl.newHandler(ch.alloc());
+            // Netty's default (10 s) ignored client_header_timeout: a client stalled mid-handshake held
+            // its connection past it.
+            h.setHandshakeTimeoutMillis(handshakeMillis);
+            p.addLast("tls", h);
         }
         FrontendHandler f = state.newFrontend(ssl != null);
         ClientLimits limits = state.limits();

@@ -222,6 +222,30 @@ class TlsTest {
 
     @ParameterizedTest
     @MethodSource("providers")
+    void aClientStalledMidHandshakeIsClosedAfterTheClientHeaderTimeout(TlsProvider provider) throws Exception {
+        // As nginx: client_header_timeout bounds the TLS handshake too (Netty's own default is 10 s).
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback(), server(provider)).eventLoops(1)
+                        .timeouts(ProxyTimeouts.builder().clientHeader(Duration.ofMillis(300)).build())
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start();
+                java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), lb.address().getPort())) {
+            s.setSoTimeout(20_000);
+            // The first bytes of a ClientHello record, the rest never sent.
+            s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x00, (byte) 0x80, 0x01});
+            long start = System.nanoTime();
+            InputStream in = s.getInputStream();
+            while (in.read() >= 0) {
+                // Whatever alert comes, until the proxy closes.
+            }
+            long millis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(millis < 5000, "closed after " + millis + " ms");
+            assertTrue(b.requests().isEmpty());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("providers")
     void aHandshakeThatNeverEndsTimesOutAfterTheConnectTimeout(TlsProvider provider) throws Exception {
         // The kernel completes the TCP handshake from the backlog; nobody ever answers the ClientHello.
         try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 8, InetAddress.getLoopbackAddress());
