@@ -115,7 +115,8 @@ public final class UpstreamEntry {
                         : d.compareTo(BigDecimal.valueOf(Integer.MAX_VALUE)) > 0 ? Integer.MAX_VALUE
                         : d.intValueExact();
             } catch (ArithmeticException e) {
-                throw new IllegalArgumentException("entry \"" + name + "\" must be an integer, got " + d.toPlainString());
+                // Not toPlainString: for 1.5e-999999999 it would build a string of a billion digits.
+                throw new IllegalArgumentException("entry \"" + name + "\" must be an integer, got " + d);
             }
         }
         if (v instanceof Integer || v instanceof Long || v instanceof Short) {

@@ -51,6 +51,14 @@ class UpstreamEntryTest {
         assertMessage("port\" must be in 1..65535", "{\"host\":\"h\",\"port\":1e30}");
     }
 
+    @Test
+    void aFractionWithAHugeExponentIsRefusedWithoutSpellingItOut() {
+        // Written out in full, this number has a billion digits: the message must not try.
+        assertMessage("port\" must be an integer, got 1.5E-999999999",
+                "{\"host\":\"h\",\"port\":1.5e-999999999}");
+        assertMessage("weight\" must be an integer", "{\"host\":\"h\",\"port\":1,\"weight\":-2.5e-999999999}");
+    }
+
     private static void assertMessage(String part, String json) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UpstreamEntry.parse(json));
         assertTrue(e.getMessage().contains(part), () -> "'" + e.getMessage() + "' should contain '" + part + "'");
