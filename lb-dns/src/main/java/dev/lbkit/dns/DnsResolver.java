@@ -30,6 +30,7 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.ResolverConfig;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.SRVRecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.SimpleResolver;
@@ -43,8 +44,8 @@ import org.xbill.DNS.Type;
  * publishes it: {@code pool.follow(DnsResolver.builder("_http._tcp.web.service.consul").srv().build())}.
  *
  * <p>Lookups are dnsjava's asynchronous ones against the configured servers (or the system's), never
- * blocking the caller. The name is looked up again when the smallest TTL of the answer runs out,
- * clamped to {@code minRefresh..maxRefresh}; after a failure, after {@code minRefresh}. Listeners are
+ * blocking the caller. The name is looked up again when the smallest TTL of the answer runs out (a
+ * record type without records counts with its SOA's negative TTL, RFC 2308 section 5), clamped to {@code minRefresh..maxRefresh}; after a failure, after {@code minRefresh}. Listeners are
  * told on the resolver's own thread, the first result always and then only changes; upstreams are sorted
  * by key so that a server rotating its answers is not a change.
  *
@@ -241,7 +242,7 @@ public final class DnsResolver implements Resolver {
                 }
             }
             out.sort(Comparator.comparing(Upstream::key));
-            return new Lookup(ResolutionResult.of(out), ttl == Long.MAX_VALUE ? 0 : ttl);
+            return new Lookup(ResolutionResult.of(out), ttl == Long.MAX_VALUE ? negativeTtl(m) : ttl);
         }).exceptionally(e -> {
             // A timeout of one family must not hide the other's answer (A_AND_AAAA merges the two).
             Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
@@ -259,6 +260,20 @@ public final class DnsResolver implements Resolver {
             // Only thrown for a byte array of the wrong length, which a parsed record cannot have.
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * How long a NODATA answer may be kept: RFC 2308 section 5, the smaller of the authority SOA's TTL and
+     * minimum; 0 without an SOA. Otherwise a family without records (an IPv4-only name in A_AND_AAAA, an
+     * SRV target) would pull the whole lookup down to {@code minRefresh}.
+     */
+    private static long negativeTtl(Message m) {
+        for (Record r : m.getSection(Section.AUTHORITY)) {
+            if (r instanceof SOARecord) {
+                return Math.min(r.getTTL(), ((SOARecord) r).getMinimum());
+            }
+        }
+        return 0;
     }
 
     private static Lookup failure(Name n, int type, Message m) {

@@ -159,4 +159,21 @@ class DnsResolverTest {
         ResolutionResult r = resolver.lookup().get(3, TimeUnit.SECONDS).result();
         assertEquals(List.of("127.0.0.1:443", "[0:0:0:0:0:0:0:1]:443"), keys(r));
     }
+
+    @Test
+    void aFamilyWithNoRecordsIsCachedForTheSoaNegativeTtlNotRetriedAtMinRefresh() throws Exception {
+        // IPv4 only: AAAA is NODATA with the zone's SOA (RFC 2308), which may be cached for an hour too.
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).negativeTtl(Duration.ofSeconds(3600))
+                .name(ServedName.builder(SEED, seedPool()).ttl(Duration.ofSeconds(3600)).build()).start());
+        DnsResolver resolver = keep(DnsResolver.builder(SEED).mode(DnsResolver.Mode.A_AND_AAAA).server(dns.localAddress())
+                .minRefresh(Duration.ofMillis(50)).build());
+        assertEquals(3600, resolver.lookup().get(3, TimeUnit.SECONDS).ttlSeconds());
+        LinkedBlockingQueue<ResolutionResult> results = new LinkedBlockingQueue<>();
+        resolver.subscribe(results::add);
+        assertEquals(2, next(results, 3000).upstreams().size());
+        Thread.sleep(1000);
+        // The lookup above and the first refresh, each an A and an AAAA query; none 50 ms later.
+        long lookups = dns.stats().count(SEED, "NOERROR");
+        assertTrue(lookups <= 4, "lookups: " + lookups);
+    }
 }
