@@ -45,8 +45,10 @@ import org.xbill.DNS.Type;
  *
  * <p>Lookups are dnsjava's asynchronous ones against the configured servers (or the system's), never
  * blocking the caller. The name is looked up again when the smallest TTL of the answer runs out (a
- * record type without records counts with its SOA's negative TTL, RFC 2308 section 5), clamped to {@code minRefresh..maxRefresh}; after a failure, after {@code minRefresh}. Listeners are
- * told on the resolver's own thread, the first result always and then only changes; upstreams are sorted
+ * record type without records counts with its SOA's negative TTL, RFC 2308 section 5), clamped to
+ * {@code minRefresh..maxRefresh}; after a failure, after {@code minRefresh}. A failure after an answer
+ * is told once as that answer's upstreams, {@linkplain ResolutionResult#isStale() stale}; a failure
+ * before any answer as {@link ResolutionResult#failed}. Listeners are told on the resolver's own thread, the first result always and then only changes; upstreams are sorted
  * by key so that a server rotating its answers is not a change.
  *
  * <p>Thread-safe.
@@ -188,6 +190,10 @@ public final class DnsResolver implements Resolver {
 
     private void publish(ResolutionResult r) {
         ResolutionResult old = latest;
+        if (r.error().isPresent() && old != null && old.error().isEmpty()) {
+            // Keep the last answer, marked stale, so that a listener subscribing during the outage gets it too.
+            r = old.isStale() ? old : ResolutionResult.stale(old.upstreams(), r.error().get());
+        }
         if (old != null && old.sameAs(r)) {
             return;
         }

@@ -176,4 +176,23 @@ class DnsResolverTest {
         long lookups = dns.stats().count(SEED, "NOERROR");
         assertTrue(lookups <= 4, "lookups: " + lookups);
     }
+
+    @Test
+    void aFailureAfterAnAnswerKeepsTheLastUpstreamsAsStaleForLaterSubscribersToo() throws Exception {
+        DnsBalancer dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name(SEED, seedPool()).start();
+        DnsResolver resolver = keep(DnsResolver.builder(SEED).server(dns.localAddress()).port(8080)
+                .timeout(Duration.ofMillis(200)).minRefresh(Duration.ofMillis(100)).build());
+        LinkedBlockingQueue<ResolutionResult> results = new LinkedBlockingQueue<>();
+        resolver.subscribe(results::add);
+        assertEquals(List.of("127.0.0.1:8080", "127.0.0.2:8080"), keys(next(results, 3000)));
+        dns.close();
+        ResolutionResult outage = next(results, 3000);
+        assertTrue(outage.isStale() && outage.error().isEmpty(), "stale, not failed: " + outage);
+        assertEquals(List.of("127.0.0.1:8080", "127.0.0.2:8080"), keys(outage));
+        assertEquals(null, next(results, 500), "the outage is told once");
+        // A pool that starts following during the outage still gets the last known upstreams.
+        LinkedBlockingQueue<ResolutionResult> late = new LinkedBlockingQueue<>();
+        resolver.subscribe(late::add);
+        assertEquals(List.of("127.0.0.1:8080", "127.0.0.2:8080"), keys(next(late, 1000)));
+    }
 }
