@@ -317,6 +317,11 @@ public final class Cli {
             if (text.isEmpty() || !(text.indexOf(':') >= 0 || text.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9')))) {
                 throw usage(name, "must be an IP address literal, got '" + text + "'");
             }
+            // InetAddress also takes the short IPv4 forms (127.1, 1.2.3, 1), which would bind or connect to an
+            // address other than the one written; only the dotted quad is accepted.
+            if (text.indexOf(':') < 0 && !text.matches("(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}")) {
+                throw usage(name, "must be an IP address literal, got '" + text + "'");
+            }
             try {
                 return InetAddress.getByName(text);
             } catch (UnknownHostException e) {

@@ -65,6 +65,19 @@ class CliTest {
     }
 
     @Test
+    void shortIpv4FormsAreRejectedRatherThanReadAsAnotherAddress() {
+        // 127.1 would otherwise bind 127.0.0.1, 1.2.3 would be 1.2.0.3 and 999.0.0.1 a host-name lookup.
+        for (String host : List.of("127.1", "1.2.3", "1", "999.0.0.1", "1..2.3", "1.2.3.4.")) {
+            assertEquals("demo: option --listen must be an IP address literal, got '" + host + "'",
+                    assertThrows(Cli.UsageException.class, () -> SPEC.parse("--listen", host + ":80").address("listen"))
+                            .getMessage());
+        }
+        assertEquals(new InetSocketAddress("127.0.100.1", 80), SPEC.parse("--listen", "127.0.100.1:80").address("listen"));
+        assertEquals(new InetSocketAddress("255.255.255.255", 80),
+                SPEC.parse("--listen", "255.255.255.255:80").address("listen"));
+    }
+
+    @Test
     void helpListsOptionsWithDefaults() {
         assertTrue(SPEC.parse("--help").helpRequested());
         String help = SPEC.help();
