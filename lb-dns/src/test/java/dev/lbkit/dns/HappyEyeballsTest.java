@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.dns.internal.SourceLookup;
+import dev.lbkit.testing.BlackHole;
 import dev.lbkit.testing.EchoServer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -12,8 +13,6 @@ import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -122,17 +121,8 @@ class HappyEyeballsTest extends ConnectorFixture {
     @Test
     void anAAnswerAfterTheStartJoinsTheRaceAfterTheAttemptDelay() throws Exception {
         // The IPv6 address is a black hole (full accept queue on another port), so only IPv4 can win.
-        ServerSocket full = keep(new ServerSocket(0, 1, V6));
-        for (int i = 0; i < 3; i++) {
-            Socket s = new Socket();
-            try {
-                s.connect(full.getLocalSocketAddress(), 200);
-                keep(s);
-            } catch (IOException e) {
-                s.close();
-            }
-        }
-        EchoServer v4 = keep(EchoServer.start(new InetSocketAddress(V4, full.getLocalPort()), EchoServer.Mode.ECHO, ""));
+        BlackHole full = keep(BlackHole.start(new InetSocketAddress(V6, 0)));
+        EchoServer v4 = keep(EchoServer.start(new InetSocketAddress(V4, full.port()), EchoServer.Mode.ECHO, ""));
         DnsConnector c = DnsConnector.builder().attemptDelay(Duration.ofMillis(300)).attemptTimeout(Duration.ofSeconds(5))
                 .lookup(scripted(0, List.of(V6), 100, List.of(V4))).build();
         long t0 = System.nanoTime();

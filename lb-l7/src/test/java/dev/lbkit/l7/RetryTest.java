@@ -7,16 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.BlackHole;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -97,38 +94,20 @@ class RetryTest {
         // (request_sent is 0), a connect timeout moves even a POST on; it still counts as a timeout.
         RecordingPolicy rec = new RecordingPolicy();
         ProxyTimeouts connect = ProxyTimeouts.builder().connect(Duration.ofMillis(200)).build();
-        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                TestBackend ok = TestBackend.start(Script.ok("ok"))) {
-            List<Socket> fillers = new ArrayList<>();
-            try {
-                for (int i = 0; i < 3; i++) {
-                    Socket s = new Socket();
-                    try {
-                        s.connect(full.getLocalSocketAddress(), 200);
-                    } catch (IOException e) {
-                        s.close();
-                        break;
-                    }
-                    fillers.add(s);
+        try (BlackHole full = BlackHole.start(); TestBackend ok = TestBackend.start(Script.ok("ok"))) {
+            try (UpstreamPool pool = UpstreamPool.builder().healthPolicy(rec).add(upstream(full.port()))
+                            .add(upstream(ok.port())).build();
+                    HttpBalancer lb = Fixtures.start(pool, connect, RetryPolicy.DEFAULT)) {
+                for (int i = 0; i < 2; i++) {
+                    assertEquals(200, post(lb, "b" + i).statusCode());
                 }
-                try (UpstreamPool pool = UpstreamPool.builder().healthPolicy(rec).add(upstream(full.getLocalPort()))
-                                .add(upstream(ok.port())).build();
-                        HttpBalancer lb = Fixtures.start(pool, connect, RetryPolicy.DEFAULT)) {
-                    for (int i = 0; i < 2; i++) {
-                        assertEquals(200, post(lb, "b" + i).statusCode());
-                    }
-                    assertEquals(List.of("b0", "b1"), ok.requests().stream().map(r -> r.bodyText()).toList());
-                    assertTrue(rec.outcomes.contains(full.getLocalPort() + " TIMEOUT"), rec.outcomes.toString());
-                }
-                // No upstream left to try: a timeout's 504.
-                try (UpstreamPool pool = UpstreamPool.of(upstream(full.getLocalPort()));
-                        HttpBalancer lb = Fixtures.start(pool, connect, RetryPolicy.DEFAULT)) {
-                    assertEquals(504, post(lb, "b").statusCode());
-                }
-            } finally {
-                for (Socket s : fillers) {
-                    s.close();
-                }
+                assertEquals(List.of("b0", "b1"), ok.requests().stream().map(r -> r.bodyText()).toList());
+                assertTrue(rec.outcomes.contains(full.port() + " TIMEOUT"), rec.outcomes.toString());
+            }
+            // No upstream left to try: a timeout's 504.
+            try (UpstreamPool pool = UpstreamPool.of(upstream(full.port()));
+                    HttpBalancer lb = Fixtures.start(pool, connect, RetryPolicy.DEFAULT)) {
+                assertEquals(504, post(lb, "b").statusCode());
             }
         }
     }
