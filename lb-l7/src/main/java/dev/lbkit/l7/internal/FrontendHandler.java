@@ -44,9 +44,11 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -909,8 +911,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * The client's address as nginx's {@code $remote_addr}: IPv6 in RFC 5952's short form ({@code ::1},
      * not {@code 0:0:0:0:0:0:0:1}) and without a scope id, which RFC 7239's node syntax has no room for.
      */
-    private static String clientAddress(java.net.InetAddress a) {
-        return io.netty.util.NetUtil.toAddressString(a);
+    private static String clientAddress(InetAddress a) {
+        return NetUtil.toAddressString(a);
     }
 
     private static boolean isIdempotent(HttpMethod m) {

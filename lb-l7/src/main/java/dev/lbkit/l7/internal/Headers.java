@@ -1,5 +1,6 @@
 package dev.lbkit.l7.internal;
 
+import dev.lbkit.api.Upstream;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -94,9 +95,13 @@ final class Headers {
      * An upstream's address as a Host value: {@code host:port}, the port left out when it is 80 (RFC 9110
      * §7.2); an IPv6 literal keeps its brackets either way (RFC 3986 §3.2.2).
      */
-    static String hostOf(dev.lbkit.api.Upstream u) {
-        String key = u.key();
-        return u.port() == 80 ? key.substring(0, key.length() - 3) : key;
+    static String hostOf(Upstream u) {
+        if (u.port() != 80) {
+            return u.key();
+        }
+        // A name or IPv4 literal is its host as given (no copy per request); only IPv6 needs its brackets.
+        String host = u.host();
+        return host.indexOf(':') < 0 ? host : u.key().substring(0, u.key().length() - 3);
     }
 
     /**
