@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * metrics.close();   // removes the meters
  * }</pre>
  *
- * <p>Thread-safe. Pool meters are gauges read at scrape time and follow the pool's membership.
+ * <p>Thread-safe. Pool meters are gauges read at scrape time and follow the pool's membership; they
+ * hold the pool weakly (as Micrometer's gauges hold their object), so the registry never keeps a pool
+ * alive: this instance does, until {@link #close()} removes the meters.
  * Balancers' counters come as snapshots, taken every refresh interval (default 1 s) by one daemon thread
  * and on {@link #refresh()}; their meters show the last snapshot.
  */

@@ -11,9 +11,11 @@ import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.health.OutlierDetectionPolicy;
 import dev.lbkit.api.health.Outcome;
 import dev.lbkit.api.health.ProbeResult;
+import dev.lbkit.testing.Await;
 import dev.lbkit.testing.FakeTicker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -104,5 +106,39 @@ class PoolMetricsTest {
         } finally {
             checked.close();
         }
+    }
+
+    /**
+     * Micrometer holds a gauge's object weakly so that it can be collected; lbkit's gauges must not hold
+     * it strongly in their functions. A pool dropped (and closed, so that its probes stop) together with
+     * metrics that were never closed is collected, and its gauges read NaN.
+     */
+    @Test
+    void theRegistryDoesNotKeepADroppedPoolAlive() throws Exception {
+        WeakReference<UpstreamPool> dropped = bindAndDrop();
+        Await.until(() -> {
+            System.gc();
+            return dropped.get() == null;
+        }, Duration.ofSeconds(30));
+        String s = registry.scrape();
+        assertTrue(Double.isNaN(value(s, "lbkit_pool_upstreams{pool=\"dropped\"}")), s);
+        assertTrue(Double.isNaN(value(s, "lbkit_upstream_available{pool=\"dropped\",upstream=\"127.0.0.1:9004\"}")), s);
+        assertTrue(Double.isNaN(value(s, "lbkit_upstream_check_up{pool=\"dropped\",upstream=\"127.0.0.1:9004\"}")), s);
+    }
+
+    /** Binds a pool with active checks to {@link #registry}, closes the pool and forgets it and the metrics. */
+    private WeakReference<UpstreamPool> bindAndDrop() throws Exception {
+        ActiveHealthPolicy checks = ActiveHealthPolicy.builder((u, t) -> CompletableFuture.completedFuture(
+                ProbeResult.healthy(Duration.ofMillis(5), "connected"))).interval(Duration.ofHours(1)).build();
+        UpstreamPool pool = UpstreamPool.builder().name("dropped").healthPolicy(checks)
+                .add(Upstream.of("127.0.0.1", 9004)).build();
+        LbkitMetrics.builder(registry).pool(pool).build();
+        checks.checkNow().toCompletableFuture().get();
+        String s = registry.scrape();
+        assertEquals(1, value(s, "lbkit_pool_upstreams{pool=\"dropped\"}"));
+        assertEquals(1, value(s, "lbkit_upstream_available{pool=\"dropped\",upstream=\"127.0.0.1:9004\"}"));
+        assertEquals(1, value(s, "lbkit_upstream_check_up{pool=\"dropped\",upstream=\"127.0.0.1:9004\"}"));
+        pool.close();
+        return new WeakReference<>(pool);
     }
 }
