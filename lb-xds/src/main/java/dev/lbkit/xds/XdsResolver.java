@@ -19,9 +19,11 @@ import io.grpc.stub.StreamObserver;
 import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,8 +79,8 @@ public final class XdsResolver extends CoalescingResolver {
     private final Map<String, String> acceptedVersions = new HashMap<>();
     /** Guarded by {@link #lock}: whether the next membership replaces the whole (first on a stream). */
     private boolean wholeNext = true;
-    /** Guarded by {@link #lock}: the last membership applied. */
-    private Map<String, Upstream> applied = Map.of();
+    /** Guarded by {@link #lock}: the ids of the last membership applied, its bad endpoints' included. */
+    private Set<String> appliedIds = Set.of();
 
     private XdsResolver(Builder b, ManagedChannel channel, boolean ownsChannel) {
         super(b.name != null ? b.name : "xds:" + b.cluster, b.coalesceDelay);
@@ -255,22 +257,25 @@ public final class XdsResolver extends CoalescingResolver {
 
     private void apply(ClusterLoadAssignment assignment) {
         LoadAssignments.Result result = LoadAssignments.read(assignment);
+        Set<String> ids = new HashSet<>(result.upstreams().keySet());
         for (LoadAssignments.Rejected r : result.rejected()) {
             reject(r.id(), r.text(), r.reason());
+            ids.add(r.id());
         }
         Map<String, Upstream> next = result.upstreams();
         if (wholeNext) {
             wholeNext = false;
             resync(next);
         } else {
-            for (String key : applied.keySet()) {
-                if (!next.containsKey(key)) {
-                    remove(key);
+            // A bad endpoint that left is removed too: the resolver then forgets it, and counts it again if it comes back.
+            for (String id : appliedIds) {
+                if (!ids.contains(id)) {
+                    remove(id);
                 }
             }
             next.forEach(this::put);
         }
-        applied = next;
+        appliedIds = ids;
     }
 
     private DiscoveryRequest request(String type, String resource, String version, String nonce) {

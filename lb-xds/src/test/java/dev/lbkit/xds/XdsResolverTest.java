@@ -108,6 +108,43 @@ class XdsResolverTest {
         }
     }
 
+    /**
+     * A bad endpoint that leaves the assignment is forgotten, so that it is logged and counted again if
+     * it comes back, whether its removal was seen in an update or happened while the control plane was
+     * away (the first assignment after the reconnection replaces the whole).
+     */
+    @Test
+    void aBadEndpointThatLeavesIsCountedAgainWhenItComesBack() throws Exception {
+        try (ControlPlane cp = new ControlPlane()) {
+            cp.serve("back", assignment("back", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY),
+                    endpoint("127.0.0.1", 70000, 1, HEALTHY))));
+            try (XdsResolver r = resolver(cp, "back"); UpstreamPool pool = UpstreamPool.builder().build()) {
+                pool.follow(r);
+                r.whenReady().get(10, TimeUnit.SECONDS);
+                Await.until(() -> pool.snapshot().size() == 1);
+                assertEquals(1, r.rejectedEntries());
+
+                cp.serve("back", assignment("back", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY),
+                        endpoint("127.0.0.1", 8082, 1, HEALTHY))));
+                Await.until(() -> pool.snapshot().size() == 2);
+                cp.serve("back", assignment("back", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY),
+                        endpoint("127.0.0.1", 70000, 1, HEALTHY))));
+                Await.until(() -> pool.snapshot().size() == 1);
+                assertEquals(2, r.rejectedEntries(), "removed in an update, then back");
+
+                cp.stop();
+                Await.until(r::isStale);
+                cp.serve("back", assignment("back", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY))));
+                cp.start();
+                Await.until(() -> !r.isStale());
+                cp.serve("back", assignment("back", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY),
+                        endpoint("127.0.0.1", 70000, 1, HEALTHY), endpoint("127.0.0.1", 8083, 1, HEALTHY))));
+                Await.until(() -> pool.snapshot().size() == 2);
+                assertEquals(3, r.rejectedEntries(), "removed while the control plane was away, then back");
+            }
+        }
+    }
+
     @Test
     void controlPlaneGoingAwayKeepsThePoolStaleThenResynchronises() throws Exception {
         try (ControlPlane cp = new ControlPlane()) {

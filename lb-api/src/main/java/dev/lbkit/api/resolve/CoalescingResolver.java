@@ -52,6 +52,11 @@ public abstract class CoalescingResolver implements Resolver {
     private final TreeMap<String, Upstream> entries = new TreeMap<>();
     /** Guarded by {@link #lock}: the bad text last logged per id, so each bad entry is logged once. */
     private final Map<String, String> rejected = new HashMap<>();
+    /**
+     * Guarded by {@link #lock}: the ids rejected since the last complete read or loss of the store. A
+     * complete read forgets every other rejection: its id was deleted, maybe while the store was away.
+     */
+    private final Set<String> rejectedSinceRead = new HashSet<>();
     private final AtomicLong rejectedCount = new AtomicLong();
     private final AtomicLong published = new AtomicLong();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
@@ -171,14 +176,19 @@ public abstract class CoalescingResolver implements Resolver {
 
     /**
      * Replaces the whole membership with a complete read of the store: marks the resolver ready, clears
-     * staleness and tells the result at once. Bad entries of the read must have been {@link #reject}ed.
+     * staleness and tells the result at once. Bad entries of the read must have been {@link #reject}ed
+     * (again) before it. The read forgets every bad entry not rejected since the previous read (or since
+     * the store was lost, if it was lost later): such an entry was deleted, maybe while the store was
+     * away, and one written again is logged and counted anew.
      */
     protected final void resync(Map<String, Upstream> all) {
         Objects.requireNonNull(all, "all");
         synchronized (lock) {
             entries.clear();
             entries.putAll(all);
+            rejected.keySet().retainAll(rejectedSinceRead);
             rejected.keySet().removeAll(all.keySet());
+            rejectedSinceRead.clear();
             staleCause = null;
             failure = null;
             isReady = true;
@@ -192,7 +202,7 @@ public abstract class CoalescingResolver implements Resolver {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(upstream, "upstream");
         synchronized (lock) {
-            rejected.remove(id);
+            forgetRejectionLocked(id);
             Upstream old = entries.put(id, upstream);
             if (old == null || !old.sameAs(upstream)) {
                 scheduleLocked(coalesceNanos);
@@ -204,7 +214,7 @@ public abstract class CoalescingResolver implements Resolver {
     protected final void remove(String id) {
         Objects.requireNonNull(id, "id");
         synchronized (lock) {
-            rejected.remove(id);
+            forgetRejectionLocked(id);
             if (entries.remove(id) != null) {
                 scheduleLocked(coalesceNanos);
             }
@@ -213,7 +223,8 @@ public abstract class CoalescingResolver implements Resolver {
 
     /**
      * Skips a bad entry: the id stops standing for an upstream, the problem is logged the first time
-     * this id holds this text, and counted then. The watch goes on.
+     * this id holds this text, and counted then. The watch goes on. The entry is remembered until the id
+     * is {@link #put}, {@link #remove}d or rejected with another text, or a {@link #resync} forgets it.
      */
     protected final void reject(String id, String text, String reason) {
         Objects.requireNonNull(id, "id");
@@ -221,6 +232,7 @@ public abstract class CoalescingResolver implements Resolver {
         boolean fresh;
         synchronized (lock) {
             fresh = !t.equals(rejected.put(id, t));
+            rejectedSinceRead.add(id);
             if (entries.remove(id) != null) {
                 scheduleLocked(coalesceNanos);
             }
@@ -233,11 +245,14 @@ public abstract class CoalescingResolver implements Resolver {
 
     /**
      * The store cannot be reached: keeps the last known membership and tells it at once as stale (or,
-     * before the first complete read, tells the failure). Repeated calls tell nothing new.
+     * before the first complete read, tells the failure). Repeated calls tell nothing new. The next
+     * {@link #resync} keeps only the bad entries rejected after this call.
      */
     protected final void stale(Throwable cause) {
         Objects.requireNonNull(cause, "cause");
         synchronized (lock) {
+            // Changes made while the store is away are missed: the next read must reject its bad entries anew.
+            rejectedSinceRead.clear();
             if (isReady) {
                 if (staleCause != null) {
                     return;
@@ -250,6 +265,11 @@ public abstract class CoalescingResolver implements Resolver {
             }
             scheduleLocked(0);
         }
+    }
+
+    private void forgetRejectionLocked(String id) {
+        rejected.remove(id);
+        rejectedSinceRead.remove(id);
     }
 
     private void scheduleLocked(long delayNanos) {

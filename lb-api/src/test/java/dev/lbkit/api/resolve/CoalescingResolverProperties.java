@@ -6,6 +6,7 @@ import dev.lbkit.api.Upstream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -81,6 +82,82 @@ class CoalescingResolverProperties {
                 assertEquals(true, expected.get(i).sameAs(told.upstreams().get(i)), told + " vs " + expected);
             }
             assertEquals(expectStale, told.isStale());
+        }
+    }
+
+    /** One change of the store: 0 a good value, 1 a bad value, 2 deleted; 3 the store is lost, 4 a complete read. */
+    record Change(int kind, int id, int variant) {}
+
+    @Provide
+    Arbitrary<List<Change>> changes() {
+        // Few ids and values, so that ids come back with a value they held before.
+        return Combinators.combine(Arbitraries.integers().between(0, 4), Arbitraries.integers().between(0, 2),
+                Arbitraries.integers().between(1, 2)).as(Change::new).list().ofMaxSize(40);
+    }
+
+    /**
+     * A bad entry counts once per value the resolver learns an id holds, whether it learns of the
+     * changes one by one or from a complete read after the store was lost (changes made meanwhile, a
+     * deletion included, are missed until that read).
+     */
+    @Property(tries = 200)
+    void badEntriesCountOncePerValueLearnedWhetherChangesAreSeenOrMissed(@ForAll("changes") List<Change> changes) {
+        try (CoalescingResolverTest.Manual r = new CoalescingResolverTest.Manual(Duration.ofMillis(1))) {
+            r.subscribe(x -> { });
+            r.resync(Map.of());
+            TreeMap<String, String> store = new TreeMap<>(); // id -> value; "good" or a bad text
+            Map<String, String> known = new HashMap<>(); // the bad values the resolver knows of, by id
+            long expected = 0;
+            boolean away = false;
+            for (Change c : changes) {
+                String id = "id" + c.id();
+                switch (c.kind()) {
+                    case 0, 1, 2 -> {
+                        String value = c.kind() == 0 ? "good" : c.kind() == 1 ? "bad " + c.variant() : null;
+                        if (value == null) {
+                            store.remove(id);
+                        } else {
+                            store.put(id, value);
+                        }
+                        if (!away) {
+                            if (c.kind() == 1) {
+                                expected += value.equals(known.put(id, value)) ? 0 : 1;
+                                r.reject(id, value, "bad");
+                            } else {
+                                known.remove(id);
+                                if (c.kind() == 0) {
+                                    r.put(id, Upstream.of("127.0.0.1", 1 + c.id()));
+                                } else {
+                                    r.remove(id);
+                                }
+                            }
+                        }
+                    }
+                    case 3 -> {
+                        r.stale(new IOException("lost"));
+                        away = true;
+                    }
+                    default -> {
+                        Map<String, Upstream> good = new TreeMap<>();
+                        Map<String, String> bad = new HashMap<>();
+                        store.forEach((k, v) -> {
+                            if (v.equals("good")) {
+                                good.put(k, Upstream.of("127.0.0.1", 1 + Integer.parseInt(k.substring(2))));
+                            } else {
+                                bad.put(k, v);
+                                r.reject(k, v, "bad");
+                            }
+                        });
+                        for (Map.Entry<String, String> b : bad.entrySet()) {
+                            expected += b.getValue().equals(known.get(b.getKey())) ? 0 : 1;
+                        }
+                        r.resync(good);
+                        known = bad;
+                        away = false;
+                    }
+                }
+            }
+            assertEquals(expected, r.rejectedEntries(), changes::toString);
         }
     }
 

@@ -144,6 +144,30 @@ class CoalescingResolverTest {
     }
 
     @Test
+    void aBadEntryDeletedWhileTheStoreWasAwayIsForgottenByTheNextRead() throws Exception {
+        try (Manual r = new Manual(Duration.ZERO)) {
+            r.subscribe(x -> { });
+            r.reject("b", "garbage", "not JSON");
+            r.resync(Map.of("a", up(1)));
+            assertEquals(1, r.rejectedEntries(), "the bad entry of the first read");
+            r.reject("c", "more garbage", "not JSON");
+            assertEquals(2, r.rejectedEntries());
+            r.stale(new IOException("gone"));
+            // b and c are deleted while the store is away: the read after it has neither.
+            r.resync(Map.of("a", up(1)));
+            r.reject("b", "garbage", "not JSON");
+            r.reject("c", "more garbage", "not JSON");
+            assertEquals(4, r.rejectedEntries(), "written again, they are new bad entries, as if the deletions had been seen");
+            r.stale(new IOException("gone again"));
+            // Still there at the next read: the same bad entries, not counted again.
+            r.reject("b", "garbage", "not JSON");
+            r.reject("c", "more garbage", "not JSON");
+            r.resync(Map.of("a", up(1)));
+            assertEquals(4, r.rejectedEntries());
+        }
+    }
+
+    @Test
     void aFailedFirstReadIsToldAsAFailureAndCloseStops() throws Exception {
         Manual r = new Manual(Duration.ZERO);
         LinkedBlockingQueue<ResolutionResult> told = new LinkedBlockingQueue<>();
