@@ -42,6 +42,9 @@ import org.xbill.DNS.Type;
  * port) or SRV records (each target's addresses with the record's port; weight kept, priorities
  * below the best one as backups), so a pool can follow a name as Consul or a Kubernetes headless service
  * publishes it: {@code pool.follow(DnsResolver.builder("_http._tcp.web.service.consul").srv().build())}.
+ * An SRV target of {@code "."} is never looked up: a single such record (RFC 2782, "decidedly not
+ * available at this domain") is an answer with no upstreams, kept for the record's TTL, and among other
+ * records it is skipped.
  *
  * <p>Lookups are dnsjava's asynchronous ones against the configured servers (or the system's), never
  * blocking the caller. The name is looked up again when the smallest TTL of the answer runs out (a
@@ -307,8 +310,11 @@ public final class DnsResolver implements Resolver {
             long ttl = Long.MAX_VALUE;
             for (Record r : m.getSection(Section.ANSWER)) {
                 if (r instanceof SRVRecord) {
-                    records.add((SRVRecord) r);
                     ttl = Math.min(ttl, r.getTTL());
+                    // RFC 2782: a target of "." means the service is decidedly not available here; no lookup.
+                    if (!((SRVRecord) r).getTarget().equals(Name.root)) {
+                        records.add((SRVRecord) r);
+                    }
                 }
             }
             int best = records.stream().mapToInt(SRVRecord::getPriority).min().orElse(0);

@@ -9,16 +9,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.resolve.ResolutionResult;
+import dev.lbkit.testing.Await;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.SRVRecord;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
 
 class DnsResolverTest {
     private final List<AutoCloseable> closeables = new java.util.ArrayList<>();
@@ -118,6 +126,49 @@ class DnsResolverTest {
             Thread.sleep(10);
         }
         assertEquals(2, follower.snapshot().size());
+    }
+
+    /**
+     * RFC 2782: a target of "." means the service is decidedly not available at this domain. A single
+     * such record is an answer with no upstreams, kept for the record's TTL; "." is never looked up.
+     */
+    @Test
+    void anSrvTargetOfDotMeansNoUpstreamsAndIsNotLookedUp() throws Exception {
+        List<Name> asked = new CopyOnWriteArrayList<>();
+        FakeDnsServer server = keep(FakeDnsServer.messages((q, r) -> {
+            Name n = q.getQuestion().getName();
+            asked.add(n);
+            try {
+                if (q.getQuestion().getType() == Type.SRV) {
+                    r.addRecord(new SRVRecord(n, DClass.IN, 300, 0, 0, 0, Name.root), Section.ANSWER);
+                    if (n.toString().startsWith("_mixed.")) {
+                        Name target = Name.fromString("a.test.");
+                        r.addRecord(new SRVRecord(n, DClass.IN, 300, 0, 0, 8081, target), Section.ANSWER);
+                        r.addRecord(new ARecord(target, DClass.IN, 300, InetAddress.getByName("127.0.0.5")),
+                                Section.ADDITIONAL);
+                    }
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }));
+        DnsResolver gone = keep(DnsResolver.builder("_http._tcp.gone.test").srv().server(server.address()).build());
+        DnsResolver.Lookup l = gone.lookup().get(3, TimeUnit.SECONDS);
+        assertTrue(l.result().error().isEmpty(), "an answer, not a failure: " + l.result());
+        assertEquals(List.of(), l.result().upstreams());
+        assertEquals(300, l.ttlSeconds(), "kept for the SRV record's TTL");
+        assertEquals(List.of(Name.fromString("_http._tcp.gone.test.")), asked, "'.' is not looked up");
+
+        // A following pool is emptied: the service is not available.
+        UpstreamPool follower = UpstreamPool.builder().add(Upstream.of("127.0.0.1", 8081)).build();
+        keep(follower.follow(gone));
+        Await.until(() -> follower.snapshot().size() == 0);
+
+        // Among other records (not an RFC 2782 form), a "." target is skipped, never looked up either.
+        asked.clear();
+        DnsResolver mixed = keep(DnsResolver.builder("_mixed._tcp.test").srv().server(server.address()).build());
+        assertEquals(List.of("127.0.0.5:8081"), keys(mixed.lookup().get(3, TimeUnit.SECONDS).result()));
+        assertEquals(List.of(Name.fromString("_mixed._tcp.test.")), asked);
     }
 
     @Test

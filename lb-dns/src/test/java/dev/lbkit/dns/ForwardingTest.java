@@ -18,10 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
@@ -67,54 +64,14 @@ class ForwardingTest {
         return (InetSocketAddress) s.getLocalSocketAddress();
     }
 
-    /** A resolver on a raw socket: each query is answered with what {@code answer} makes of it; {@code queries} counts them. */
-    private InetSocketAddress fakeResolver(Function<byte[], byte[]> answer, AtomicInteger queries) throws Exception {
-        DatagramSocket fake = keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
-        Thread t = new Thread(() -> {
-            byte[] buf = new byte[512];
-            while (!fake.isClosed()) {
-                try {
-                    DatagramPacket p = new DatagramPacket(buf, buf.length);
-                    fake.receive(p);
-                    queries.incrementAndGet();
-                    byte[] r = answer.apply(java.util.Arrays.copyOf(buf, p.getLength()));
-                    fake.send(new DatagramPacket(r, r.length, p.getSocketAddress()));
-                } catch (Exception e) {
-                    return;
-                }
-            }
-        }, "fake-resolver");
-        t.setDaemon(true);
-        t.start();
-        return addressOf(fake);
-    }
-
-    /** A {@link #fakeResolver} that answers each query with the query itself made a response, then {@code patch}ed. */
+    /** A {@link FakeDnsServer} that answers each query with the query itself made a response, then {@code patch}ed. */
     private InetSocketAddress echoingResolver(Consumer<byte[]> patch) throws Exception {
-        return fakeResolver(r -> {
+        return keep(FakeDnsServer.raw(r -> {
             r[2] |= (byte) 0x80;
             r[3] |= (byte) 0x80;
             patch.accept(r);
             return r;
-        }, new AtomicInteger());
-    }
-
-    /** A {@link #fakeResolver} that answers with {@code records}' response to each query (dnsjava messages). */
-    private InetSocketAddress messageResolver(BiConsumer<Message, Message> records, AtomicInteger queries) throws Exception {
-        return fakeResolver(wire -> {
-            try {
-                Message q = new Message(wire);
-                Message r = new Message(q.getHeader().getID());
-                r.getHeader().setFlag(Flags.QR);
-                r.getHeader().setFlag(Flags.RD);
-                r.getHeader().setFlag(Flags.RA);
-                r.addRecord(q.getQuestion(), Section.QUESTION);
-                records.accept(q, r);
-                return r.toWire();
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }, queries);
+        })).address();
     }
 
     /** RA is set; AA is clear though the upstream is authoritative: a forwarder is not (RFC 1035 section 4.1.1). */
@@ -331,8 +288,7 @@ class ForwardingTest {
     /** RFC 2308 section 5: NODATA after a CNAME is negative too, kept for min(SOA TTL, SOA minimum). */
     @Test
     void nodataAfterACnameIsCachedForTheSoaMinimum() throws Exception {
-        AtomicInteger queries = new AtomicInteger();
-        InetSocketAddress resolver = messageResolver((q, r) -> {
+        FakeDnsServer resolver = keep(FakeDnsServer.messages((q, r) -> {
             try {
                 r.addRecord(new CNAMERecord(q.getQuestion().getName(), DClass.IN, 300, Name.fromString("target.test.")),
                         Section.ANSWER);
@@ -341,27 +297,26 @@ class ForwardingTest {
             } catch (TextParseException e) {
                 throw new IllegalStateException(e);
             }
-        }, queries);
+        }));
         FakeTicker ticker = new FakeTicker();
-        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).ticker(ticker).forwarder(resolver)
-                .start());
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).ticker(ticker)
+                .forwarder(resolver.address()).start());
         Dig dig = Dig.udp(dns);
         Message m = dig.query("alias.test", org.xbill.DNS.Type.AAAA);
         assertEquals(Rcode.NOERROR, m.getRcode());
         assertEquals(org.xbill.DNS.Type.CNAME, m.getSection(Section.ANSWER).get(0).getType());
         ticker.advance(Duration.ofSeconds(29));
         dig.query("alias.test", org.xbill.DNS.Type.AAAA);
-        assertEquals(1, queries.get());
+        assertEquals(1, resolver.queries());
         ticker.advance(Duration.ofSeconds(2));
         dig.query("alias.test", org.xbill.DNS.Type.AAAA);
-        assertEquals(2, queries.get(), "expired after the SOA minimum (30 s), not the SOA TTL (3600 s)");
+        assertEquals(2, resolver.queries(), "expired after the SOA minimum (30 s), not the SOA TTL (3600 s)");
     }
 
     /** RFC 2181 section 8: a TTL with the top bit set is treated as zero, so such an answer is not cached. */
     @Test
     void aTtlWithTheTopBitSetIsNotCached() throws Exception {
-        AtomicInteger queries = new AtomicInteger();
-        InetSocketAddress resolver = fakeResolver(wire -> {
+        FakeDnsServer resolver = keep(FakeDnsServer.raw(wire -> {
             byte[] r;
             try {
                 Message q = new Message(wire);
@@ -376,13 +331,13 @@ class ForwardingTest {
             }
             r[r.length - 10] = (byte) 0x80; // the A record's TTL is 0x8000003C
             return r;
-        }, queries);
-        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).forwarder(resolver).start());
+        }));
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).forwarder(resolver.address()).start());
         for (int i = 0; i < 2; i++) {
             byte[] a = Packets.udp(dns.localAddress(), Packets.query("big-ttl.test", 1, 0), 2000);
             assertEquals(1, Packets.count(a, 1));
         }
-        assertEquals(2, queries.get());
+        assertEquals(2, resolver.queries());
         assertEquals(0, dns.stats().cacheHits());
     }
 

@@ -1,0 +1,86 @@
+package dev.lbkit.dns;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Section;
+
+/**
+ * A DNS server for tests, on a loopback UDP socket (port 0): a daemon thread answers each query with
+ * what the test makes of it and counts the queries. For answers lb-dns's own server never gives (an
+ * upstream resolver's oddities, SRV records of any shape). {@link #close()} stops it.
+ */
+final class FakeDnsServer implements AutoCloseable {
+    private final DatagramSocket socket;
+    private final AtomicInteger queries = new AtomicInteger();
+
+    private FakeDnsServer(Function<byte[], byte[]> answer) throws SocketException {
+        socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Thread t = new Thread(() -> {
+            byte[] buf = new byte[512];
+            while (!socket.isClosed()) {
+                try {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    socket.receive(p);
+                    queries.incrementAndGet();
+                    byte[] r = answer.apply(Arrays.copyOf(buf, p.getLength()));
+                    socket.send(new DatagramPacket(r, r.length, p.getSocketAddress()));
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        }, "fake-dns-server");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Answers each query (its wire bytes) with the bytes {@code answer} returns. */
+    static FakeDnsServer raw(Function<byte[], byte[]> answer) throws SocketException {
+        return new FakeDnsServer(answer);
+    }
+
+    /**
+     * Answers each query with a response (QR, RD and RA set, the question copied) that {@code records}
+     * fills in from the query: {@code records.accept(query, response)}.
+     */
+    static FakeDnsServer messages(BiConsumer<Message, Message> records) throws SocketException {
+        return new FakeDnsServer(wire -> {
+            try {
+                Message q = new Message(wire);
+                Message r = new Message(q.getHeader().getID());
+                r.getHeader().setFlag(Flags.QR);
+                r.getHeader().setFlag(Flags.RD);
+                r.getHeader().setFlag(Flags.RA);
+                r.addRecord(q.getQuestion(), Section.QUESTION);
+                records.accept(q, r);
+                return r.toWire();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    InetSocketAddress address() {
+        return (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    /** How many queries came so far. */
+    int queries() {
+        return queries.get();
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+}
