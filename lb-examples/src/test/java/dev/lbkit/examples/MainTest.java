@@ -4,12 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.examples.support.Command;
+import dev.lbkit.testing.ChildJvm;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MainTest {
@@ -53,6 +56,16 @@ class MainTest {
         err.reset();
         assertEquals(Main.USAGE, run("no-such-command"));
         assertEquals(1, err().lines().count());
+    }
+
+    /** In a real process: an option followed by another option is a bad option (exit 2, one line), as the README says. */
+    @Test
+    void anOptionWithoutItsValueExitsTwoWithOneLineNamingIt() throws Exception {
+        try (ChildJvm child = ChildJvm.start(Main.class, "l7", "--listen", "--backend", "x")) {
+            ChildJvm.Exit exit = child.awaitExit(Duration.ofSeconds(60));
+            assertEquals(List.of("lb-examples l7: option --listen needs a value (HOST:PORT)"), exit.output());
+            assertEquals(Main.USAGE, exit.status());
+        }
     }
 
     @Test

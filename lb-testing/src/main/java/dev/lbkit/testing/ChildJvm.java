@@ -6,6 +6,7 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -13,8 +14,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A second JVM running a test's {@code main} class on the test's class path, for tests of what happens
- * when a process dies without cleaning up (its discovery lease or session must expire). Standard error
- * is merged into standard output. Not thread-safe; {@link #close()} kills the process.
+ * when a process dies without cleaning up (its discovery lease or session must expire), and of what a
+ * command line prints and exits with. Standard error is merged into standard output. Not thread-safe;
+ * {@link #close()} kills the process.
  */
 public final class ChildJvm implements AutoCloseable {
     /** How long {@link #kill()} waits for the killed process to be gone. */
@@ -52,6 +54,32 @@ public final class ChildJvm implements AutoCloseable {
             output.append(l).append('\n');
         }
         throw new AssertionError("the child never printed '" + line + "':\n" + output);
+    }
+
+    /** How a child ended: its exit status, and the lines it printed that {@link #awaitLine} had not read. */
+    public record Exit(int status, List<String> output) {
+        public Exit {
+            output = List.copyOf(output);
+        }
+    }
+
+    /**
+     * Waits up to {@code timeout} for the child to end on its own, then reads the rest of its output. For
+     * children that print little: the output is read after the exit, so one that fills the pipe (64 KiB on
+     * Linux) blocks until the timeout.
+     *
+     * @throws AssertionError if the child still runs after {@code timeout} ({@link #close()} kills it)
+     */
+    public Exit awaitExit(Duration timeout) throws IOException, InterruptedException {
+        if (!process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+            throw new AssertionError("the child still runs after " + timeout);
+        }
+        List<String> lines = new ArrayList<>();
+        String l;
+        while ((l = out.readLine()) != null) {
+            lines.add(l);
+        }
+        return new Exit(process.exitValue(), lines);
     }
 
     /** Kills the child at once (no shutdown hooks) and waits up to 5 s for it to be gone. */

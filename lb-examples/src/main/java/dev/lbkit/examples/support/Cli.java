@@ -15,7 +15,8 @@ import java.util.Optional;
 /**
  * The examples' command-line parsing: {@code --name value} (or {@code --name=value}), repeatable options,
  * flags, {@code --help}, and typed values (numbers, durations, {@code HOST:PORT}) whose errors name the
- * option and the bad value.
+ * option and the bad value. An option followed by another ({@code --listen --backend x}) has no value;
+ * a value starting with {@code --} is given as {@code --name=value}.
  *
  * <p>A {@link Spec} is immutable once built and may be shared; {@link Args} are immutable. Every parse or
  * conversion error is a {@link UsageException} whose message is one line; the examples' {@code Main}
@@ -102,9 +103,11 @@ public final class Cli {
         }
 
         /**
-         * Parses {@code argv}. {@code --help} anywhere yields {@link Args#helpRequested()}.
+         * Parses {@code argv}. {@code --help} anywhere yields {@link Args#helpRequested()}, unless it follows
+         * an option that needs a value.
          *
-         * @throws UsageException naming the unknown option, the missing value or the stray argument
+         * @throws UsageException naming the unknown option, the missing value (none, or the next argument
+         *     starts with {@code --}) or the stray argument
          */
         public Args parse(String... argv) {
             Map<String, List<String>> given = new LinkedHashMap<>();
@@ -137,7 +140,9 @@ public final class Cli {
                     value = "true";
                 } else if (inline != null) {
                     value = inline;
-                } else if (i + 1 < argv.length) {
+                } else if (i + 1 < argv.length && !argv[i + 1].startsWith("--")) {
+                    // "--listen --backend x" is a forgotten value, not an address "--backend"; a value that
+                    // does start with -- is written --name=value.
                     value = argv[++i];
                 } else {
                     throw new UsageException(command + ": option --" + name + " needs a value (" + o.valueName() + ")");

@@ -8,8 +8,11 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
@@ -62,6 +65,42 @@ class CliTest {
                 assertThrows(Cli.UsageException.class, () -> SPEC.parse("extra")).getMessage());
         assertEquals("demo: option --udp takes no value",
                 assertThrows(Cli.UsageException.class, () -> SPEC.parse("--udp=yes")).getMessage());
+    }
+
+    /**
+     * An option that takes a value, followed by another option, has no value: "--admin --udp" took
+     * "--udp" as the admin address and left the flag off, without a word.
+     */
+    @Test
+    void anOptionFollowedByAnotherOptionHasNoValue() {
+        assertEquals("demo: option --admin needs a value (HOST:PORT|none)",
+                assertThrows(Cli.UsageException.class, () -> SPEC.parse("--admin", "--udp")).getMessage());
+        assertEquals("demo: option --listen needs a value (HOST:PORT)",
+                assertThrows(Cli.UsageException.class, () -> SPEC.parse("--listen", "--delay", "2s")).getMessage());
+        assertEquals("demo: option --real needs a value (HOST:PORT)",
+                assertThrows(Cli.UsageException.class, () -> SPEC.parse("--real", "--nope")).getMessage());
+        // The --name=value form takes any value, one starting with -- too.
+        assertEquals("--udp", SPEC.parse("--admin=--udp").value("admin"));
+        assertEquals(Duration.ofSeconds(2), SPEC.parse("--delay", "2s", "--udp").duration("delay"));
+    }
+
+    @Property(tries = 100)
+    void aValueOptionFollowedByAnyOptionFailsNamingIt(@ForAll("valueOptions") String option,
+            @ForAll("anyOption") String next) {
+        Cli.UsageException e = assertThrows(Cli.UsageException.class, () -> SPEC.parse("--" + option, next, "1s"));
+        assertTrue(e.getMessage().startsWith("demo: option --" + option + " needs a value ("), e.getMessage());
+    }
+
+    @Provide
+    Arbitrary<String> valueOptions() {
+        return Arbitraries.of("listen", "delay", "admin", "real");
+    }
+
+    @Provide
+    Arbitrary<String> anyOption() {
+        Arbitrary<String> declared = Arbitraries.of("listen", "delay", "admin", "real", "udp", "help").map(n -> "--" + n);
+        Arbitrary<String> unknown = Arbitraries.strings().alpha().numeric().withChars('-', '=').ofMaxLength(12).map(n -> "--" + n);
+        return Arbitraries.oneOf(declared, unknown);
     }
 
     @Test
