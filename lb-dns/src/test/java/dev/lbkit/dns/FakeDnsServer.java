@@ -8,6 +8,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -17,12 +19,13 @@ import org.xbill.DNS.Section;
 
 /**
  * A DNS server for tests, on a loopback UDP socket (port 0): a daemon thread answers each query with
- * what the test makes of it and counts the queries. For answers lb-dns's own server never gives (an
+ * what the test makes of it, and counts the queries and their source ports. For answers lb-dns's own server never gives (an
  * upstream resolver's oddities, SRV records of any shape). {@link #close()} stops it.
  */
 final class FakeDnsServer implements AutoCloseable {
     private final DatagramSocket socket;
     private final AtomicInteger queries = new AtomicInteger();
+    private final Set<Integer> sourcePorts = ConcurrentHashMap.newKeySet();
 
     private FakeDnsServer(Function<byte[], byte[]> answer) throws SocketException {
         socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -33,6 +36,7 @@ final class FakeDnsServer implements AutoCloseable {
                     DatagramPacket p = new DatagramPacket(buf, buf.length);
                     socket.receive(p);
                     queries.incrementAndGet();
+                    sourcePorts.add(p.getPort());
                     byte[] r = answer.apply(Arrays.copyOf(buf, p.getLength()));
                     socket.send(new DatagramPacket(r, r.length, p.getSocketAddress()));
                 } catch (Exception e) {
@@ -77,6 +81,11 @@ final class FakeDnsServer implements AutoCloseable {
     /** How many queries came so far. */
     int queries() {
         return queries.get();
+    }
+
+    /** The source ports the queries came from. */
+    Set<Integer> sourcePorts() {
+        return Set.copyOf(sourcePorts);
     }
 
     @Override

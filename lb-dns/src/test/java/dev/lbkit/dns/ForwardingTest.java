@@ -132,32 +132,11 @@ class ForwardingTest {
         }
     }
 
-    /** A resolver on a raw socket that answers every A query with 127.0.0.7 and records the source ports. */
-    private DatagramSocket recordingResolver(java.util.Set<Integer> ports) throws Exception {
-        DatagramSocket fake = keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
-        Thread t = new Thread(() -> {
-            byte[] buf = new byte[512];
-            while (!fake.isClosed()) {
-                try {
-                    DatagramPacket p = new DatagramPacket(buf, buf.length);
-                    fake.receive(p);
-                    ports.add(p.getPort());
-                    Message q = new Message(java.util.Arrays.copyOf(buf, p.getLength()));
-                    Message r = new Message(q.getHeader().getID());
-                    r.getHeader().setFlag(Flags.QR);
-                    r.addRecord(q.getQuestion(), Section.QUESTION);
-                    r.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 5, InetAddress.getByName("127.0.0.7")),
-                            Section.ANSWER);
-                    byte[] out = r.toWire();
-                    fake.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
-                } catch (Exception e) {
-                    return;
-                }
-            }
-        }, "recording-resolver");
-        t.setDaemon(true);
-        t.start();
-        return fake;
+    /** A {@link FakeDnsServer} that answers every A query with 127.0.0.7. */
+    private FakeDnsServer answering127007() throws Exception {
+        InetAddress a = InetAddress.getByName("127.0.0.7");
+        return keep(FakeDnsServer.messages((q, r) ->
+                r.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 5, a), Section.ANSWER)));
     }
 
     /** The rcode a client gets for {@code query} forwarded to an {@link #echoingResolver} that applies {@code patch}. */
@@ -183,22 +162,23 @@ class ForwardingTest {
 
     @Test
     void sendsFromARandomOneOfSeveralSourcePorts() throws Exception {
-        java.util.Set<Integer> ports = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        FakeDnsServer resolver = answering127007();
         DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).cacheSize(0)
-                .forwarder(addressOf(recordingResolver(ports))).start());
+                .forwarder(resolver.address()).start());
         for (int i = 0; i < 16; i++) {
             assertEquals(List.of("127.0.0.7"), Dig.addresses(Dig.udp(dns).a("n" + i + ".test")));
         }
         // 8 sockets by default: 16 queries all leaving from one would happen once in 8^15 runs.
+        java.util.Set<Integer> ports = resolver.sourcePorts();
         assertTrue(ports.size() > 1 && ports.size() <= 8, "source ports " + ports);
 
-        java.util.Set<Integer> one = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        FakeDnsServer one = answering127007();
         DnsBalancer single = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).cacheSize(0).forwarderSockets(1)
-                .forwarder(addressOf(recordingResolver(one))).start());
+                .forwarder(one.address()).start());
         for (int i = 0; i < 4; i++) {
             assertEquals(List.of("127.0.0.7"), Dig.addresses(Dig.udp(single).a("n" + i + ".test")));
         }
-        assertEquals(1, one.size());
+        assertEquals(1, one.sourcePorts().size());
     }
 
     @Test

@@ -64,6 +64,16 @@ final class ControlPlane implements AutoCloseable {
                 Integer.toString(++version)));
     }
 
+    /** Serves one EDS cluster {@code name}, its resource of the same name, with {@code endpoints} at priority 0. */
+    void serve(String name, LbEndpoint... endpoints) {
+        serve(name, assignment(name, priority(0, endpoints)));
+    }
+
+    /** A healthy endpoint of weight 1 on 127.0.0.1. */
+    static LbEndpoint healthy(int port) {
+        return endpoint("127.0.0.1", port, 1, HealthStatus.HEALTHY);
+    }
+
     static LbEndpoint endpoint(String host, int port, int weight, HealthStatus health) {
         return LbEndpoint.newBuilder().setHealthStatus(health)
                 .setLoadBalancingWeight(UInt32Value.of(weight))

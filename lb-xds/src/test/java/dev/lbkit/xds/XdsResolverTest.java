@@ -2,6 +2,7 @@ package dev.lbkit.xds;
 
 import static dev.lbkit.xds.ControlPlane.assignment;
 import static dev.lbkit.xds.ControlPlane.endpoint;
+import static dev.lbkit.xds.ControlPlane.healthy;
 import static dev.lbkit.xds.ControlPlane.priority;
 import static io.envoyproxy.envoy.config.core.v3.HealthStatus.DRAINING;
 import static io.envoyproxy.envoy.config.core.v3.HealthStatus.HEALTHY;
@@ -32,6 +33,13 @@ class XdsResolverTest {
                 .retryInterval(Duration.ofMillis(200)).build();
     }
 
+    /** Makes {@code pool} follow {@code r} and waits for the first membership, of {@code size} upstreams. */
+    private static void followAndAwait(UpstreamPool pool, XdsResolver r, int size) throws Exception {
+        pool.follow(r);
+        r.whenReady().get(10, TimeUnit.SECONDS);
+        Await.until(() -> pool.snapshot().size() == size);
+    }
+
     private static Set<String> keys(UpstreamPool pool) {
         return pool.snapshot().members().stream().map(m -> m.upstream().key()).collect(Collectors.toSet());
     }
@@ -44,9 +52,7 @@ class XdsResolverTest {
                             endpoint("127.0.0.1", 8083, 1, UNHEALTHY), endpoint("127.0.0.1", 8084, 1, DRAINING)),
                     priority(1, endpoint("127.0.0.1", 9001, 1, HEALTHY))));
             try (XdsResolver r = resolver(cp, "web"); UpstreamPool pool = UpstreamPool.builder().build()) {
-                pool.follow(r);
-                r.whenReady().get(10, TimeUnit.SECONDS);
-                Await.until(() -> pool.snapshot().size() == 5);
+                followAndAwait(pool, r, 5);
                 assertEquals(3, pool.member("127.0.0.1:8082").orElseThrow().weight());
                 assertEquals(0, pool.member("127.0.0.1:8083").orElseThrow().weight(), "unhealthy: no new traffic");
                 assertEquals(0, pool.member("127.0.0.1:8084").orElseThrow().weight(), "draining: no new traffic");
@@ -96,9 +102,7 @@ class XdsResolverTest {
                     priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY), endpoint("127.0.0.1", 70000, 1, HEALTHY),
                             endpoint("127.0.0.1", 8082, 100000, HEALTHY), endpoint("", 8083, 1, HEALTHY))));
             try (XdsResolver r = resolver(cp, "api"); UpstreamPool pool = UpstreamPool.builder().build()) {
-                pool.follow(r);
-                r.whenReady().get(10, TimeUnit.SECONDS);
-                Await.until(() -> pool.snapshot().size() == 1);
+                followAndAwait(pool, r, 1);
                 assertEquals(3, r.rejectedEntries());
                 cp.serve("api", assignment("api",
                         priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY), endpoint("127.0.0.1", 8084, 2, HEALTHY))));
@@ -116,29 +120,23 @@ class XdsResolverTest {
     @Test
     void aBadEndpointThatLeavesIsCountedAgainWhenItComesBack() throws Exception {
         try (ControlPlane cp = new ControlPlane()) {
-            cp.serve("back", assignment("back", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY),
-                    endpoint("127.0.0.1", 70000, 1, HEALTHY))));
+            cp.serve("back", healthy(8081), healthy(70000));
             try (XdsResolver r = resolver(cp, "back"); UpstreamPool pool = UpstreamPool.builder().build()) {
-                pool.follow(r);
-                r.whenReady().get(10, TimeUnit.SECONDS);
-                Await.until(() -> pool.snapshot().size() == 1);
+                followAndAwait(pool, r, 1);
                 assertEquals(1, r.rejectedEntries());
 
-                cp.serve("back", assignment("back", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY),
-                        endpoint("127.0.0.1", 8082, 1, HEALTHY))));
+                cp.serve("back", healthy(8081), healthy(8082));
                 Await.until(() -> pool.snapshot().size() == 2);
-                cp.serve("back", assignment("back", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY),
-                        endpoint("127.0.0.1", 70000, 1, HEALTHY))));
+                cp.serve("back", healthy(8081), healthy(70000));
                 Await.until(() -> pool.snapshot().size() == 1);
                 assertEquals(2, r.rejectedEntries(), "removed in an update, then back");
 
                 cp.stop();
                 Await.until(r::isStale);
-                cp.serve("back", assignment("back", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY))));
+                cp.serve("back", healthy(8081));
                 cp.start();
                 Await.until(() -> !r.isStale());
-                cp.serve("back", assignment("back", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY),
-                        endpoint("127.0.0.1", 70000, 1, HEALTHY), endpoint("127.0.0.1", 8083, 1, HEALTHY))));
+                cp.serve("back", healthy(8081), healthy(70000), healthy(8083));
                 Await.until(() -> pool.snapshot().size() == 2);
                 assertEquals(3, r.rejectedEntries(), "removed while the control plane was away, then back");
             }
@@ -151,9 +149,7 @@ class XdsResolverTest {
             cp.serve("web", assignment("web", priority(0, endpoint("127.0.0.1", 8081, 1, HEALTHY),
                     endpoint("127.0.0.1", 8082, 1, HEALTHY))));
             try (XdsResolver r = resolver(cp, "web"); UpstreamPool pool = UpstreamPool.builder().build()) {
-                pool.follow(r);
-                r.whenReady().get(10, TimeUnit.SECONDS);
-                Await.until(() -> pool.snapshot().size() == 2);
+                followAndAwait(pool, r, 2);
                 cp.stop();
                 Await.until(r::isStale);
                 assertEquals(Set.of("127.0.0.1:8081", "127.0.0.1:8082"), keys(pool), "the pool keeps its members");
