@@ -71,7 +71,7 @@ public final class ChildJvm implements AutoCloseable {
      * @throws AssertionError if the child still runs after {@code timeout} ({@link #close()} kills it)
      */
     public Exit awaitExit(Duration timeout) throws IOException, InterruptedException {
-        if (!process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        if (!process.waitFor(Objects.requireNonNull(timeout, "timeout").toNanos(), TimeUnit.NANOSECONDS)) {
             throw new AssertionError("the child still runs after " + timeout);
         }
         List<String> lines = new ArrayList<>();
