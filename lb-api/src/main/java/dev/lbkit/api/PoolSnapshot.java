@@ -4,13 +4,17 @@ import dev.lbkit.api.scheduler.Picker;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One version of an {@link UpstreamPool}'s membership: the primary and backup tiers in the order the
- * upstreams were added, and the {@link Picker} the pool's scheduler built for each tier.
+ * upstreams were added, and the {@link Picker} the pool's scheduler built for each tier; for a pool that
+ * follows a store, also the store's membership and the operator's {@linkplain UpstreamOverride
+ * overrides} that the members combine.
  *
- * <p>Immutable (the members' live state changes, the lists do not). A new snapshot is published on
- * every add, remove, edit, drain or mark; readers take it with one volatile read.
+ * <p>Immutable (the members' live state changes, the lists and maps do not). A new snapshot is published
+ * on every add, remove, edit, drain, mark, store update or cleared override; readers take it with one
+ * volatile read.
  */
 public final class PoolSnapshot {
     private final long version;
@@ -19,9 +23,14 @@ public final class PoolSnapshot {
     private final List<Member> all;
     private final Picker primaryPicker;
     private final Picker backupPicker;
+    private final boolean followsStore;
+    private final Map<String, Upstream> store;
+    private final Map<String, UpstreamOverride> overrides;
 
+    /** {@code store} and {@code overrides} must be unmodifiable: snapshots share them. */
     PoolSnapshot(long version, List<Member> primaries, List<Member> backups, Picker primaryPicker,
-            Picker backupPicker) {
+            Picker backupPicker, boolean followsStore, Map<String, Upstream> store,
+            Map<String, UpstreamOverride> overrides) {
         this.version = version;
         this.primaries = Collections.unmodifiableList(new ArrayList<>(primaries));
         this.backups = Collections.unmodifiableList(new ArrayList<>(backups));
@@ -31,6 +40,9 @@ public final class PoolSnapshot {
         this.all = Collections.unmodifiableList(a);
         this.primaryPicker = primaryPicker;
         this.backupPicker = backupPicker;
+        this.followsStore = followsStore;
+        this.store = store;
+        this.overrides = overrides;
     }
 
     /** Increases by at least one with every change to the pool. */
@@ -77,6 +89,29 @@ public final class PoolSnapshot {
     /** The picker for the backup tier. */
     public Picker backupPicker() {
         return backupPicker;
+    }
+
+    /**
+     * Whether the pool follows a store: it {@linkplain UpstreamPool#follow follows} a resolver or was given
+     * a membership with {@link UpstreamPool#replaceAll}. Only then are the operator's changes kept as
+     * {@link #overrides()}.
+     */
+    public boolean followsStore() {
+        return followsStore;
+    }
+
+    /**
+     * The store's membership by key, in the store's order, before the operator's overrides: the last
+     * membership given to {@link UpstreamPool#replaceAll} (until the store's first, the pool's own
+     * membership when it started following). Empty when the pool follows no store.
+     */
+    public Map<String, Upstream> store() {
+        return store;
+    }
+
+    /** The operator's overrides by key, in the order they were first made; empty when there is none. */
+    public Map<String, UpstreamOverride> overrides() {
+        return overrides;
     }
 
     @Override

@@ -8,15 +8,16 @@ import dev.lbkit.api.scheduler.PickContext;
 import dev.lbkit.api.scheduler.Picker;
 import dev.lbkit.api.scheduler.Scheduler;
 import dev.lbkit.api.scheduler.Schedulers;
+import dev.lbkit.api.internal.Checks;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +28,15 @@ import org.slf4j.LoggerFactory;
  * {@link HealthPolicy} that decides who may receive it. DNS, L4 and L7 tiers can share one pool and so
  * one health view.
  *
- * <p>Thread-safe. Changes (add, remove, edit, drain, mark down) are serialised under one lock, each
- * publishing a new immutable {@link PoolSnapshot} with freshly built pickers; {@link #pick} is
+ * <p>A pool may follow a store ({@link #follow} a resolver, or {@link #replaceAll} from the
+ * application): then the store's membership and the operator's changes ({@link #add}, {@link #remove},
+ * {@link #update}, {@link #weight}, {@link #drain}) are kept apart, and the pool holds the store's
+ * membership with the operator's {@linkplain UpstreamOverride overrides} applied. The store's changes and
+ * resyncs therefore never undo an operator's change; {@link #clearOverride} gives a key back to the
+ * store. A pool that follows no store has no overrides: its changes are its membership.
+ *
+ * <p>Thread-safe. Changes (add, remove, edit, drain, mark down, store updates) are serialised under one
+ * lock, each publishing a new immutable {@link PoolSnapshot} with freshly built pickers; {@link #pick} is
  * lock-free and allocation-free: one volatile read and the picker. Members keep their identity, counters
  * and health across edits, so work in flight is never disturbed; a removed member stays usable by
  * whoever holds it until they finish.
@@ -44,6 +52,19 @@ public final class UpstreamPool implements AutoCloseable {
     private final List<PoolListener> listeners = new CopyOnWriteArrayList<>();
     /** Guarded by {@link #lock}; insertion order is pool order. */
     private final Map<String, Member> members = new LinkedHashMap<>();
+    /**
+     * Guarded by {@link #lock}: the membership before overrides, the store's when {@link #followsStore},
+     * else the pool's own (which its changes edit).
+     */
+    private Map<String, Upstream> base = new LinkedHashMap<>();
+    /** Guarded by {@link #lock}; empty unless {@link #followsStore}. */
+    private final Map<String, UpstreamOverride> overrides = new LinkedHashMap<>();
+    /** Guarded by {@link #lock}. */
+    private boolean followsStore;
+    /** Guarded by {@link #lock}: the copies snapshots share, made again only after a change. */
+    private Map<String, Upstream> storeView = Map.of();
+    private Map<String, UpstreamOverride> overridesView = Map.of();
+    private boolean viewsStale;
     private int nextId;
     private volatile PoolSnapshot snapshot;
     private volatile boolean closed;
@@ -55,6 +76,7 @@ public final class UpstreamPool implements AutoCloseable {
         this.ticker = b.ticker;
         synchronized (lock) {
             for (Upstream u : b.upstreams.values()) {
+                base.put(u.key(), u);
                 addLocked(u);
             }
             publishLocked();
@@ -155,7 +177,8 @@ public final class UpstreamPool implements AutoCloseable {
     }
 
     /**
-     * Adds an upstream.
+     * Adds an upstream. On a pool that follows a store, an {@link UpstreamOverride.Kind#ADDED} override:
+     * it stays whatever the store lists, until {@linkplain #clearOverride cleared}.
      *
      * @throws IllegalArgumentException if an upstream with the same key is already in the pool
      */
@@ -164,7 +187,17 @@ public final class UpstreamPool implements AutoCloseable {
         Member m;
         synchronized (lock) {
             checkOpen();
-            m = addLocked(upstream);
+            String key = upstream.key();
+            if (members.containsKey(key)) {
+                throw new IllegalArgumentException("duplicate upstream " + key + " in pool " + name);
+            }
+            if (followsStore) {
+                putOverrideLocked(key, UpstreamOverride.added(upstream));
+            } else {
+                base.put(key, upstream);
+            }
+            applyLocked(key);
+            m = members.get(key);
             publishLocked();
         }
         healthPolicy.onMembershipChange(snapshot);
@@ -172,18 +205,27 @@ public final class UpstreamPool implements AutoCloseable {
     }
 
     /**
-     * Removes the upstream with {@code key}. New traffic stops at once; work in flight finishes.
+     * Removes the upstream with {@code key}. New traffic stops at once; work in flight finishes. On a pool
+     * that follows a store, an upstream the store lists gets a {@link UpstreamOverride.Kind#REMOVED}
+     * override (it stays out while the store lists it, until {@linkplain #clearOverride cleared}); one that
+     * only the operator added just goes.
      *
      * @return whether it was present
      */
     public boolean remove(String key) {
         Objects.requireNonNull(key, "key");
         synchronized (lock) {
-            Member m = members.remove(key);
-            if (m == null) {
+            if (!members.containsKey(key)) {
                 return false;
             }
-            m.markRemoved();
+            if (!followsStore) {
+                base.remove(key);
+            } else if (base.containsKey(key)) {
+                putOverrideLocked(key, UpstreamOverride.removed());
+            } else {
+                removeOverrideLocked(key);
+            }
+            applyLocked(key);
             publishLocked();
         }
         healthPolicy.onMembershipChange(snapshot);
@@ -197,7 +239,9 @@ public final class UpstreamPool implements AutoCloseable {
 
     /**
      * Replaces the upstream of the same key with {@code upstream} (new weight, limit, tier, name or
-     * metadata), keeping its member, counters and health.
+     * metadata), keeping its member, counters and health. On a pool that follows a store, an
+     * {@link UpstreamOverride.Kind#EDITED} override (the value of an {@code ADDED} one changes instead);
+     * an update that changes nothing records none. Publishes a snapshot either way.
      *
      * @throws IllegalArgumentException if no upstream has that key
      */
@@ -205,28 +249,73 @@ public final class UpstreamPool implements AutoCloseable {
         Objects.requireNonNull(upstream, "upstream");
         Member m;
         synchronized (lock) {
-            m = memberLocked(upstream.key());
-            replaceLocked(m, upstream);
+            String key = upstream.key();
+            m = memberLocked(key);
+            if (!m.upstream().sameAs(upstream)) {
+                if (!followsStore) {
+                    base.put(key, upstream);
+                } else {
+                    UpstreamOverride o = overrides.get(key);
+                    putOverrideLocked(key, o != null && o.kind() == UpstreamOverride.Kind.ADDED
+                            ? UpstreamOverride.added(upstream) : UpstreamOverride.edited(upstream));
+                }
+                applyLocked(key);
+            }
+            publishLocked();
         }
         healthPolicy.onMembershipChange(snapshot);
         return m;
     }
 
     /**
-     * Sets the weight of the upstream with {@code key}; 0 drains it.
+     * Sets the weight of the upstream with {@code key}; 0 drains it. On a pool that follows a store, a
+     * {@link UpstreamOverride.Kind#WEIGHT} override: the operator's weight wins over the store's until
+     * {@linkplain #clearOverride cleared} (an {@code ADDED} or {@code EDITED} override's value takes the
+     * weight instead).
      *
      * @throws IllegalArgumentException if no upstream has that key, or the weight is out of range
      */
     public Member weight(String key, int weight) {
         Objects.requireNonNull(key, "key");
+        Checks.inRange(weight, 0, Upstream.MAX_WEIGHT, "weight");
         Member m;
         synchronized (lock) {
             // Read and replace under the lock, so that an edit racing with this one is not undone.
             m = memberLocked(key);
-            replaceLocked(m, m.upstream().toBuilder().weight(weight).build());
+            if (!followsStore) {
+                base.put(key, m.upstream().toBuilder().weight(weight).build());
+            } else {
+                UpstreamOverride o = overrides.get(key);
+                putOverrideLocked(key, o == null ? UpstreamOverride.weight(weight) : o.withWeight(weight));
+            }
+            applyLocked(key);
+            publishLocked();
         }
         healthPolicy.onMembershipChange(snapshot);
         return m;
+    }
+
+    /**
+     * Drops the operator's override of {@code key}, giving it back to the store: the store's upstream of
+     * that key is in force again (an upstream the operator removed comes back if the store lists it, one
+     * the operator added goes unless the store lists it, a weight or an edit gives way to the store's).
+     * {@linkplain #markDown Admin down} is no override and stays.
+     *
+     * @return whether there was an override (never on a pool that follows no store)
+     */
+    public boolean clearOverride(String key) {
+        Objects.requireNonNull(key, "key");
+        synchronized (lock) {
+            checkOpen();
+            if (!overrides.containsKey(key)) {
+                return false;
+            }
+            removeOverrideLocked(key);
+            applyLocked(key);
+            publishLocked();
+        }
+        healthPolicy.onMembershipChange(snapshot);
+        return true;
     }
 
     private Member memberLocked(String key) {
@@ -237,13 +326,11 @@ public final class UpstreamPool implements AutoCloseable {
         return m;
     }
 
-    private void replaceLocked(Member m, Upstream upstream) {
-        m.upstream(upstream);
-        m.resetEffectiveWeight();
-        publishLocked();
-    }
-
-    /** Drains the upstream with {@code key}: weight 0, no new traffic, work in flight continues. */
+    /**
+     * Drains the upstream with {@code key}: weight 0, no new traffic, work in flight continues. As
+     * {@link #weight weight(key, 0)}, so on a pool that follows a store the drain stays in force when the
+     * store lists the upstream again, until the operator sets another weight or clears the override.
+     */
     public Member drain(String key) {
         return weight(key, 0);
     }
@@ -259,39 +346,42 @@ public final class UpstreamPool implements AutoCloseable {
     }
 
     /**
-     * Makes the pool hold exactly {@code upstreams}: adds the new ones, edits changed ones, removes the
-     * absent ones; members that stay keep their identity. One snapshot is published for the whole change.
+     * The store's membership is now exactly {@code upstreams}, and the pool holds it with the operator's
+     * {@linkplain UpstreamOverride overrides} applied: new upstreams are added, changed ones edited, absent
+     * ones removed, and members that stay keep their identity. {@code WEIGHT} and {@code EDITED} overrides
+     * of upstreams the store no longer lists end with them; {@code ADDED} and {@code REMOVED} ones stay.
+     * One snapshot is published for the whole change, none when nothing changed. From the first call on,
+     * the pool follows a store.
      *
      * @throws IllegalArgumentException if two of {@code upstreams} share a key
      */
     public void replaceAll(Collection<Upstream> upstreams) {
         Objects.requireNonNull(upstreams, "upstreams");
-        Set<String> keys = new HashSet<>();
+        Map<String, Upstream> store = new LinkedHashMap<>();
         for (Upstream u : upstreams) {
-            if (!keys.add(Objects.requireNonNull(u, "upstream").key())) {
+            if (store.put(Objects.requireNonNull(u, "upstream").key(), u) != null) {
                 throw new IllegalArgumentException("duplicate upstream " + u.key());
             }
         }
         synchronized (lock) {
             checkOpen();
-            boolean changed = members.entrySet().removeIf(e -> {
-                if (!keys.contains(e.getKey())) {
-                    e.getValue().markRemoved();
-                    return true;
-                }
-                return false;
-            });
-            for (Upstream u : upstreams) {
-                Member m = members.get(u.key());
-                if (m == null) {
-                    addLocked(u);
-                    changed = true;
-                } else if (!m.upstream().sameAs(u)) {
-                    m.upstream(u);
-                    m.resetEffectiveWeight();
-                    changed = true;
-                }
+            boolean changed = !followsStore || !sameMembership(base, store);
+            followsStore = true;
+            base = store;
+            if (overrides.entrySet().removeIf(e -> e.getValue().endsWithTheStores() && !store.containsKey(e.getKey()))) {
+                changed = true;
             }
+            // Present members first (removed or edited), so that new ones join in the store's order.
+            for (String key : new ArrayList<>(members.keySet())) {
+                changed |= applyLocked(key);
+            }
+            for (String key : store.keySet()) {
+                changed |= applyLocked(key);
+            }
+            for (String key : overrides.keySet()) {
+                changed |= applyLocked(key);
+            }
+            viewsStale = true;
             if (!changed) {
                 return;
             }
@@ -300,17 +390,40 @@ public final class UpstreamPool implements AutoCloseable {
         healthPolicy.onMembershipChange(snapshot);
     }
 
+    /** Whether {@code a} and {@code b} list the same upstreams, in the same order. */
+    private static boolean sameMembership(Map<String, Upstream> a, Map<String, Upstream> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        Iterator<Upstream> other = b.values().iterator();
+        for (Upstream u : a.values()) {
+            if (!u.sameAs(other.next())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
-     * Follows {@code resolver}: every successful result replaces the pool's membership (as
+     * Follows {@code resolver}: every successful result is the store's new membership (as
      * {@link #replaceAll}), including an empty one (the store says there is no upstream, as an xDS
      * control plane or an etcd prefix can). A failure keeps the last known membership, and so does a
      * {@linkplain dev.lbkit.api.resolve.ResolutionResult#isStale() stale} result, which carries it: a
-     * store that goes away never empties a pool.
+     * store that goes away never empties a pool. From this call on, the pool follows a store: the
+     * operator's changes are kept as overrides, and until the store's first result the pool's membership
+     * stands for the store's.
      *
      * @return closing it stops following
      */
     public AutoCloseable follow(Resolver resolver) {
         Objects.requireNonNull(resolver, "resolver");
+        synchronized (lock) {
+            if (!followsStore) {
+                followsStore = true;
+                viewsStale = true;
+                publishLocked();
+            }
+        }
         return resolver.subscribe(result -> {
             if (result.error().isPresent()) {
                 logger.warn("pool {}: resolver {} failed, keeping {} upstreams: {}", name, resolver,
@@ -364,12 +477,51 @@ public final class UpstreamPool implements AutoCloseable {
     }
 
     private Member addLocked(Upstream u) {
-        if (members.containsKey(u.key())) {
-            throw new IllegalArgumentException("duplicate upstream " + u.key() + " in pool " + name);
-        }
         Member m = new Member(this, nextId++, u);
         members.put(u.key(), m);
         return m;
+    }
+
+    private void putOverrideLocked(String key, UpstreamOverride o) {
+        overrides.put(key, o);
+        viewsStale = true;
+    }
+
+    private void removeOverrideLocked(String key) {
+        if (overrides.remove(key) != null) {
+            viewsStale = true;
+        }
+    }
+
+    /**
+     * Makes the member of {@code key} hold what the base membership and the overrides say: added, edited,
+     * removed or left alone.
+     *
+     * @return whether the membership changed
+     */
+    private boolean applyLocked(String key) {
+        Upstream listed = base.get(key);
+        UpstreamOverride o = overrides.get(key);
+        Upstream want = o == null ? listed : o.apply(listed);
+        Member m = members.get(key);
+        if (want == null) {
+            if (m == null) {
+                return false;
+            }
+            members.remove(key);
+            m.markRemoved();
+            return true;
+        }
+        if (m == null) {
+            addLocked(want);
+            return true;
+        }
+        if (m.upstream().sameAs(want)) {
+            return false;
+        }
+        m.upstream(want);
+        m.resetEffectiveWeight();
+        return true;
     }
 
     private void publishLocked() {
@@ -378,10 +530,15 @@ public final class UpstreamPool implements AutoCloseable {
         for (Member m : members.values()) {
             (m.upstream().isBackup() ? backups : primaries).add(m);
         }
+        if (viewsStale) {
+            storeView = followsStore ? Collections.unmodifiableMap(new LinkedHashMap<>(base)) : Map.of();
+            overridesView = Collections.unmodifiableMap(new LinkedHashMap<>(overrides));
+            viewsStale = false;
+        }
         PoolSnapshot old = snapshot;
         PoolSnapshot s = new PoolSnapshot(old == null ? 1 : old.version() + 1, primaries, backups,
-                scheduler.newPicker(java.util.Collections.unmodifiableList(primaries)),
-                scheduler.newPicker(java.util.Collections.unmodifiableList(backups)));
+                scheduler.newPicker(Collections.unmodifiableList(primaries)),
+                scheduler.newPicker(Collections.unmodifiableList(backups)), followsStore, storeView, overridesView);
         snapshot = s;
         for (PoolListener l : listeners) {
             try {
@@ -406,7 +563,7 @@ public final class UpstreamPool implements AutoCloseable {
         private Builder() {}
 
         public Builder name(String name) {
-            this.name = dev.lbkit.api.internal.Checks.notBlank(name, "name");
+            this.name = Checks.notBlank(name, "name");
             return this;
         }
 

@@ -1,13 +1,17 @@
 package dev.lbkit.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lbkit.api.resolve.Resolver;
+import dev.lbkit.api.resolve.ResolverListener;
 import dev.lbkit.api.scheduler.PickContext;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +68,116 @@ class UpstreamPoolTest {
             // Either order keeps the edit's metadata; only its weight may be overwritten.
             assertEquals("b", pool.member(key).orElseThrow().upstream().metadata().get("zone"), "round " + round);
         }
+    }
+
+    @Test
+    void onAFollowingPoolAWeightRacingAStoreUpdateKeepsBoth() throws InterruptedException {
+        // The store's edit and the operator's weight are kept apart: either order gives both.
+        String key = "127.0.0.1:1";
+        for (int round = 0; round < 1000; round++) {
+            UpstreamPool pool = UpstreamPool.of(Upstream.of("127.0.0.1", 1), Upstream.of("127.0.0.1", 2));
+            pool.replaceAll(List.of(Upstream.of("127.0.0.1", 1), Upstream.of("127.0.0.1", 2)));
+            CountDownLatch go = new CountDownLatch(1);
+            Thread weigh = new Thread(() -> {
+                awaitQuietly(go);
+                pool.weight(key, 7);
+            });
+            Thread store = new Thread(() -> {
+                awaitQuietly(go);
+                pool.replaceAll(List.of(Upstream.builder("127.0.0.1", 1).weight(3).metadata("zone", "b").build(),
+                        Upstream.of("127.0.0.1", 2)));
+            });
+            weigh.start();
+            store.start();
+            go.countDown();
+            weigh.join();
+            store.join();
+            Upstream u = pool.member(key).orElseThrow().upstream();
+            assertEquals("b", u.metadata().get("zone"), "round " + round);
+            assertEquals(7, u.weight(), "round " + round);
+        }
+    }
+
+    @Test
+    void anOperatorsDrainWeightRemoveAndAddSurviveTheStoresResyncs() {
+        UpstreamPool pool = UpstreamPool.builder().build();
+        List<Upstream> store = List.of(Upstream.builder("127.0.0.1", 1).weight(3).build(), Upstream.of("127.0.0.1", 2),
+                Upstream.of("127.0.0.1", 3));
+        pool.replaceAll(store);
+        Member one = pool.member("127.0.0.1:1").orElseThrow();
+        pool.drain("127.0.0.1:1");
+        pool.weight("127.0.0.1:2", 5);
+        pool.remove("127.0.0.1:3");
+        pool.add(Upstream.of("127.0.0.1", 4));
+        // The store re-announces everything, then changes the weights it gives.
+        pool.replaceAll(store);
+        pool.replaceAll(List.of(Upstream.builder("127.0.0.1", 1).weight(9).build(),
+                Upstream.builder("127.0.0.1", 2).weight(9).build(), Upstream.builder("127.0.0.1", 3).weight(9).build()));
+        assertSame(one, pool.member("127.0.0.1:1").orElseThrow());
+        assertEquals(0, one.weight(), "the drain stays");
+        assertEquals(5, pool.member("127.0.0.1:2").orElseThrow().weight(), "the operator's weight wins");
+        assertTrue(pool.member("127.0.0.1:3").isEmpty(), "a removed upstream does not come back");
+        assertTrue(pool.member("127.0.0.1:4").isPresent(), "an added upstream stays");
+        assertEquals(9, pool.snapshot().store().get("127.0.0.1:1").weight(), "the store's own value is kept");
+        assertEquals(UpstreamOverride.Kind.REMOVED, pool.snapshot().overrides().get("127.0.0.1:3").kind());
+
+        // Cleared overrides give the keys back to the store.
+        assertTrue(pool.clearOverride("127.0.0.1:1"));
+        assertEquals(9, one.weight());
+        assertTrue(pool.clearOverride("127.0.0.1:3"));
+        assertEquals(9, pool.member("127.0.0.1:3").orElseThrow().weight());
+        assertTrue(pool.clearOverride("127.0.0.1:4"));
+        assertTrue(pool.member("127.0.0.1:4").isEmpty());
+        assertFalse(pool.clearOverride("127.0.0.1:4"));
+        assertEquals(Set.of("127.0.0.1:2"), pool.snapshot().overrides().keySet());
+    }
+
+    @Test
+    void theStoreRemovingADrainedMemberEndsTheDrain() {
+        UpstreamPool pool = UpstreamPool.builder().build();
+        pool.replaceAll(List.of(Upstream.builder("127.0.0.1", 1).weight(3).build(), Upstream.of("127.0.0.1", 2)));
+        Member drained = pool.member("127.0.0.1:1").orElseThrow();
+        pool.drain("127.0.0.1:1");
+        pool.replaceAll(List.of(Upstream.of("127.0.0.1", 2)));
+        assertTrue(drained.isRemoved(), "the store removed it: it goes");
+        assertTrue(pool.snapshot().overrides().isEmpty(), "and its drain with it");
+        pool.replaceAll(List.of(Upstream.builder("127.0.0.1", 1).weight(3).build(), Upstream.of("127.0.0.1", 2)));
+        assertEquals(3, pool.member("127.0.0.1:1").orElseThrow().weight(), "back as the store gives it");
+    }
+
+    @Test
+    void aPoolThatFollowsNoStoreHasNoOverrides() {
+        UpstreamPool pool = UpstreamPool.of(Upstream.of("127.0.0.1", 1), Upstream.of("127.0.0.1", 2));
+        pool.drain("127.0.0.1:1");
+        pool.remove("127.0.0.1:2");
+        pool.add(Upstream.of("127.0.0.1", 3));
+        PoolSnapshot s = pool.snapshot();
+        assertFalse(s.followsStore());
+        assertTrue(s.overrides().isEmpty() && s.store().isEmpty());
+        assertFalse(pool.clearOverride("127.0.0.1:1"));
+        assertEquals(0, pool.member("127.0.0.1:1").orElseThrow().weight());
+        // Its own membership stands for the store's from the moment it starts following one.
+        pool.follow(new Resolver() {
+            @Override
+            public AutoCloseable subscribe(ResolverListener listener) {
+                return () -> { };   // a store that has not answered yet
+            }
+
+            @Override
+            public void close() {}
+        });
+        assertTrue(pool.snapshot().followsStore());
+        assertEquals(Set.of("127.0.0.1:1", "127.0.0.1:3"), pool.snapshot().store().keySet());
+    }
+
+    @Test
+    void anUpdateThatChangesNothingRecordsNoOverrideButStillRepublishes() {
+        UpstreamPool pool = UpstreamPool.builder().build();
+        pool.replaceAll(List.of(Upstream.of("127.0.0.1", 1)));
+        long version = pool.snapshot().version();
+        pool.update(Upstream.of("127.0.0.1", 1));
+        assertTrue(pool.snapshot().version() > version, "pickers are rebuilt");
+        assertTrue(pool.snapshot().overrides().isEmpty());
     }
 
     private static void awaitQuietly(CountDownLatch latch) {
