@@ -7,6 +7,7 @@ import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.health.TcpConnectProbe;
+import dev.lbkit.api.resolve.StaticResolver;
 import dev.lbkit.l7.HttpBalancer;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.UpstreamGroup;
@@ -135,6 +136,26 @@ class BrowserTest {
                     traffic.get();
                 }
             }
+        }
+    }
+
+    @Test
+    void showsWhatTheOperatorOverridesOnAPoolThatFollowsAStore() {
+        Chromium.requireInstalled();
+        UpstreamPool followed = UpstreamPool.builder().name("followed").build();
+        followed.follow(StaticResolver.of(Upstream.builder("127.0.0.1", 8081).weight(3).build(), Upstream.of("127.0.0.1", 8082),
+                Upstream.of("127.0.0.1", 8083)));
+        followed.drain("127.0.0.1:8081");
+        followed.remove("127.0.0.1:8083");
+        followed.add(Upstream.of("127.0.0.1", 8090));
+        try (AdminServer admin = AdminServer.builder().listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .pool(followed).build().start()) {
+            String dom = Chromium.dumpDom(admin.url());
+            assertEquals(3, rows(dom).size());
+            assertTrue(dom.contains("follows a store"), "the pool says it follows a store");
+            assertTrue(dom.contains("title=\"operator override; store weight 3\">weight set by operator"), dom);
+            assertTrue(dom.contains("title=\"operator override; not in the store\">added by operator"), dom);
+            assertTrue(dom.contains("removed by operator: 127.0.0.1:8083"), "the upstream kept out is named");
         }
     }
 

@@ -275,9 +275,11 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
         switch (seg.get(3)) {
             case "drain":
-                return new Route(Set.of("POST"), r -> withMember(pool, key, (p, m) -> changed(PoolOps.drain(p, m), pool)));
+                return new Route(Set.of("POST"), r -> withMember(pool, key,
+                        (p, m) -> changed(PoolOps.drain(p, m, state.savedWeights()), pool)));
             case "ready":
-                return new Route(Set.of("POST"), r -> withMember(pool, key, (p, m) -> changed(PoolOps.ready(p, m), pool)));
+                return new Route(Set.of("POST"), r -> withMember(pool, key,
+                        (p, m) -> changed(PoolOps.ready(p, m, state.savedWeights()), pool)));
             case "maint":
                 return new Route(Set.of("POST"), r -> withMember(pool, key, (p, m) -> changed(PoolOps.maint(p, m), pool)));
             case "remove":
@@ -293,8 +295,10 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                     if (!(w instanceof Long weight) || weight < 0 || weight > Upstream.MAX_WEIGHT) {
                         throw new BadRequest("weight must be an integer 0.." + Upstream.MAX_WEIGHT + ", got " + Json.write(w));
                     }
-                    return changed(PoolOps.weight(p, m, weight.intValue()), pool);
+                    return changed(PoolOps.weight(p, m, weight.intValue(), state.savedWeights()), pool);
                 }));
+            case "override":
+                return new Route(Set.of("DELETE"), r -> withPool(pool, p -> clearOverride(pool, p, key)));
             default:
                 return null;
         }
@@ -370,6 +374,25 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         Json.Writer j = new Json.Writer();
         j.beginObject().field("removed", key).field("pool", name).endObject();
         return json(HttpResponseStatus.OK, j.toString());
+    }
+
+    /**
+     * Gives {@code key} back to the store: 404 when it is neither in the pool nor overridden, else whether
+     * there was an override and the upstream now in force.
+     */
+    private FullHttpResponse clearOverride(String name, UpstreamPool pool, String key) {
+        Optional<Member> m = pool.member(key);
+        if (m.isEmpty() && !pool.snapshot().overrides().containsKey(key)) {
+            return unknownUpstream(name, key);
+        }
+        boolean cleared = pool.clearOverride(key);
+        if (cleared) {
+            // A weight a drain saved belonged to the operator's value, which is gone.
+            m.ifPresent(state.savedWeights()::remove);
+        }
+        logger.info("admin: pool {} upstream {} given back to the store (override {})", name, key,
+                cleared ? "cleared" : "none");
+        return json(HttpResponseStatus.OK, state.overrideClearedJson(name, key, cleared));
     }
 
     private FullHttpResponse changed(Member m, String pool) {

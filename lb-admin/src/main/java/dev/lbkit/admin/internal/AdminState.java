@@ -4,6 +4,7 @@ import dev.lbkit.api.Member;
 import dev.lbkit.api.PoolListener;
 import dev.lbkit.api.PoolSnapshot;
 import dev.lbkit.api.Upstream;
+import dev.lbkit.api.UpstreamOverride;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.health.CheckStatus;
@@ -16,6 +17,7 @@ import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -23,13 +25,11 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The state lb-admin shows and changes: the registered pools (with their active checks, if any), the
- * tiers, and since when each upstream is in its current state. Thread-safe: pool listeners record state
- * changes on whichever thread changes a pool; the documents are written on the admin event loop.
+ * tiers, since when each upstream is in its current state, and the weights that drains saved for
+ * {@code ready}. Thread-safe: pool listeners record state changes on whichever thread changes a pool;
+ * the documents are written on the admin event loop.
  */
 public final class AdminState implements AutoCloseable {
-    /** Upstream metadata key under which a drain keeps the weight that {@code ready} restores. */
-    public static final String SAVED_WEIGHT = "lbkit.admin.weight";
-
     private final Clock clock;
     private final long startedMillis;
     /** The registered pools, by name. */
@@ -37,6 +37,12 @@ public final class AdminState implements AutoCloseable {
     /** Pools that tiers brought, by identity. Guarded by this. */
     private final Map<UpstreamPool, PoolEntry> dynamic = new IdentityHashMap<>();
     private final List<TierView> tiers;
+    /**
+     * The weight each drained member had before the API drained it, which {@code ready} restores; kept
+     * here rather than on the upstream, where it would be an edit of its own (an override of the store's
+     * upstream on a pool that follows a store). An entry goes when its member leaves or is not drained.
+     */
+    private final Map<Member, Integer> savedWeights = new ConcurrentHashMap<>();
 
     public AdminState(Map<UpstreamPool, ActiveHealthPolicy> registered, List<TierView> tiers, Clock clock) {
         this.clock = clock;
@@ -98,6 +104,7 @@ public final class AdminState implements AutoCloseable {
                 return false;
             }
             d.getKey().removeListener(d.getValue());
+            savedWeights.keySet().removeIf(m -> m.pool() == d.getKey());
             return true;
         });
         return out;
@@ -131,6 +138,11 @@ public final class AdminState implements AutoCloseable {
 
     public List<TierView> tiers() {
         return tiers;
+    }
+
+    /** The weights drains saved for {@code ready}, by member; see {@link PoolOps}. */
+    Map<Member, Integer> savedWeights() {
+        return savedWeights;
     }
 
     /** The whole state: every pool with its upstreams and traffic, then every tier's own section. */
@@ -183,13 +195,41 @@ public final class AdminState implements AutoCloseable {
         if (e == null) {
             return Optional.empty();
         }
-        Optional<Member> m = e.pool.member(key);
-        if (m.isEmpty()) {
+        PoolSnapshot s = e.pool.snapshot();
+        Member m = memberOf(s, key);
+        if (m == null) {
             return Optional.empty();
         }
         Json.Writer j = new Json.Writer();
-        writeMember(j, e, m.get(), traffic(e.pool).get(key), e.pool.ticker().nanoTime());
+        writeMember(j, e, s, m, traffic(e.pool).get(key), e.pool.ticker().nanoTime());
         return Optional.of(j.toString());
+    }
+
+    /**
+     * The answer to clearing the override of {@code key}: whether there was one, and the upstream now in
+     * force ({@code null} when the key is not in the pool any more).
+     */
+    public String overrideClearedJson(String pool, String key, boolean cleared) {
+        PoolEntry e = entry(pool);
+        Json.Writer j = new Json.Writer();
+        j.beginObject().field("pool", pool).field("key", key).field("cleared", cleared).name("upstream");
+        PoolSnapshot s = e == null ? null : e.pool.snapshot();
+        Member m = s == null ? null : memberOf(s, key);
+        if (m == null) {
+            j.nullValue();
+        } else {
+            writeMember(j, e, s, m, traffic(e.pool).get(key), e.pool.ticker().nanoTime());
+        }
+        return j.endObject().toString();
+    }
+
+    private static Member memberOf(PoolSnapshot s, String key) {
+        for (Member m : s.members()) {
+            if (m.upstream().key().equals(key)) {
+                return m;
+            }
+        }
+        return null;
     }
 
     private static int totalMembers(List<PoolEntry> entries) {
@@ -220,24 +260,56 @@ public final class AdminState implements AutoCloseable {
         }
         j.beginObject().field("name", e.name).field("scheduler", e.pool.scheduler().name())
                 .field("version", s.version()).field("size", s.size()).field("available", up)
-                .field("activeChecks", e.checks != null);
+                .field("activeChecks", e.checks != null).field("followsStore", s.followsStore());
         j.name("upstreams").beginArray();
         for (Member m : s.members()) {
-            writeMember(j, e, m, traffic.get(m.upstream().key()), now);
+            writeMember(j, e, s, m, traffic.get(m.upstream().key()), now);
+        }
+        j.endArray();
+        // Upstreams the operator keeps out are in no member: listed here, so that they can be seen and cleared.
+        j.name("removedByOperator").beginArray();
+        for (Map.Entry<String, UpstreamOverride> o : s.overrides().entrySet()) {
+            if (o.getValue().kind() == UpstreamOverride.Kind.REMOVED) {
+                j.beginObject().field("key", o.getKey()).name("store");
+                writeStore(j, s.store().get(o.getKey()));
+                j.endObject();
+            }
         }
         j.endArray().endObject();
     }
 
-    private void writeMember(Json.Writer j, PoolEntry e, Member m, Traffic t, long now) {
+    /** The store's values of an upstream that an operator can override, or {@code null} when the store lists none. */
+    private static void writeStore(Json.Writer j, Upstream u) {
+        if (u == null) {
+            j.nullValue();
+        } else {
+            j.beginObject().field("weight", u.weight()).field("backup", u.isBackup())
+                    .field("maxConnections", u.maxConnections()).endObject();
+        }
+    }
+
+    private void writeMember(Json.Writer j, PoolEntry e, PoolSnapshot s, Member m, Traffic t, long now) {
         Upstream u = m.upstream();
         Since since = e.track(m, now, clock.millis());
         j.beginObject().field("key", u.key()).field("host", u.host()).field("port", u.port());
         j.field("name", u.name().orElse(u.key()));
         j.field("state", since.state).field("since", since.millis).field("backup", u.isBackup());
         j.field("weight", u.weight()).field("effectiveWeight", m.effectiveWeight());
-        int saved = savedWeight(u);
-        if (saved > 0) {
+        Integer saved = savedWeights.get(m);
+        if (saved != null && u.weight() == 0) {
             j.field("savedWeight", saved);
+        }
+        // Where the values come from: the store's upstream (null when the store lists none, or the pool
+        // follows no store) and the operator's override of it (null when there is none).
+        j.name("store");
+        writeStore(j, s.store().get(u.key()));
+        UpstreamOverride o = s.overrides().get(u.key());
+        j.name("override");
+        if (o == null) {
+            j.nullValue();
+        } else {
+            j.beginObject().field("kind", o.kind().name().toLowerCase(Locale.ROOT))
+                    .field("weight", o.weight().orElseGet(() -> o.upstream().orElseThrow().weight())).endObject();
         }
         j.field("maxConnections", u.maxConnections());
         j.field("active", m.active()).field("inactive", m.inactive());
@@ -271,23 +343,6 @@ public final class AdminState implements AutoCloseable {
         j.endObject();
     }
 
-    /**
-     * The weight a drain saved in {@code u}'s metadata, or -1 if there is none or it is no weight: metadata
-     * also comes from discovery stores, and one bad value must not break the state document.
-     */
-    static int savedWeight(Upstream u) {
-        String saved = u.metadata().get(SAVED_WEIGHT);
-        if (saved == null) {
-            return -1;
-        }
-        try {
-            int w = Integer.parseInt(saved);
-            return w >= 1 && w <= Upstream.MAX_WEIGHT ? w : -1;
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
     /** The state name of {@code m} at {@code now}, in HAProxy's spirit. */
     static String stateOf(Member m, long now) {
         if (m.isAdminDown()) {
@@ -319,6 +374,7 @@ public final class AdminState implements AutoCloseable {
             e.pool.removeListener(e);
         }
         dynamic.clear();
+        savedWeights.clear();
     }
 
     private static final class Since {
@@ -369,6 +425,7 @@ public final class AdminState implements AutoCloseable {
                 track(m, now, wall);
             }
             since.keySet().removeIf(m -> !present.containsKey(m));
+            savedWeights.keySet().removeIf(m -> m.pool() == pool && (!present.containsKey(m) || m.weight() != 0));
         }
 
         @Override

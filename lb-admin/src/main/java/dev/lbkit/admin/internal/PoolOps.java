@@ -1,42 +1,71 @@
 package dev.lbkit.admin.internal;
 
 import dev.lbkit.api.Member;
+import dev.lbkit.api.PoolSnapshot;
 import dev.lbkit.api.Upstream;
+import dev.lbkit.api.UpstreamOverride;
 import dev.lbkit.api.UpstreamPool;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The runtime changes the admin API makes, each through lb-api's pool so that work in flight is never
  * disturbed: HAProxy's {@code set server ... state drain|ready|maint}, {@code set weight}, and adding and
- * removing upstreams. Stateless; thread-safe as the pool is.
+ * removing upstreams. On a pool that follows a store, the pool keeps them as overrides of the store's
+ * membership. The weight a drain saves for {@code ready} is kept by member in {@code saved} (the admin
+ * state's). Thread-safe as the pool is.
  */
 public final class PoolOps {
     private PoolOps() {}
 
     /**
-     * Drains: weight 0 (no new traffic, work in flight continues), keeping the weight in the upstream's
-     * metadata so that {@link #ready} can restore it. Draining a drained upstream changes nothing.
+     * Drains: weight 0 (no new traffic, work in flight continues), saving the weight for {@link #ready}
+     * unless it is the store's, which {@code ready} gives back by clearing the drain. Draining a drained
+     * upstream changes nothing.
      */
-    public static Member drain(UpstreamPool pool, Member m) {
+    public static Member drain(UpstreamPool pool, Member m, Map<Member, Integer> saved) {
         Upstream u = m.upstream();
         if (u.weight() == 0) {
             return m;
         }
-        return pool.update(rebuild(u, 0, Integer.toString(u.weight())));
+        PoolSnapshot s = pool.snapshot();
+        boolean storesWeight = s.followsStore() && !s.overrides().containsKey(u.key());
+        Member drained = pool.drain(u.key());
+        // After the drain: the admin state drops saved weights of members that are not drained.
+        if (!storesWeight) {
+            saved.put(drained, u.weight());
+        }
+        return drained;
     }
 
-    /** Back to service: lifts maintenance and a drain (restoring the weight it saved, else 1). */
-    public static Member ready(UpstreamPool pool, Member m) {
+    /**
+     * Back to service: lifts maintenance and a drain. A drain's saved weight is restored; on a pool that
+     * follows a store, an operator's drain without one (it replaced the store's weight) is cleared, so the
+     * store's weight applies again, and a weight 0 that the store gives stays; otherwise weight 1.
+     */
+    public static Member ready(UpstreamPool pool, Member m, Map<Member, Integer> saved) {
         Upstream u = m.upstream();
         if (m.isAdminDown()) {
             pool.markDown(u.key(), false);
         }
-        if (u.weight() == 0) {
-            int saved = AdminState.savedWeight(u);
-            return pool.update(rebuild(u, saved > 0 ? saved : 1, null));
+        if (u.weight() != 0) {
+            return m;
         }
-        return m;
+        Integer w = saved.remove(m);
+        if (w != null) {
+            return pool.weight(u.key(), w);
+        }
+        PoolSnapshot s = pool.snapshot();
+        if (s.followsStore()) {
+            UpstreamOverride o = s.overrides().get(u.key());
+            if (o == null) {
+                return m;
+            }
+            if (o.kind() == UpstreamOverride.Kind.WEIGHT) {
+                pool.clearOverride(u.key());
+                return m;
+            }
+        }
+        return pool.weight(u.key(), 1);
     }
 
     /** HAProxy's {@code state maint}: no new traffic until {@link #ready}. */
@@ -44,32 +73,11 @@ public final class PoolOps {
         return pool.markDown(m.upstream().key(), true);
     }
 
-    /** Sets the weight (0 drains, keeping the previous weight for {@code ready}). */
-    public static Member weight(UpstreamPool pool, Member m, int weight) {
+    /** Sets the weight (0 drains, saving the previous weight for {@code ready}). */
+    public static Member weight(UpstreamPool pool, Member m, int weight, Map<Member, Integer> saved) {
         if (weight == 0) {
-            return drain(pool, m);
+            return drain(pool, m, saved);
         }
-        return pool.update(rebuild(m.upstream(), weight, null));
-    }
-
-    /**
-     * A copy of {@code u} with {@code weight}, and the saved weight set to {@code saved} (or removed when
-     * {@code null}); every other field is kept.
-     */
-    static Upstream rebuild(Upstream u, int weight, String saved) {
-        // Keep a resolved address (an upstream a resolver found) unless that would change the key.
-        Upstream.Builder b = Upstream.builder(u.host(), u.port());
-        if (!u.address().isUnresolved() && Upstream.of(u.address()).key().equals(u.key())) {
-            b = Upstream.builder(u.address());
-        }
-        b.weight(weight).backup(u.isBackup()).maxConnections(u.maxConnections());
-        u.name().ifPresent(b::name);
-        Map<String, String> md = new LinkedHashMap<>(u.metadata());
-        md.remove(AdminState.SAVED_WEIGHT);
-        if (saved != null) {
-            md.put(AdminState.SAVED_WEIGHT, saved);
-        }
-        b.metadata(md);
-        return b.build();
+        return pool.weight(m.upstream().key(), weight);
     }
 }
