@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lbkit.api.resolve.ManualResolver;
 import dev.lbkit.api.resolve.ResolutionResult;
-import dev.lbkit.api.resolve.Resolver;
-import dev.lbkit.api.resolve.ResolverListener;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -85,17 +84,7 @@ class OverrideProperties {
     @Property(tries = 500)
     void thePoolIsAlwaysTheStoresMembershipWithTheOverridesApplied(@ForAll("steps") List<Step> steps) throws Exception {
         UpstreamPool pool = UpstreamPool.builder().add(upstream(1, 1, 0, false)).add(upstream(2, 2, 0, false)).build();
-        List<ResolverListener> listeners = new ArrayList<>();
-        Resolver store = new Resolver() {
-            @Override
-            public AutoCloseable subscribe(ResolverListener listener) {
-                listeners.add(listener);
-                return () -> listeners.remove(listener);
-            }
-
-            @Override
-            public void close() {}
-        };
+        ManualResolver store = new ManualResolver();
         pool.follow(store);
         assertTrue(pool.snapshot().followsStore());
         // Until the store's first result, the pool's own membership stands for the store's.
@@ -120,7 +109,7 @@ class OverrideProperties {
                         }
                         lastList = new ArrayList<>(next.values());
                     }
-                    listeners.get(0).onResult(ResolutionResult.of(lastList));
+                    store.tell(ResolutionResult.of(lastList));
                     listed = new LinkedHashMap<>();
                     for (Upstream u : lastList) {
                         listed.put(u.key(), u);
@@ -129,7 +118,7 @@ class OverrideProperties {
                     ov.entrySet().removeIf(e -> (e.getValue().kind() == UpstreamOverride.Kind.WEIGHT
                             || e.getValue().kind() == UpstreamOverride.Kind.EDITED) && !stored.containsKey(e.getKey()));
                 }
-                case 2 -> listeners.get(0).onResult(ResolutionResult.failed(new IOException("store away")));
+                case 2 -> store.tell(ResolutionResult.failed(new IOException("store away")));
                 case 3 -> {
                     Upstream u = upstream(step.port(), step.weight(), step.zone(), false);
                     if (now.containsKey(k)) {

@@ -7,8 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lbkit.api.resolve.Resolver;
-import dev.lbkit.api.resolve.ResolverListener;
+import dev.lbkit.api.resolve.ManualResolver;
 import dev.lbkit.api.scheduler.PickContext;
 import java.util.List;
 import java.util.Set;
@@ -51,20 +50,7 @@ class UpstreamPoolTest {
         String key = "127.0.0.1:1";
         for (int round = 0; round < 1000; round++) {
             UpstreamPool pool = UpstreamPool.of(Upstream.of("127.0.0.1", 1), Upstream.of("127.0.0.1", 2));
-            CountDownLatch go = new CountDownLatch(1);
-            Thread weigh = new Thread(() -> {
-                awaitQuietly(go);
-                pool.weight(key, 7);
-            });
-            Thread edit = new Thread(() -> {
-                awaitQuietly(go);
-                pool.update(Upstream.builder("127.0.0.1", 1).metadata("zone", "b").build());
-            });
-            weigh.start();
-            edit.start();
-            go.countDown();
-            weigh.join();
-            edit.join();
+            race(() -> pool.weight(key, 7), () -> pool.update(Upstream.builder("127.0.0.1", 1).metadata("zone", "b").build()));
             // Either order keeps the edit's metadata; only its weight may be overwritten.
             assertEquals("b", pool.member(key).orElseThrow().upstream().metadata().get("zone"), "round " + round);
         }
@@ -77,21 +63,8 @@ class UpstreamPoolTest {
         for (int round = 0; round < 1000; round++) {
             UpstreamPool pool = UpstreamPool.of(Upstream.of("127.0.0.1", 1), Upstream.of("127.0.0.1", 2));
             pool.replaceAll(List.of(Upstream.of("127.0.0.1", 1), Upstream.of("127.0.0.1", 2)));
-            CountDownLatch go = new CountDownLatch(1);
-            Thread weigh = new Thread(() -> {
-                awaitQuietly(go);
-                pool.weight(key, 7);
-            });
-            Thread store = new Thread(() -> {
-                awaitQuietly(go);
-                pool.replaceAll(List.of(Upstream.builder("127.0.0.1", 1).weight(3).metadata("zone", "b").build(),
-                        Upstream.of("127.0.0.1", 2)));
-            });
-            weigh.start();
-            store.start();
-            go.countDown();
-            weigh.join();
-            store.join();
+            race(() -> pool.weight(key, 7), () -> pool.replaceAll(List.of(
+                    Upstream.builder("127.0.0.1", 1).weight(3).metadata("zone", "b").build(), Upstream.of("127.0.0.1", 2))));
             Upstream u = pool.member(key).orElseThrow().upstream();
             assertEquals("b", u.metadata().get("zone"), "round " + round);
             assertEquals(7, u.weight(), "round " + round);
@@ -157,15 +130,7 @@ class UpstreamPoolTest {
         assertFalse(pool.clearOverride("127.0.0.1:1"));
         assertEquals(0, pool.member("127.0.0.1:1").orElseThrow().weight());
         // Its own membership stands for the store's from the moment it starts following one.
-        pool.follow(new Resolver() {
-            @Override
-            public AutoCloseable subscribe(ResolverListener listener) {
-                return () -> { };   // a store that has not answered yet
-            }
-
-            @Override
-            public void close() {}
-        });
+        pool.follow(new ManualResolver());   // a store that has not answered yet
         assertTrue(pool.snapshot().followsStore());
         assertEquals(Set.of("127.0.0.1:1", "127.0.0.1:3"), pool.snapshot().store().keySet());
     }
@@ -178,6 +143,24 @@ class UpstreamPoolTest {
         pool.update(Upstream.of("127.0.0.1", 1));
         assertTrue(pool.snapshot().version() > version, "pickers are rebuilt");
         assertTrue(pool.snapshot().overrides().isEmpty());
+    }
+
+    /** Runs {@code a} and {@code b} on two threads let go at once, and waits for both. */
+    private static void race(Runnable a, Runnable b) throws InterruptedException {
+        CountDownLatch go = new CountDownLatch(1);
+        Thread ta = new Thread(() -> {
+            awaitQuietly(go);
+            a.run();
+        });
+        Thread tb = new Thread(() -> {
+            awaitQuietly(go);
+            b.run();
+        });
+        ta.start();
+        tb.start();
+        go.countDown();
+        ta.join();
+        tb.join();
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

@@ -91,23 +91,13 @@ class ResolverTest {
     @Test
     void followingKeepsMembersOnFailureAndStalenessButEmptiesOnAnEmptyAnswer() throws Exception {
         UpstreamPool pool = UpstreamPool.of(Upstream.of("127.0.0.1", 1));
-        java.util.concurrent.atomic.AtomicReference<ResolverListener> sink = new java.util.concurrent.atomic.AtomicReference<>();
-        Resolver scripted = new Resolver() {
-            @Override
-            public AutoCloseable subscribe(ResolverListener listener) {
-                sink.set(listener);
-                return () -> sink.set(null);
-            }
-
-            @Override
-            public void close() {}
-        };
+        ManualResolver scripted = new ManualResolver();
         pool.follow(scripted);
-        sink.get().onResult(ResolutionResult.failed(new java.io.IOException("store away")));
+        scripted.tell(ResolutionResult.failed(new java.io.IOException("store away")));
         assertEquals(1, pool.snapshot().size());
-        sink.get().onResult(ResolutionResult.stale(List.of(Upstream.of("127.0.0.1", 1)), new java.io.IOException("away")));
+        scripted.tell(ResolutionResult.stale(List.of(Upstream.of("127.0.0.1", 1)), new java.io.IOException("away")));
         assertEquals(1, pool.snapshot().size());
-        sink.get().onResult(ResolutionResult.of(List.of()));
+        scripted.tell(ResolutionResult.of(List.of()));
         assertEquals(0, pool.snapshot().size());
     }
 
