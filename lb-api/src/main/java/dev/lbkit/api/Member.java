@@ -91,16 +91,28 @@ public final class Member {
      * at its connection limit, and still in the pool. Lock-free and allocation-free.
      */
     public boolean isAvailable(long nanoTime) {
-        Upstream u = upstream;
-        if (adminDown || checkDown || overloaded || removed || u.weight() == 0) {
-            return false;
-        }
-        int max = u.maxConnections();
-        if (max > 0 && active.get() >= max) {
+        return !overloaded && upstream.weight() != 0 && isUp(nanoTime) && !isAtConnectionLimit();
+    }
+
+    /**
+     * Whether the member is up at {@code nanoTime}: not marked down by an operator or an active check,
+     * not ejected by a passive policy, and still in the pool. Unlike {@link #isAvailable}, it says
+     * nothing of the weight (0 quiesces a member that is up), the overload flag or the connection limit:
+     * it is what IPVS calls an available destination, which a persistence template keeps its clients on
+     * ({@link dev.lbkit.api.scheduler.PersistentScheduler}). Lock-free and allocation-free.
+     */
+    public boolean isUp(long nanoTime) {
+        if (adminDown || checkDown || removed) {
             return false;
         }
         long until = ejectedUntil.get();
         return until == NOT_EJECTED || nanoTime - until >= 0;
+    }
+
+    /** Whether the upstream has a connection limit ({@link Upstream#maxConnections()}) and that many are active. */
+    public boolean isAtConnectionLimit() {
+        int max = upstream.maxConnections();
+        return max > 0 && active.get() >= max;
     }
 
     /** Whether an operator marked the member down ({@link UpstreamPool#markDown}). */
@@ -122,6 +134,18 @@ public final class Member {
 
     void markRemoved() {
         removed = true;
+    }
+
+    /**
+     * Back in the pool after a removal ({@link UpstreamPool#restore}): up again, as an added member is
+     * (not marked down, not checked down, not ejected, full effective weight); the counters stay.
+     */
+    void restored() {
+        adminDown = false;
+        checkDown = false;
+        ejectedUntil.set(NOT_EJECTED);
+        resetEffectiveWeight();
+        removed = false;
     }
 
     /** Whether an active health check holds the member down. */

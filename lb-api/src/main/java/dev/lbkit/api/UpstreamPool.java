@@ -238,6 +238,45 @@ public final class UpstreamPool implements AutoCloseable {
     }
 
     /**
+     * Adds back a member that was removed from this pool, with {@code upstream} as its value, as IPVS
+     * takes a destination back from its trash ({@code ipvsadm -d} then {@code -a}): the member keeps its
+     * identity and its counts of work in flight ({@link Member#active()}, {@link Member#inactive()}), so
+     * that what it took before the removal is counted on it again and still finishes on it; its overload
+     * flag stays too. Its health starts afresh, as an added member's: not marked down, not checked down,
+     * not ejected, full effective weight.
+     *
+     * @param member   a member removed from this pool
+     * @param upstream its value from now on; must have the member's key
+     * @throws IllegalArgumentException if {@code member} is not a removed member of this pool,
+     *     {@code upstream} has another key, or an upstream with that key is in the pool
+     */
+    public Member restore(Member member, Upstream upstream) {
+        Objects.requireNonNull(member, "member");
+        Objects.requireNonNull(upstream, "upstream");
+        if (member.pool() != this) {
+            throw new IllegalArgumentException(member + " is not a member of pool " + name);
+        }
+        if (!member.upstream().key().equals(upstream.key())) {
+            throw new IllegalArgumentException("cannot restore " + member.upstream().key() + " as " + upstream.key());
+        }
+        synchronized (lock) {
+            checkOpen();
+            if (!member.isRemoved()) {
+                throw new IllegalArgumentException(member + " was not removed from pool " + name);
+            }
+            if (members.containsKey(upstream.key())) {
+                throw new IllegalArgumentException("duplicate upstream " + upstream.key() + " in pool " + name);
+            }
+            member.upstream(upstream);
+            member.restored();
+            members.put(upstream.key(), member);
+            publishLocked();
+        }
+        healthPolicy.onMembershipChange(snapshot);
+        return member;
+    }
+
+    /**
      * Replaces the upstream of the same key with {@code upstream} (new weight, limit, tier, name or
      * metadata), keeping its member, counters and health. On a pool that follows a store, an
      * {@link UpstreamOverride.Kind#EDITED} override (the value of an {@code ADDED} one changes instead);
