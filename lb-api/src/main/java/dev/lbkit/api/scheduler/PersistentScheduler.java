@@ -10,28 +10,47 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Client persistence around any scheduler, as {@code ipvsadm -p timeout [-M netmask]}: a client
- * network (the client address under a prefix length) keeps the member it was given while its entry is
- * fresh and that member is eligible; otherwise the wrapped scheduler picks and the entry records the
- * result.
+ * network (the client address under a prefix length) keeps the member it was given while its entry (IPVS's
+ * persistence template) is live and the member can keep it; otherwise the wrapped scheduler picks and a
+ * new entry records the result.
  *
- * <p>An entry expires {@link #timeout()} after its last use (each hit refreshes it, as an IPVS
- * persistence template lives on while connections use it). Time is the pool's {@link dev.lbkit.api.Ticker}
- * as {@link PickContext#nanoTime()} carries it, so tests drive expiry with the pool's ticker. A pick
- * whose context has no client address is passed straight to the wrapped scheduler. Members of the
- * other tier are never returned from an entry: a client kept on a backup returns to a primary once a
- * primary can be picked.
+ * <p><b>Which members keep their clients</b>, as IPVS's {@code ip_vs_check_template}: a member that is
+ * {@linkplain Member#isUp up} keeps the clients whose entries point at it even when it is quiesced
+ * (weight 0, {@code ipvsadm -e -w 0}, {@link dev.lbkit.api.UpstreamPool#drain}) or overloaded (IPVS's
+ * {@code -x} threshold): IPVS's default {@code expire_quiescent_template = 0}, and nginx Plus's {@code
+ * drain}. With {@link Builder#expireQuiescentTemplate(boolean) expireQuiescentTemplate(true)}
+ * ({@code expire_quiescent_template = 1}) an entry pointing at a member of weight 0 is dropped at its
+ * next use and the client scheduled anew; an overloaded member keeps its clients either way, as in IPVS.
+ * A member that is not up (removed, marked down by an operator, held down by an active check, ejected)
+ * always loses its clients: IPVS invalidates a template whose destination is not available. A member at
+ * its connection limit ({@link dev.lbkit.api.Upstream#maxConnections()}) or excluded by the context
+ * (already tried) is not returned either. Members of the other tier are never returned from an entry:
+ * a client kept on a backup returns to a primary once a primary can be picked.
+ *
+ * <p><b>Expiry</b>: an entry expires {@link #timeout()} after its last use (each hit refreshes it, as an
+ * IPVS template is re-armed by every connection it places). A tier that {@linkplain PickContext#lease()
+ * leases} the entry of each pick for the connection it makes (lb-l4 does) holds it while that
+ * connection is in its connection table (IPVS's {@code n_control}): a held entry never expires, and its
+ * timeout counts again from the release of its last lease. IPVS re-arms the timer of a template that
+ * still controls connections by a whole timeout each time it fires, so an IPVS template expires within
+ * one timeout after its last connection; here exactly one timeout after it. Time is the pool's
+ * {@link dev.lbkit.api.Ticker} as {@link PickContext#nanoTime()} carries it, so tests drive expiry with
+ * the pool's ticker. A pick whose context has no client address is passed straight to the wrapped
+ * scheduler.
  *
  * <p>The table is bounded: at most {@link #maxEntries()} entries (default
  * {@value #DEFAULT_MAX_ENTRIES}), open addressing with a probe window of {@value #PROBE} slots; when a
- * new client finds its window full of live entries, the one closest to expiry is evicted (that client
- * loses its persistence early). A hit is lock-free and, for IPv4 clients, allocation-free; a miss
- * allocates one small entry; an IPv6 client costs a 16-byte copy of its address on every pick
- * ({@link InetAddress} offers no other access to the bytes). Two first connections of one client that
- * race may land on different members; the later one is remembered.
+ * new client finds its window full of live entries, the one closest to expiry is evicted, held entries
+ * last (that client loses its persistence early). A hit is lock-free and, for IPv4 clients,
+ * allocation-free, and so is taking and releasing a lease; a miss allocates one small entry; an IPv6
+ * client costs a 16-byte copy of its address on every pick ({@link InetAddress} offers no other access to
+ * the bytes). Two first connections of one client that race may land on different members; the later
+ * one is remembered.
  *
  * <p>Thread-safe. One instance per pool, as every scheduler.
  */
@@ -45,6 +64,8 @@ public final class PersistentScheduler implements Scheduler {
     static final int PROBE = 8;
     /** Bits 32..47 of an IPv4-mapped IPv6 address, the form IPv4 clients are kept in. */
     private static final long V4_MAPPED = 0xffffL;
+    private static final AtomicIntegerFieldUpdater<PersistentScheduler.Entry> CONTROL =
+            AtomicIntegerFieldUpdater.newUpdater(PersistentScheduler.Entry.class, "control");
 
     private final Scheduler delegate;
     private final Duration timeout;
@@ -52,6 +73,7 @@ public final class PersistentScheduler implements Scheduler {
     private final int ipv4PrefixLength;
     private final int ipv6PrefixLength;
     private final int maxEntries;
+    private final boolean expireQuiescentTemplate;
     private final int mask4;
     private final long mask6Hi;
     private final long mask6Lo;
@@ -64,6 +86,7 @@ public final class PersistentScheduler implements Scheduler {
         this.ipv4PrefixLength = b.ipv4PrefixLength;
         this.ipv6PrefixLength = b.ipv6PrefixLength;
         this.maxEntries = b.maxEntries;
+        this.expireQuiescentTemplate = b.expireQuiescentTemplate;
         this.mask4 = ipv4PrefixLength == 0 ? 0 : -1 << (32 - ipv4PrefixLength);
         this.mask6Hi = prefixMask(ipv6PrefixLength);
         this.mask6Lo = prefixMask(ipv6PrefixLength - 64);
@@ -105,9 +128,18 @@ public final class PersistentScheduler implements Scheduler {
         return delegate;
     }
 
-    /** How long an entry lives after its last use. */
+    /** How long an entry lives after its last use, or after the release of its last lease. */
     public Duration timeout() {
         return timeout;
+    }
+
+    /**
+     * Whether an entry pointing at a member of weight 0 is dropped at its next use and the client
+     * scheduled anew (IPVS {@code expire_quiescent_template = 1}); {@code false} (the default, as IPVS)
+     * keeps the client on the quiesced member while the entry lives.
+     */
+    public boolean expireQuiescentTemplate() {
+        return expireQuiescentTemplate;
     }
 
     /** The IPv4 prefix length clients are grouped by (32: each address alone). */
@@ -125,12 +157,15 @@ public final class PersistentScheduler implements Scheduler {
         return maxEntries;
     }
 
-    /** The number of entries that are live at {@code nanoTime} (a scan of the table, for stats and tests). */
+    /**
+     * The number of entries that are live at {@code nanoTime}: fresh or held by a lease (a scan of the
+     * table, for stats and tests).
+     */
     public int size(long nanoTime) {
         int n = 0;
         for (int i = 0; i < table.length(); i++) {
             Entry e = table.get(i);
-            if (e != null && nanoTime - e.expiresAt < 0) {
+            if (e != null && e.isLive(nanoTime)) {
                 n++;
             }
         }
@@ -144,7 +179,9 @@ public final class PersistentScheduler implements Scheduler {
      * @param network      the client network (the client address with the bits beyond the prefix cleared)
      * @param prefixLength the prefix length of {@code network}
      * @param member       the member the network is kept on
-     * @param remaining    time left before the entry expires unless used again; positive
+     * @param remaining    time left before the entry expires unless used again; positive. For an entry
+     *                     held by leases, the time it would have left if its last lease were released now
+     *                     (at least {@link #timeout()})
      */
     public record Template(InetAddress network, int prefixLength, Member member, Duration remaining) {}
 
@@ -161,9 +198,12 @@ public final class PersistentScheduler implements Scheduler {
             if (e == null) {
                 continue;
             }
-            long expiresAt = e.expiresAt;
+            boolean held = e.control > 0;
+            long left = e.expiresAt - nanoTime;
             Member m = e.member;
-            long left = expiresAt - nanoTime;
+            if (held && left < timeoutNanos) {
+                left = timeoutNanos;
+            }
             if (left > 0) {
                 out.add(e.hi == 0 && (e.lo >>> 32) == V4_MAPPED
                         ? new Template(address(4, 0, e.lo), ipv4PrefixLength, m, Duration.ofNanos(left))
@@ -209,6 +249,7 @@ public final class PersistentScheduler implements Scheduler {
         public Member pick(PickContext ctx) {
             InetAddress a = ctx.clientAddress();
             if (a == null) {
+                ctx.placedBy(null);
                 return inner.pick(ctx);
             }
             long hi;
@@ -230,43 +271,59 @@ public final class PersistentScheduler implements Scheduler {
             int home = (int) (((Hashing.mix64(hi * 0x9E3779B97F4A7C15L ^ lo) >>> 32) * size) >>> 32);
             int window = Math.min(PROBE, size);
             int victim = -1;
-            long victimExpiry = Long.MAX_VALUE;
+            long victimRank = Long.MAX_VALUE;
             for (int p = 0; p < window; p++) {
                 int slot = home + p >= size ? home + p - size : home + p;
                 Entry e = t.get(slot);
                 if (e == null) {
-                    if (victim < 0 || victimExpiry != Long.MIN_VALUE) {
+                    if (victim < 0 || victimRank != Long.MIN_VALUE) {
                         victim = slot;
-                        victimExpiry = Long.MIN_VALUE;
+                        victimRank = Long.MIN_VALUE;
                     }
                     continue;
                 }
                 if (e.hi == hi && e.lo == lo) {
                     Member m = e.member;
-                    if (now - e.expiresAt < 0 && m.upstream().isBackup() == backupTier && ctx.isEligible(m)) {
+                    if (e.isLive(now) && m.upstream().isBackup() == backupTier && keeps(m, ctx, now)) {
                         e.expiresAt = now + timeoutNanos;
+                        ctx.placedBy(e);
                         return m;
                     }
-                    Member picked = inner.pick(ctx);
-                    if (picked != null) {
-                        e.member = picked;
-                        e.expiresAt = now + timeoutNanos;
-                    }
-                    return picked;
+                    // A new entry rather than this one changed: connections it placed may still hold it.
+                    return schedule(ctx, t, slot, hi, lo, now);
                 }
-                // A free or expired slot is the best place for a new entry, else the one expiring first.
-                long expiry = now - e.expiresAt >= 0 ? Long.MIN_VALUE : e.expiresAt - now;
-                if (victim < 0 || expiry < victimExpiry) {
+                // A free or expired slot is the best place for a new entry, then the one expiring first;
+                // held entries last.
+                long rank = !e.isLive(now) ? Long.MIN_VALUE : e.control > 0 ? Long.MAX_VALUE : e.expiresAt - now;
+                if (victim < 0 || rank < victimRank) {
                     victim = slot;
-                    victimExpiry = expiry;
+                    victimRank = rank;
                 }
             }
+            return schedule(ctx, t, victim, hi, lo, now);
+        }
+
+        /** The wrapped scheduler's pick, recorded in a new entry at {@code slot}. */
+        private Member schedule(PickContext ctx, AtomicReferenceArray<Entry> t, int slot, long hi, long lo, long now) {
             Member picked = inner.pick(ctx);
+            Entry e = null;
             if (picked != null) {
-                t.set(victim, new Entry(hi, lo, picked, now + timeoutNanos));
+                e = new Entry(hi, lo, picked, now + timeoutNanos);
+                t.set(slot, e);
             }
+            ctx.placedBy(e);
             return picked;
         }
+    }
+
+    /**
+     * Whether an entry pointing at {@code m} keeps its client there (IPVS's {@code ip_vs_check_template}):
+     * the member is up, has room under its connection limit and is not excluded; with
+     * {@link #expireQuiescentTemplate()}, its weight is not 0 either.
+     */
+    private boolean keeps(Member m, PickContext ctx, long now) {
+        return m.isUp(now) && !m.isAtConnectionLimit() && !ctx.isExcluded(m)
+                && !(expireQuiescentTemplate && m.weight() == 0);
     }
 
     private static long bytesToLong(byte[] b, int off) {
@@ -290,11 +347,14 @@ public final class PersistentScheduler implements Scheduler {
         }
     }
 
-    private static final class Entry {
+    /** One persistence template, and the lease connections it placed hold on it. */
+    private final class Entry extends Lease {
         final long hi;
         final long lo;
-        volatile Member member;
+        final Member member;
         volatile long expiresAt;
+        /** Leases not released yet (IPVS's {@code n_control}); updated through {@link #CONTROL}. */
+        volatile int control;
 
         Entry(long hi, long lo, Member member, long expiresAt) {
             this.hi = hi;
@@ -302,11 +362,35 @@ public final class PersistentScheduler implements Scheduler {
             this.member = member;
             this.expiresAt = expiresAt;
         }
+
+        /** Held, or used less than a timeout ago. The count is read first: see {@link #release}. */
+        boolean isLive(long now) {
+            return control > 0 || now - expiresAt < 0;
+        }
+
+        @Override
+        void acquire() {
+            CONTROL.incrementAndGet(this);
+        }
+
+        @Override
+        public void release(long nanoTime) {
+            // The expiry moves before the count drops, so a pick that sees no lease left sees the new expiry.
+            long until = nanoTime + timeoutNanos;
+            if (until - expiresAt > 0) {
+                expiresAt = until;
+            }
+            if (CONTROL.decrementAndGet(this) < 0) {
+                CONTROL.incrementAndGet(this);
+                throw new IllegalStateException("lease released more often than taken");
+            }
+        }
     }
 
     /**
      * Builds a {@link PersistentScheduler}. Not thread-safe. Defaults: timeout
-     * {@link #DEFAULT_TIMEOUT} (300 s), IPv4 prefix 32, IPv6 prefix 128, {@link #DEFAULT_MAX_ENTRIES}.
+     * {@link #DEFAULT_TIMEOUT} (300 s), IPv4 prefix 32, IPv6 prefix 128, {@link #DEFAULT_MAX_ENTRIES},
+     * quiesced members keep their clients ({@code expireQuiescentTemplate(false)}).
      */
     public static final class Builder {
         private final Scheduler delegate;
@@ -314,6 +398,7 @@ public final class PersistentScheduler implements Scheduler {
         private int ipv4PrefixLength = 32;
         private int ipv6PrefixLength = 128;
         private int maxEntries = DEFAULT_MAX_ENTRIES;
+        private boolean expireQuiescentTemplate;
 
         private Builder(Scheduler delegate) {
             this.delegate = Objects.requireNonNull(delegate, "delegate");
@@ -340,6 +425,17 @@ public final class PersistentScheduler implements Scheduler {
         /** The most client networks remembered at once, 1..{@value #MAX_ENTRIES}. */
         public Builder maxEntries(int maxEntries) {
             this.maxEntries = Checks.inRange(maxEntries, 1, MAX_ENTRIES, "maxEntries");
+            return this;
+        }
+
+        /**
+         * Whether an entry pointing at a member of weight 0 is dropped at its next use and the client
+         * scheduled anew, as IPVS with the sysctl {@code net.ipv4.vs.expire_quiescent_template = 1}.
+         * Default {@code false}, IPVS's default: a quiesced member keeps its persistent clients until
+         * their entries expire.
+         */
+        public Builder expireQuiescentTemplate(boolean expireQuiescentTemplate) {
+            this.expireQuiescentTemplate = expireQuiescentTemplate;
             return this;
         }
 

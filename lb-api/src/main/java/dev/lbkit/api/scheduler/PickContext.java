@@ -23,6 +23,7 @@ public final class PickContext {
     private int triedCount;
     private Member[] excluded = new Member[4];
     private int excludedCount;
+    private Lease placement;
 
     public PickContext() {}
 
@@ -36,6 +37,7 @@ public final class PickContext {
         Arrays.fill(tried, 0, triedCount, null);
         triedCount = 0;
         clearExcluded();
+        placement = null;
         return this;
     }
 
@@ -148,6 +150,29 @@ public final class PickContext {
             }
         }
         return false;
+    }
+
+    /** Records what placed the current pick ({@code null}: nothing to lease); lb-api's pickers call it. */
+    void placedBy(Lease lease) {
+        this.placement = lease;
+    }
+
+    /**
+     * Takes a hold on what placed the last pick and returns it: the persistence template of a
+     * {@link PersistentScheduler}, which then does not expire until the hold is released (IPVS keeps a
+     * template while connections it placed are in its table, {@code n_control}). Call it once the
+     * member is taken (a connection entry is made for it) and release the result exactly once, with
+     * {@link Lease#release(long)}, when that entry ends. {@code null} when the pick was not placed by a
+     * template (no persistence, no client address, nothing picked) or the lease was taken already: then
+     * there is nothing to release. Allocation-free.
+     */
+    public Lease lease() {
+        Lease l = placement;
+        if (l != null) {
+            placement = null;
+            l.acquire();
+        }
+        return l;
     }
 
     /**

@@ -18,7 +18,9 @@ public interface Picker {
      * Returns a member that is {@linkplain Member#isAvailable(long) available} at
      * {@link PickContext#nanoTime()} and not {@linkplain PickContext#isExcluded(Member) excluded} by the
      * context, or {@code null} when there is none. {@code null} rather than {@code Optional} because this
-     * is the hot path and must not allocate.
+     * is the hot path and must not allocate. One exception: a {@link PersistentScheduler} keeps a client
+     * whose entry is live on its member while that member is {@linkplain Member#isUp up}, even quiesced
+     * (weight 0) or overloaded, as IPVS does.
      */
     Member pick(PickContext context);
 }

@@ -1,5 +1,6 @@
 package dev.lbkit.api.scheduler;
 
+import dev.lbkit.api.internal.Checks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,8 +19,10 @@ import java.util.TreeMap;
  * <p>Any scheduler can be wrapped in client {@linkplain PersistentScheduler persistence} through
  * options, as {@code ipvsadm -p}: {@code persist} (timeout, seconds or ISO-8601, such as {@code 300}),
  * {@code persist-v4-prefix} (0..32, default 32), {@code persist-v6-prefix} (0..128, default 128) and
- * {@code persist-max-entries} (default {@value PersistentScheduler#DEFAULT_MAX_ENTRIES}); for example
- * {@code "wlc:persist=300,persist-v4-prefix=24"}.
+ * {@code persist-max-entries} (default {@value PersistentScheduler#DEFAULT_MAX_ENTRIES}) and
+ * {@code persist-expire-quiescent} ({@code 0}, the default, or {@code 1}: IPVS's
+ * {@code expire_quiescent_template}, {@link PersistentScheduler.Builder#expireQuiescentTemplate}); for
+ * example {@code "wlc:persist=300,persist-v4-prefix=24"}.
  *
  * <p>Thread-safe. The class path is scanned once, on first use.
  */
@@ -28,6 +31,7 @@ public final class Schedulers {
     private static final String PERSIST_V4 = "persist-v4-prefix";
     private static final String PERSIST_V6 = "persist-v6-prefix";
     private static final String PERSIST_MAX = "persist-max-entries";
+    private static final String PERSIST_QUIESCENT = "persist-expire-quiescent";
     private static final Object LOCK = new Object();
     private static volatile Map<String, SchedulerProvider> providers;
 
@@ -51,7 +55,8 @@ public final class Schedulers {
     public static Scheduler get(String name, SchedulerOptions options) {
         Objects.requireNonNull(options, "options");
         SchedulerProvider p = provider(name);
-        if (!options.has(PERSIST) && !options.has(PERSIST_V4) && !options.has(PERSIST_V6) && !options.has(PERSIST_MAX)) {
+        if (!options.has(PERSIST) && !options.has(PERSIST_V4) && !options.has(PERSIST_V6) && !options.has(PERSIST_MAX)
+                && !options.has(PERSIST_QUIESCENT)) {
             return p.newScheduler(options);
         }
         if (!options.has(PERSIST)) {
@@ -59,12 +64,14 @@ public final class Schedulers {
                     + options.asMap().keySet());
         }
         Duration timeout = options.getDuration(PERSIST, PersistentScheduler.DEFAULT_TIMEOUT);
-        Scheduler inner = p.newScheduler(options.without(PERSIST, PERSIST_V4, PERSIST_V6, PERSIST_MAX));
+        Scheduler inner = p.newScheduler(options.without(PERSIST, PERSIST_V4, PERSIST_V6, PERSIST_MAX, PERSIST_QUIESCENT));
         return PersistentScheduler.builder(inner)
                 .timeout(timeout)
                 .ipv4PrefixLength(options.getInt(PERSIST_V4, 32))
                 .ipv6PrefixLength(options.getInt(PERSIST_V6, 128))
                 .maxEntries(options.getInt(PERSIST_MAX, PersistentScheduler.DEFAULT_MAX_ENTRIES))
+                .expireQuiescentTemplate(Checks.inRange(options.getInt(PERSIST_QUIESCENT, 0), 0, 1,
+                        "scheduler option " + PERSIST_QUIESCENT) == 1)
                 .build();
     }
 

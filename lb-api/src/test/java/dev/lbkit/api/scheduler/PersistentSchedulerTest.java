@@ -1,8 +1,11 @@
 package dev.lbkit.api.scheduler;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.Member;
@@ -187,5 +190,210 @@ class PersistentSchedulerTest {
                 Duration.ofSeconds(10)), t.get(1));
         now.addAndGet(Duration.ofSeconds(6).toNanos());
         assertEquals(1, p.templates(now.get()).size(), "the IPv4 entry expired");
+    }
+
+    private Member other(UpstreamPool pool, Member m) {
+        return pool.snapshot().members().stream().filter(x -> x != m).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aQuiescedOrOverloadedMemberKeepsItsClientsByDefault() throws UnknownHostException {
+        PersistentScheduler p = PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10));
+        UpstreamPool pool = pool(p, 2);
+        Member kept = pool.pick(client("127.0.0.10"));
+        assertTrue(!p.expireQuiescentTemplate(), "IPVS's default expire_quiescent_template = 0");
+        pool.drain(kept.upstream().key());
+        for (int i = 0; i < 3; i++) {
+            assertSame(kept, pool.pick(client("127.0.0.10")), "ipvsadm -e -w 0 keeps persistent clients");
+            assertNotSame(kept, pool.pick(client("127.0.1." + i)), "new clients go elsewhere");
+        }
+        pool.weight(kept.upstream().key(), 1);
+        kept.overloaded(true);
+        assertSame(kept, pool.pick(client("127.0.0.10")), "an overloaded (-x) member keeps them too");
+        assertNotSame(kept, pool.pick(client("127.0.2.1")));
+        // Entries that expire are scheduled anew, away from the overloaded member.
+        now.addAndGet(Duration.ofSeconds(10).toNanos());
+        assertNotSame(kept, pool.pick(client("127.0.0.10")));
+    }
+
+    @Test
+    void expireQuiescentTemplateMovesTheClientsOfAWeightZeroMemberOnly() throws UnknownHostException {
+        PersistentScheduler p = PersistentScheduler.builder(Schedulers.get("rr")).timeout(Duration.ofSeconds(10))
+                .expireQuiescentTemplate(true).build();
+        UpstreamPool pool = pool(p, 2);
+        Member first = pool.pick(client("127.0.0.10"));
+        first.overloaded(true);
+        assertSame(first, pool.pick(client("127.0.0.10")), "overload does not expire a template, as in IPVS");
+        first.overloaded(false);
+        pool.drain(first.upstream().key());
+        Member moved = pool.pick(client("127.0.0.10"));
+        assertSame(other(pool, first), moved, "weight 0: the template is dropped, the client scheduled anew");
+        pool.weight(first.upstream().key(), 1);
+        assertSame(moved, pool.pick(client("127.0.0.10")), "the new template stays");
+    }
+
+    @Test
+    void aMemberThatIsNotUpLosesItsClientsWhateverTheOption() throws UnknownHostException {
+        for (boolean expireQuiescent : new boolean[] {false, true}) {
+            PersistentScheduler p = PersistentScheduler.builder(Schedulers.get("rr"))
+                    .timeout(Duration.ofSeconds(10)).expireQuiescentTemplate(expireQuiescent).build();
+            UpstreamPool pool = pool(p, 2);
+            Member m = pool.pick(client("127.0.0.10"));
+            // Active check down (keepalived's inhibit_on_failure or not), operator down, ejection: moved.
+            m.checkDown(true, "test");
+            assertSame(other(pool, m), pool.pick(client("127.0.0.10")));
+            m.checkDown(false, "test");
+            Member n = pool.pick(client("127.0.0.11"));
+            pool.markDown(n.upstream().key(), true);
+            assertSame(other(pool, n), pool.pick(client("127.0.0.11")));
+            pool.markDown(n.upstream().key(), false);
+            Member e = pool.pick(client("127.0.0.12"));
+            e.eject(now.get() + Duration.ofSeconds(30).toNanos(), "test", "ejected");
+            assertSame(other(pool, e), pool.pick(client("127.0.0.12")));
+            e.clearEjection("test", "back");
+            Member r = pool.pick(client("127.0.0.13"));
+            pool.remove(r.upstream());
+            assertNotSame(r, pool.pick(client("127.0.0.13")), "removed (ipvsadm -d)");
+        }
+    }
+
+    @Test
+    void aMemberAtItsConnectionLimitIsNotReturnedFromAnEntry() throws UnknownHostException {
+        UpstreamPool pool = UpstreamPool.builder().ticker(now::get)
+                .scheduler(PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10)))
+                .add(Upstream.builder("127.0.0.1", 1).maxConnections(1).build())
+                .add(Upstream.builder("127.0.0.1", 2).maxConnections(1).build())
+                .build();
+        Member m = pool.pick(client("127.0.0.10"));
+        m.incrementActive();
+        assertSame(other(pool, m), pool.pick(client("127.0.0.10")), "max_conns is a hard limit");
+    }
+
+    @Test
+    void aRestoredMemberGetsItsClientsBackIfTheirEntriesWereNotUsedMeanwhile() throws UnknownHostException {
+        UpstreamPool pool = pool(PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10)), 2);
+        Member m = pool.pick(client("127.0.0.10"));
+        Member other = pool.pick(client("127.0.0.11"));
+        pool.remove(m.upstream());
+        assertSame(other, pool.pick(client("127.0.0.11")));
+        pool.restore(m, m.upstream());
+        // As an IPVS template whose destination came back from the trash before the client's next connection.
+        assertSame(m, pool.pick(client("127.0.0.10")));
+    }
+
+    @Test
+    void aLeasedEntryDoesNotExpireAndCountsItsTimeoutFromTheLastRelease() throws UnknownHostException {
+        PersistentScheduler p = PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10));
+        UpstreamPool pool = pool(p, 2);
+        PickContext ctx = client("127.0.0.10");
+        Member first = pool.pick(ctx);
+        Lease one = ctx.lease();
+        assertNotNull(one);
+        assertNull(ctx.lease(), "one lease per pick");
+        PickContext ctx2 = client("127.0.0.10");
+        assertSame(first, pool.pick(ctx2));
+        Lease two = ctx2.lease();
+        assertSame(one, two, "both connections hold the same template");
+        // Far past the timeout: held, so the client stays and the listing shows a full timeout left.
+        now.addAndGet(Duration.ofSeconds(60).toNanos());
+        assertEquals(1, p.size(now.get()));
+        assertEquals(Duration.ofSeconds(10), p.templates(now.get()).get(0).remaining());
+        one.release(now.get());
+        now.addAndGet(Duration.ofSeconds(30).toNanos());
+        assertEquals(1, p.size(now.get()), "still held by the second connection");
+        two.release(now.get());
+        now.addAndGet(Duration.ofSeconds(9).toNanos());
+        assertEquals(Duration.ofSeconds(1), p.templates(now.get()).get(0).remaining());
+        assertSame(first, pool.pick(client("127.0.0.10")), "9 s after the last release: kept");
+        now.addAndGet(Duration.ofSeconds(10).toNanos());
+        assertEquals(0, p.size(now.get()), "a timeout after the last use or release: gone");
+        assertThrows(IllegalStateException.class, () -> two.release(now.get()));
+    }
+
+    @Test
+    void aPickWithoutATemplateHasNothingToLease() throws UnknownHostException {
+        UpstreamPool plain = pool(Schedulers.get("rr"), 2);
+        PickContext ctx = client("127.0.0.10");
+        plain.pick(ctx);
+        assertNull(ctx.lease(), "no persistence");
+        UpstreamPool persistent = pool(PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10)), 2);
+        PickContext anonymous = new PickContext();
+        persistent.pick(anonymous);
+        assertNull(anonymous.lease(), "no client address");
+        PickContext none = client("127.0.0.10");
+        persistent.snapshot().members().forEach(m -> m.checkDown(true, "test"));
+        assertNull(persistent.pick(none));
+        assertNull(none.lease(), "nothing picked");
+        PickContext reset = client("127.0.0.11");
+        persistent.snapshot().members().forEach(m -> m.checkDown(false, "test"));
+        persistent.pick(reset);
+        reset.reset();
+        assertNull(reset.lease(), "reset forgets the placement");
+    }
+
+    @Test
+    void anEntryReplacedWhileHeldLeavesItsLeasesOnTheOldOne() throws UnknownHostException {
+        PersistentScheduler p = PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10));
+        UpstreamPool pool = pool(p, 2);
+        PickContext ctx = client("127.0.0.10");
+        Member first = pool.pick(ctx);
+        Lease held = ctx.lease();
+        first.checkDown(true, "test");
+        PickContext again = client("127.0.0.10");
+        Member second = pool.pick(again);
+        assertNotSame(first, second);
+        Lease fresh = again.lease();
+        assertNotSame(held, fresh, "the client's new template is a new entry");
+        held.release(now.get());
+        fresh.release(now.get());
+        first.checkDown(false, "test");
+        now.addAndGet(Duration.ofSeconds(9).toNanos());
+        assertSame(second, pool.pick(client("127.0.0.10")));
+        now.addAndGet(Duration.ofSeconds(10).toNanos());
+        assertEquals(0, p.size(now.get()));
+    }
+
+    @Test
+    void heldEntriesAreEvictedLast() throws UnknownHostException {
+        PersistentScheduler p = PersistentScheduler.builder(Schedulers.get("rr")).timeout(Duration.ofSeconds(100))
+                .maxEntries(2).build();
+        UpstreamPool pool = pool(p, 3);
+        PickContext held = client("127.0.0.10");
+        Member kept = pool.pick(held);
+        held.lease();
+        now.addAndGet(1_000);
+        pool.pick(client("127.0.0.11"));
+        now.addAndGet(1_000);
+        pool.pick(client("127.0.0.12"));
+        assertEquals(2, p.size(now.get()));
+        assertSame(kept, pool.pick(client("127.0.0.10")), "the held entry, though the oldest, was not evicted");
+    }
+
+    @Test
+    void leasesAllocateNothing() throws UnknownHostException {
+        UpstreamPool pool = pool(PersistentScheduler.wrap(Schedulers.get("wrr"), Duration.ofSeconds(10)), 8);
+        PickContext ctx = client("127.0.0.10");
+        pool.pick(ctx);
+        ctx.lease().release(now.get());
+        long bytes = Allocation.measure(() -> {
+            for (int i = 0; i < 10_000; i++) {
+                pool.pick(ctx);
+                ctx.lease().release(now.get());
+            }
+        });
+        assertTrue(bytes < 1024, "10,000 picks, leases and releases allocated " + bytes + " bytes");
+    }
+
+    @Test
+    void theSchedulerOptionSetsExpireQuiescentTemplate() {
+        PersistentScheduler on = (PersistentScheduler) Schedulers.parse("rr:persist=300,persist-expire-quiescent=1");
+        assertTrue(on.expireQuiescentTemplate());
+        PersistentScheduler off = (PersistentScheduler) Schedulers.parse("rr:persist=300,persist-expire-quiescent=0");
+        assertTrue(!off.expireQuiescentTemplate());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Schedulers.parse("rr:persist=300,persist-expire-quiescent=2"));
+        assertTrue(e.getMessage().contains("persist-expire-quiescent") && e.getMessage().contains("2"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Schedulers.parse("rr:persist-expire-quiescent=1"),
+                "persist (the timeout) is required");
     }
 }
