@@ -39,10 +39,13 @@ public final class L4Balancer implements AutoCloseable {
     public static final int TABLE_SIZE = 4096;
     /** The most entries {@link #connections()} lists: 65536. */
     public static final int DEFAULT_CONNECTION_LIMIT = 65536;
+    /** How long a removed real server is kept once idle, by default: 120 s, IPVS's IP_VS_DEST_TRASH_PERIOD. */
+    public static final Duration DEFAULT_TRASH_PERIOD = Duration.ofSeconds(120);
 
     private final NettyTransport transport;
     private final Timeouts timeouts;
     private final Duration estimatorInterval;
+    private final Duration trashPeriod;
     private final List<VirtualServer> services = new CopyOnWriteArrayList<>();
     private final ScheduledFuture<?> estimator;
     private final Object lock = new Object();
@@ -52,11 +55,14 @@ public final class L4Balancer implements AutoCloseable {
         this.transport = new NettyTransport(b.transport, b.ioThreads, b.zeroCopy);
         this.timeouts = b.timeouts;
         this.estimatorInterval = b.estimatorInterval;
+        this.trashPeriod = b.trashPeriod;
         long period = estimatorInterval.toNanos();
         double seconds = period / 1e9;
         this.estimator = transport.group().next().scheduleAtFixedRate(() -> {
+            long now = System.nanoTime();
             for (VirtualServer vs : services) {
                 vs.state().estimate(seconds);
+                vs.state().expireTrash(now);
             }
         }, period, period, TimeUnit.NANOSECONDS);
     }
@@ -82,7 +88,7 @@ public final class L4Balancer implements AutoCloseable {
                 throw new IllegalArgumentException("service " + service.protocol() + " " + service.address()
                         + " exists");
             }
-            ServiceState state = new ServiceState(service, timeouts);
+            ServiceState state = new ServiceState(service, timeouts, trashPeriod);
             InetSocketAddress bound;
             AutoCloseable listener;
             try {
@@ -207,13 +213,14 @@ public final class L4Balancer implements AutoCloseable {
     /**
      * Builds an {@link L4Balancer}. Not thread-safe. Defaults: {@link Timeouts#DEFAULT} (900 s, 120 s,
      * 300 s), native epoll transport when available, one I/O thread per core, rate estimation every 2 s,
-     * TCP spliced on epoll.
+     * TCP spliced on epoll, removed real servers kept {@link #DEFAULT_TRASH_PERIOD} once idle.
      */
     public static final class Builder {
         private int ioThreads = Runtime.getRuntime().availableProcessors();
         private TransportType transport = TransportType.AUTO;
         private Timeouts timeouts = Timeouts.DEFAULT;
         private Duration estimatorInterval = Duration.ofSeconds(2);
+        private Duration trashPeriod = DEFAULT_TRASH_PERIOD;
         private boolean zeroCopy = true;
 
         private Builder() {}
@@ -263,6 +270,20 @@ public final class L4Balancer implements AutoCloseable {
         /** How often rates are estimated (default 2 s, as IPVS's estimator). */
         public Builder estimatorInterval(Duration estimatorInterval) {
             this.estimatorInterval = Checks.positive(estimatorInterval, "estimatorInterval");
+            return this;
+        }
+
+        /**
+         * How long a removed real server ({@link VirtualServer#removeRealServer}, {@code ipvsadm -d}) is
+         * kept after its last connection entry and persistence template are gone (default
+         * {@link #DEFAULT_TRASH_PERIOD}, 120 s, IPVS's {@code IP_VS_DEST_TRASH_PERIOD}; 0 forgets it as soon
+         * as it is found idle). While kept, adding it back to the same service ({@code -a}) resumes its
+         * ActiveConn, InActConn, thresholds state, persistence templates and counters, as IPVS takes a
+         * destination back from its trash; after, it starts again from zero. Checked on every estimator
+         * tick ({@link #estimatorInterval}).
+         */
+        public Builder trashPeriod(Duration trashPeriod) {
+            this.trashPeriod = Checks.positiveOrZero(trashPeriod, "trashPeriod");
             return this;
         }
 

@@ -33,6 +33,7 @@ public final class VirtualService {
     private final String scheduler;
     private final Duration persistence;
     private final int persistenceNetmask;
+    private final boolean expireQuiescentTemplate;
     private final int maxConnections;
     private final Duration connectTimeout;
     private final boolean failover;
@@ -50,6 +51,7 @@ public final class VirtualService {
         this.scheduler = b.scheduler;
         this.persistence = b.persistence;
         this.persistenceNetmask = b.persistenceNetmask;
+        this.expireQuiescentTemplate = b.expireQuiescentTemplate;
         this.maxConnections = b.maxConnections;
         this.connectTimeout = b.connectTimeout;
         this.failover = b.failover;
@@ -82,7 +84,8 @@ public final class VirtualService {
         Builder b = new Builder(protocol, address).scheduler(scheduler).persistence(persistence)
 .maxConnections(maxConnections).connectTimeout(connectTimeout)
                 .failover(failover).proxyProtocol(proxyProtocol).acceptProxyProtocol(acceptProxyProtocol)
-                .healthPolicy(healthPolicy).failureAction(failureAction).maxFlows(maxFlows);
+                .healthPolicy(healthPolicy).failureAction(failureAction).maxFlows(maxFlows)
+                .expireQuiescentTemplate(expireQuiescentTemplate);
         b.sorryServer = sorryServer;
         b.persistenceNetmask = persistenceNetmask;
         realServers.forEach(b::realServer);
@@ -114,6 +117,19 @@ public final class VirtualService {
      */
     public int persistenceNetmask() {
         return persistenceNetmask;
+    }
+
+    /**
+     * Whether a persistent client whose template points at a quiesced real server (weight 0) is
+     * scheduled anew at its next connection, as IPVS with {@code net.ipv4.vs.expire_quiescent_template = 1}
+     * (where it is one setting for all services; here it is per service). Default {@code false}, IPVS's
+     * default: a real server of weight 0 keeps receiving the clients whose templates point at it until
+     * the templates expire. An overloaded real server ({@code -x}) keeps them either way, and one that
+     * is removed, marked down or failed by a health check (whatever its {@link #failureAction()}) loses
+     * them either way. Without {@link #persistence()} it has no effect.
+     */
+    public boolean expireQuiescentTemplate() {
+        return expireQuiescentTemplate;
     }
 
     /** Most client connections (TCP) or flows (UDP) at once; 0 (the default) means no limit. */
@@ -194,6 +210,7 @@ public final class VirtualService {
         private String scheduler = "wlc";
         private Duration persistence = Duration.ZERO;
         private int persistenceNetmask = -1;
+        private boolean expireQuiescentTemplate;
         private int maxConnections;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private boolean failover = true;
@@ -222,6 +239,12 @@ public final class VirtualService {
 
         public Builder persistenceNetmask(int prefixLength) {
             this.persistenceNetmask = Checks.inRange(prefixLength, 0, 128, "persistenceNetmask");
+            return this;
+        }
+
+        /** See {@link VirtualService#expireQuiescentTemplate()}. */
+        public Builder expireQuiescentTemplate(boolean expireQuiescentTemplate) {
+            this.expireQuiescentTemplate = expireQuiescentTemplate;
             return this;
         }
 

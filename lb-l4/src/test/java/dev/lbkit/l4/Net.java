@@ -4,6 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -47,6 +49,25 @@ final class Net {
         s.getOutputStream().write(b);
         s.getOutputStream().flush();
         return new String(s.getInputStream().readNBytes(b.length), StandardCharsets.UTF_8);
+    }
+
+    /** A UDP client socket bound to {@code host} (any port), whose receives time out after 5 s. */
+    static DatagramSocket udpClient(String host) throws IOException {
+        DatagramSocket s = new DatagramSocket(new InetSocketAddress(host, 0));
+        s.setSoTimeout(5000);
+        return s;
+    }
+
+    /** Sends {@code q} to a UDP {@code service} and returns the reply's text, checking it comes from the service. */
+    static String ask(DatagramSocket client, InetSocketAddress service, String q) throws IOException {
+        byte[] b = q.getBytes(StandardCharsets.UTF_8);
+        client.send(new DatagramPacket(b, b.length, service));
+        DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
+        client.receive(p);
+        if (!service.equals(p.getSocketAddress())) {
+            throw new AssertionError("the reply came from " + p.getSocketAddress() + ", not the service " + service);
+        }
+        return new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8);
     }
 
     /** Reads until EOF. */

@@ -28,7 +28,7 @@ class OverloadProperties {
         InetSocketAddress rs = new InetSocketAddress("127.0.0.1", 9);
         ServiceState state = new ServiceState(VirtualService.tcp(new InetSocketAddress("127.0.0.1", 0)).scheduler("rr")
                 .realServer(RealServer.builder(rs).upperThreshold(upper).lowerThreshold(y).build()).build(),
-                Timeouts.DEFAULT);
+                Timeouts.DEFAULT, L4Balancer.DEFAULT_TRASH_PERIOD);
         Member m = state.pool().snapshot().members().get(0);
         ServiceState.Dest d = state.dest(m);
         int active = 0;
@@ -57,7 +57,7 @@ class OverloadProperties {
                 inactive++;
             } else if (e == 2 && inactive > 0) {
                 // An entry expires or a connect fails (ip_vs_unbind_dest).
-                state.unbindInactive(d);
+                state.unbindInactive(d, null);
                 inactive--;
                 connecting = Math.min(connecting, inactive);
                 int total = active + inactive;

@@ -5,13 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.lbkit.transport.TransportType;
-import java.io.IOException;
-import java.net.DatagramPacket;
 import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -22,39 +17,23 @@ import org.junit.jupiter.params.provider.MethodSource;
 @ExtendWith(LeakCheck.class)
 class UdpServiceTest {
 
-    private static String ask(DatagramSocket client, InetSocketAddress service, String q) throws IOException {
-        byte[] b = q.getBytes(StandardCharsets.UTF_8);
-        client.send(new DatagramPacket(b, b.length, service));
-        byte[] buf = new byte[2048];
-        DatagramPacket p = new DatagramPacket(buf, buf.length);
-        client.receive(p);
-        assertEquals(service, p.getSocketAddress(), "the reply comes from the service address");
-        return new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8);
-    }
-
-    private static DatagramSocket client() throws IOException {
-        DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        s.setSoTimeout(2000);
-        return s;
-    }
-
     @ParameterizedTest(name = "transport {0}")
     @MethodSource("dev.lbkit.transport.TransportType#available")
     void flowsAreScheduledPerClientAndRepliesFindTheirClient(TransportType transport) throws Exception {
         Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(120), Duration.ofMillis(400));
         try (UdpEcho dns1 = new UdpEcho("dns1"); UdpEcho dns2 = new UdpEcho("dns2");
                 L4Balancer lb = L4Balancer.builder().ioThreads(1).transport(transport).timeouts(t).build();
-                DatagramSocket c1 = client(); DatagramSocket c2 = client()) {
+                DatagramSocket c1 = Net.udpClient("127.0.0.1"); DatagramSocket c2 = Net.udpClient("127.0.0.1")) {
             VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
                     .realServer(dns1.address()).realServer(dns2.address()).build());
-            String r1 = ask(c1, vs.localAddress(), "a.example");
-            String r2 = ask(c2, vs.localAddress(), "b.example");
+            String r1 = Net.ask(c1, vs.localAddress(), "a.example");
+            String r2 = Net.ask(c2, vs.localAddress(), "b.example");
             String server1 = r1.substring(0, 4);
             String server2 = r2.substring(0, 4);
             assertNotEquals(server1, server2, "two flows, rr puts them on both servers");
             assertEquals(server1 + ":a.example", r1);
             for (int i = 0; i < 5; i++) {
-                assertEquals(server1 + ":q" + i, ask(c1, vs.localAddress(), "q" + i), "a flow sticks to its server");
+                assertEquals(server1 + ":q" + i, Net.ask(c1, vs.localAddress(), "q" + i), "a flow sticks to its server");
             }
             IpvsStats.Service st = vs.stats();
             assertEquals(2, st.counters().conns());
@@ -66,7 +45,7 @@ class UdpServiceTest {
             }
             Resources.await(3000, () -> vs.stats().realServers().stream().allMatch(d -> d.inactiveConns() == 0),
                     "flows expire after the udp timeout");
-            ask(c1, vs.localAddress(), "new-flow");
+            Net.ask(c1, vs.localAddress(), "new-flow");
             assertEquals(3, vs.stats().counters().conns());
         }
     }
@@ -74,23 +53,23 @@ class UdpServiceTest {
     @Test
     void theFlowTableIsBounded() throws Exception {
         try (UdpEcho dns1 = new UdpEcho("dns1"); L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
-                DatagramSocket c1 = client(); DatagramSocket c2 = client()) {
+                DatagramSocket c1 = Net.udpClient("127.0.0.1"); DatagramSocket c2 = Net.udpClient("127.0.0.1")) {
             VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr").maxFlows(1)
                     .realServer(dns1.address()).build());
-            assertEquals("dns1:x", ask(c1, vs.localAddress(), "x"));
+            assertEquals("dns1:x", Net.ask(c1, vs.localAddress(), "x"));
             c2.setSoTimeout(300);
-            assertThrows(SocketTimeoutException.class, () -> ask(c2, vs.localAddress(), "y"), "dropped");
+            assertThrows(SocketTimeoutException.class, () -> Net.ask(c2, vs.localAddress(), "y"), "dropped");
             assertEquals(1, vs.stats().refused());
-            assertEquals("dns1:z", ask(c1, vs.localAddress(), "z"));
+            assertEquals("dns1:z", Net.ask(c1, vs.localAddress(), "z"));
         }
     }
 
     @Test
     void noRealServerDropsAndCounts() throws Exception {
-        try (L4Balancer lb = L4Balancer.builder().ioThreads(1).build(); DatagramSocket c1 = client()) {
+        try (L4Balancer lb = L4Balancer.builder().ioThreads(1).build(); DatagramSocket c1 = Net.udpClient("127.0.0.1")) {
             VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr").build());
             c1.setSoTimeout(300);
-            assertThrows(SocketTimeoutException.class, () -> ask(c1, vs.localAddress(), "x"));
+            assertThrows(SocketTimeoutException.class, () -> Net.ask(c1, vs.localAddress(), "x"));
             assertEquals(1, vs.stats().noDestination());
             assertEquals("UDP  " + IpvsTable.addrPort(vs.localAddress()) + " rr", IpvsTable.render(lb.stats()).split("\n")[3]);
         }

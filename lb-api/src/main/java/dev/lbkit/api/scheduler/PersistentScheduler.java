@@ -179,9 +179,10 @@ public final class PersistentScheduler implements Scheduler {
      * @param network      the client network (the client address with the bits beyond the prefix cleared)
      * @param prefixLength the prefix length of {@code network}
      * @param member       the member the network is kept on
-     * @param remaining    time left before the entry expires unless used again; positive. For an entry
-     *                     held by leases, the time it would have left if its last lease were released now
-     *                     (at least {@link #timeout()})
+     * @param remaining    time left before the entry expires unless used again; positive. An entry held
+     *                     by leases does not expire: once its timeout has run out, this is what IPVS's
+     *                     {@code -lnc} shows for a template it re-arms while connections hold it, the time
+     *                     to the next whole timeout since the last use
      */
     public record Template(InetAddress network, int prefixLength, Member member, Duration remaining) {}
 
@@ -201,8 +202,9 @@ public final class PersistentScheduler implements Scheduler {
             boolean held = e.control > 0;
             long left = e.expiresAt - nanoTime;
             Member m = e.member;
-            if (held && left < timeoutNanos) {
-                left = timeoutNanos;
+            if (held && left <= 0) {
+                // As IPVS's timer, re-armed for a whole timeout each time it runs out while the template is held.
+                left = timeoutNanos - (-left % timeoutNanos);
             }
             if (left > 0) {
                 out.add(e.hi == 0 && (e.lo >>> 32) == V4_MAPPED

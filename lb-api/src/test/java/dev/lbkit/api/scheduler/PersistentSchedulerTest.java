@@ -294,16 +294,16 @@ class PersistentSchedulerTest {
         assertSame(first, pool.pick(ctx2));
         Lease two = ctx2.lease();
         assertSame(one, two, "both connections hold the same template");
-        // Far past the timeout: held, so the client stays and the listing shows a full timeout left.
-        now.addAndGet(Duration.ofSeconds(60).toNanos());
+        // Far past the timeout: held, so the client stays; listed as IPVS's re-armed timer (63 s after the use).
+        now.addAndGet(Duration.ofSeconds(63).toNanos());
         assertEquals(1, p.size(now.get()));
-        assertEquals(Duration.ofSeconds(10), p.templates(now.get()).get(0).remaining());
+        assertEquals(Duration.ofSeconds(7), p.templates(now.get()).get(0).remaining());
         one.release(now.get());
         now.addAndGet(Duration.ofSeconds(30).toNanos());
         assertEquals(1, p.size(now.get()), "still held by the second connection");
         two.release(now.get());
         now.addAndGet(Duration.ofSeconds(9).toNanos());
-        assertEquals(Duration.ofSeconds(1), p.templates(now.get()).get(0).remaining());
+        assertEquals(Duration.ofSeconds(1), p.templates(now.get()).get(0).remaining(), "a timeout after the release");
         assertSame(first, pool.pick(client("127.0.0.10")), "9 s after the last release: kept");
         now.addAndGet(Duration.ofSeconds(10).toNanos());
         assertEquals(0, p.size(now.get()), "a timeout after the last use or release: gone");

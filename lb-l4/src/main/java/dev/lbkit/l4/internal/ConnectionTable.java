@@ -1,5 +1,6 @@
 package dev.lbkit.l4.internal;
 
+import dev.lbkit.api.scheduler.Lease;
 import dev.lbkit.l4.IpvsConnections;
 import dev.lbkit.l4.Protocol;
 import io.netty.channel.EventLoop;
@@ -73,7 +74,7 @@ public final class ConnectionTable {
                     return;
                 }
                 closed.pollFirst();
-                c.state.unbindInactive(c.dest);
+                c.state.unbindInactive(c.dest, c.lease);
             }
         }
 
@@ -133,6 +134,8 @@ public final class ConnectionTable {
         private static final long NO_IPV4 = -1;
         private final ServiceState state;
         private final ServiceState.Dest dest;
+        /** The lease the connection held on its persistence template, released when this entry goes; or null. */
+        private final Lease lease;
         /** IPv4 address (high 32 bits of 48) and port of the source, or {@link #NO_IPV4}. */
         private final long source4;
         /** The source when it is not an IPv4 address, else null. */
@@ -141,10 +144,11 @@ public final class ConnectionTable {
         private final InetSocketAddress virtual;
         private final long closedAt;
 
-        Closed(ServiceState state, ServiceState.Dest dest, InetSocketAddress source, InetSocketAddress virtual,
-                long closedAt) {
+        Closed(ServiceState state, ServiceState.Dest dest, Lease lease, InetSocketAddress source,
+                InetSocketAddress virtual, long closedAt) {
             this.state = state;
             this.dest = dest;
+            this.lease = lease;
             if (source.getAddress() instanceof Inet4Address) {
                 byte[] a = source.getAddress().getAddress();
                 long ip = (a[0] & 0xffL) << 24 | (a[1] & 0xffL) << 16 | (a[2] & 0xffL) << 8 | (a[3] & 0xffL);

@@ -4,6 +4,7 @@ import dev.lbkit.api.Member;
 import dev.lbkit.api.PoolSnapshot;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.scheduler.Lease;
 import dev.lbkit.api.scheduler.PersistentScheduler;
 import dev.lbkit.api.scheduler.Scheduler;
 import dev.lbkit.api.scheduler.Schedulers;
@@ -15,24 +16,39 @@ import dev.lbkit.l4.Timeouts;
 import dev.lbkit.l4.VirtualService;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The live state of one virtual service shared by its forwarders: configuration, pool, IPVS counters,
- * connection limits and thresholds. Thread-safe: counters are atomic, configuration is one volatile
- * value, runtime edits go through the pool's lock.
+ * connection limits and thresholds, and the trash of removed real servers. Thread-safe: counters are
+ * atomic, configuration is one volatile value, runtime edits of real servers are serialised on one lock
+ * (and go through the pool's), forwarders read the maps without locking.
  */
 public final class ServiceState {
     private volatile VirtualService config;
     private final Timeouts timeouts;
+    private final long trashPeriodNanos;
+    /** Serialises -a, -e, -d and the trash's expiry, so that a real server is in the pool or in the trash. */
+    private final Object edits = new Object();
+    /**
+     * Real servers removed ({@code ipvsadm -d}) whose connections, persistence templates or trash period
+     * are not over, by address: adding one back ({@code -a}) takes its member and counters from here, as
+     * IPVS takes a destination from its trash ({@code ip_vs_trash_get_dest}).
+     */
+    private final Map<InetSocketAddress, Dest> trash = new ConcurrentHashMap<>();
     private final UpstreamPool pool;
     private final SwitchableScheduler scheduler;
     private final Counters counters = new Counters();
@@ -50,6 +66,9 @@ public final class ServiceState {
         final Member member;
         final Counters counters = new Counters();
         volatile RealServer server;
+        /** In the trash: whether it was idle (no connection entry) at the last expiry check, and since when. */
+        private boolean idle;
+        private long idleSince;
 
         Dest(Member member, RealServer server) {
             this.member = member;
@@ -65,9 +84,14 @@ public final class ServiceState {
         }
     }
 
-    public ServiceState(VirtualService config, Timeouts timeouts) {
+    /**
+     * @param trashPeriod how long a removed real server without connection entries or persistence
+     *                    templates is kept for {@link #addRealServer} to take back
+     */
+    public ServiceState(VirtualService config, Timeouts timeouts, Duration trashPeriod) {
         this.config = Objects.requireNonNull(config, "config");
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+        this.trashPeriodNanos = trashPeriod.toNanos();
         this.scheduler = new SwitchableScheduler(schedulerFor(config));
         this.pool = UpstreamPool.builder().name(config.protocol() + " " + config.address()).scheduler(scheduler)
                 .healthPolicy(config.healthPolicy()).build();
@@ -126,7 +150,8 @@ public final class ServiceState {
             throw new IllegalArgumentException("cannot change protocol of " + old + " to " + edited.protocol());
         }
         if (!edited.scheduler().equals(old.scheduler()) || !edited.persistence().equals(old.persistence())
-                || edited.persistenceNetmask() != old.persistenceNetmask()) {
+                || edited.persistenceNetmask() != old.persistenceNetmask()
+                || edited.expireQuiescentTemplate() != old.expireQuiescentTemplate()) {
             scheduler.delegate(schedulerFor(edited));
             // Any update republishes the snapshot, so pickers are rebuilt by the new scheduler.
             List<Member> members = pool.snapshot().members();
@@ -146,7 +171,8 @@ public final class ServiceState {
         if (c.persistence().isZero()) {
             return base;
         }
-        PersistentScheduler.Builder b = PersistentScheduler.builder(base).timeout(c.persistence());
+        PersistentScheduler.Builder b = PersistentScheduler.builder(base).timeout(c.persistence())
+                .expireQuiescentTemplate(c.expireQuiescentTemplate());
         if (c.address().getAddress() instanceof Inet6Address) {
             b.ipv6PrefixLength(c.persistenceNetmask());
         } else {
@@ -160,20 +186,41 @@ public final class ServiceState {
         return scheduler.name();
     }
 
-    /** {@code ipvsadm -a}. */
+    /**
+     * {@code ipvsadm -a}. A real server removed from this service whose connections are still counted,
+     * or whose trash period is not over, is taken back with its member (ActiveConn, InActConn, overload
+     * flag, persistence templates) and counters, as IPVS takes it from its trash; its new thresholds
+     * apply as {@link #editRealServer}'s.
+     */
     public void addRealServer(RealServer rs) {
-        Member m = pool.add(upstream(rs));
-        dests.put(m, new Dest(m, rs));
+        synchronized (edits) {
+            Dest d = trash.get(rs.address());
+            if (d != null) {
+                pool.restore(d.member, upstream(rs));
+                // In the map before it leaves the trash, so that dest(member) always finds it.
+                dests.put(d.member, d);
+                trash.remove(rs.address());
+                update(d, rs);
+                return;
+            }
+            Member m = pool.add(upstream(rs));
+            dests.put(m, new Dest(m, rs));
+        }
+    }
+
+    /** {@code ipvsadm -e}: new weight and thresholds; connections and counters stay. */
+    public void editRealServer(RealServer rs) {
+        synchronized (edits) {
+            Member m = pool.update(upstream(rs));
+            update(dests.computeIfAbsent(m, k -> new Dest(k, rs)), rs);
+        }
     }
 
     /**
-     * {@code ipvsadm -e}: new weight and thresholds; connections and counters stay. As the kernel's
-     * __ip_vs_update_dest, an upper threshold of 0 or above the old one clears the overload; otherwise
-     * the flag waits for the next bind or unbind.
+     * New thresholds for {@code d}. As the kernel's __ip_vs_update_dest, an upper threshold of 0 or above
+     * the old one clears the overload; otherwise the flag waits for the next bind or unbind.
      */
-    public void editRealServer(RealServer rs) {
-        Member m = pool.update(upstream(rs));
-        Dest d = dests.computeIfAbsent(m, k -> new Dest(k, rs));
+    private static void update(Dest d, RealServer rs) {
         int oldUpper = d.server.upperThreshold();
         d.server = rs;
         if (rs.upperThreshold() == 0 || rs.upperThreshold() > oldUpper) {
@@ -181,14 +228,65 @@ public final class ServiceState {
         }
     }
 
-    /** {@code ipvsadm -d}: no new connections; established ones finish. */
+    /**
+     * {@code ipvsadm -d}: no new connections; established ones finish. The real server leaves the
+     * listing for the trash, where its counters stay reachable from its connections.
+     */
     public boolean removeRealServer(InetSocketAddress address) {
-        String key = Upstream.builder(address).build().key();
-        Optional<Member> m = pool.member(key);
-        boolean removed = pool.remove(key);
-        // Counters stay reachable from the connections that hold the Dest; the listing drops it.
-        m.ifPresent(dests::remove);
-        return removed;
+        synchronized (edits) {
+            String key = Upstream.builder(address).build().key();
+            Optional<Member> m = pool.member(key);
+            boolean removed = pool.remove(key);
+            Dest d = m.isPresent() ? dests.get(m.get()) : null;
+            if (removed && d != null) {
+                d.idle = false;
+                // In the trash before it leaves the map, so that dest(member) always finds it.
+                trash.put(d.member.upstream().address(), d);
+                dests.remove(d.member);
+            }
+            return removed;
+        }
+    }
+
+    /**
+     * Forgets the removed real servers that have had no connection entry and no persistence template for
+     * the trash period, as IPVS's {@code ip_vs_dest_trash_expire}; the balancer calls it on its estimator
+     * tick, so a server goes between one trash period and one period plus one tick after it became idle.
+     */
+    public void expireTrash(long nanoTime) {
+        if (trash.isEmpty()) {
+            return;
+        }
+        synchronized (edits) {
+            Set<Member> templated = null;
+            for (Iterator<Dest> it = trash.values().iterator(); it.hasNext();) {
+                Dest d = it.next();
+                if (d.member.active() + d.member.inactive() > 0) {
+                    d.idle = false;
+                } else if (!d.idle) {
+                    d.idle = true;
+                    d.idleSince = nanoTime;
+                } else if (nanoTime - d.idleSince >= trashPeriodNanos) {
+                    if (templated == null) {
+                        templated = Collections.newSetFromMap(new IdentityHashMap<>());
+                        for (PersistentScheduler.Template t : templates()) {
+                            templated.add(t.member());
+                        }
+                    }
+                    if (templated.contains(d.member)) {
+                        // A persistence template still points at it (IPVS counts templates as references).
+                        d.idleSince = nanoTime;
+                    } else {
+                        it.remove();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Whether a real server of {@code address} is in the trash (removed, not forgotten yet). */
+    public boolean inTrash(InetSocketAddress address) {
+        return trash.containsKey(address);
     }
 
     public List<RealServer> realServers() {
@@ -247,10 +345,19 @@ public final class ServiceState {
         noDestination.increment();
     }
 
-    /** The dest of a picked member; a fresh one if the member was removed and its dest forgotten. */
+    /**
+     * The dest of a picked member: listed, or in the trash when it was removed while being picked; a
+     * fresh one if it was removed and forgotten since.
+     */
     public Dest dest(Member m) {
         Dest d = dests.get(m);
-        return d != null ? d : new Dest(m, RealServer.of(m.upstream().address()));
+        if (d == null) {
+            d = trash.get(m.upstream().address());
+            if (d == null || d.member != m) {
+                d = new Dest(m, RealServer.of(m.upstream().address()));
+            }
+        }
+        return d;
     }
 
     /**
@@ -277,11 +384,16 @@ public final class ServiceState {
 
     /**
      * An inactive entry expired, or a connection that never got established is forgotten (IPVS
-     * ip_vs_unbind_dest, with its overload check).
+     * ip_vs_unbind_dest, with its overload check), and gives back the lease it held on the persistence
+     * template that placed it ({@code null}: none), whose timeout then counts again (IPVS's
+     * ip_vs_control_del, as the entry leaves the connection table).
      */
-    public void unbindInactive(Dest d) {
+    public void unbindInactive(Dest d, Lease lease) {
         d.member.decrementInactive();
         unbindCheck(d);
+        if (lease != null) {
+            lease.release(pool.ticker().nanoTime());
+        }
     }
 
     private static void bindCheck(Dest d) {
@@ -311,6 +423,10 @@ public final class ServiceState {
     public void estimate(double seconds) {
         counters.estimate(seconds);
         for (Dest d : dests.values()) {
+            d.counters.estimate(seconds);
+        }
+        // Removed real servers still count their connections' bytes: their rates stay true for a comeback.
+        for (Dest d : trash.values()) {
             d.counters.estimate(seconds);
         }
         Dest sd = sorry;

@@ -2,6 +2,7 @@ package dev.lbkit.l4.internal;
 
 import dev.lbkit.api.Member;
 import dev.lbkit.api.health.Outcome;
+import dev.lbkit.api.scheduler.Lease;
 import dev.lbkit.api.scheduler.PickContext;
 import dev.lbkit.l4.IpvsConnections;
 import dev.lbkit.l4.Protocol;
@@ -74,6 +75,8 @@ final class TcpConnection {
     private Channel server;
     private PickContext pick;
     private ServiceState.Dest dest;
+    /** The persistence template that placed this connection on {@link #dest}, held while the entry lasts; or null. */
+    private Lease lease;
     private int destState = NONE;
     private InetSocketAddress clientAddress;
     private InetSocketAddress destinationAddress;
@@ -152,6 +155,7 @@ final class TcpConnection {
         if (m != null) {
             pick.addTried(m);
             d = state.dest(m);
+            lease = pick.lease();
         } else if (state.sorryDest() != null && !triedSorry) {
             triedSorry = true;
             d = state.sorryDest();
@@ -186,8 +190,9 @@ final class TcpConnection {
         if (ended || !client.isActive()) {
             f.channel().close();
             if (d != null) {
-                state.unbindInactive(d);
+                state.unbindInactive(d, lease);
             }
+            lease = null;
             dest = null;
             destState = NONE;
             return;
@@ -196,7 +201,8 @@ final class TcpConnection {
             logger.debug("connect to {} failed: {}", f.channel().remoteAddress(), f.cause().toString());
             if (d != null) {
                 d.member().pool().report(d.member(), Outcome.CONNECT_FAILURE);
-                state.unbindInactive(d);
+                state.unbindInactive(d, lease);
+                lease = null;
                 dest = null;
                 destState = NONE;
             }
@@ -582,10 +588,13 @@ final class TcpConnection {
                 state.toInactive(dest);
             }
             ServiceState.Dest d = dest;
+            Lease l = lease;
             dest = null;
+            lease = null;
             destState = NONE;
-            // IPVS keeps a closed connection counted as inactive (and listed) for the tcpfin timeout.
-            table.addClosed(new ConnectionTable.Closed(state, d,
+            // IPVS keeps a closed connection counted as inactive (and listed, holding its template) for the
+            // tcpfin timeout.
+            table.addClosed(new ConnectionTable.Closed(state, d, l,
                     clientAddress != null ? clientAddress : (InetSocketAddress) client.remoteAddress(),
                     (InetSocketAddress) client.localAddress(), System.nanoTime()));
         }

@@ -1,6 +1,7 @@
 package dev.lbkit.l4.internal;
 
 import dev.lbkit.api.Member;
+import dev.lbkit.api.scheduler.Lease;
 import dev.lbkit.api.scheduler.PickContext;
 import dev.lbkit.l4.IpvsConnections;
 import dev.lbkit.l4.Protocol;
@@ -179,7 +180,7 @@ public final class UdpProxy implements AutoCloseable {
         state.counters().conn();
         byte[] header = state.config().proxyProtocol() == ProxyProtocol.V2
                 ? ProxyHeaderV2.encode(client, destination) : null;
-        Flow flow = new Flow(sender, client, d, header);
+        Flow flow = new Flow(sender, client, d, m != null ? pick.lease() : null, header);
         flows.put(sender, flow);
         Bootstrap b = new Bootstrap()
                 .group(listener.eventLoop())
@@ -212,6 +213,8 @@ public final class UdpProxy implements AutoCloseable {
         /** The client scheduled for and listed: the sender, or the source of the PROXY header. */
         final InetSocketAddress source;
         final ServiceState.Dest dest;
+        /** The persistence template that placed this flow, held until it expires; or null. */
+        final Lease lease;
         /** The PROXY v2 header put before each datagram towards the real server, or {@code null}. */
         final byte[] proxyHeader;
         final Runnable idleCheck = this::checkIdle;
@@ -221,10 +224,12 @@ public final class UdpProxy implements AutoCloseable {
         ScheduledFuture<?> timer;
         boolean expired;
 
-        Flow(InetSocketAddress client, InetSocketAddress source, ServiceState.Dest dest, byte[] proxyHeader) {
+        Flow(InetSocketAddress client, InetSocketAddress source, ServiceState.Dest dest, Lease lease,
+                byte[] proxyHeader) {
             this.client = client;
             this.source = source;
             this.dest = dest;
+            this.lease = lease;
             this.proxyHeader = proxyHeader;
         }
 
@@ -270,7 +275,7 @@ public final class UdpProxy implements AutoCloseable {
             }
             flows.remove(client, this);
             state.release();
-            state.unbindInactive(dest);
+            state.unbindInactive(dest, lease);
             if (channel != null) {
                 channel.close();
             }
