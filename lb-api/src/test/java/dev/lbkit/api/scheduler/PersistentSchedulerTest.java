@@ -333,10 +333,11 @@ class PersistentSchedulerTest {
 
     @Test
     void anEntryReplacedWhileHeldLeavesItsLeasesOnTheOldOne() throws UnknownHostException {
-        PersistentScheduler p = PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10));
-        UpstreamPool pool = pool(p, 2);
+        UpstreamPool pool = pool(PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10)), 2);
+        PersistentScheduler p = (PersistentScheduler) pool.scheduler();
         PickContext ctx = client("127.0.0.10");
         Member first = pool.pick(ctx);
+        // The connection's real server fails its check while the connection holds the client's template.
         Lease held = ctx.lease();
         first.checkDown(true, "test");
         PickContext again = client("127.0.0.10");

@@ -60,8 +60,21 @@ class ReadmeExampleTest {
                 .ipv4PrefixLength(24)
                 .ipv6PrefixLength(64)
                 .maxEntries(100_000)
+                .expireQuiescentTemplate(false)
                 .build();
         assertEquals("rr", s.name());
+
+        UpstreamPool persistent = UpstreamPool.builder().scheduler(s).add("127.0.0.1", 9001).build();
+        PickContext held = new PickContext().clientAddress(InetAddress.getByName("127.0.0.10"));
+        Member placed = persistent.pick(held);
+        Lease lease = held.lease();
+        assertNotNull(lease, "a persistent pick is placed by an entry");
+        persistent.drain("127.0.0.1:9001");
+        assertSame(placed, persistent.pick(new PickContext().clientAddress(InetAddress.getByName("127.0.0.11"))),
+                "a drained upstream keeps the clients of its /24");
+        if (lease != null) {
+            lease.release(persistent.ticker().nanoTime());
+        }
         assertEquals("wlc", UpstreamPool.builder().scheduler("wlc:persist=300,persist-v4-prefix=24").build().scheduler().name());
     }
 }
