@@ -46,11 +46,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <p>The table is bounded: at most {@link #maxEntries()} entries (default
  * {@value #DEFAULT_MAX_ENTRIES}), open addressing with a probe window of {@value #PROBE} slots; when a
  * new client finds its window full of live entries, the one closest to expiry is evicted, held entries
- * last (that client loses its persistence early). A hit is lock-free and, for IPv4 clients,
- * allocation-free, and so is taking and releasing a lease; a miss allocates one small entry; an IPv6
- * client costs a 16-byte copy of its address on every pick ({@link InetAddress} offers no other access to
- * the bytes). Two first connections of one client that race may land on different members; the later
- * one is remembered.
+ * last (that client loses its persistence early). A pick is lock-free and, for IPv4 clients,
+ * allocation-free, and so are taking and releasing a lease, except that a new client, or a client that
+ * must move while connections hold its entry, costs one small entry; an IPv6 client costs a 16-byte copy
+ * of its address on every pick ({@link InetAddress} offers no other access to the bytes). Two first
+ * connections of one client that race may land on different members; the later one is remembered.
  *
  * <p>Thread-safe. One instance per pool, as every scheduler.
  */
@@ -291,8 +291,8 @@ public final class PersistentScheduler implements Scheduler {
                         ctx.placedBy(e);
                         return m;
                     }
-                    // A new entry rather than this one changed: connections it placed may still hold it.
-                    return schedule(ctx, t, slot, hi, lo, now);
+                    // Changed in place, unless connections it placed hold it: they hold it, not the new one.
+                    return schedule(ctx, t, slot, e.control > 0 ? null : e, hi, lo, now);
                 }
                 // A free or expired slot is the best place for a new entry, then the one expiring first;
                 // held entries last.
@@ -302,14 +302,22 @@ public final class PersistentScheduler implements Scheduler {
                     victimRank = rank;
                 }
             }
-            return schedule(ctx, t, victim, hi, lo, now);
+            return schedule(ctx, t, victim, null, hi, lo, now);
         }
 
-        /** The wrapped scheduler's pick, recorded in a new entry at {@code slot}. */
-        private Member schedule(PickContext ctx, AtomicReferenceArray<Entry> t, int slot, long hi, long lo, long now) {
+        /**
+         * The wrapped scheduler's pick, recorded in {@code reuse} (the client's entry, which no lease holds)
+         * or else in a new entry at {@code slot}.
+         */
+        private Member schedule(PickContext ctx, AtomicReferenceArray<Entry> t, int slot, Entry reuse, long hi,
+                long lo, long now) {
             Member picked = inner.pick(ctx);
             Entry e = null;
-            if (picked != null) {
+            if (picked != null && reuse != null) {
+                e = reuse;
+                e.member = picked;
+                e.expiresAt = now + timeoutNanos;
+            } else if (picked != null) {
                 e = new Entry(hi, lo, picked, now + timeoutNanos);
                 t.set(slot, e);
             }
@@ -353,7 +361,7 @@ public final class PersistentScheduler implements Scheduler {
     private final class Entry extends Lease {
         final long hi;
         final long lo;
-        final Member member;
+        volatile Member member;
         volatile long expiresAt;
         /** Leases not released yet (IPVS's {@code n_control}); updated through {@link #CONTROL}. */
         volatile int control;

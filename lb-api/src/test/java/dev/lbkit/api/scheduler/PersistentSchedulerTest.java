@@ -371,6 +371,26 @@ class PersistentSchedulerTest {
     }
 
     @Test
+    void clientsWhoseEntriesExpiredAreScheduledAgainWithoutAllocating() throws UnknownHostException {
+        UpstreamPool pool = pool(PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10)), 3);
+        PickContext[] clients = new PickContext[64];
+        for (int i = 0; i < clients.length; i++) {
+            clients[i] = client("127.0.1." + i);
+            pool.pick(clients[i]);
+        }
+        long past = Duration.ofSeconds(11).toNanos();
+        long bytes = Allocation.measure(() -> {
+            for (int round = 0; round < 100; round++) {
+                now.addAndGet(past);
+                for (PickContext c : clients) {
+                    pool.pick(c);
+                }
+            }
+        });
+        assertTrue(bytes < 1024, "6,400 picks of expired entries allocated " + bytes + " bytes");
+    }
+
+    @Test
     void leasesAllocateNothing() throws UnknownHostException {
         UpstreamPool pool = pool(PersistentScheduler.wrap(Schedulers.get("wrr"), Duration.ofSeconds(10)), 8);
         PickContext ctx = client("127.0.0.10");
