@@ -191,11 +191,7 @@ public final class UpstreamPool implements AutoCloseable {
             if (members.containsKey(key)) {
                 throw new IllegalArgumentException("duplicate upstream " + key + " in pool " + name);
             }
-            if (followsStore) {
-                putOverrideLocked(key, UpstreamOverride.added(upstream));
-            } else {
-                base.put(key, upstream);
-            }
+            recordAddLocked(upstream);
             applyLocked(key);
             m = members.get(key);
             publishLocked();
@@ -267,6 +263,9 @@ public final class UpstreamPool implements AutoCloseable {
             if (members.containsKey(upstream.key())) {
                 throw new IllegalArgumentException("duplicate upstream " + upstream.key() + " in pool " + name);
             }
+            // Recorded as an add (an ADDED override on a pool that follows a store), so that the next
+            // store update or operator change keeps the member instead of dropping it.
+            recordAddLocked(upstream);
             member.upstream(upstream);
             member.restored();
             members.put(upstream.key(), member);
@@ -519,6 +518,15 @@ public final class UpstreamPool implements AutoCloseable {
         Member m = new Member(this, nextId++, u);
         members.put(u.key(), m);
         return m;
+    }
+
+    /** The membership side of {@link #add} and {@link #restore}: the operator's add of {@code upstream}. */
+    private void recordAddLocked(Upstream upstream) {
+        if (followsStore) {
+            putOverrideLocked(upstream.key(), UpstreamOverride.added(upstream));
+        } else {
+            base.put(upstream.key(), upstream);
+        }
     }
 
     private void putOverrideLocked(String key, UpstreamOverride o) {

@@ -79,4 +79,26 @@ class UpstreamPoolRestoreTest {
         pool.close();
         assertThrows(IllegalStateException.class, () -> pool.restore(m, m.upstream()), "closed pool");
     }
+
+    @Test
+    void aRestoredMemberStaysThroughLaterChangesOfThePoolAndOfItsStore() {
+        UpstreamPool own = UpstreamPool.of(Upstream.of("127.0.0.1", 8081), Upstream.of("127.0.0.1", 8082));
+        Member m = own.member("127.0.0.1:8081").orElseThrow();
+        own.remove(m.upstream());
+        own.restore(m, m.upstream());
+        own.weight("127.0.0.1:8081", 5);
+        own.remove("127.0.0.1:8082");
+        assertSame(m, own.member("127.0.0.1:8081").orElseThrow(), "an operator change keeps it");
+        assertEquals(5, m.weight());
+
+        UpstreamPool followed = UpstreamPool.of();
+        followed.replaceAll(List.of(Upstream.of("127.0.0.1", 8082)));
+        Member added = followed.add(Upstream.of("127.0.0.1", 8081));
+        followed.remove(added.upstream());
+        followed.restore(added, added.upstream());
+        followed.replaceAll(List.of(Upstream.of("127.0.0.1", 8082), Upstream.of("127.0.0.1", 8083)));
+        assertSame(added, followed.member("127.0.0.1:8081").orElseThrow(),
+                "a store update keeps it, as an operator's add");
+        assertFalse(added.isRemoved());
+    }
 }
