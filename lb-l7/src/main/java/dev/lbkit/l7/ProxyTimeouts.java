@@ -17,7 +17,8 @@ import java.time.Duration;
  * <tr><td>clientBody</td><td>client_body_timeout</td><td>60 s</td><td>between two successive reads of the request body</td></tr>
  * <tr><td>keepAlive</td><td>keepalive_timeout</td><td>75 s</td><td>an idle client keep-alive connection stays open</td></tr>
  * <tr><td>lingeringTime</td><td>lingering_time</td><td>30 s</td><td>at most, reading and dropping what a client
- * still sends after a response that closes its connection before its request body was read</td></tr>
+ * still sends after a response that closes its connection while it may still be sending (its request body not
+ * all read, a refused head whose framing is unknown, requests pipelined behind it)</td></tr>
  * <tr><td>lingeringTimeout</td><td>lingering_timeout</td><td>5 s</td><td>the longest wait for more of it</td></tr>
  * </table>
  */
@@ -101,9 +102,11 @@ public final class ProxyTimeouts {
     }
 
     /**
-     * {@code lingering_time}: when a response closes a client connection whose request body was not all
-     * read, the output is shut down and what the client still sends is read and dropped for at most this
-     * long, so that the client gets the response instead of a reset.
+     * {@code lingering_time}: when a response (a refusal such as 400, 413 or 417 included) closes a client
+     * connection while the client may still be sending (its request body not all read, a refused head whose
+     * framing is unknown, bytes or requests pipelined behind it), the output is shut down and what the client
+     * still sends is read and dropped for at most this long, so that the client gets the response instead of
+     * a reset. A connection with nothing more to read closes at once.
      */
     public Duration lingeringTime() {
         return lingeringTime;

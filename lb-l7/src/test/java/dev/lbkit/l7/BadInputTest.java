@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -302,6 +303,34 @@ class BadInputTest {
             var targets = backend.requests().subList(before, backend.requestCount()).stream()
                     .map(dev.lbkit.testing.RecordedRequest::target).toList();
             assertEquals(java.util.List.of("/first", "/after"), targets, r[1]);
+        }
+    }
+
+    /**
+     * A client still sending what the proxy refused (a body over the limit, announced or found mid-body, a
+     * body behind a bad header or an unmet expectation, pipelined requests behind a bad one) reads the whole
+     * answer: the proxy shuts its output down and drops what comes until the client is done (nginx's
+     * lingering close). Closing at once with unread bytes resets the connection, and on loopback the reset
+     * throws away the answer waiting in the client's receive buffer.
+     */
+    @Test
+    void aClientStillSendingWhatWasRefusedReadsTheWholeAnswer() throws Exception {
+        int size = 10 * 1024 * 1024;
+        byte[] plain = new byte[64 * 1024];
+        java.util.Arrays.fill(plain, (byte) 'a');
+        String chunk = Integer.toHexString(plain.length) + "\r\n" + new String(plain, StandardCharsets.ISO_8859_1) + "\r\n";
+        String[][] cases = {
+            {"413", "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + size + "\r\n\r\n", null},
+            {"413", "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", chunk},
+            {"400", "POST /up HTTP/1.1\r\nHost: x\r\nBad Name: v\r\nContent-Length: " + size + "\r\n\r\n", null},
+            {"417", "POST /up HTTP/1.1\r\nHost: x\r\nExpect: something\r\nTransfer-Encoding: chunked\r\n\r\n", chunk},
+            {"400", "GET /nohost HTTP/1.1\r\n\r\n", "GET /pipelined HTTP/1.1\r\nHost: x\r\n\r\n".repeat(1000)}};
+        for (String[] c : cases) {
+            int before = backend.requestCount();
+            byte[] piece = c[2] == null ? plain : c[2].getBytes(StandardCharsets.ISO_8859_1);
+            String got = Fixtures.sendAllThenRead(lb, c[1], piece, size);
+            assertTrue(got.startsWith("HTTP/1.1 " + c[0] + " ") && got.endsWith("</html>\n"), c[1] + ": " + got);
+            assertEquals(before, backend.requestCount(), "nothing reaches the upstream: " + c[1]);
         }
     }
 

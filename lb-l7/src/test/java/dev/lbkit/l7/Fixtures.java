@@ -67,6 +67,26 @@ final class Fixtures {
         }
     }
 
+    /**
+     * Sends {@code head} and then {@code piece} again and again until {@code size} bytes of pieces are sent,
+     * on a new connection, without reading meanwhile; then returns everything read until the proxy's end.
+     * The head goes out with the first piece in one write, so the proxy reads something after the head with
+     * it. A proxy that closes while the client is still sending resets the connection: that throws here.
+     */
+    static String sendAllThenRead(HttpBalancer b, String head, byte[] piece, int size) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", b.address().getPort())) {
+            s.setSoTimeout(10_000);
+            byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
+            byte[] first = java.util.Arrays.copyOf(h, h.length + piece.length);
+            System.arraycopy(piece, 0, first, h.length, piece.length);
+            s.getOutputStream().write(first);
+            for (int sent = piece.length; sent < size; sent += piece.length) {
+                s.getOutputStream().write(piece);
+            }
+            return readAll(s.getInputStream());
+        }
+    }
+
     static String readAll(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[8192];

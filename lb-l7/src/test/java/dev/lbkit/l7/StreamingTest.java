@@ -353,6 +353,23 @@ class StreamingTest {
         }
     }
 
+    /**
+     * A client still pipelining requests behind one that asked for {@code Connection: close} reads that
+     * response whole: the proxy lingers, dropping the rest unforwarded, instead of closing with unread
+     * bytes (a reset, which throws the response away on loopback).
+     */
+    @Test
+    void aClientPipeliningBehindConnectionCloseReadsTheWholeResponse() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("last"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port())); HttpBalancer lb = start(pool)) {
+            String got = Fixtures.sendAllThenRead(lb, "GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    "GET /more HTTP/1.1\r\nHost: x\r\n\r\n".repeat(1000).getBytes(StandardCharsets.US_ASCII),
+                    10 * 1024 * 1024);
+            assertTrue(got.startsWith("HTTP/1.1 200 ") && got.endsWith("last"), got);
+            assertEquals(1, b.requestCount());
+        }
+    }
+
     @Test
     void manyPipelinedRequestsOverSeveralReadsKeepTheirOrder() throws Exception {
         // Reading pauses whenever a pipelined request must wait and resumes after each response: 400

@@ -191,22 +191,78 @@ class TimeoutsTest {
         try (TestBackend b = TestBackend.start(Script.ok("x"));
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
                 HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientBody(SHORT)
-                        .lingeringTimeout(Duration.ofMillis(300)).build(), RetryPolicy.DEFAULT);
-                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
-            s.setSoTimeout(5000);
-            s.getOutputStream().write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"
-                    .getBytes(StandardCharsets.US_ASCII));
-            InputStream in = s.getInputStream();
-            String got = Fixtures.readResponse(in);
-            assertTrue(got.startsWith("HTTP/1.1 408 "), got);
+                        .lingeringTimeout(Duration.ofMillis(300)).build(), RetryPolicy.DEFAULT)) {
             // The body may still be coming: the proxy shuts its output down (the client reads the end) and
             // lingers, then closes after lingeringTimeout of silence.
+            long ms = lingeredMillis(lb, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", "408");
+            assertTrue(ms >= 200, "closed after " + ms + " ms");
+            Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(2));
+        }
+    }
+
+    /** A refused upload lingers as well, and lingeringTimeout of silence ends it (lingeringTime is 30 s). */
+    @Test
+    void aRefusedUploadLingersUntilLingeringTimeoutOfSilence() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .timeouts(ProxyTimeouts.builder().lingeringTimeout(Duration.ofMillis(300)).build())
+                        .limits(ClientLimits.builder().maxBodySize(1000).build())
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start()) {
+            long ms = lingeredMillis(lb, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+                    + "a".repeat(1000), "413");
+            assertTrue(ms >= 200, "closed after " + ms + " ms");
+            assertEquals(0, b.requestCount());
+        }
+    }
+
+    /**
+     * A refused request with nothing more to read (its body came whole with it, or it had none) closes at
+     * once, without lingering for a client that keeps its end open.
+     */
+    @Test
+    void aRefusalWithNothingMoreToReadClosesAtOnce() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .timeouts(ProxyTimeouts.builder().lingeringTimeout(Duration.ofSeconds(30))
+                                .lingeringTime(Duration.ofSeconds(60)).build())
+                        .limits(ClientLimits.builder().maxBodySize(100).build())
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start()) {
+            String[][] cases = {{"413", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n" + "a".repeat(200)},
+                {"413", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n80\r\n" + "a".repeat(128)
+                        + "\r\n0\r\n\r\n"},
+                {"400", "GET / HTTP/1.1\r\n\r\n"},
+                {"417", "POST / HTTP/1.1\r\nHost: x\r\nExpect: something\r\nContent-Length: 3\r\n\r\nabc"}};
+            for (String[] c : cases) {
+                try (Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+                    s.setSoTimeout(5000);
+                    s.getOutputStream().write(c[1].getBytes(StandardCharsets.US_ASCII));
+                    String got = Fixtures.readResponse(s.getInputStream());
+                    assertTrue(got.startsWith("HTTP/1.1 " + c[0] + " "), got);
+                    Fixtures.await(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(10));
+                }
+            }
+            assertEquals(0, b.requestCount());
+        }
+    }
+
+    /**
+     * Sends {@code request} on a new connection and reads a {@code status} response, then the end of the
+     * connection (the proxy shuts its output down after the response) while neither sending more nor
+     * closing; waits until the proxy closes it and returns how long after the end that was, in ms.
+     */
+    private static long lingeredMillis(HttpBalancer lb, String request, String status) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            String got = Fixtures.readResponse(in);
+            assertTrue(got.startsWith("HTTP/1.1 " + status + " "), got);
             long t0 = System.nanoTime();
             assertEquals("", Fixtures.readAll(in));
             Fixtures.await(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(4));
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(ms >= 200, "closed after " + ms + " ms");
-            Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(2));
+            return (System.nanoTime() - t0) / 1_000_000;
         }
     }
 
@@ -241,20 +297,31 @@ class TimeoutsTest {
         }
     }
 
-    /** Lingering ends after lingeringTime in all, however steadily the client goes on sending. */
+    /**
+     * Lingering ends after lingeringTime in all, however steadily the client goes on sending: after a 408
+     * (the body stalled) and after a refusal (413, the body over the limit).
+     */
     @Test
     void lingeringTimeEndsLingering() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("x"));
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
-                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientBody(SHORT)
-                        .lingeringTime(Duration.ofMillis(800)).build(), RetryPolicy.DEFAULT);
-                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .timeouts(ProxyTimeouts.builder().clientBody(SHORT).lingeringTime(Duration.ofMillis(800)).build())
+                        .limits(ClientLimits.builder().maxBodySize(1000).build())
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start()) {
+            lingersAtMostLingeringTime(lb, 500, "408");
+            lingersAtMostLingeringTime(lb, 100_000, "413");
+        }
+    }
+
+    private static void lingersAtMostLingeringTime(HttpBalancer lb, int length, String status) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
             s.setSoTimeout(5000);
             OutputStream out = s.getOutputStream();
-            out.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc"
+            out.write(("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + "\r\n\r\nabc")
                     .getBytes(StandardCharsets.US_ASCII));
             String got = Fixtures.readResponse(s.getInputStream());
-            assertTrue(got.startsWith("HTTP/1.1 408 "), got);
+            assertTrue(got.startsWith("HTTP/1.1 " + status + " "), got);
             long t0 = System.nanoTime();
             long ms = 0;
             try {

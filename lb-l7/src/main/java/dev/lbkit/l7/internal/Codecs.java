@@ -82,6 +82,14 @@ final class Codecs {
             this.fastPath = new FastPath(fastPath, (buf, out) -> HeadParser.decodeRequest(this, buf, maxFastHead, out));
         }
 
+        /**
+         * Whether bytes past the messages decoded so far wait here (part of a message not all read yet):
+         * asked before the connection closes, they show that the client is still sending.
+         */
+        boolean hasUnread() {
+            return actualReadableBytes() > 0;
+        }
+
         /** Called by {@link HeadParser} with a decoded head; {@code length} is -1 for no body. */
         void fastHead(io.netty.handler.codec.http.HttpRequest head, long length, java.util.List<Object> out) {
             fastPath.head(head, length, out);

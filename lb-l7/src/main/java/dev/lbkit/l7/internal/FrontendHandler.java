@@ -122,10 +122,17 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private volatile boolean requestActive;
     private boolean closeAfterResponse;
     /**
-     * The connection closes after a response while its request body is still coming: it lingers
-     * ({@link LingeringClose}) instead of closing at once, so the client reads the response, not a reset.
+     * The connection closes after the response going out while the end of the request it answers has not
+     * been read (its body is still coming): what comes meanwhile is read and dropped, and once the response
+     * is out the connection lingers ({@link LingeringClose}) instead of closing at once, so the client reads
+     * the response, not a reset. Cleared when that end is read.
      */
     private boolean lingerOnClose;
+    /**
+     * The client sent, or may send, more than the request being answered on a connection that closes after
+     * it (the request's framing was unknown or broken, or requests were pipelined behind it): it lingers.
+     */
+    private boolean moreInput;
     /** The request asked for an Upgrade or is a CONNECT: a 101 (or a 2xx to CONNECT) turns it into a tunnel. */
     private boolean tunnelRequested;
     /** Bytes now flow both ways unchanged between the client and {@link #tunnelPeer}. */
@@ -317,7 +324,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (readsNoMore()) {
-            ReferenceCountUtil.release(msg);
+            dropInput(msg);
             return;
         }
         if (!inbound.isEmpty() || requestActive && requestComplete) {
@@ -348,6 +355,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             readRequestBody();
         } else if (!closed && !closeAfterResponse) {
             readClient();
+        } else if (!closed && lingerOnClose) {
+            resume(ctx.channel()); // the rest of a refused request, dropped (see sendError)
         } else {
             pause(ctx.channel());
         }
@@ -416,7 +425,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (readsNoMore()) {
                 // One of them was refused (or the connection closes after its response): what was
                 // pipelined behind it is never forwarded (RFC 9112 §9.6, as nginx after an error).
-                ReferenceCountUtil.release(m);
+                dropInput(m);
             } else {
                 dispatch(m);
             }
@@ -432,6 +441,29 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      */
     private boolean readsNoMore() {
         return closed || closeAfterResponse && !requestActive;
+    }
+
+    /**
+     * Drops a message read from a closing connection ({@link #readsNoMore()}), noting whether it was the
+     * end of the request being answered or more than that request.
+     */
+    private void dropInput(Object msg) {
+        if (lingerOnClose && msg instanceof LastHttpContent) {
+            lingerOnClose = false;
+        } else if (!lingerOnClose) {
+            moreInput = true;
+        }
+        ReferenceCountUtil.release(msg);
+    }
+
+    /**
+     * Whether the client may still be sending on a connection about to close, nginx's test before a
+     * lingering close: the end of the request not read yet, bytes read but not decoded (part of a message),
+     * requests pipelined behind it, or a request whose framing was unknown.
+     */
+    private boolean inputPending() {
+        return lingerOnClose || moreInput || !inbound.isEmpty()
+                || requestDecoder != null && requestDecoder.hasUnread();
     }
 
     /**
@@ -582,7 +614,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     : c instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
                     : unknownCoding(req) ? HttpResponseStatus.NOT_IMPLEMENTED
                     : HttpResponseStatus.BAD_REQUEST;
-            reject(s);
+            rejectUnframed(s);
             return;
         }
         HttpHeaders h = req.headers();
@@ -595,11 +627,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (h.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
             String te = h.get(HttpHeaderNames.TRANSFER_ENCODING).trim();
             if (http10Client || Headers.count(h, HttpHeaderNames.TRANSFER_ENCODING) > 1) {
-                reject(HttpResponseStatus.BAD_REQUEST);
+                rejectUnframed(HttpResponseStatus.BAD_REQUEST);
                 return;
             }
             if (!te.equalsIgnoreCase("chunked")) {
-                reject(HttpResponseStatus.NOT_IMPLEMENTED);
+                rejectUnframed(HttpResponseStatus.NOT_IMPLEMENTED);
                 return;
             }
         }
@@ -920,13 +952,24 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 || HttpMethod.DELETE.equals(m) || HttpMethod.OPTIONS.equals(m) || HttpMethod.TRACE.equals(m);
     }
 
-    /** Answers a request the proxy refuses to forward, and closes: its body (if any) is not read. */
+    /**
+     * Answers a request the proxy refuses to forward, and closes: what the client still sends of it (its
+     * body, or for a head the end that follows it) is read and dropped, never forwarded or parsed as a
+     * request; the connection lingers while it may still come.
+     */
     private void reject(HttpResponseStatus s) {
         closeAfterResponse = true;
         clientKeepAlive = false;
+        lingerOnClose = !requestComplete;
         requestComplete = true;
         finishRequest(s.code(), false);
         sendError(s, true);
+    }
+
+    /** {@link #reject}s a request whose framing is unknown or broken: where it ends cannot be read. */
+    private void rejectUnframed(HttpResponseStatus s) {
+        moreInput = true;
+        reject(s);
     }
 
     private void onRequestContent(HttpContent c) {
@@ -939,7 +982,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             c.release();
             abortAttempt();
             if (!responseStarted) {
-                reject(HttpResponseStatus.BAD_REQUEST);
+                rejectUnframed(HttpResponseStatus.BAD_REQUEST);
             } else {
                 finishRequest(status, true);
                 ctx.close();
@@ -955,6 +998,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             c.release();
             abortAttempt();
             if (!responseStarted) {
+                requestComplete = c instanceof LastHttpContent;
                 reject(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
             } else {
                 finishRequest(status, true);
@@ -1452,7 +1496,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         finishRequest(status, false);
         if (!keep) {
             // An upstream that answered before the whole body came: the client may still be sending it.
-            ctx.writeAndFlush(last).addListener(requestComplete ? ChannelFutureListener.CLOSE : lingeringClose());
+            lingerOnClose = !requestComplete;
+            ctx.writeAndFlush(last).addListener((ChannelFutureListener) this::closeOrLinger);
         } else {
             ctx.writeAndFlush(last, ctx.voidPromise());
             waitForRequest();
@@ -1596,17 +1641,33 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         responseStarted = true;
         ChannelFuture f = ctx.writeAndFlush(resp);
         if (close) {
-            // Nothing more is read from a connection about to close (a refused request's body stays unread).
-            pause(ctx.channel());
             closeAfterResponse = true;
-            f.addListener(lingerOnClose ? lingeringClose() : ChannelFutureListener.CLOSE);
+            // Until it closes, the client is read only while the rest of the request may come, to drop it: a
+            // client which reads only once it has sent everything then gets to read the answer.
+            if (lingerOnClose) {
+                resume(ctx.channel());
+            } else {
+                pause(ctx.channel());
+            }
+            f.addListener((ChannelFutureListener) this::closeOrLinger);
         }
     }
 
-    /** Closes, once the response is written, the way nginx's lingering close does ({@link LingeringClose}). */
-    private ChannelFutureListener lingeringClose() {
-        ProxyTimeouts t = state.timeouts;
-        return new LingeringClose(t.lingeringTime().toNanos(), t.lingeringTimeout().toNanos());
+    /**
+     * Once a response after which the connection closes is written: lingers, the way nginx's lingering
+     * close does ({@link LingeringClose}), while the client may still be sending ({@link #inputPending()}),
+     * else closes at once. Decided in a task, once the read in progress is decoded: a body that came whole
+     * with a refused head then counts as read.
+     */
+    private void closeOrLinger(ChannelFuture f) {
+        ctx.executor().execute(() -> {
+            if (inputPending()) {
+                ProxyTimeouts t = state.timeouts;
+                new LingeringClose(t.lingeringTime().toNanos(), t.lingeringTimeout().toNanos()).operationComplete(f);
+            } else {
+                f.channel().close();
+            }
+        });
     }
 
     /** Books the end of the request: counters, access log, state reset. */

@@ -14,12 +14,13 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * nginx's lingering close, for a client connection that ends while its request body may still be coming
- * (a 413, a 504 before the body was sent, an upstream that answered early). Closing at once with unread
- * bytes makes the kernel reset the connection, and the reset can destroy the response before the client
- * reads it. Instead, once the response is written, the output is shut down (FIN) and whatever the client
- * still sends is read and dropped until it closes, stays silent for {@code lingering_timeout}, or {@code
- * lingering_time} has passed in all; then the connection closes.
+ * nginx's lingering close, for a client connection that ends while the client may still be sending (a
+ * refused request whose body was not all read or whose framing is unknown, such as a 400, 413 or 417; a
+ * 504 before the body was sent; an upstream that answered early; requests pipelined behind the last one
+ * answered). Closing at once with unread bytes makes the kernel reset the connection, and the reset can
+ * destroy the response before the client reads it. Instead, once the response is written, the output is
+ * shut down (FIN) and whatever the client still sends is read and dropped until it closes, stays silent
+ * for {@code lingering_timeout}, or {@code lingering_time} has passed in all; then the connection closes.
  *
  * <p>Used as the listener of the response's write: one instance per lingering connection (a rare path).
  * Event-loop confined.
