@@ -91,9 +91,7 @@ public final class EchoServer implements AutoCloseable {
                 s.getOutputStream().flush();
                 return;
             case SILENT:
-                while (!server.isClosed() && !s.isClosed()) {
-                    Thread.sleep(50);
-                }
+                server.idle(s);
                 return;
             default:
                 InputStream in = s.getInputStream();

@@ -29,7 +29,12 @@ public final class Script {
          * byte back until the peer closes: a protocol-neutral stand-in for a WebSocket or other upgraded
          * connection.
          */
-        UPGRADE_ECHO
+        UPGRADE_ECHO,
+        /**
+         * Answer {@code 101 Switching Protocols} as {@link #UPGRADE_ECHO} does, then neither read nor write
+         * until the backend closes: an upgraded peer that stopped reading.
+         */
+        UPGRADE_STALL
     }
 
     final int status;

@@ -137,10 +137,12 @@ public final class TestBackend implements AutoCloseable {
                 case RESET:
                     s.setSoLinger(true, 0);
                     return;
+                case UPGRADE_STALL:
+                    switchProtocols(out, req);
+                    server.idle(s);
+                    return;
                 case UPGRADE_ECHO:
-                    out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + req.header("Upgrade").orElse("echo")
-                            + "\r\nConnection: Upgrade\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                    out.flush();
+                    switchProtocols(out, req);
                     byte[] buf = new byte[8192];
                     int n;
                     while ((n = in.read(buf)) >= 0) {
@@ -171,6 +173,13 @@ public final class TestBackend implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** The 101 of the upgrade modes, naming the request's {@code Upgrade} value. */
+    private static void switchProtocols(OutputStream out, RecordedRequest req) throws IOException {
+        out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + req.header("Upgrade").orElse("echo")
+                + "\r\nConnection: Upgrade\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
     }
 
     private boolean writeResponse(OutputStream out, RecordedRequest req, Script sc) throws IOException {
