@@ -1,6 +1,7 @@
 package dev.lbkit.l7;
 
 import static dev.lbkit.l7.Fixtures.upstream;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -118,6 +119,110 @@ class TunnelTest {
             assertTrue(ms >= 200 && ms < 3000, "closed after " + ms);
             Fixtures.await(() -> b.openConnections() == 0, Duration.ofSeconds(2));
         }
+    }
+
+    /**
+     * A client that stops reading while the upstream sends holds the upstream back. As in nginx, whose
+     * upgraded connections arm proxy_read_timeout only while waiting for the upstream, the read timeout
+     * does not run meanwhile (the wait is the client's, send_timeout): a pause of five read timeouts
+     * neither closes the tunnel nor loses a byte.
+     */
+    @Test
+    void aClientThatStopsReadingDoesNotMakeTheTunnelTimeOut() throws Exception {
+        byte[] data = new byte[16 * 1024 * 1024];
+        new java.util.Random(7).nextBytes(data);
+        try (TestBackend b = TestBackend.start(Script.builder().mode(Script.Mode.UPGRADE_ECHO).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().read(Duration.ofMillis(300)).build(),
+                        RetryPolicy.DEFAULT);
+                Socket s = upgraded(lb)) {
+            // The echo of what the client writes comes back while the client reads nothing: the proxy stops
+            // reading the upstream, the upstream stops reading, and the client's writes stall.
+            java.util.concurrent.CompletableFuture<Void> writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    s.getOutputStream().write(data);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Thread.sleep(1500);
+            assertArrayEquals(data, s.getInputStream().readNBytes(data.length));
+            writer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A client that never reads again is not held forever either: send_timeout (clientSend) closes the
+     * tunnel, as nginx's send_timeout does on upgraded connections, long before the read (30 s) and send
+     * (30 s) timeouts.
+     */
+    @Test
+    void aClientThatNeverReadsAgainIsClosedAfterTheClientSendTimeout() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.builder().mode(Script.Mode.UPGRADE_ECHO).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientSend(Duration.ofMillis(300))
+                        .read(Duration.ofSeconds(30)).send(Duration.ofSeconds(30)).build(), RetryPolicy.DEFAULT);
+                Socket s = upgraded(lb)) {
+            assertClosedByTimeoutWhileSending(lb, pool, s);
+        }
+    }
+
+    /**
+     * The other way round, an upstream that stopped reading while the client keeps sending holds the client
+     * back: as nginx's proxy_send_timeout on upgraded connections, the tunnel closes after the send timeout,
+     * long before the read timeout (30 s).
+     */
+    @Test
+    void anUpstreamThatStopsReadingIsClosedAfterTheSendTimeout() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.builder().mode(Script.Mode.UPGRADE_STALL).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().send(Duration.ofMillis(300))
+                        .read(Duration.ofSeconds(30)).build(), RetryPolicy.DEFAULT);
+                Socket s = upgraded(lb)) {
+            assertClosedByTimeoutWhileSending(lb, pool, s);
+        }
+    }
+
+    /**
+     * Writes to an open tunnel until the writes fail, reading nothing; asserts that the proxy closes the
+     * tunnel, 300 ms (the short timeout of the test) or more after it opened, and frees its upstream slot.
+     */
+    private static void assertClosedByTimeoutWhileSending(HttpBalancer lb, UpstreamPool pool, Socket s)
+            throws Exception {
+        long t0 = System.nanoTime();
+        java.util.concurrent.CompletableFuture<Void> writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            byte[] chunk = new byte[64 * 1024];
+            try {
+                for (;;) {
+                    s.getOutputStream().write(chunk);
+                }
+            } catch (java.io.IOException closed) {
+                // The proxy closed the tunnel under the writes.
+            }
+        });
+        dev.lbkit.testing.Await.until(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(10));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms >= 250, "closed after " + ms + " ms");
+        s.close();
+        writer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        // The upstream's connection slot is given back.
+        dev.lbkit.testing.Await.until(() -> pool.snapshot().members().get(0).active() == 0, Duration.ofSeconds(10));
+    }
+
+    /**
+     * A socket with a small receive buffer (so that the proxy's writes to it stall early) on which an
+     * {@code Upgrade: echo} request was answered 101.
+     */
+    private static Socket upgraded(HttpBalancer lb) throws Exception {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(8 * 1024);
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", lb.address().getPort()));
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        String head = RawServer.readHead(s.getInputStream());
+        assertTrue(head.startsWith("HTTP/1.1 101 "), head);
+        return s;
     }
 
     @Test

@@ -272,7 +272,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         // The client timer alternates keep-alive and header timeouts; see Deadline's note on maxAhead.
         this.clientTimer = new Deadline(ctx.executor(), this::clientTimerExpired, Math.min(
                 state.timeouts.clientHeader().toNanos(), state.timeouts.clientBody().toNanos()));
-        this.upReadTimer = new Deadline(ctx.executor(), this::upstreamReadExpired);
+        this.upReadTimer = new Deadline(ctx.executor(), this::upstreamTimedOut);
     }
 
     @Override
@@ -375,18 +375,15 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // A tunnel's upstream side is read as a response is (up, responseStarted): paused the same way.
         if (ctx.channel().isWritable()) {
             disarmClientSend();
-            if (tunnel) {
-                resume(tunnelPeer);
-            } else if (up != null && responseStarted) {
+            if (up != null && responseStarted) {
                 resumeResponse(up.channel);
             }
         } else {
             // The client cannot take more: stop reading what would be written to it.
-            if (tunnel) {
-                pause(tunnelPeer);
-            } else if (up != null && responseStarted) {
+            if (up != null && responseStarted) {
                 pauseResponse(up.channel);
             }
             if (responseStarted || requestActive) {
@@ -483,19 +480,23 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Stops reading the response while the client cannot take more. As in nginx, which deletes the
-     * upstream read timer while it leaves the upstream unread, the read timeout is off meanwhile: the
-     * wait is the client's (send_timeout), not the upstream's.
+     * Stops reading the response, or a tunnel's upstream side, while the client cannot take more. As in
+     * nginx, which deletes the upstream read timer while it leaves the upstream unread (in
+     * {@code ngx_http_upstream_process_upgraded} too), the read timeout is off meanwhile: the wait is the
+     * client's (send_timeout), not the upstream's.
      */
     private void pauseResponse(Channel ch) {
         pause(ch);
         upReadTimer.disarm();
     }
 
-    /** Reads the response again after {@link #pauseResponse(Channel)}, with the read timeout running. */
+    /**
+     * Reads the upstream again after {@link #pauseResponse(Channel)}, with the read timeout running once the
+     * whole request is sent (in a tunnel, always).
+     */
     private void resumeResponse(Channel ch) {
         resume(ch);
-        if (lastWritten) {
+        if (lastWritten || tunnel) {
             upReadTimer.arm(timeouts().read().toNanos());
         }
     }
@@ -517,7 +518,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private void armUpSend() {
         if (upSendTimer == null) {
-            upSendTimer = new Deadline(ctx.executor(), () -> attemptFailed(Failure.TIMEOUT, null));
+            upSendTimer = new Deadline(ctx.executor(), this::upstreamTimedOut);
         }
         upSendTimer.arm(timeouts().send().toNanos());
     }
@@ -560,9 +561,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void upstreamReadExpired() {
+    /** proxy_read_timeout or proxy_send_timeout passed. */
+    private void upstreamTimedOut() {
         if (tunnel) {
-            // As nginx: an upgraded connection closes when the upstream sends nothing for proxy_read_timeout.
+            // As nginx: an upgraded connection closes when the upstream sends nothing for proxy_read_timeout,
+            // or takes nothing for proxy_send_timeout.
             closeTunnel();
         } else {
             attemptFailed(Failure.TIMEOUT, null);
@@ -1418,15 +1421,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void onUpstreamReadComplete(UpstreamConnection c) {
-        if (tunnel && c.channel == tunnelPeer) {
-            ctx.flush();
-            if (ctx.channel().isWritable()) {
-                resume(c.channel);
-            } else {
-                pause(c.channel);
-            }
-            return;
-        }
+        // A tunnel's upstream side is c == up with the response started: read on as a response.
         if (c != up) {
             return;
         }
@@ -1443,22 +1438,22 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void onUpstreamWritabilityChanged(UpstreamConnection c) {
-        if (tunnel && c.channel == tunnelPeer) {
-            if (c.channel.isWritable()) {
-                readClient();
-            } else {
-                pause(ctx.channel());
-            }
-            return;
-        }
         if (c != up) {
             return;
         }
+        // proxy_send_timeout runs while the upstream takes nothing, in a tunnel too (as nginx).
         if (c.channel.isWritable()) {
             disarmUpSend();
-            readRequestBody();
+            if (tunnel) {
+                readClient();
+            } else {
+                readRequestBody();
+            }
         } else {
             armUpSend();
+            if (tunnel) {
+                pause(ctx.channel());
+            }
         }
     }
 
@@ -1798,6 +1793,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         tunnel = false;
         upReadTimer.disarm();
+        disarmUpSend();
         Channel peer = tunnelPeer;
         tunnelPeer = null;
         up = null;
