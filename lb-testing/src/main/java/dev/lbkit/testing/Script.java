@@ -31,8 +31,10 @@ public final class Script {
          */
         UPGRADE_ECHO,
         /**
-         * Answer {@code 101 Switching Protocols} as {@link #UPGRADE_ECHO} does, then neither read nor write
-         * until the backend closes: an upgraded peer that stopped reading.
+         * Answer {@code 101 Switching Protocols} as {@link #UPGRADE_ECHO} does, then read nothing more and send
+         * a byte ({@code .}) every 50 ms until a write fails (the peer closed the connection) or the backend
+         * closes: an upgraded peer that stopped reading but still talks. {@link TestBackend#openConnections()}
+         * shows when the peer has closed it.
          */
         UPGRADE_STALL
     }

@@ -139,7 +139,11 @@ public final class TestBackend implements AutoCloseable {
                     return;
                 case UPGRADE_STALL:
                     switchProtocols(out, req);
-                    server.idle(s);
+                    while (!server.isClosed()) {
+                        out.write('.'); // fails (a reset) once the peer has closed
+                        out.flush();
+                        Thread.sleep(50);
+                    }
                     return;
                 case UPGRADE_ECHO:
                     switchProtocols(out, req);
