@@ -318,7 +318,8 @@ class BadInputTest {
         int size = 10 * 1024 * 1024;
         byte[] plain = new byte[64 * 1024];
         java.util.Arrays.fill(plain, (byte) 'a');
-        String chunk = Integer.toHexString(plain.length) + "\r\n" + new String(plain, StandardCharsets.ISO_8859_1) + "\r\n";
+        String chunk = Integer.toHexString(plain.length) + "\r\n" + new String(plain, StandardCharsets.ISO_8859_1)
+                + "\r\n";
         String[][] cases = {
             {"413", "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + size + "\r\n\r\n", null},
             {"413", "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", chunk},

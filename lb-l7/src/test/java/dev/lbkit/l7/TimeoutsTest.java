@@ -306,7 +306,8 @@ class TimeoutsTest {
         try (TestBackend b = TestBackend.start(Script.ok("x"));
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
                 HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
-                        .timeouts(ProxyTimeouts.builder().clientBody(SHORT).lingeringTime(Duration.ofMillis(800)).build())
+                        .timeouts(ProxyTimeouts.builder().clientBody(SHORT)
+                                .lingeringTime(Duration.ofMillis(800)).build())
                         .limits(ClientLimits.builder().maxBodySize(1000).build())
                         .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start()) {
             lingersAtMostLingeringTime(lb, 500, "408");

@@ -13,6 +13,8 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class TunnelTest {
@@ -138,7 +140,7 @@ class TunnelTest {
                 Socket s = upgraded(lb)) {
             // The echo of what the client writes comes back while the client reads nothing: the proxy stops
             // reading the upstream, the upstream stops reading, and the client's writes stall.
-            java.util.concurrent.CompletableFuture<Void> writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 try {
                     s.getOutputStream().write(data);
                 } catch (java.io.IOException e) {
@@ -158,55 +160,97 @@ class TunnelTest {
      */
     @Test
     void aClientThatNeverReadsAgainIsClosedAfterTheClientSendTimeout() throws Exception {
-        try (TestBackend b = TestBackend.start(Script.builder().mode(Script.Mode.UPGRADE_ECHO).build());
+        closesWhileTheClientSends(Script.Mode.UPGRADE_ECHO, ProxyTimeouts.builder().clientSend(Duration.ofMillis(300))
+                .read(Duration.ofSeconds(30)).send(Duration.ofSeconds(30)).build());
+    }
+
+    /**
+     * The other way round, an upstream that stopped reading (it still sends a byte every 50 ms) holds a
+     * sending client back: as nginx's proxy_send_timeout on upgraded connections, the tunnel closes after
+     * the send timeout, long before the read timeout (30 s), and the upstream connection with it, though
+     * bytes for it are still waiting.
+     */
+    @Test
+    void anUpstreamThatStopsReadingIsClosedAfterTheSendTimeout() throws Exception {
+        closesWhileTheClientSends(Script.Mode.UPGRADE_STALL, ProxyTimeouts.builder().send(Duration.ofMillis(300))
+                .read(Duration.ofSeconds(30)).build());
+    }
+
+    /**
+     * Opens a tunnel to a backend in {@code mode} through a balancer with {@code timeouts}, writes to it
+     * until the writes fail, reading nothing, and asserts that the proxy closes it 300 ms (the short
+     * timeout of the test) or more later.
+     */
+    private static void closesWhileTheClientSends(Script.Mode mode, ProxyTimeouts timeouts) throws Exception {
+        try (TestBackend b = TestBackend.start(Script.builder().mode(mode).build());
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
-                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientSend(Duration.ofMillis(300))
-                        .read(Duration.ofSeconds(30)).send(Duration.ofSeconds(30)).build(), RetryPolicy.DEFAULT);
+                HttpBalancer lb = Fixtures.start(pool, timeouts, RetryPolicy.DEFAULT);
                 Socket s = upgraded(lb)) {
-            assertClosedByTimeoutWhileSending(lb, pool, s);
+            CompletableFuture<Void> writer = writeUntilClosed(s, new AtomicLong());
+            long t0 = System.nanoTime();
+            assertTunnelClosed(lb, b, pool, s, writer);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 250, "closed after " + ms + " ms");
         }
     }
 
     /**
-     * The other way round, an upstream that stopped reading while the client keeps sending holds the client
-     * back: as nginx's proxy_send_timeout on upgraded connections, the tunnel closes after the send timeout,
-     * long before the read timeout (30 s).
+     * A client that leaves while its upstream takes nothing: the bytes still waiting for the upstream get
+     * the send timeout, then the upstream connection is closed too, not held open for as long as the
+     * upstream lives (as nginx finishes an upgraded connection).
      */
     @Test
-    void anUpstreamThatStopsReadingIsClosedAfterTheSendTimeout() throws Exception {
+    void whenTheClientLeavesAnUpstreamThatTakesNothingIsClosedAfterTheSendTimeout() throws Exception {
         try (TestBackend b = TestBackend.start(Script.builder().mode(Script.Mode.UPGRADE_STALL).build());
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
                 HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().send(Duration.ofMillis(300))
                         .read(Duration.ofSeconds(30)).build(), RetryPolicy.DEFAULT);
                 Socket s = upgraded(lb)) {
-            assertClosedByTimeoutWhileSending(lb, pool, s);
+            AtomicLong written = new AtomicLong();
+            CompletableFuture<Void> writer = writeUntilClosed(s, written);
+            // Once the writes have stalled (nothing more taken for 200 ms, well under the send timeout's
+            // reach: the proxy's upstream side is full), the client leaves.
+            long[] last = {-1};
+            long[] since = {System.nanoTime()};
+            dev.lbkit.testing.Await.until(() -> {
+                long now = written.get();
+                if (now != last[0]) {
+                    last[0] = now;
+                    since[0] = System.nanoTime();
+                }
+                return now > 0 && System.nanoTime() - since[0] > 200_000_000L;
+            }, Duration.ofSeconds(10));
+            s.close();
+            assertTunnelClosed(lb, b, pool, s, writer);
         }
     }
 
-    /**
-     * Writes to an open tunnel until the writes fail, reading nothing; asserts that the proxy closes the
-     * tunnel, 300 ms (the short timeout of the test) or more after it opened, and frees its upstream slot.
-     */
-    private static void assertClosedByTimeoutWhileSending(HttpBalancer lb, UpstreamPool pool, Socket s)
-            throws Exception {
-        long t0 = System.nanoTime();
-        java.util.concurrent.CompletableFuture<Void> writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+    /** Writes to {@code s} until a write fails, reading nothing; counts what was written in {@code written}. */
+    private static CompletableFuture<Void> writeUntilClosed(Socket s, AtomicLong written) {
+        return CompletableFuture.runAsync(() -> {
             byte[] chunk = new byte[64 * 1024];
             try {
                 for (;;) {
                     s.getOutputStream().write(chunk);
+                    written.addAndGet(chunk.length);
                 }
             } catch (java.io.IOException closed) {
-                // The proxy closed the tunnel under the writes.
+                // The tunnel was closed under the writes.
             }
         });
+    }
+
+    /**
+     * Asserts that the proxy closes the tunnel: the client's connection and the upstream's (the backend
+     * sees it go), and gives the upstream's connection slot back.
+     */
+    private static void assertTunnelClosed(HttpBalancer lb, TestBackend b, UpstreamPool pool, Socket s,
+            CompletableFuture<Void> writer) throws Exception {
         dev.lbkit.testing.Await.until(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(10));
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        assertTrue(ms >= 250, "closed after " + ms + " ms");
+        dev.lbkit.testing.Await.until(() -> b.openConnections() == 0, Duration.ofSeconds(10));
+        dev.lbkit.testing.Await.until(() -> pool.snapshot().members().get(0).active() == 0, Duration.ofSeconds(10));
         s.close();
         writer.get(10, java.util.concurrent.TimeUnit.SECONDS);
-        // The upstream's connection slot is given back.
-        dev.lbkit.testing.Await.until(() -> pool.snapshot().members().get(0).active() == 0, Duration.ofSeconds(10));
     }
 
     /**

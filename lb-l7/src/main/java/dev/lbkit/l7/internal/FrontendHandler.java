@@ -48,16 +48,19 @@ import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -1803,8 +1806,20 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             upCounters.inFlight.decrement();
             member = null;
         }
-        peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        // As nginx ends an upgraded connection: each side gets what is still on its way to it, for at most
+        // its send timeout (a side that takes nothing would otherwise hold its connection open for good).
+        closeAfterFlush(peer, timeouts().send());
+        closeAfterFlush(ctx.channel(), timeouts().clientSend());
+    }
+
+    /** Closes {@code ch} once what was written to it is sent, or after {@code timeout} if it is not. */
+    private static void closeAfterFlush(Channel ch, Duration timeout) {
+        ChannelFuture f = ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        if (!f.isDone()) {
+            ScheduledFuture<?> t = ch.eventLoop().schedule((Runnable) ch::close, timeout.toNanos(),
+                    TimeUnit.NANOSECONDS);
+            f.addListener(done -> t.cancel(false));
+        }
     }
 
     // ---------------------------------------------------------------- shutdown
