@@ -66,13 +66,6 @@ final class BlockingServer {
         return closed;
     }
 
-    /** Holds {@code s} open, neither reading nor writing it, until the server or the socket is closed. */
-    void idle(Socket s) throws InterruptedException {
-        while (!closed && !s.isClosed()) {
-            Thread.sleep(50);
-        }
-    }
-
     void close() {
         closed = true;
         closeQuietly(server);
