@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,10 +34,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It reads the prefix once, tells that membership (and completes {@link #whenReady()}), then watches
  * the prefix from the revision of that read, so that no change between the read and the watch is lost.
- * Every {@code checkInterval} it checks that etcd answers; when it does not, the last membership stays
- * and is told {@linkplain #isStale() stale}, and once etcd answers again the prefix is read afresh and
- * the watch restarted from the new revision (also after a compaction overtook the watch). A value that
- * is not a valid entry is skipped, logged once and {@linkplain #rejectedEntries() counted}.
+ * Every {@code checkInterval} it checks that etcd answers; when it does not, or when the watch fails (a
+ * compaction overtook it, its stream broke), the last membership stays and is told
+ * {@linkplain #isStale() stale} until the prefix is read afresh (at once after a failed watch, else once
+ * etcd answers again) and the watch restarted from the new revision. A value that is not a valid entry
+ * is skipped, logged once and {@linkplain #rejectedEntries() counted}; one deleted, even in changes a
+ * failed watch missed, is forgotten, and counted again if written again.
  *
  * <pre>{@code
  * Client etcd = Client.builder().endpoints("http://127.0.0.1:2379").build();
@@ -161,13 +164,14 @@ public final class EtcdResolver extends CoalescingResolver {
                         return;
                     }
                     if (error != null) {
-                        needRead = true;
-                        stale(error);
+                        synchronized (applyLock) {
+                            lostLocked(error);
+                        }
                     } else if (read) {
                         applyRead(response);
                     } else if (isStale()) {
-                        // etcd is back: read everything again rather than trust a watch that may have
-                        // missed changes while it was away.
+                        // etcd is back: read everything again and watch from there (the watch that
+                        // missed changes while it was away was dropped).
                         needRead = true;
                         executor().execute(this::check);
                     }
@@ -224,15 +228,35 @@ public final class EtcdResolver extends CoalescingResolver {
     }
 
     private void onWatchError(long gen, Throwable error) {
-        synchronized (applyLock) {
-            if (gen != generation || isClosed()) {
-                return;
-            }
+        // jetcd calls this holding its watch client's lock, which closing a watcher takes while a read is
+        // applied under applyLock: taking applyLock here could deadlock, so the resolver's thread does it.
+        try {
+            executor().execute(() -> {
+                synchronized (applyLock) {
+                    if (gen != generation || isClosed()) {
+                        return;
+                    }
+                    logger.warn("resolver {}: watch failed, reading {} again: {}", name(), prefix, error.toString());
+                    lostLocked(error);
+                }
+                check();
+            });
+        } catch (RejectedExecutionException e) {
+            // Closed meanwhile.
         }
-        // A halted watch (compaction overtook it, no leader): read everything again on the next check.
-        logger.warn("resolver {}: watch failed, reading {} again: {}", name(), prefix, error.toString());
+    }
+
+    /**
+     * The changes can no longer be followed (etcd does not answer, or the watch failed: a compaction
+     * overtook it, its stream broke): the watch is dropped, so that none of its events lands after this,
+     * the membership is stale, and the prefix is read again at the next check. Changes missed meanwhile,
+     * a bad entry's deletion included, are learned from that read.
+     */
+    private void lostLocked(Throwable cause) {
+        generation++;
+        closeWatcherLocked();
         needRead = true;
-        executor().execute(this::check);
+        stale(cause);
     }
 
     private Upstream parse(String id, KeyValue kv) {

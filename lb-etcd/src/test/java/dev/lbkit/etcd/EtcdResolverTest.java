@@ -15,6 +15,7 @@ import dev.lbkit.testing.Await;
 import dev.lbkit.testing.ChildJvm;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Set;
@@ -106,6 +107,44 @@ class EtcdResolverTest {
             assertEquals(3, r.rejectedEntries());
             put("/t2/weight", "{\"host\":\"127.0.0.1\",\"port\":8083,\"weight\":2}");
             Await.until(() -> pool.snapshot().size() == 3);
+        }
+    }
+
+    /**
+     * A watch that fails (here its connection is reset while etcd stays up, and a compaction keeps it
+     * from resuming where it stopped) makes the resolver read the prefix again; a bad entry deleted in
+     * the changes the watch missed is forgotten by that read, so the same bad value written again is
+     * logged and counted again.
+     */
+    @Test
+    void aBadEntryDeletedWhileTheWatchWasLostIsCountedAgainWhenWrittenAgain() throws Exception {
+        put("/t9/a", Upstream.of("127.0.0.1", 8081));
+        String garbage = "host=127.0.0.1 port=8082";
+        try (Relay relay = new Relay(new InetSocketAddress("127.0.0.1", URI.create(etcd.endpoint()).getPort()));
+                Client relayed = Client.builder().endpoints("http://127.0.0.1:" + relay.port()).build();
+                // No periodic check: only the watch's failure can tell the resolver that it missed changes.
+                EtcdResolver r = EtcdResolver.builder(relayed, "/t9").coalesceDelay(Duration.ofMillis(10))
+                        .checkInterval(Duration.ofHours(1)).requestTimeout(Duration.ofSeconds(5)).build();
+                UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(10, TimeUnit.SECONDS);
+            put("/t9/bad", garbage);
+            Await.until(() -> r.rejectedEntries() == 1);
+
+            relay.freeze();
+            delete("/t9/bad");
+            put("/t9/c", Upstream.of("127.0.0.1", 8083));
+            long revision = client.getKVClient().get(ByteSequence.from("/t9/c", UTF_8)).get(5, TimeUnit.SECONDS)
+                    .getHeader().getRevision();
+            client.getKVClient().compact(revision).get(5, TimeUnit.SECONDS);
+            relay.cut();
+            // c can only be learned from a read: the watch cannot resume before the compaction.
+            Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8081", "127.0.0.1:8083")) && !r.isStale());
+
+            put("/t9/bad", garbage);
+            put("/t9/d", Upstream.of("127.0.0.1", 8084));
+            Await.until(() -> keys(pool).contains("127.0.0.1:8084"));
+            assertEquals(2, r.rejectedEntries(), "the bad value written again after its deletion counts again");
         }
     }
 
