@@ -43,6 +43,16 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * the pool's ticker. A pick whose context has no client address is passed straight to the wrapped
  * scheduler.
  *
+ * <p><b>Changing the settings</b> ({@code ipvsadm -E}): a scheduler built with
+ * {@link Builder#keepTemplatesOf(PersistentScheduler) keepTemplatesOf(previous)} takes over the previous
+ * one's table, so a new wrapped scheduler, timeout, prefix length or quiescent-template rule does not
+ * forget any client, and the leases held on the entries stay valid. As IPVS sets a template's timeout
+ * when it creates the template, each kept entry keeps the timeout it was made with (every use and every
+ * release counts that one) and only new entries take the new timeout; an entry made before a prefix
+ * change is keyed by its old network, so it is found only by clients whose network under the new prefix
+ * is the same address (IPVS looks its templates up by the client address under the current netmask).
+ * Unmatched entries are listed until they expire.
+ *
  * <p>The table is bounded: at most {@link #maxEntries()} entries (default
  * {@value #DEFAULT_MAX_ENTRIES}), open addressing with a probe window of {@value #PROBE} slots; when a
  * new client finds its window full of live entries, the one closest to expiry is evicted, held entries
@@ -85,12 +95,13 @@ public final class PersistentScheduler implements Scheduler {
         this.timeoutNanos = saturatedNanos(b.timeout);
         this.ipv4PrefixLength = b.ipv4PrefixLength;
         this.ipv6PrefixLength = b.ipv6PrefixLength;
-        this.maxEntries = b.maxEntries;
+        this.maxEntries = b.previous != null ? b.previous.maxEntries
+                : b.maxEntries != 0 ? b.maxEntries : DEFAULT_MAX_ENTRIES;
         this.expireQuiescentTemplate = b.expireQuiescentTemplate;
         this.mask4 = ipv4PrefixLength == 0 ? 0 : -1 << (32 - ipv4PrefixLength);
         this.mask6Hi = prefixMask(ipv6PrefixLength);
         this.mask6Lo = prefixMask(ipv6PrefixLength - 64);
-        this.table = new AtomicReferenceArray<>(maxEntries);
+        this.table = b.previous != null ? b.previous.table : new AtomicReferenceArray<>(maxEntries);
     }
 
     /**
@@ -182,7 +193,9 @@ public final class PersistentScheduler implements Scheduler {
      * @param remaining    time left before the entry expires unless used again; positive. An entry held
      *                     by leases does not expire: once its timeout has run out, this is what IPVS's
      *                     {@code -lnc} shows for a template it re-arms while connections hold it, the time
-     *                     to the next whole timeout since the last use
+     *                     to the next whole timeout since the last use. An entry kept from a previous
+     *                     scheduler ({@link Builder#keepTemplatesOf}) shows its own prefix length and
+     *                     counts its own timeout
      */
     public record Template(InetAddress network, int prefixLength, Member member, Duration remaining) {}
 
@@ -196,20 +209,9 @@ public final class PersistentScheduler implements Scheduler {
         List<Template> out = new ArrayList<>();
         for (int i = 0; i < table.length(); i++) {
             Entry e = table.get(i);
-            if (e == null) {
-                continue;
-            }
-            boolean held = e.control > 0;
-            long left = e.expiresAt - nanoTime;
-            Member m = e.member;
-            if (held && left <= 0) {
-                // As IPVS's timer, re-armed for a whole timeout each time it runs out while the template is held.
-                left = timeoutNanos - (-left % timeoutNanos);
-            }
-            if (left > 0) {
-                out.add(e.hi == 0 && (e.lo >>> 32) == V4_MAPPED
-                        ? new Template(address(4, 0, e.lo), ipv4PrefixLength, m, Duration.ofNanos(left))
-                        : new Template(address(16, e.hi, e.lo), ipv6PrefixLength, m, Duration.ofNanos(left)));
+            Template t = e == null ? null : e.template(nanoTime);
+            if (t != null) {
+                out.add(t);
             }
         }
         return out;
@@ -287,12 +289,14 @@ public final class PersistentScheduler implements Scheduler {
                 if (e.hi == hi && e.lo == lo) {
                     Member m = e.member;
                     if (e.isLive(now) && m.upstream().isBackup() == backupTier && keeps(m, ctx, now)) {
-                        e.expiresAt = now + timeoutNanos;
+                        e.touch(now);
                         ctx.placedBy(e);
                         return m;
                     }
-                    // Changed in place, unless connections it placed hold it: they hold it, not the new one.
-                    return schedule(ctx, t, slot, e.control > 0 ? null : e, hi, lo, now);
+                    // Changed in place, unless connections it placed hold it (they hold it, not the new one)
+                    // or a previous scheduler made it (a new template takes the new timeout).
+                    return schedule(ctx, t, slot, e.control > 0 || e.owner() != PersistentScheduler.this ? null : e,
+                            hi, lo, now);
                 }
                 // A free or expired slot is the best place for a new entry, then the one expiring first;
                 // held entries last.
@@ -316,7 +320,7 @@ public final class PersistentScheduler implements Scheduler {
             if (picked != null && reuse != null) {
                 e = reuse;
                 e.member = picked;
-                e.expiresAt = now + timeoutNanos;
+                e.touch(now);
             } else if (picked != null) {
                 e = new Entry(hi, lo, picked, now + timeoutNanos);
                 t.set(slot, e);
@@ -357,7 +361,11 @@ public final class PersistentScheduler implements Scheduler {
         }
     }
 
-    /** One persistence template, and the lease connections it placed hold on it. */
+    /**
+     * One persistence template, and the lease connections it placed hold on it. Its timeout and prefix
+     * lengths are those of the scheduler that made it (the enclosing instance), which may be a previous
+     * one whose table this scheduler kept.
+     */
     private final class Entry extends Lease {
         final long hi;
         final long lo;
@@ -376,6 +384,32 @@ public final class PersistentScheduler implements Scheduler {
         /** Held, or used less than a timeout ago. The count is read first: see {@link #release}. */
         boolean isLive(long now) {
             return control > 0 || now - expiresAt < 0;
+        }
+
+        PersistentScheduler owner() {
+            return PersistentScheduler.this;
+        }
+
+        /** A use at {@code now}: the entry lives its own timeout from now, as IPVS re-arms a template. */
+        void touch(long now) {
+            expiresAt = now + timeoutNanos;
+        }
+
+        /** This entry as listed at {@code now}, or {@code null} when it has expired. */
+        Template template(long now) {
+            boolean held = control > 0;
+            long left = expiresAt - now;
+            Member m = member;
+            if (held && left <= 0) {
+                // As IPVS's timer, re-armed for a whole timeout each time it runs out while the template is held.
+                left = timeoutNanos - (-left % timeoutNanos);
+            }
+            if (left <= 0) {
+                return null;
+            }
+            return hi == 0 && (lo >>> 32) == V4_MAPPED
+                    ? new Template(address(4, 0, lo), ipv4PrefixLength, m, Duration.ofNanos(left))
+                    : new Template(address(16, hi, lo), ipv6PrefixLength, m, Duration.ofNanos(left));
         }
 
         @Override
@@ -399,16 +433,19 @@ public final class PersistentScheduler implements Scheduler {
 
     /**
      * Builds a {@link PersistentScheduler}. Not thread-safe. Defaults: timeout
-     * {@link #DEFAULT_TIMEOUT} (300 s), IPv4 prefix 32, IPv6 prefix 128, {@link #DEFAULT_MAX_ENTRIES},
-     * quiesced members keep their clients ({@code expireQuiescentTemplate(false)}).
+     * {@link #DEFAULT_TIMEOUT} (300 s), IPv4 prefix 32, IPv6 prefix 128, {@link #DEFAULT_MAX_ENTRIES}
+     * (or the kept table's size), quiesced members keep their clients ({@code expireQuiescentTemplate(false)}),
+     * a new empty table.
      */
     public static final class Builder {
         private final Scheduler delegate;
         private Duration timeout = DEFAULT_TIMEOUT;
         private int ipv4PrefixLength = 32;
         private int ipv6PrefixLength = 128;
-        private int maxEntries = DEFAULT_MAX_ENTRIES;
+        /** 0 until set: the default, or the kept table's size. */
+        private int maxEntries;
         private boolean expireQuiescentTemplate;
+        private PersistentScheduler previous;
 
         private Builder(Scheduler delegate) {
             this.delegate = Objects.requireNonNull(delegate, "delegate");
@@ -449,7 +486,30 @@ public final class PersistentScheduler implements Scheduler {
             return this;
         }
 
+        /**
+         * The new scheduler takes over {@code previous}'s table instead of starting an empty one, as IPVS
+         * keeps its templates when {@code ipvsadm -E} changes a service's scheduler, timeout or netmask:
+         * every entry stays, with the leases held on it, and keeps the timeout and prefix length it was
+         * made with; new entries take this builder's. Lookups group clients by this builder's prefix
+         * lengths. Both schedulers may pick at once while a pool switches (the table is thread-safe); after
+         * that, {@code previous} should no longer be used. Its size is {@code previous.maxEntries()}.
+         *
+         * @throws NullPointerException if {@code previous} is null
+         */
+        public Builder keepTemplatesOf(PersistentScheduler previous) {
+            this.previous = Objects.requireNonNull(previous, "previous");
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException if {@link #maxEntries(int)} differs from the size of the table
+         *     kept with {@link #keepTemplatesOf}, naming both
+         */
         public PersistentScheduler build() {
+            if (previous != null && maxEntries != 0 && maxEntries != previous.maxEntries) {
+                throw new IllegalArgumentException("maxEntries " + maxEntries + " differs from the kept table's "
+                        + previous.maxEntries);
+            }
             return new PersistentScheduler(this);
         }
     }

@@ -405,6 +405,89 @@ class PersistentSchedulerTest {
         assertTrue(bytes < 1024, "10,000 picks, leases and releases allocated " + bytes + " bytes");
     }
 
+    private PickContext clientNow(String address) throws UnknownHostException {
+        return client(address).nanoTime(now.get());
+    }
+
+    private static PersistentScheduler.Template templateOf(PersistentScheduler p, String network, long nanoTime)
+            throws UnknownHostException {
+        InetAddress a = InetAddress.getByName(network);
+        return p.templates(nanoTime).stream().filter(t -> t.network().equals(a)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aSchedulerThatKeepsTheTemplatesOfAnotherKeepsEveryEntryWithItsLeasesAndTimeout()
+            throws UnknownHostException {
+        PersistentScheduler before = PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10));
+        UpstreamPool pool = pool(before, 2);
+        PickContext held = client("127.0.0.10");
+        Member m = pool.pick(held);
+        Lease lease = held.lease();
+        Member n = pool.pick(client("127.0.0.11"));
+        assertNotSame(m, n);
+        // ipvsadm -E -s wrr -p 60: another scheduler and timeout, the same table.
+        PersistentScheduler after = PersistentScheduler.builder(Schedulers.get("wrr")).timeout(Duration.ofSeconds(60))
+                .keepTemplatesOf(before).build();
+        assertEquals(before.maxEntries(), after.maxEntries());
+        Picker picker = after.newPicker(pool.snapshot().members());
+        assertEquals(2, after.size(now.get()));
+        now.addAndGet(Duration.ofSeconds(5).toNanos());
+        assertSame(n, picker.pick(clientNow("127.0.0.11")));
+        assertEquals(Duration.ofSeconds(10), templateOf(after, "127.0.0.11", now.get()).remaining(),
+                "a kept entry counts the timeout it was made with, as an IPVS template");
+        picker.pick(clientNow("127.0.0.12"));
+        assertEquals(Duration.ofSeconds(60), templateOf(after, "127.0.0.12", now.get()).remaining(),
+                "a new entry takes the new timeout");
+        now.addAndGet(Duration.ofSeconds(30).toNanos());
+        assertEquals(List.of(InetAddress.getByName("127.0.0.10"), InetAddress.getByName("127.0.0.12")),
+                after.templates(now.get()).stream().map(PersistentScheduler.Template::network).sorted(
+                        java.util.Comparator.comparing(InetAddress::getHostAddress)).toList(),
+                "127.0.0.11 went 10 s after its last use; 127.0.0.10 is held");
+
+        // The lease taken under the previous scheduler still holds its entry, and its release counts 10 s.
+        now.addAndGet(Duration.ofSeconds(100).toNanos());
+        PickContext again = clientNow("127.0.0.10");
+        assertSame(m, picker.pick(again));
+        Lease second = again.lease();
+        assertSame(lease, second, "the same entry");
+        lease.release(now.get());
+        second.release(now.get());
+        now.addAndGet(Duration.ofSeconds(9).toNanos());
+        assertEquals(Duration.ofSeconds(1), templateOf(after, "127.0.0.10", now.get()).remaining());
+        now.addAndGet(Duration.ofSeconds(1).toNanos());
+        assertEquals(0, after.size(now.get()));
+
+        assertThrows(IllegalArgumentException.class,
+                () -> PersistentScheduler.builder(Schedulers.get("rr")).maxEntries(16).keepTemplatesOf(after).build());
+        assertEquals(after.maxEntries(), PersistentScheduler.builder(Schedulers.get("rr"))
+                .maxEntries(after.maxEntries()).keepTemplatesOf(after).build().maxEntries());
+        assertThrows(NullPointerException.class, () -> PersistentScheduler.builder(Schedulers.get("rr"))
+                .keepTemplatesOf(null));
+    }
+
+    @Test
+    void afterAPrefixChangeAKeptEntryIsFoundOnlyByClientsWhoseNewNetworkIsItsNetwork() throws UnknownHostException {
+        PersistentScheduler before = PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10));
+        UpstreamPool pool = pool(before, 2);
+        Member m0 = pool.pick(client("127.0.0.0"));
+        Member m5 = pool.pick(client("127.0.0.5"));
+        assertNotSame(m0, m5);
+        // ipvsadm -E -M 255.255.255.0
+        PersistentScheduler after = PersistentScheduler.builder(Schedulers.get("rr")).timeout(Duration.ofSeconds(10))
+                .ipv4PrefixLength(24).keepTemplatesOf(before).build();
+        Picker picker = after.newPicker(pool.snapshot().members());
+        for (int i = 1; i < 10; i++) {
+            assertSame(m0, picker.pick(clientNow("127.0.0." + i)),
+                    "127.0.0.x under /24 is 127.0.0.0, the network of the entry made for 127.0.0.0/32");
+        }
+        List<PersistentScheduler.Template> t = after.templates(now.get());
+        assertEquals(2, t.size(), "the entry of 127.0.0.5/32 is kept, unmatched, until it expires");
+        assertEquals(32, templateOf(after, "127.0.0.5", now.get()).prefixLength());
+        assertEquals(32, templateOf(after, "127.0.0.0", now.get()).prefixLength(), "as it was made");
+        picker.pick(clientNow("127.0.1.7"));
+        assertEquals(24, templateOf(after, "127.0.1.0", now.get()).prefixLength());
+    }
+
     @Test
     void theSchedulerOptionSetsExpireQuiescentTemplate() {
         PersistentScheduler on = (PersistentScheduler) Schedulers.parse("rr:persist=300,persist-expire-quiescent=1");
