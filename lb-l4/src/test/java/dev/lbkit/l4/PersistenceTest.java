@@ -202,6 +202,77 @@ class PersistenceTest {
         }
     }
 
+    /** The listed template of the client network {@code network}, if any. */
+    private static java.util.Optional<IpvsConnections.Entry> template(L4Balancer lb, VirtualServer vs, String network) {
+        InetSocketAddress source = new InetSocketAddress(network, 0);
+        return templates(lb, vs).stream().filter(e -> e.source().equals(source)).findFirst();
+    }
+
+    @Test
+    void anEditKeepsTheTemplatesAndTheLeasesOfOpenConnections() throws Exception {
+        // Persistence 500 ms; a closed connection stays in the table (TIME_WAIT) for tcpfin, 1 s.
+        Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(1), Duration.ofSeconds(300));
+        try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo();
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).timeouts(t).build()) {
+            VirtualServer vs = lb.addService(persistent(a, b, Duration.ofMillis(500)).build());
+            int aBefore = a.connectionCount();
+            Socket held = Net.connectFrom("127.0.0.1", vs.localAddress());
+            EchoServer kept = took(a, aBefore, b);
+            EchoServer other = kept == a ? b : a;
+            // Quiesced, so that no new template points at it: only the kept one brings the client back.
+            vs.editRealServer(RealServer.builder(kept.address()).weight(0).build());
+            // ipvsadm -E -s wrr -p 60: another scheduler and timeout.
+            vs.edit(vs.config().toBuilder().scheduler("wrr").persistence(Duration.ofSeconds(60)).build());
+            // Three of the template's 500 ms pass: only the open connection's lease keeps it.
+            Thread.sleep(1500);
+            Socket second = Net.connectFrom("127.0.0.1", vs.localAddress());
+            assertEquals(2, kept.connectionCount(), "the template and its lease outlived ipvsadm -E");
+            assertTrue(IpvsTable.render(lb.stats()).contains(" wrr persistent 60\n"));
+
+            connectFrom("127.0.0.2", vs.localAddress());
+            assertEquals(1, other.connectionCount());
+            Duration fresh = template(lb, vs, "127.0.0.2").orElseThrow().expires();
+            assertTrue(fresh.compareTo(Duration.ofSeconds(50)) > 0, "a new template takes -p 60: " + fresh);
+            Duration old = template(lb, vs, "127.0.0.1").orElseThrow().expires();
+            assertTrue(old.compareTo(Duration.ofMillis(500)) <= 0, "the kept one its own 500 ms: " + old);
+
+            // Its connections leave the table 1 s after they close, and the template 500 ms later, not 60 s.
+            held.close();
+            second.close();
+            Await.until(() -> template(lb, vs, "127.0.0.1").isEmpty());
+            assertTrue(template(lb, vs, "127.0.0.2").isPresent());
+        }
+    }
+
+    @Test
+    void aNetmaskChangeLeavesTheOldTemplatesUnmatchedAndTurningPersistenceOffDropsThem() throws Exception {
+        try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo();
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+            VirtualServer vs = lb.addService(persistent(a, b, Duration.ofSeconds(300)).build());
+            int aBefore = a.connectionCount();
+            connectFrom("127.0.0.1", vs.localAddress());
+            EchoServer kept = took(a, aBefore, b);
+            EchoServer other = kept == a ? b : a;
+            vs.editRealServer(RealServer.builder(kept.address()).weight(0).build());
+            // ipvsadm -E -M 255.255.255.255 (unchanged): the client is kept on the quiesced real server.
+            vs.edit(vs.config().toBuilder().scheduler("wrr").build());
+            connectFrom("127.0.0.1", vs.localAddress());
+            assertEquals(2, kept.connectionCount());
+
+            // ipvsadm -E -M 255.255.255.0: templates are looked up by 127.0.0.0 now; the one of 127.0.0.1 stays.
+            vs.edit(vs.config().toBuilder().persistenceNetmask(24).build());
+            connectFrom("127.0.0.1", vs.localAddress());
+            assertEquals(1, other.connectionCount(), "127.0.0.0/24 had no template");
+            assertEquals(kept.address(), template(lb, vs, "127.0.0.1").orElseThrow().destination());
+            assertEquals(other.address(), template(lb, vs, "127.0.0.0").orElseThrow().destination());
+
+            // ipvsadm -E without -p: no more templates.
+            vs.edit(vs.config().toBuilder().persistence(Duration.ZERO).build());
+            assertEquals(List.of(), templates(lb, vs));
+            assertEquals(0, listed(vs, kept).persistConns());
+        }
+    }
+
     private static List<IpvsConnections.Entry> templates(L4Balancer lb, VirtualServer vs) {
         return lb.connections().entries().stream().filter(e -> e.virtual().equals(vs.localAddress())
                 && e.state() == IpvsConnections.State.NONE).toList();

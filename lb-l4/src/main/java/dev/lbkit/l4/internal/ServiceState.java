@@ -92,7 +92,7 @@ public final class ServiceState {
         this.config = Objects.requireNonNull(config, "config");
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
         this.trashPeriodNanos = trashPeriod.toNanos();
-        this.scheduler = new SwitchableScheduler(schedulerFor(config));
+        this.scheduler = new SwitchableScheduler(schedulerFor(config, null));
         this.pool = UpstreamPool.builder().name(config.protocol() + " " + config.address()).scheduler(scheduler)
                 .healthPolicy(config.healthPolicy()).build();
         for (RealServer rs : config.realServers()) {
@@ -143,7 +143,12 @@ public final class ServiceState {
         this.localAddress = localAddress;
     }
 
-    /** {@code ipvsadm -E}: everything but protocol, address and health policy may change. */
+    /**
+     * {@code ipvsadm -E}: everything but protocol, address and health policy may change. A service that
+     * stays persistent keeps its templates and their leases, as IPVS keeps them in its connection table
+     * (each template keeps the timeout it was made with, and after a netmask change is found only by
+     * clients whose new network is its network); turning persistence off drops them.
+     */
     public void edit(VirtualService edited) {
         VirtualService old = config;
         if (edited.protocol() != old.protocol()) {
@@ -152,7 +157,8 @@ public final class ServiceState {
         if (!edited.scheduler().equals(old.scheduler()) || !edited.persistence().equals(old.persistence())
                 || edited.persistenceNetmask() != old.persistenceNetmask()
                 || edited.expireQuiescentTemplate() != old.expireQuiescentTemplate()) {
-            scheduler.delegate(schedulerFor(edited));
+            Scheduler previous = scheduler.delegate();
+            scheduler.delegate(schedulerFor(edited, previous instanceof PersistentScheduler p ? p : null));
             // Any update republishes the snapshot, so pickers are rebuilt by the new scheduler.
             List<Member> members = pool.snapshot().members();
             if (!members.isEmpty()) {
@@ -165,14 +171,20 @@ public final class ServiceState {
         config = edited;
     }
 
-    /** The service's scheduler, wrapped for persistence ({@code -p}, {@code -M}) when configured. */
-    private static Scheduler schedulerFor(VirtualService c) {
+    /**
+     * The service's scheduler, wrapped for persistence ({@code -p}, {@code -M}) when configured, with the
+     * templates of {@code previous} (the persistent scheduler it replaces; {@code null}: none).
+     */
+    private static Scheduler schedulerFor(VirtualService c, PersistentScheduler previous) {
         Scheduler base = Schedulers.parse(c.scheduler());
         if (c.persistence().isZero()) {
             return base;
         }
         PersistentScheduler.Builder b = PersistentScheduler.builder(base).timeout(c.persistence())
                 .expireQuiescentTemplate(c.expireQuiescentTemplate());
+        if (previous != null) {
+            b.keepTemplatesOf(previous);
+        }
         if (c.address().getAddress() instanceof Inet6Address) {
             b.ipv6PrefixLength(c.persistenceNetmask());
         } else {
