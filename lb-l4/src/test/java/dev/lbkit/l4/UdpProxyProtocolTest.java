@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.lbkit.testing.Await;
 import dev.lbkit.transport.TransportType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -96,6 +99,44 @@ class UdpProxyProtocolTest {
             assertEquals(2, st.counters().inPkts());
             assertEquals(11, st.counters().inBytes(), "the client's bytes, without the headers");
             assertEquals(2, st.counters().outPkts());
+        }
+    }
+
+    /**
+     * The brief for this behaviour asked for a wildcard bind (0.0.0.0, ephemeral port): what it is about.
+     * Only loopback addresses send to it, and its one real server is on loopback.
+     */
+    @Test
+    void aWildcardServiceOnEpollNamesAndRepliesFromTheAddressEachClientSentTo() throws Exception {
+        assumeTrue(TransportType.available().contains(TransportType.EPOLL), "epoll reads datagrams' destinations");
+        Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(120), Duration.ofMillis(500));
+        try (UdpEcho real = new UdpEcho(b -> "ok".getBytes(StandardCharsets.US_ASCII));
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).transport(TransportType.EPOLL).timeouts(t).build();
+                DatagramSocket c3 = client("127.0.0.1"); DatagramSocket c4 = client("127.0.0.1")) {
+            VirtualServer vs = lb.addService(VirtualService.udp(new InetSocketAddress("0.0.0.0", 0)).scheduler("rr")
+                    .proxyProtocol(ProxyProtocol.V2).realServer(real.address()).build());
+            int fds = Resources.openFds();
+            InetSocketAddress to3 = new InetSocketAddress("127.0.0.3", vs.localAddress().getPort());
+            InetSocketAddress to4 = new InetSocketAddress("127.0.0.4", vs.localAddress().getPort());
+            // A connected UDP socket drops datagrams from any other source than the one it is connected to.
+            c3.connect(to3);
+            c4.connect(to4);
+            for (int round = 0; round < 2; round++) {
+                for (String q : new String[] {"first", "second"}) {
+                    assertEquals("ok", send(c3, to3, ascii(q)), "the reply came from 127.0.0.3");
+                    assertArrayEquals(concat(header((InetSocketAddress) c3.getLocalSocketAddress(), to3), ascii(q)),
+                            real.next(), "the header names the address the client sent to");
+                    assertEquals("ok", send(c4, to4, ascii(q)));
+                    assertArrayEquals(concat(header((InetSocketAddress) c4.getLocalSocketAddress(), to4), ascii(q)),
+                            real.next());
+                }
+                String listing = IpvsTable.renderConnections(lb.connections());
+                assertTrue(listing.contains(" " + IpvsTable.addrPort(to3) + " ")
+                        && listing.contains(" " + IpvsTable.addrPort(to4) + " "), listing);
+                // The flows end after 500 ms idle, and with them the sockets bound to 127.0.0.3 and .4; the
+                // next round binds them again.
+                Await.until(() -> lb.connections().total() == 0 && Resources.openFds() <= fds);
+            }
         }
     }
 

@@ -62,6 +62,15 @@ public final class NettyTransport {
         return transport.name();
     }
 
+    /**
+     * Whether a datagram socket can report each datagram's destination address (epoll's
+     * {@code IP_RECVORIGDSTADDR}; IPv4 datagrams only): Netty's io_uring and NIO channels give the
+     * socket's own address.
+     */
+    public boolean readsDatagramDestinations() {
+        return transport.isEpoll();
+    }
+
     /** Whether TCP connections are forwarded with splice(2) (zero-copy asked for, and epoll in use). */
     public boolean splice() {
         return splice;

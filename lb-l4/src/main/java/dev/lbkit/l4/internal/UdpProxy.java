@@ -10,12 +10,16 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +41,15 @@ import org.slf4j.LoggerFactory;
  * removed, and whose source is the client for scheduling and for the outgoing header; a datagram
  * without a valid header is dropped and counted. Flows stay keyed by the sender, to which replies go.
  *
+ * <p>A service bound to a wildcard address on epoll reads each IPv4 datagram's destination address
+ * ({@code IP_RECVORIGDSTADDR}): it is the flow's virtual address (outgoing PROXY header, {@code -lnc}),
+ * and replies must leave from it, or a client whose socket is connected to it drops them. The kernel
+ * picks a wildcard socket's source address by route, so the flow's replies go out through a socket bound
+ * to that address and the service's port (next to the wildcard one, both {@code SO_REUSEADDR}), made
+ * when a flow first needs it and closed when its last flow ends. While it is bound, the kernel delivers
+ * the datagrams sent to that address to it rather than to the wildcard socket; both are read alike.
+ * IPv6 datagrams (whose destination Netty does not report), io_uring and NIO keep the wildcard address.
+ *
  * <p>The service socket and every flow socket are on one event loop, so the flow table is a plain map.
  * Datagrams meeting a full outbound buffer are dropped, as a network would drop them: memory stays bounded.
  */
@@ -47,7 +60,15 @@ public final class UdpProxy implements AutoCloseable {
     private final NettyTransport transport;
     private final Map<InetSocketAddress, Flow> flows = new HashMap<>();
     private final PickContext pick = new PickContext();
+    /**
+     * Per destination address of a wildcard service, the socket its flows' replies leave from; on the
+     * service's event loop.
+     */
+    private final Map<InetAddress, LocalSocket> locals = new HashMap<>();
+    private final Frontend frontend = new Frontend();
     private Channel listener;
+    /** Bound to a wildcard address, with datagrams' destinations read. */
+    private boolean wildcard;
 
     public UdpProxy(ServiceState state, NettyTransport transport) {
         this.state = state;
@@ -56,12 +77,13 @@ public final class UdpProxy implements AutoCloseable {
 
     /** Binds the service socket; blocks until bound. Returns the bound address. */
     public InetSocketAddress bind() {
-        Bootstrap b = new Bootstrap()
-                .group(transport.group())
-                .channel(transport.datagramChannel())
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(new Frontend());
-        listener = b.bind(state.config().address()).syncUninterruptibly().channel();
+        InetSocketAddress address = state.config().address();
+        wildcard = address.getAddress().isAnyLocalAddress() && transport.readsDatagramDestinations();
+        Bootstrap b = serviceSocket(transport.group());
+        if (wildcard) {
+            b.option(EpollChannelOption.IP_RECVORIGDSTADDR, true);
+        }
+        listener = b.bind(address).syncUninterruptibly().channel();
         InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
         state.localAddress(bound);
         return bound;
@@ -74,8 +96,45 @@ public final class UdpProxy implements AutoCloseable {
             return;
         }
         EventLoop loop = listener.eventLoop();
+        // Each destination socket closes with its last flow.
         loop.submit(() -> new ArrayList<>(flows.values()).forEach(Flow::expire)).syncUninterruptibly();
         listener.close().syncUninterruptibly();
+    }
+
+    /** A socket that receives the service's datagrams, read by {@link Frontend}. */
+    private Bootstrap serviceSocket(EventLoopGroup group) {
+        return new Bootstrap()
+                .group(group)
+                .channel(transport.datagramChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(frontend);
+    }
+
+    /**
+     * The socket bound to {@code address} and the service's port that a new flow's replies leave from,
+     * bound now if none is; the flow counts as one of its users.
+     */
+    private LocalSocket local(InetAddress address) {
+        LocalSocket l = locals.get(address);
+        if (l == null) {
+            l = new LocalSocket(address);
+            locals.put(address, l);
+            int port = ((InetSocketAddress) listener.localAddress()).getPort();
+            InetSocketAddress at = new InetSocketAddress(address, port);
+            // Bound on this loop before any flow socket made after it connects, so before the first reply.
+            ChannelFuture f = serviceSocket(listener.eventLoop()).bind(at);
+            l.channel = f.channel();
+            transport.channels().add(l.channel);
+            f.addListener((ChannelFuture done) -> {
+                if (!done.isSuccess()) {
+                    // Replies then leave through the wildcard socket, from the address the kernel picks.
+                    logger.debug("udp service {}: no socket on {}: {}", listener.localAddress(), at,
+                            done.cause().toString());
+                }
+            });
+        }
+        l.flows++;
+        return l;
     }
 
     /**
@@ -87,7 +146,6 @@ public final class UdpProxy implements AutoCloseable {
         if (l == null) {
             return 0;
         }
-        InetSocketAddress virtual = (InetSocketAddress) l.localAddress();
         long udp = state.timeouts().udp().toNanos();
         int room = limit - out.size();
         List<IpvsConnections.Entry> part = new ArrayList<>();
@@ -98,7 +156,7 @@ public final class UdpProxy implements AutoCloseable {
                     break;
                 }
                 part.add(new IpvsConnections.Entry(Protocol.UDP, IpvsConnections.State.UDP,
-                        ConnectionTable.remaining(udp, now - f.lastActivity), f.source, virtual,
+                        ConnectionTable.remaining(udp, now - f.lastActivity), f.source, f.virtual,
                         f.dest.member().upstream().address()));
             }
             return flows.size();
@@ -110,7 +168,8 @@ public final class UdpProxy implements AutoCloseable {
         return total;
     }
 
-    private void onDatagram(DatagramPacket packet) {
+    /** A datagram read by the wildcard or an address's socket ({@code via}). */
+    private void onDatagram(DatagramPacket packet, Channel via) {
         InetSocketAddress sender = packet.sender();
         ByteBuf content = packet.content();
         boolean accept = state.config().acceptProxyProtocol();
@@ -126,9 +185,12 @@ public final class UdpProxy implements AutoCloseable {
         }
         Flow flow = flows.get(sender);
         if (flow == null) {
-            InetSocketAddress virtual = (InetSocketAddress) listener.localAddress();
+            // The wildcard socket's datagrams name their destination; an address's socket is its own.
+            InetSocketAddress to = packet.recipient();
+            InetSocketAddress virtual = via == listener && wildcard && !to.getAddress().isAnyLocalAddress() ? to
+                    : (InetSocketAddress) via.localAddress();
             InetSocketAddress client = accept ? ProxyHeaderV2.source(content, sender) : sender;
-            flow = newFlow(sender, client, accept ? ProxyHeaderV2.destination(content, virtual) : virtual);
+            flow = newFlow(sender, client, virtual, accept ? ProxyHeaderV2.destination(content, virtual) : virtual);
             if (flow == null) {
                 packet.release();
                 return;
@@ -156,10 +218,11 @@ public final class UdpProxy implements AutoCloseable {
     }
 
     /**
-     * A new flow for datagrams from {@code sender}, scheduled for {@code client} (the sender, or the
-     * client a PROXY header named), or {@code null} when refused.
+     * A new flow for datagrams from {@code sender} to {@code virtual}, scheduled for {@code client} (the
+     * sender, or the client a PROXY header named), or {@code null} when refused.
      */
-    private Flow newFlow(InetSocketAddress sender, InetSocketAddress client, InetSocketAddress destination) {
+    private Flow newFlow(InetSocketAddress sender, InetSocketAddress client, InetSocketAddress virtual,
+            InetSocketAddress destination) {
         if (flows.size() >= state.config().maxFlows()) {
             state.refuse();
             return null;
@@ -180,7 +243,8 @@ public final class UdpProxy implements AutoCloseable {
         state.counters().conn();
         byte[] header = state.config().proxyProtocol() == ProxyProtocol.V2
                 ? ProxyHeaderV2.encode(client, destination) : null;
-        Flow flow = new Flow(sender, client, d, m != null ? pick.lease() : null, header);
+        LocalSocket local = wildcard && !virtual.getAddress().isAnyLocalAddress() ? local(virtual.getAddress()) : null;
+        Flow flow = new Flow(sender, client, virtual, local, d, m != null ? pick.lease() : null, header);
         flows.put(sender, flow);
         Bootstrap b = new Bootstrap()
                 .group(listener.eventLoop())
@@ -193,16 +257,28 @@ public final class UdpProxy implements AutoCloseable {
         return flow;
     }
 
-    /** The service socket. */
+    /** The service socket, and the sockets of a wildcard service's destination addresses. */
+    @ChannelHandler.Sharable
     private final class Frontend extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            onDatagram((DatagramPacket) msg);
+            onDatagram((DatagramPacket) msg, ctx.channel());
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             logger.debug("udp service {}: {}", ctx.channel().localAddress(), cause.toString());
+        }
+    }
+
+    /** A wildcard service's socket on one of its addresses, and how many flows reply through it. */
+    private static final class LocalSocket {
+        final InetAddress address;
+        Channel channel;
+        int flows;
+
+        LocalSocket(InetAddress address) {
+            this.address = address;
         }
     }
 
@@ -212,6 +288,10 @@ public final class UdpProxy implements AutoCloseable {
         final InetSocketAddress client;
         /** The client scheduled for and listed: the sender, or the source of the PROXY header. */
         final InetSocketAddress source;
+        /** The address the client sent to (a wildcard service's destination address, when read). */
+        final InetSocketAddress virtual;
+        /** The socket replies leave from, when not the service socket. */
+        final LocalSocket local;
         final ServiceState.Dest dest;
         /** The persistence template that placed this flow, held until it expires; or null. */
         final Lease lease;
@@ -224,10 +304,12 @@ public final class UdpProxy implements AutoCloseable {
         ScheduledFuture<?> timer;
         boolean expired;
 
-        Flow(InetSocketAddress client, InetSocketAddress source, ServiceState.Dest dest, Lease lease,
-                byte[] proxyHeader) {
+        Flow(InetSocketAddress client, InetSocketAddress source, InetSocketAddress virtual, LocalSocket local,
+                ServiceState.Dest dest, Lease lease, byte[] proxyHeader) {
             this.client = client;
             this.source = source;
+            this.virtual = virtual;
+            this.local = local;
             this.dest = dest;
             this.lease = lease;
             this.proxyHeader = proxyHeader;
@@ -274,6 +356,10 @@ public final class UdpProxy implements AutoCloseable {
                 pendingFirst = null;
             }
             flows.remove(client, this);
+            if (local != null && --local.flows == 0) {
+                locals.remove(local.address, local);
+                local.channel.close();
+            }
             state.release();
             state.unbindInactive(dest, lease);
             if (channel != null) {
@@ -285,7 +371,8 @@ public final class UdpProxy implements AutoCloseable {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             DatagramPacket p = (DatagramPacket) msg;
             ByteBuf content = p.content();
-            if (expired || !listener.isWritable()) {
+            Channel out = local != null && local.channel.isActive() ? local.channel : listener;
+            if (expired || !out.isWritable()) {
                 p.release();
                 return;
             }
@@ -293,7 +380,7 @@ public final class UdpProxy implements AutoCloseable {
             lastActivity = System.nanoTime();
             state.counters().out(n);
             dest.counters().out(n);
-            listener.writeAndFlush(new DatagramPacket(content, client), listener.voidPromise());
+            out.writeAndFlush(new DatagramPacket(content, client), out.voidPromise());
         }
 
         @Override
