@@ -467,11 +467,10 @@ class PersistentSchedulerTest {
 
     @Test
     void afterAPrefixChangeAKeptEntryIsFoundOnlyByClientsWhoseNewNetworkIsItsNetwork() throws UnknownHostException {
-        PersistentScheduler before = PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10));
-        UpstreamPool pool = pool(before, 2);
+        UpstreamPool pool = pool(PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10)), 2);
+        PersistentScheduler before = (PersistentScheduler) pool.scheduler();
         Member m0 = pool.pick(client("127.0.0.0"));
-        Member m5 = pool.pick(client("127.0.0.5"));
-        assertNotSame(m0, m5);
+        assertNotSame(m0, pool.pick(client("127.0.0.5")), "rr: the other upstream");
         // ipvsadm -E -M 255.255.255.0
         PersistentScheduler after = PersistentScheduler.builder(Schedulers.get("rr")).timeout(Duration.ofSeconds(10))
                 .ipv4PrefixLength(24).keepTemplatesOf(before).build();
