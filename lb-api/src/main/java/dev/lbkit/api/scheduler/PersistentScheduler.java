@@ -58,8 +58,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * new client finds its window full of live entries, the one closest to expiry is evicted, held entries
  * last (that client loses its persistence early). A pick is lock-free and, for IPv4 clients,
  * allocation-free, and so are taking and releasing a lease, except that a new client, or a client that
- * must move while connections hold its entry, costs one small entry; an IPv6 client costs a 16-byte copy
- * of its address on every pick ({@link InetAddress} offers no other access to the bytes). Two first
+ * must move while connections hold its entry or from an entry a previous scheduler made, costs one small
+ * entry; an IPv6 client costs a 16-byte copy of its address on every pick ({@link InetAddress} offers no other access to the bytes). Two first
  * connections of one client that race may land on different members; the later one is remembered.
  *
  * <p>Thread-safe. One instance per pool, as every scheduler.
