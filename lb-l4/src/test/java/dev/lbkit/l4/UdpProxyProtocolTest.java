@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lbkit.testing.Await;
+import dev.lbkit.testing.ChildJvm;
 import dev.lbkit.transport.TransportType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -103,12 +104,31 @@ class UdpProxyProtocolTest {
     }
 
     /**
-     * The brief for this behaviour asked for a wildcard bind (0.0.0.0, ephemeral port): what it is about.
-     * Only loopback addresses send to it, and its one real server is on loopback.
+     * A service bound to the wildcard address, as a UDP service in front of DNS servers often is. It runs in
+     * a child JVM in a network namespace of its own whose only interface is loopback, so that the wildcard
+     * bind reaches loopback only.
      */
     @Test
     void aWildcardServiceOnEpollNamesAndRepliesFromTheAddressEachClientSentTo() throws Exception {
         assumeTrue(TransportType.available().contains(TransportType.EPOLL), "epoll reads datagrams' destinations");
+        assumeTrue(ChildJvm.isolationAvailable(), "needs a network namespace (unshare --net, iproute2)");
+        try (ChildJvm child = ChildJvm.startIsolated(WildcardService.class)) {
+            ChildJvm.Exit exit = child.awaitExit(Duration.ofSeconds(60));
+            assertEquals(0, exit.status(), String.join("\n", exit.output()));
+            assertTrue(exit.output().contains("OK"), String.join("\n", exit.output()));
+        }
+    }
+
+    /** {@link #aWildcardServiceOnEpollNamesAndRepliesFromTheAddressEachClientSentTo}'s child: prints OK or fails. */
+    static final class WildcardService {
+        public static void main(String[] args) throws Exception {
+            wildcardServiceNamesAndRepliesFromTheAddressEachClientSentTo();
+            System.out.println("OK");
+            System.exit(0);
+        }
+    }
+
+    private static void wildcardServiceNamesAndRepliesFromTheAddressEachClientSentTo() throws Exception {
         Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(120), Duration.ofMillis(500));
         try (UdpEcho real = new UdpEcho(b -> "ok".getBytes(StandardCharsets.US_ASCII));
                 L4Balancer lb = L4Balancer.builder().ioThreads(1).transport(TransportType.EPOLL).timeouts(t).build();

@@ -40,6 +40,39 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     /**
+     * Starts {@code mainClass} as {@link #start} does, inside a network namespace of its own whose only
+     * interface is loopback ({@code unshare --net}, then {@code ip link set lo up}): for tests whose subject
+     * binds a wildcard address, which there reaches loopback only. Check {@link #isolationAvailable()}
+     * first (it needs root, or user namespaces, and iproute2).
+     */
+    public static ChildJvm startIsolated(Class<?> mainClass, String... args) throws IOException {
+        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        List<String> command = new ArrayList<>(List.of("unshare", "--net", "sh", "-c",
+                "ip link set lo up && exec \"$0\" \"$@\"", java, "-cp", System.getProperty("java.class.path"),
+                Objects.requireNonNull(mainClass, "mainClass").getName()));
+        command.addAll(List.of(args));
+        return new ChildJvm(new ProcessBuilder(command).redirectErrorStream(true).start());
+    }
+
+    /** Whether {@link #startIsolated} can run here: a network namespace can be made and its loopback raised. */
+    public static boolean isolationAvailable() {
+        try {
+            Process p = new ProcessBuilder("unshare", "--net", "sh", "-c", "ip link set lo up")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(KILL_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return false;
+            }
+            return p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
      * Reads the child's output up to a line equal to {@code line}.
      *
      * @throws AssertionError with everything the child printed if it ends its output first
