@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.testing.Await;
 import dev.lbkit.testing.EchoServer;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
@@ -24,6 +25,8 @@ import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class StreamingTest {
     private static HttpBalancer start(UpstreamPool pool) {
@@ -367,6 +370,70 @@ class StreamingTest {
                     10 * 1024 * 1024);
             assertTrue(got.startsWith("HTTP/1.1 200 ") && got.endsWith("last"), got);
             assertEquals(1, b.requestCount());
+        }
+    }
+
+    /**
+     * Nothing behind a request whose response closes the connection is forwarded, even while that response
+     * is still on its way to a client that does not read (nginx processes nothing after a request whose
+     * keepalive is off): neither a request pipelined behind one that asked for {@code Connection: close},
+     * nor one behind the rest of a body that the upstream answered before it was read. The client then reads
+     * every response and the end of the connection, not a reset (the proxy lingers).
+     *
+     * <p>The responses to 100 requests with a 60 KB head and no body (which the proxy takes from the
+     * upstream whether or not the client reads) fill the socket buffers first, so that the response under
+     * test is still being written when the next request comes; the next request arrives only once the
+     * proxy has the whole response from its upstream.
+     */
+    @ParameterizedTest(name = "upstream answered early: {0}")
+    @ValueSource(booleans = {false, true})
+    void nothingIsForwardedBehindAResponseThatClosesWhileItIsStillGoingOut(boolean early) throws Exception {
+        int pads = 100;
+        Script pad = Script.builder().header("X-Pad", "p".repeat(60_000)).build();
+        try (TestBackend b = TestBackend.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                r -> r.target().equals("/pad") ? pad : Script.ok(r.target()));
+                // Answers as soon as the head is read, then reads the body it did not wait for.
+                RawServer answersEarly = new RawServer(s -> {
+                    InputStream in = s.getInputStream();
+                    RawServer.readHead(in);
+                    s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    in.transferTo(OutputStream.nullOutputStream());
+                });
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                UpstreamPool earlyPool = UpstreamPool.of(upstream(answersEarly.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .route(Route.builder("/early").group(UpstreamGroup.of(earlyPool)).build())
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start();
+                Socket s = new Socket()) {
+            s.setReceiveBufferSize(4096);
+            s.connect(lb.address());
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write("GET /pad HTTP/1.1\r\nHost: x\r\n\r\n".repeat(pads).getBytes(StandardCharsets.US_ASCII));
+            Await.until(() -> lb.stats().route("/").responses(2) == pads, Duration.ofSeconds(30));
+            String next = "GET /next HTTP/1.1\r\nHost: x\r\n\r\n";
+            if (early) {
+                out.write("POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345"
+                        .getBytes(StandardCharsets.US_ASCII));
+                Await.until(() -> lb.stats().route("/early").responses(2) == 1, Duration.ofSeconds(30));
+                out.write(("67890" + next).getBytes(StandardCharsets.US_ASCII));
+            } else {
+                // The next head all but its last CRLF comes with the request, so the proxy knows the client is
+                // still sending whenever it decides how to close.
+                out.write(("GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        + next.substring(0, next.length() - 2)).getBytes(StandardCharsets.US_ASCII));
+                Await.until(() -> lb.stats().route("/").responses(2) == pads + 1, Duration.ofSeconds(30));
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            String got = Fixtures.readAll(s.getInputStream());
+            int last = got.lastIndexOf("HTTP/1.1 ");
+            assertTrue(got.substring(last).startsWith("HTTP/1.1 200 ")
+                    && got.endsWith(early ? "early" : "/last"), got.substring(last));
+            assertTrue(got.substring(last).toLowerCase(java.util.Locale.ROOT).contains("connection: close"),
+                    got.substring(last));
+            assertEquals(pads + (early ? 0 : 1), lb.stats().route("/").requests());
+            assertTrue(b.requests().stream().noneMatch(r -> r.target().equals("/next")));
         }
     }
 

@@ -123,6 +123,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final java.util.ArrayDeque<Object> inbound = new java.util.ArrayDeque<>(2);
     private volatile boolean closed;
     private volatile boolean requestActive;
+    /**
+     * The connection closes after the response going out, set at the latest when that response's head is
+     * written: once the request it answers is over, whatever the client sends is dropped ({@link #readsNoMore()}).
+     */
     private boolean closeAfterResponse;
     /**
      * The connection closes after the response going out while the end of the request it answers has not
@@ -1415,6 +1419,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             clientKeepAlive = false;
         }
         if (!clientKeepAlive) {
+            // Decided now, not once the response is out: as nginx once a request's keepalive is off, nothing
+            // after this request is processed, or a request pipelined behind it would be forwarded while this
+            // response is still on its way to a slow client.
+            closeAfterResponse = true;
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (http10Client) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
