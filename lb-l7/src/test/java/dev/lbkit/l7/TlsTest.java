@@ -17,10 +17,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +34,9 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
@@ -287,6 +292,123 @@ class TlsTest {
             assertEquals(2, rec.outcomes.size(), rec.outcomes.toString());
             assertEquals(java.util.Set.of(a.getLocalPort() + " TIMEOUT", b.getLocalPort() + " TIMEOUT"),
                     java.util.Set.copyOf(rec.outcomes));
+        }
+    }
+
+    /**
+     * A TLS client still uploading what the proxy refused reads the answer and then the end of the TLS
+     * session (close_notify) before the end of the connection: the proxy lingers as on a plain listener, but
+     * says it is done in TLS first, as nginx does, so that the client can tell the end from a truncation.
+     * What the client still sends meanwhile is dropped undecrypted.
+     */
+    @ParameterizedTest
+    @MethodSource("providers")
+    void aRefusedTlsClientGetsCloseNotifyBeforeTheLingeringEnds(TlsProvider provider) throws Exception {
+        int size = 4 * 1024 * 1024;
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback(), server(provider)).eventLoops(1)
+                        .limits(ClientLimits.builder().maxBodySize(1000).build())
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start()) {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, trust.getTrustManagers(), null);
+            try (EngineClient c = new EngineClient(ctx, lb.address().getPort())) {
+                c.write(("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + size + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                byte[] piece = new byte[64 * 1024];
+                for (int sent = 0; sent < size; sent += piece.length) {
+                    c.write(piece);
+                }
+                String got = c.readUntilEnd();
+                assertTrue(got.startsWith("HTTP/1.1 413 ") && got.endsWith("</html>\n"), got);
+                assertTrue(c.closeNotify, "the connection ended without close_notify");
+                assertEquals(-1, c.socket.getInputStream().read(), "the connection ends after close_notify");
+            }
+            assertEquals(0, b.requestCount());
+            Await.until(() -> lb.stats().openConnections() == 0);
+        }
+    }
+
+    /**
+     * The client side of a TLS connection on the JDK's SSLEngine over a plain socket, blocking. Unlike an
+     * SSLSocket, which by default takes the end of the connection for close_notify, it tells whether the
+     * server ended the TLS session before the connection.
+     */
+    private static final class EngineClient implements AutoCloseable {
+        final Socket socket;
+        private final SSLEngine engine;
+        private final ByteBuffer netIn;
+        private final ByteBuffer appIn;
+        /** The server's close_notify arrived. */
+        boolean closeNotify;
+
+        EngineClient(SSLContext ctx, int port) throws IOException {
+            socket = new Socket(InetAddress.getLoopbackAddress(), port);
+            socket.setSoTimeout(10_000);
+            engine = ctx.createSSLEngine("localhost", port);
+            engine.setUseClientMode(true);
+            netIn = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+            appIn = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize());
+            engine.beginHandshake();
+            for (HandshakeStatus h = engine.getHandshakeStatus(); h != HandshakeStatus.NOT_HANDSHAKING
+                    && h != HandshakeStatus.FINISHED; h = engine.getHandshakeStatus()) {
+                if (h == HandshakeStatus.NEED_WRAP) {
+                    write(new byte[0]);
+                } else if (h == HandshakeStatus.NEED_TASK) {
+                    engine.getDelegatedTask().run();
+                } else if (!unwrap()) {
+                    throw new IOException("closed during the handshake");
+                }
+            }
+        }
+
+        void write(byte[] bytes) throws IOException {
+            ByteBuffer app = ByteBuffer.wrap(bytes);
+            ByteBuffer net = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+            do {
+                net.clear();
+                SSLEngineResult r = engine.wrap(app, net);
+                assertEquals(SSLEngineResult.Status.OK, r.getStatus());
+                socket.getOutputStream().write(net.array(), 0, net.position());
+            } while (app.hasRemaining());
+        }
+
+        /** Unwraps one record, reading as needed; false at close_notify or at the end of the connection. */
+        private boolean unwrap() throws IOException {
+            for (;;) {
+                netIn.flip();
+                SSLEngineResult r = engine.unwrap(netIn, appIn);
+                netIn.compact();
+                if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+                    closeNotify = true;
+                    return false;
+                }
+                if (r.getStatus() == SSLEngineResult.Status.OK) {
+                    return true;
+                }
+                assertEquals(SSLEngineResult.Status.BUFFER_UNDERFLOW, r.getStatus());
+                int n = socket.getInputStream().read(netIn.array(), netIn.position(), netIn.remaining());
+                if (n < 0) {
+                    return false;
+                }
+                netIn.position(netIn.position() + n);
+            }
+        }
+
+        /** The application data the server sends until it ends the TLS session or the connection. */
+        String readUntilEnd() throws IOException {
+            while (unwrap()) {
+                Runnable task;
+                while ((task = engine.getDelegatedTask()) != null) {
+                    task.run();
+                }
+            }
+            return new String(appIn.array(), 0, appIn.position(), StandardCharsets.ISO_8859_1);
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
         }
     }
 

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +22,8 @@ import java.util.concurrent.TimeUnit;
  * destroy the response before the client reads it. Instead, once the response is written, the output is
  * shut down (FIN) and whatever the client still sends is read and dropped until it closes, stays silent
  * for {@code lingering_timeout}, or {@code lingering_time} has passed in all; then the connection closes.
+ * On a TLS connection, close_notify goes out before the FIN (nginx's SSL shutdown before its lingering
+ * close), and what the client still sends is dropped below the TLS handler, never decrypted.
  *
  * <p>Used as the listener of the response's write: one instance per lingering connection (a rare path).
  * Event-loop confined.
@@ -43,18 +46,35 @@ final class LingeringClose extends ChannelInboundHandlerAdapter implements Chann
             ch.close();
             return;
         }
+        // First in the pipeline, below a TLS handler too, so nothing the client still sends reaches the
+        // decoders: TLS records are dropped undecrypted, as nginx reads them raw after its SSL shutdown.
+        ch.pipeline().addFirst(this);
+        total = ch.eventLoop().schedule((Runnable) ch::close, timeNanos, TimeUnit.NANOSECONDS);
+        quiet = new Deadline(ch.eventLoop(), ch::close);
+        quiet.arm(timeoutNanos);
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
+        if (tls != null) {
+            // close_notify before the FIN, so that a TLS client can tell this end from a truncation.
+            tls.closeOutbound().addListener((ChannelFutureListener) LingeringClose::shutdownOutput);
+        } else {
+            shutdownOutput(f);
+        }
+        ch.config().setAutoRead(true);
+        Transport.resumeReads(ch);
+    }
+
+    /** Shuts the output down once what {@code written} wrote is out, or closes if that failed. */
+    private static void shutdownOutput(ChannelFuture written) {
+        Channel ch = written.channel();
+        if (!written.isSuccess()) {
+            ch.close();
+            return;
+        }
         ((DuplexChannel) ch).shutdownOutput().addListener((ChannelFutureListener) s -> {
             if (!s.isSuccess()) {
                 s.channel().close();
             }
         });
-        // First in the pipeline, so nothing the client still sends reaches the decoders.
-        ch.pipeline().addFirst(this);
-        total = ch.eventLoop().schedule((Runnable) ch::close, timeNanos, TimeUnit.NANOSECONDS);
-        quiet = new Deadline(ch.eventLoop(), ch::close);
-        quiet.arm(timeoutNanos);
-        ch.config().setAutoRead(true);
-        Transport.resumeReads(ch);
     }
 
     @Override
