@@ -390,8 +390,12 @@ class StreamingTest {
     void nothingIsForwardedBehindAResponseThatClosesWhileItIsStillGoingOut(boolean early) throws Exception {
         int pads = 100;
         Script pad = Script.builder().header("X-Pad", "p".repeat(60_000)).build();
+        // The response under test has no body either: the proxy holds back the upstream while the client
+        // cannot take more, so a body read apart from its head would wait for the client, and the response
+        // would never be whole at the proxy before the next request comes.
+        Script lastOne = Script.builder().header("X-Last", "yes").build();
         try (TestBackend b = TestBackend.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                r -> r.target().equals("/pad") ? pad : Script.ok(r.target()));
+                r -> r.target().equals("/pad") ? pad : r.target().equals("/last") ? lastOne : Script.ok(r.target()));
                 // Answers as soon as the head is read, then reads the body it did not wait for.
                 RawServer answersEarly = new RawServer(s -> {
                     InputStream in = s.getInputStream();
@@ -428,8 +432,8 @@ class StreamingTest {
             }
             String got = Fixtures.readAll(s.getInputStream());
             int last = got.lastIndexOf("HTTP/1.1 ");
-            assertTrue(got.substring(last).startsWith("HTTP/1.1 200 ")
-                    && got.endsWith(early ? "early" : "/last"), got.substring(last));
+            assertTrue(got.substring(last).startsWith("HTTP/1.1 200 ") && (early ? got.endsWith("early")
+                    : got.substring(last).toLowerCase(java.util.Locale.ROOT).contains("x-last: yes")), got.substring(last));
             assertTrue(got.substring(last).toLowerCase(java.util.Locale.ROOT).contains("connection: close"),
                     got.substring(last));
             assertEquals(pads + (early ? 0 : 1), lb.stats().route("/").requests());
