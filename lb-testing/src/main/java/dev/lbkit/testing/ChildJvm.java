@@ -32,8 +32,14 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code java -cp <this class path> mainClass args...}. */
     public static ChildJvm start(Class<?> mainClass, String... args) throws IOException {
+        return run(new ArrayList<>(), mainClass, args);
+    }
+
+    /** Runs {@code prefix java -cp <this class path> mainClass args...}. */
+    private static ChildJvm run(List<String> prefix, Class<?> mainClass, String... args) throws IOException {
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(java, "-cp", System.getProperty("java.class.path"),
                 Objects.requireNonNull(mainClass, "mainClass").getName()));
         command.addAll(List.of(args));
         return new ChildJvm(new ProcessBuilder(command).redirectErrorStream(true).start());
@@ -46,12 +52,9 @@ public final class ChildJvm implements AutoCloseable {
      * first (it needs root, or user namespaces, and iproute2).
      */
     public static ChildJvm startIsolated(Class<?> mainClass, String... args) throws IOException {
-        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        List<String> command = new ArrayList<>(List.of("unshare", "--net", "sh", "-c",
-                "ip link set lo up && exec \"$0\" \"$@\"", java, "-cp", System.getProperty("java.class.path"),
-                Objects.requireNonNull(mainClass, "mainClass").getName()));
-        command.addAll(List.of(args));
-        return new ChildJvm(new ProcessBuilder(command).redirectErrorStream(true).start());
+        // sh raises loopback, then becomes the JVM: "$0" "$@" are the java command line that follows.
+        return run(List.of("unshare", "--net", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""),
+                mainClass, args);
     }
 
     /** Whether {@link #startIsolated} can run here: a network namespace can be made and its loopback raised. */
