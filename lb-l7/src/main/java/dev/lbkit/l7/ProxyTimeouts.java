@@ -86,7 +86,9 @@ public final class ProxyTimeouts {
         return clientSend;
     }
 
-    /** {@code client_header_timeout}. */
+    /**
+     * {@code client_header_timeout}: then 408, lingering ({@link #lingeringTime()}) if part of a head has come.
+     */
     public Duration clientHeader() {
         return clientHeader;
     }
@@ -104,9 +106,10 @@ public final class ProxyTimeouts {
     /**
      * {@code lingering_time}: when a response (a refusal such as 400, 413 or 417 included) closes a client
      * connection while the client may still be sending (its request body not all read, a refused head whose
-     * framing is unknown, bytes or requests pipelined behind it), the output is shut down and what the client
-     * still sends is read and dropped for at most this long, so that the client gets the response instead of
-     * a reset. A connection with nothing more to read closes at once.
+     * framing is unknown, a head cut off by {@link #clientHeader()}, bytes or requests pipelined behind it),
+     * the output is shut down and what the client still sends is read and dropped for at most this long, so
+     * that the client gets the response instead of a reset. A connection with nothing more to read closes at
+     * once.
      */
     public Duration lingeringTime() {
         return lingeringTime;

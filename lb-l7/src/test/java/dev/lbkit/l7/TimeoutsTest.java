@@ -186,6 +186,48 @@ class TimeoutsTest {
         }
     }
 
+    /**
+     * A client the header timeout cuts off in the middle of its head, and still sending it, reads the whole
+     * 408, on a new connection and on a keep-alive one: the proxy lingers, instead of closing with the
+     * client's next bytes unread, which resets the connection and can destroy the 408 before it is read.
+     */
+    @Test
+    void aClientStillSendingItsHeadGetsThe408() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientHeader(Duration.ofMillis(300))
+                        .build(), RetryPolicy.DEFAULT)) {
+            for (boolean keepAlive : new boolean[] {false, true}) {
+                try (Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+                    s.setSoTimeout(10_000);
+                    OutputStream out = s.getOutputStream();
+                    InputStream in = s.getInputStream();
+                    if (keepAlive) {
+                        out.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                        assertTrue(Fixtures.readResponse(in).startsWith("HTTP/1.1 200 "));
+                    }
+                    out.write("GET / HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+                    // A header line every 50 ms until the 408 has come, and five more: bytes that reach the
+                    // proxy after it answered, however late the timeout fires on a busy machine.
+                    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                    int afterAnswer = 0;
+                    for (int i = 0; afterAnswer < 5; i++) {
+                        assertTrue(System.nanoTime() - deadline < 0, "no 408 within 10 s");
+                        Thread.sleep(50);
+                        out.write(("X-Slow-" + i + ": y\r\n").getBytes(StandardCharsets.US_ASCII)); // a reset here is the bug
+                        out.flush();
+                        if (in.available() > 0) {
+                            afterAnswer++;
+                        }
+                    }
+                    String got = Fixtures.readAll(in);
+                    assertTrue(got.startsWith("HTTP/1.1 408 ") && got.endsWith("</html>\n"), got);
+                }
+            }
+            assertEquals(1, b.requestCount());
+        }
+    }
+
     @Test
     void clientBodyTimeoutGives408() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("x"));
@@ -402,11 +444,13 @@ class TimeoutsTest {
         }
     }
 
+    /** A connection that sent nothing gets the 408 and closes at once: there is nothing to linger for. */
     @Test
     void aNewConnectionThatSendsNothingGetsTheHeaderTimeout() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("x"));
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
-                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientHeader(SHORT).build(),
+                HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientHeader(SHORT)
+                        .lingeringTimeout(Duration.ofSeconds(30)).lingeringTime(Duration.ofSeconds(60)).build(),
                         RetryPolicy.DEFAULT);
                 Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
             s.setSoTimeout(5000);
@@ -415,6 +459,7 @@ class TimeoutsTest {
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(got.startsWith("HTTP/1.1 408 "), got);
             assertTrue(ms >= 150 && ms < 3000, "took " + ms);
+            Fixtures.await(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(10));
         }
     }
 }

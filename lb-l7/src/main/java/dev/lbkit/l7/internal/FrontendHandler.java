@@ -140,6 +140,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * it (the request's framing was unknown or broken, or requests were pipelined behind it): it lingers.
      */
     private boolean moreInput;
+    /**
+     * Bytes of the next request's head have arrived and the head is not decoded yet: a client the header
+     * timeout cuts off now may still be sending it.
+     */
+    private boolean headBegun;
     /** The request asked for an Upgrade or is a CONNECT: a 101 (or a 2xx to CONNECT) turns it into a tunnel. */
     private boolean tunnelRequested;
     /** Bytes now flow both ways unchanged between the client and {@link #tunnelPeer}. */
@@ -217,8 +222,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Called by this connection's request decoder before it decodes newly read bytes. */
     void clientBytesArrived() {
-        if (!requestActive && clientTimerKind == TIMER_KEEPALIVE) {
-            armClient(TIMER_HEADER, state.timeouts.clientHeader().toNanos());
+        if (!requestActive) {
+            headBegun = true;
+            if (clientTimerKind == TIMER_KEEPALIVE) {
+                armClient(TIMER_HEADER, state.timeouts.clientHeader().toNanos());
+            }
         }
     }
 
@@ -552,7 +560,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (kind == TIMER_KEEPALIVE) {
             ctx.close();
         } else if (kind == TIMER_HEADER) {
+            // A client cut off in the middle of a head may still be sending it: the 408 lingers, or the
+            // client's next bytes would reset the connection and could destroy the 408 before it is read.
             closeAfterResponse = true;
+            lingerOnClose = headBegun;
             sendError(HttpResponseStatus.REQUEST_TIMEOUT, true);
         } else if (kind == TIMER_BODY) {
             abortAttempt();
@@ -591,6 +602,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void onRequest(HttpRequest req) {
         disarmClient();
         requestActive = true;
+        headBegun = false;
         request = req;
         requestStartNanos = System.nanoTime();
         requestComplete = false;
