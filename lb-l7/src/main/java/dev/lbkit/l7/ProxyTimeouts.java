@@ -88,6 +88,8 @@ public final class ProxyTimeouts {
 
     /**
      * {@code client_header_timeout}: then 408, lingering ({@link #lingeringTime()}) if part of a head has come.
+     * A route's ({@link Route.Builder#timeouts}) is not used: the balancer's applies, as a head is read before
+     * it is routed.
      */
     public Duration clientHeader() {
         return clientHeader;
@@ -98,7 +100,7 @@ public final class ProxyTimeouts {
         return clientBody;
     }
 
-    /** {@code keepalive_timeout}. */
+    /** {@code keepalive_timeout}. A route's ({@link Route.Builder#timeouts}) is not used: the balancer's applies. */
     public Duration keepAlive() {
         return keepAlive;
     }
@@ -109,13 +111,17 @@ public final class ProxyTimeouts {
      * framing is unknown, a head cut off by {@link #clientHeader()}, bytes or requests pipelined behind it),
      * the output is shut down and what the client still sends is read and dropped for at most this long, so
      * that the client gets the response instead of a reset. A connection with nothing more to read closes at
-     * once.
+     * once. Once a request is routed, its route's value applies if the route has timeouts of its own
+     * ({@link Route.Builder#timeouts}); before (a bad head, no route, the header timeout), the balancer's.
      */
     public Duration lingeringTime() {
         return lingeringTime;
     }
 
-    /** {@code lingering_timeout}: the longest wait for more bytes while lingering ({@link #lingeringTime()}). */
+    /**
+     * {@code lingering_timeout}: the longest wait for more bytes while lingering ({@link #lingeringTime()}),
+     * the route's or the balancer's as for {@link #lingeringTime()}.
+     */
     public Duration lingeringTimeout() {
         return lingeringTimeout;
     }

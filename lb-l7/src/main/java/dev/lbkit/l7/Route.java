@@ -86,7 +86,7 @@ public final class Route {
         return retry;
     }
 
-    /** The route's own timeouts, or empty to use the balancer's. */
+    /** The route's own timeouts, or empty to use the balancer's (see {@link Builder#timeouts}). */
     public Optional<ProxyTimeouts> timeouts() {
         return Optional.ofNullable(timeouts);
     }
@@ -210,7 +210,12 @@ public final class Route {
             return this;
         }
 
-        /** This route's timeouts, instead of the balancer's. */
+        /**
+         * This route's timeouts, instead of the balancer's, from the moment a request is routed (nginx's
+         * timeouts in a {@code location}): connect, send, read, clientSend, clientBody, and the lingering
+         * after a response that closes the connection, a 413 or 417 refusal included. Its clientHeader and
+         * keepAlive are not used: the balancer's apply, as a head is read before it is routed.
+         */
         public Builder timeouts(ProxyTimeouts timeouts) {
             this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
             return this;

@@ -214,7 +214,8 @@ class TimeoutsTest {
                     for (int i = 0; afterAnswer < 5; i++) {
                         assertTrue(System.nanoTime() - deadline < 0, "no 408 within 10 s");
                         Thread.sleep(50);
-                        out.write(("X-Slow-" + i + ": y\r\n").getBytes(StandardCharsets.US_ASCII)); // a reset here is the bug
+                        // A reset here is the bug.
+                        out.write(("X-Slow-" + i + ": y\r\n").getBytes(StandardCharsets.US_ASCII));
                         out.flush();
                         if (in.available() > 0) {
                             afterAnswer++;
@@ -295,10 +296,23 @@ class TimeoutsTest {
      * closing; waits until the proxy closes it and returns how long after the end that was, in ms.
      */
     private static long lingeredMillis(HttpBalancer lb, String request, String status) throws Exception {
+        return lingeredMillis(lb, null, request, status);
+    }
+
+    /**
+     * {@link #lingeredMillis(HttpBalancer, String, String)} after a {@code first} request on that connection, if
+     * not null.
+     */
+    private static long lingeredMillis(HttpBalancer lb, String first, String request, String status) throws Exception {
         try (Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
             s.setSoTimeout(5000);
-            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
             InputStream in = s.getInputStream();
+            if (first != null) {
+                s.getOutputStream().write(first.getBytes(StandardCharsets.US_ASCII));
+                String got = Fixtures.readResponse(in);
+                assertTrue(got.startsWith("HTTP/1.1 200 "), got);
+            }
+            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
             String got = Fixtures.readResponse(in);
             assertTrue(got.startsWith("HTTP/1.1 " + status + " "), got);
             long t0 = System.nanoTime();
@@ -306,6 +320,58 @@ class TimeoutsTest {
             Fixtures.await(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(4));
             return (System.nanoTime() - t0) / 1_000_000;
         }
+    }
+
+    /**
+     * As nginx's lingering_time and lingering_timeout in a location: a connection closing after a refusal of
+     * a routed request lingers with the route's timeouts (the body limit is checked once the request is
+     * routed, as nginx's client_max_body_size, so a 413 by Content-Length is the route's too); one refused
+     * before a route is found (a bad head, the header timeout) lingers with the balancer's, also when the
+     * request before it on that connection went to a route with timeouts of its own. Each time 1 s of
+     * silence ends it, not the other's 30 s.
+     */
+    @Test
+    void lingeringTakesTheRoutesTimeoutsOnceRoutedAndTheBalancersBefore() throws Exception {
+        ProxyTimeouts.Builder oneSecond = ProxyTimeouts.builder().clientHeader(Duration.ofMillis(300))
+                .lingeringTimeout(Duration.ofSeconds(1));
+        ProxyTimeouts.Builder thirtySeconds = ProxyTimeouts.builder().lingeringTimeout(Duration.ofSeconds(30))
+                .lingeringTime(Duration.ofSeconds(60));
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()))) {
+            try (HttpBalancer lb = withRouteTimeouts(pool, thirtySeconds, oneSecond)) {
+                String post = "POST / HTTP/1.1\r\nHost: x\r\n";
+                lingersOneSecond(lb, null, post + "Content-Length: 100000\r\n\r\n" + "a".repeat(1000), "413");
+                lingersOneSecond(lb, null, post + "Transfer-Encoding: chunked\r\n\r\n800\r\n" + "a".repeat(2048),
+                        "413");
+                lingersOneSecond(lb, null, post + "Expect: something\r\nContent-Length: 100\r\n\r\nabc", "417");
+            }
+            assertEquals(0, b.requestCount());
+            try (HttpBalancer lb = withRouteTimeouts(pool, oneSecond, thirtySeconds)) {
+                String first = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+                lingersOneSecond(lb, first, "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc", "400");
+                lingersOneSecond(lb, first, "GET / HTTP/1.1\r\nHost: x\r\n", "408");
+            }
+            assertEquals(2, b.requestCount());
+        }
+    }
+
+    /** A balancer with {@code timeouts} and a 1000-byte body limit, whose one route has {@code routeTimeouts}. */
+    private static HttpBalancer withRouteTimeouts(UpstreamPool pool, ProxyTimeouts.Builder timeouts,
+            ProxyTimeouts.Builder routeTimeouts) {
+        return HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1).timeouts(timeouts.build())
+                .limits(ClientLimits.builder().maxBodySize(1000).build())
+                .route(Route.builder("/").group(UpstreamGroup.of(pool)).timeouts(routeTimeouts.build()).build())
+                .build().start();
+    }
+
+    /**
+     * Asserts that the connection of {@link #lingeredMillis(HttpBalancer, String, String, String)} lingered
+     * for a lingeringTimeout of 1 s of silence: at least half of it, and far less than 30 s.
+     */
+    private static void lingersOneSecond(HttpBalancer lb, String first, String request, String status)
+            throws Exception {
+        long ms = lingeredMillis(lb, first, request, status);
+        assertTrue(ms >= 500, status + " closed after " + ms + " ms");
     }
 
     /**

@@ -560,8 +560,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (kind == TIMER_KEEPALIVE) {
             ctx.close();
         } else if (kind == TIMER_HEADER) {
-            // A client cut off in the middle of a head may still be sending it: the 408 lingers, or the
-            // client's next bytes would reset the connection and could destroy the 408 before it is read.
+            // No head, so no route: the balancer's timeouts apply (nginx's server level), not those of the
+            // route of a request before it. A client cut off in the middle of a head may still be sending
+            // it: the 408 lingers, or the client's next bytes would reset the connection and could destroy
+            // the 408 before it is read.
+            timeouts = null;
             closeAfterResponse = true;
             lingerOnClose = headBegun;
             sendError(HttpResponseStatus.REQUEST_TIMEOUT, true);
@@ -699,11 +702,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             reject(HttpResponseStatus.BAD_REQUEST);
             return;
         }
-        long limit = state.limits.maxBodySize();
-        if (limit > 0 && HttpUtil.getContentLength(req, -1L) > limit) {
-            reject(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
-            return;
-        }
         String matchPath = connect ? routePath : Paths.normalize(routePath);
         if (matchPath == null) {
             reject(HttpResponseStatus.BAD_REQUEST);
@@ -720,6 +718,17 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             lastHostKey = Headers.hostWithoutPort(host);
         }
         RouteTable.RouteEntry e = state.routeTable().match(host == null ? null : lastHostKey, matchPath);
+        if (e != null) {
+            // From here a refusal answers a routed request: the route's timeouts apply to it, its lingering
+            // ones included, as nginx's location settings once the location is found.
+            timeouts = e.route().timeouts().orElse(state.timeouts);
+        }
+        long limit = state.limits.maxBodySize();
+        if (limit > 0 && HttpUtil.getContentLength(req, -1L) > limit) {
+            // After routing, as nginx checks client_max_body_size once the location is found.
+            reject(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
+            return;
+        }
         if (e == null) {
             reject(HttpResponseStatus.NOT_FOUND);
             return;
@@ -742,7 +751,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         Route r = e.route();
         group = r.group();
         retry = r.retry();
-        timeouts = r.timeouts().orElse(state.timeouts);
         replayable = true;
         idempotent = isIdempotent(method);
         if (state.accessLog) {
@@ -1675,12 +1683,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * Once a response after which the connection closes is written: lingers, the way nginx's lingering
      * close does ({@link LingeringClose}), while the client may still be sending ({@link #inputPending()}),
      * else closes at once. Decided in a task, once the read in progress is decoded: a body that came whole
-     * with a refused head then counts as read.
+     * with a refused head then counts as read. Lingers with the timeouts of the request's route, or the
+     * balancer's before a route is found (nginx's location and server levels).
      */
     private void closeOrLinger(ChannelFuture f) {
         ctx.executor().execute(() -> {
             if (inputPending()) {
-                ProxyTimeouts t = state.timeouts;
+                ProxyTimeouts t = timeouts();
                 new LingeringClose(t.lingeringTime().toNanos(), t.lingeringTimeout().toNanos()).operationComplete(f);
             } else {
                 f.channel().close();
