@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
@@ -34,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * <p>Membership is told after the first complete read (then {@link #whenReady()} completes) and watched
  * with Curator's {@code CuratorCache}. When the connection to ZooKeeper is suspended or lost, the last
  * membership stays and is told {@linkplain #isStale() stale}; on reconnection a fresh cache reads the
- * service path afresh, and its complete read replaces the membership. An instance whose JSON is bad is skipped, logged once and {@linkplain #rejectedEntries() counted}.
+ * service path afresh, and its complete read replaces the membership; what the old cache still delivers
+ * after the connection was lost is ignored. An instance whose JSON is bad is skipped, logged once and
+ * {@linkplain #rejectedEntries() counted}.
  *
  * <pre>{@code
  * CuratorFramework zk = CuratorFrameworkFactory.newClient("127.0.0.1:2181", new ExponentialBackoffRetry(200, 10));
@@ -53,8 +56,15 @@ public final class ZooKeeperResolver extends CoalescingResolver {
     private final boolean ownsClient;
     private final String path;
     private final ConnectionStateListener connectionListener = this::onConnectionState;
-    /** Guarded by {@code this}; read without the lock by the cache listeners to drop an old cache's events. */
-    private volatile CuratorCache cache;
+    /** Guarded by {@code this}. */
+    private CuratorCache cache;
+    /** Touched only on the resolver's thread: the number of caches started. */
+    private long generations;
+    /**
+     * Written only on the resolver's thread: the generation of the cache whose events apply, 0 while none
+     * does (the connection is away and the next cache is not started yet). Volatile for {@link #generation()}.
+     */
+    private volatile long applying;
 
     private ZooKeeperResolver(Builder b, CuratorFramework client, boolean ownsClient) {
         super(b.name != null ? b.name : "zk:" + b.path, b.coalesceDelay);
@@ -109,37 +119,62 @@ public final class ZooKeeperResolver extends CoalescingResolver {
     }
 
     /**
-     * Starts a fresh cache whose first complete read replaces the membership. Events of an older cache
-     * are ignored, so a full read never lands after a newer event (the cache orders its own events).
+     * Starts a fresh cache whose first complete read replaces the membership. Runs on the resolver's
+     * thread, as every cache event is applied there: an event of an older cache, even one it delivered
+     * after the connection was lost, is dropped there, so it cannot change what the new cache reads.
      */
     private synchronized void startCache() {
         if (isClosed()) {
             return;
         }
+        long gen = ++generations;
         CuratorCache c = CuratorCache.build(client, path);
-        c.listenable().addListener(CuratorCacheListener.builder()
-                .forCreatesAndChanges((old, data) -> {
-                    if (c == cache) {
-                        onData(data);
-                    }
-                })
-                .forDeletes(data -> {
-                    String id = id(data.getPath());
-                    if (c == cache && id != null) {
-                        remove(id);
-                    }
-                })
-                .forInitialized(() -> {
-                    if (c == cache) {
-                        resyncFrom(c);
-                    }
-                })
-                .build());
+        c.listenable().addListener(listener(gen, c));
         CuratorCache old = cache;
         cache = c;
+        applying = gen;
         c.start();
         if (old != null) {
             old.close();
+        }
+    }
+
+    /**
+     * The listener of {@code cache}, the cache of generation {@code gen}: it hands each event to the
+     * resolver's thread, which applies it only while {@code gen} is the {@linkplain #generation() current}
+     * generation. Package-private so that a test can deliver an old cache's event.
+     */
+    CuratorCacheListener listener(long gen, CuratorCache cache) {
+        return CuratorCacheListener.builder()
+                .forCreatesAndChanges((old, data) -> apply(gen, () -> onData(data)))
+                .forDeletes(data -> apply(gen, () -> {
+                    String id = id(data.getPath());
+                    if (id != null) {
+                        remove(id);
+                    }
+                }))
+                .forInitialized(() -> apply(gen, () -> resyncFrom(cache)))
+                .build();
+    }
+
+    /** The generation of the cache whose events apply now; 0 while the connection is away. For tests. */
+    long generation() {
+        return applying;
+    }
+
+    private void apply(long gen, Runnable event) {
+        onResolverThread(() -> {
+            if (gen == applying) {
+                event.run();
+            }
+        });
+    }
+
+    private void onResolverThread(Runnable task) {
+        try {
+            executor().execute(task);
+        } catch (RejectedExecutionException e) {
+            // Closed: nothing more is applied.
         }
     }
 
@@ -161,10 +196,15 @@ public final class ZooKeeperResolver extends CoalescingResolver {
 
     private void onConnectionState(CuratorFramework c, ConnectionState state) {
         if (state == ConnectionState.SUSPENDED || state == ConnectionState.LOST) {
-            stale(new IOException("ZooKeeper connection " + state));
+            // Retired on the thread that applies events, in the same step as the staleness: the old
+            // cache's events after this point are dropped, those before it were applied before it.
+            onResolverThread(() -> {
+                applying = 0;
+                stale(new IOException("ZooKeeper connection " + state));
+            });
         } else if (state == ConnectionState.RECONNECTED) {
             // Changes made while away may not all reach a cache as events: read everything again.
-            executor().execute(this::startCache);
+            onResolverThread(this::startCache);
         }
     }
 

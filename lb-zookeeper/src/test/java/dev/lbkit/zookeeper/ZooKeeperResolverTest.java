@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
@@ -31,6 +33,7 @@ import org.apache.curator.x.discovery.ServiceInstance;
 import org.apache.curator.x.discovery.details.JsonInstanceSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.Test;
 
 /** Against a real ZooKeeper server (Curator's TestingServer) on loopback; every test uses its own service path. */
@@ -286,5 +289,47 @@ class ZooKeeperResolverTest {
         } finally {
             own.close();
         }
+    }
+
+    @Test
+    void eventsOfACacheTheConnectionLossRetiredAreIgnored() throws Exception {
+        write("/s10/web/a", Upstream.of("127.0.0.1", 8081));
+        write("/s10/web/b", Upstream.of("127.0.0.1", 8082));
+        CuratorFramework own = newClient();
+        own.start();
+        try (ZooKeeperResolver r = ZooKeeperResolver.builder(own, "/s10/web").coalesceDelay(Duration.ofMillis(10)).build();
+                UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            Await.until(() -> pool.snapshot().size() == 2);
+            long first = r.generation();
+            CuratorCacheListener old = r.listener(first, null);
+            server.stop();
+            Await.until(r::isStale);
+            // The first cache still delivers events after the loss: a bad instance and the deletion of "a".
+            old.event(CuratorCacheListener.Type.NODE_CREATED, null, node("/s10/web/bad", "garbage"));
+            old.event(CuratorCacheListener.Type.NODE_DELETED, node("/s10/web/a", ""), null);
+            server.restart();
+            client.blockUntilConnected(10, TimeUnit.SECONDS);
+            Await.until(() -> !r.isStale());
+            assertTrue(r.generation() > first, "a fresh cache after the reconnection");
+            // And after the fresh cache started; the current cache's event behind them shows they were handled.
+            old.event(CuratorCacheListener.Type.NODE_DELETED, node("/s10/web/b", ""), null);
+            r.listener(r.generation(), null).event(CuratorCacheListener.Type.NODE_CREATED, null,
+                    node("/s10/web/c", Instances.toJson("web", "c", Upstream.of("127.0.0.1", 8083), 0)));
+            Set<String> all = Set.of("127.0.0.1:8081", "127.0.0.1:8082", "127.0.0.1:8083");
+            // current() includes changes still waiting for the coalescing delay.
+            Await.until(() -> r.current().orElseThrow().upstreams().stream().anyMatch(u -> u.port() == 8083));
+            assertEquals(all, r.current().orElseThrow().upstreams().stream().map(Upstream::key).collect(Collectors.toSet()),
+                    "the old cache deleted nothing");
+            assertEquals(0, r.rejectedEntries(), "the old cache's bad instance is not counted");
+            Await.until(() -> keys(pool).equals(all));
+        } finally {
+            own.close();
+        }
+    }
+
+    private static ChildData node(String path, String data) {
+        return new ChildData(path, new Stat(), data.getBytes(UTF_8));
     }
 }
