@@ -1,6 +1,7 @@
 package dev.lbkit.api;
 
 import dev.lbkit.api.health.HealthEvent;
+import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -29,6 +30,8 @@ public final class Member {
     private volatile boolean checkDown;
     private volatile boolean overloaded;
     private volatile boolean removed;
+    /** Written under the pool's lock: the weight before the pool drained the member, or -1. */
+    private volatile int weightBeforeDrain = -1;
     private final AtomicLong ejectedUntil = new AtomicLong(NOT_EJECTED);
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger inactive = new AtomicInteger();
@@ -127,6 +130,23 @@ public final class Member {
         }
     }
 
+    /**
+     * The weight the member's upstream had when its pool drained it ({@link UpstreamPool#drain}, or
+     * {@link UpstreamPool#weight} 0), which {@link UpstreamPool#undrain} gives back. The pool keeps it for
+     * as long as the member stays drained, whoever drained it and whoever asks. Empty when the member is
+     * not drained, when its drain replaced the weight of a store the pool follows (undrain gives the
+     * store's back) and when its weight is 0 for another reason (the store's, an update's, an add's).
+     */
+    public OptionalInt weightBeforeDrain() {
+        int w = weightBeforeDrain;
+        return w < 0 ? OptionalInt.empty() : OptionalInt.of(w);
+    }
+
+    /** Sets (or, with -1, forgets) the weight before a drain; under the pool's lock. */
+    void weightBeforeDrain(int weight) {
+        this.weightBeforeDrain = weight;
+    }
+
     /** Whether the member has left its pool. Tiers holding a member from an old pick may still finish with it. */
     public boolean isRemoved() {
         return removed;
@@ -145,6 +165,7 @@ public final class Member {
         checkDown = false;
         ejectedUntil.set(NOT_EJECTED);
         resetEffectiveWeight();
+        weightBeforeDrain = -1;
         removed = false;
     }
 

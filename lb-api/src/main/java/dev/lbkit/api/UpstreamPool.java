@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -306,10 +307,10 @@ public final class UpstreamPool implements AutoCloseable {
     }
 
     /**
-     * Sets the weight of the upstream with {@code key}; 0 drains it. On a pool that follows a store, a
-     * {@link UpstreamOverride.Kind#WEIGHT} override: the operator's weight wins over the store's until
-     * {@linkplain #clearOverride cleared} (an {@code ADDED} or {@code EDITED} override's value takes the
-     * weight instead).
+     * Sets the weight of the upstream with {@code key}; 0 drains it (as {@link #drain}, keeping the weight
+     * for {@link #undrain}). On a pool that follows a store, a {@link UpstreamOverride.Kind#WEIGHT}
+     * override: the operator's weight wins over the store's until {@linkplain #clearOverride cleared} (an
+     * {@code ADDED} or {@code EDITED} override's value takes the weight instead).
      *
      * @throws IllegalArgumentException if no upstream has that key, or the weight is out of range
      */
@@ -320,13 +321,59 @@ public final class UpstreamPool implements AutoCloseable {
         synchronized (lock) {
             // Read and replace under the lock, so that an edit racing with this one is not undone.
             m = memberLocked(key);
-            if (!followsStore) {
-                base.put(key, m.upstream().toBuilder().weight(weight).build());
-            } else {
-                UpstreamOverride o = overrides.get(key);
-                putOverrideLocked(key, o == null ? UpstreamOverride.weight(weight) : o.withWeight(weight));
+            int before = m.weight();
+            // A drain of the store's own weight keeps nothing: undrain clears it, and the store's weight,
+            // as it is then, applies again.
+            boolean storesWeight = followsStore && !overrides.containsKey(key);
+            weightLocked(key, weight);
+            if (weight == 0 && before != 0 && !storesWeight) {
+                m.weightBeforeDrain(before);
             }
-            applyLocked(key);
+            publishLocked();
+        }
+        healthPolicy.onMembershipChange(snapshot);
+        return m;
+    }
+
+    private void weightLocked(String key, int weight) {
+        if (!followsStore) {
+            base.put(key, members.get(key).upstream().toBuilder().weight(weight).build());
+        } else {
+            UpstreamOverride o = overrides.get(key);
+            putOverrideLocked(key, o == null ? UpstreamOverride.weight(weight) : o.withWeight(weight));
+        }
+        applyLocked(key);
+    }
+
+    /**
+     * Gives a drained upstream ({@code key}) its weight back, as HAProxy's {@code state ready} does:
+     * the {@linkplain Member#weightBeforeDrain() weight before the drain} when the pool kept one; on a pool
+     * that follows a store, a drain of the store's weight is cleared, so that the store's weight (as it is
+     * now) applies again, and a weight 0 that the store itself gives stays; otherwise weight 1. An
+     * upstream that is not drained is left as it is. {@linkplain #markDown Admin down} is not touched.
+     *
+     * @throws IllegalArgumentException if no upstream has that key
+     */
+    public Member undrain(String key) {
+        Objects.requireNonNull(key, "key");
+        Member m;
+        synchronized (lock) {
+            m = memberLocked(key);
+            if (m.weight() != 0) {
+                return m;
+            }
+            OptionalInt saved = m.weightBeforeDrain();
+            UpstreamOverride o = overrides.get(key);
+            if (saved.isPresent()) {
+                weightLocked(key, saved.getAsInt());
+            } else if (followsStore && o == null) {
+                return m;
+            } else if (o != null && o.kind() == UpstreamOverride.Kind.WEIGHT) {
+                removeOverrideLocked(key);
+                applyLocked(key);
+            } else {
+                weightLocked(key, 1);
+            }
             publishLocked();
         }
         healthPolicy.onMembershipChange(snapshot);
@@ -349,6 +396,11 @@ public final class UpstreamPool implements AutoCloseable {
                 return false;
             }
             removeOverrideLocked(key);
+            Member m = members.get(key);
+            if (m != null) {
+                // The weight a drain kept was the operator's, which is gone with the override.
+                m.weightBeforeDrain(-1);
+            }
             applyLocked(key);
             publishLocked();
         }
@@ -367,7 +419,10 @@ public final class UpstreamPool implements AutoCloseable {
     /**
      * Drains the upstream with {@code key}: weight 0, no new traffic, work in flight continues. As
      * {@link #weight weight(key, 0)}, so on a pool that follows a store the drain stays in force when the
-     * store lists the upstream again, until the operator sets another weight or clears the override.
+     * store lists the upstream again, until the operator sets another weight, {@linkplain #undrain
+     * undrains} or clears the override. The weight it had (unless it was the store's) is kept on the member
+     * ({@link Member#weightBeforeDrain()}) for {@link #undrain}, across the store's changes and resyncs,
+     * for as long as the member stays drained; draining a drained upstream keeps the first weight.
      */
     public Member drain(String key) {
         return weight(key, 0);
@@ -568,6 +623,10 @@ public final class UpstreamPool implements AutoCloseable {
         }
         m.upstream(want);
         m.resetEffectiveWeight();
+        if (want.weight() != 0) {
+            // Not drained any more: there is nothing to give back.
+            m.weightBeforeDrain(-1);
+        }
         return true;
     }
 

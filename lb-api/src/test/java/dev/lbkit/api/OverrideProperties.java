@@ -10,11 +10,13 @@ import dev.lbkit.api.resolve.ManualResolver;
 import dev.lbkit.api.resolve.ResolutionResult;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -26,8 +28,9 @@ import net.jqwik.api.Provide;
 /**
  * A pool that follows a store, with the store's updates and resyncs interleaved with an operator's
  * changes: after every step the pool holds the store's membership with the operator's overrides applied,
- * as a model recomputes it from scratch; members that stay keep their identity, and admin down stays on
- * a member for as long as it is in the pool.
+ * as a model recomputes it from scratch; members that stay keep their identity, admin down stays on a
+ * member for as long as it is in the pool, and so does the weight before a drain for as long as the
+ * member stays drained, which undrain gives back.
  */
 class OverrideProperties {
     private static final int PORTS = 5;
@@ -35,7 +38,7 @@ class OverrideProperties {
     /**
      * One step. kind: 0 store update (the entries of {@code store}), 1 store resync (the last list again),
      * 2 store failure, 3 add, 4 remove, 5 weight, 6 drain, 7 update (weight and a metadata value), 8 clear,
-     * 9 mark down.
+     * 9 mark down, 10 undrain.
      */
     record Step(int kind, int port, int weight, int zone, List<Entry> store) {}
 
@@ -47,7 +50,7 @@ class OverrideProperties {
         Arbitrary<Entry> entry = Combinators.combine(Arbitraries.integers().between(1, PORTS),
                 Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 1),
                 Arbitraries.of(false, false, true)).as(Entry::new);
-        return Combinators.combine(Arbitraries.integers().between(0, 9), Arbitraries.integers().between(1, PORTS),
+        return Combinators.combine(Arbitraries.integers().between(0, 10), Arbitraries.integers().between(1, PORTS),
                 Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 1),
                 entry.list().ofMaxSize(PORTS)).as(Step::new).list().ofMaxSize(40);
     }
@@ -95,6 +98,8 @@ class OverrideProperties {
         List<Upstream> lastList = new ArrayList<>(listed.values());
         Map<String, UpstreamOverride> ov = new LinkedHashMap<>();
         Set<String> down = new HashSet<>();
+        // The weight before a drain, by key; none for a drain of the store's weight.
+        Map<String, Integer> saved = new HashMap<>();
         Map<String, Member> before = members(pool);
 
         for (Step step : steps) {
@@ -151,11 +156,11 @@ class OverrideProperties {
                         assertThrows(IllegalArgumentException.class, change::run);
                     } else {
                         change.run();
-                        UpstreamOverride o = ov.get(k);
-                        ov.put(k, o == null || o.kind() == UpstreamOverride.Kind.WEIGHT ? UpstreamOverride.weight(w)
-                                : o.kind() == UpstreamOverride.Kind.ADDED
-                                ? UpstreamOverride.added(o.upstream().orElseThrow().toBuilder().weight(w).build())
-                                : UpstreamOverride.edited(o.upstream().orElseThrow().toBuilder().weight(w).build()));
+                        int was = now.get(k).weight();
+                        if (w == 0 && was != 0 && ov.containsKey(k)) {
+                            saved.put(k, was);
+                        }
+                        reweight(ov, k, w);
                     }
                 }
                 case 7 -> {
@@ -171,7 +176,30 @@ class OverrideProperties {
                         }
                     }
                 }
-                case 8 -> assertEquals(ov.remove(k) != null, pool.clearOverride(k));
+                case 8 -> {
+                    boolean had = ov.remove(k) != null;
+                    assertEquals(had, pool.clearOverride(k));
+                    if (had) {
+                        saved.remove(k);
+                    }
+                }
+                case 10 -> {
+                    if (!now.containsKey(k)) {
+                        assertThrows(IllegalArgumentException.class, () -> pool.undrain(k));
+                    } else {
+                        pool.undrain(k);
+                        UpstreamOverride o = ov.get(k);
+                        if (now.get(k).weight() != 0 || (o == null && !saved.containsKey(k))) {
+                            // Not drained, or the store's own weight 0: left as it is.
+                        } else if (saved.containsKey(k)) {
+                            reweight(ov, k, saved.get(k));
+                        } else if (o.kind() == UpstreamOverride.Kind.WEIGHT) {
+                            ov.remove(k);
+                        } else {
+                            reweight(ov, k, 1);
+                        }
+                    }
+                }
                 default -> {
                     if (now.containsKey(k)) {
                         pool.markDown(k, true);
@@ -182,6 +210,7 @@ class OverrideProperties {
 
             Map<String, Upstream> want = expected(listed, ov);
             down.retainAll(want.keySet());
+            saved.keySet().removeIf(key -> !want.containsKey(key) || want.get(key).weight() != 0);
             PoolSnapshot s = pool.snapshot();
             Map<String, Member> after = members(pool);
             assertEquals(want.keySet(), after.keySet(), () -> step + ": " + s);
@@ -189,6 +218,9 @@ class OverrideProperties {
                 Member m = e.getValue();
                 assertTrue(want.get(e.getKey()).sameAs(m.upstream()), () -> step + ": " + m.upstream() + " vs " + want);
                 assertEquals(down.contains(e.getKey()), m.isAdminDown(), () -> step + ": admin down of " + m);
+                Integer kept = saved.get(e.getKey());
+                assertEquals(kept == null ? OptionalInt.empty() : OptionalInt.of(kept), m.weightBeforeDrain(),
+                        () -> step + ": weight before the drain of " + m);
                 Member old = before.get(e.getKey());
                 if (old != null) {
                     assertSame(old, m, () -> step + ": " + m + " lost its identity");
@@ -206,6 +238,15 @@ class OverrideProperties {
             assertFalse(s.primaries().stream().anyMatch(m -> m.upstream().isBackup()));
             before = after;
         }
+    }
+
+    /** The model of {@link UpstreamPool#weight} on a pool that follows a store. */
+    private static void reweight(Map<String, UpstreamOverride> ov, String k, int w) {
+        UpstreamOverride o = ov.get(k);
+        ov.put(k, o == null || o.kind() == UpstreamOverride.Kind.WEIGHT ? UpstreamOverride.weight(w)
+                : o.kind() == UpstreamOverride.Kind.ADDED
+                ? UpstreamOverride.added(o.upstream().orElseThrow().toBuilder().weight(w).build())
+                : UpstreamOverride.edited(o.upstream().orElseThrow().toBuilder().weight(w).build()));
     }
 
     private static Map<String, Member> members(UpstreamPool pool) {

@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.resolve.ManualResolver;
+import dev.lbkit.api.resolve.ResolutionResult;
 import dev.lbkit.api.scheduler.PickContext;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
@@ -133,6 +135,75 @@ class UpstreamPoolTest {
         pool.follow(new ManualResolver());   // a store that has not answered yet
         assertTrue(pool.snapshot().followsStore());
         assertEquals(Set.of("127.0.0.1:1", "127.0.0.1:3"), pool.snapshot().store().keySet());
+    }
+
+    @Test
+    void undrainGivesBackTheWeightTheDrainKeptOnTheMember() {
+        UpstreamPool pool = UpstreamPool.of(Upstream.builder("127.0.0.1", 1).weight(3).build(),
+                Upstream.builder("127.0.0.1", 2).weight(0).build());
+        Member m = pool.drain("127.0.0.1:1");
+        assertEquals(0, m.weight());
+        assertEquals(OptionalInt.of(3), m.weightBeforeDrain());
+        pool.drain("127.0.0.1:1");
+        assertEquals(OptionalInt.of(3), m.weightBeforeDrain(), "draining a drained upstream keeps the first weight");
+        pool.markDown("127.0.0.1:1", true);
+        assertSame(m, pool.undrain("127.0.0.1:1"));
+        assertEquals(3, m.weight());
+        assertTrue(m.isAdminDown(), "undrain is no mark up");
+        assertEquals(OptionalInt.empty(), m.weightBeforeDrain(), "not drained: nothing kept");
+        assertEquals(3, pool.undrain("127.0.0.1:1").weight(), "an upstream that is not drained is left as it is");
+
+        // weight 0 is a drain too; an update that gives a weight ends it.
+        pool.weight("127.0.0.1:1", 7);
+        pool.weight("127.0.0.1:1", 0);
+        assertEquals(OptionalInt.of(7), m.weightBeforeDrain());
+        pool.update(Upstream.builder("127.0.0.1", 1).weight(0).metadata("zone", "a").build());
+        assertEquals(OptionalInt.of(7), m.weightBeforeDrain(), "still drained: kept");
+        pool.update(Upstream.builder("127.0.0.1", 1).weight(2).build());
+        assertEquals(OptionalInt.empty(), m.weightBeforeDrain());
+
+        // At weight 0 from the start, no drain kept a weight: undrain gives 1.
+        Member zero = pool.member("127.0.0.1:2").orElseThrow();
+        assertEquals(OptionalInt.empty(), zero.weightBeforeDrain());
+        assertEquals(1, pool.undrain("127.0.0.1:2").weight());
+
+        assertThrows(IllegalArgumentException.class, () -> pool.undrain("127.0.0.1:9"));
+        assertThrows(NullPointerException.class, () -> pool.undrain(null));
+    }
+
+    @Test
+    void onAFollowingPoolTheWeightBeforeADrainSurvivesTheStoresResyncs() {
+        UpstreamPool pool = UpstreamPool.builder().build();
+        ManualResolver store = new ManualResolver();
+        pool.follow(store);
+        store.tell(ResolutionResult.of(List.of(Upstream.builder("127.0.0.1", 1).weight(3).build(),
+                Upstream.builder("127.0.0.1", 2).weight(4).build())));
+        // The operator's weight, then a drain: the operator's weight is kept. A drain of the store's weight keeps none.
+        pool.weight("127.0.0.1:1", 5);
+        Member one = pool.drain("127.0.0.1:1");
+        Member two = pool.drain("127.0.0.1:2");
+        assertEquals(OptionalInt.of(5), one.weightBeforeDrain());
+        assertEquals(OptionalInt.empty(), two.weightBeforeDrain());
+        // The store resyncs, then changes the weights it gives.
+        store.tell(ResolutionResult.of(List.of(Upstream.builder("127.0.0.1", 1).weight(3).build(),
+                Upstream.builder("127.0.0.1", 2).weight(4).build())));
+        store.tell(ResolutionResult.of(List.of(Upstream.builder("127.0.0.1", 1).weight(8).build(),
+                Upstream.builder("127.0.0.1", 2).weight(9).build())));
+        assertSame(one, pool.member("127.0.0.1:1").orElseThrow());
+        assertEquals(0, one.weight(), "the drain stays");
+        assertEquals(OptionalInt.of(5), one.weightBeforeDrain(), "and so does the weight before it");
+        assertEquals(5, pool.undrain("127.0.0.1:1").weight(), "the operator's weight, not the store's");
+        assertEquals(UpstreamOverride.weight(5), pool.snapshot().overrides().get("127.0.0.1:1"));
+        assertEquals(9, pool.undrain("127.0.0.1:2").weight(), "the store's weight, as it is now");
+        assertNull(pool.snapshot().overrides().get("127.0.0.1:2"), "given back to the store");
+
+        // Clearing the override drops the operator's weight a drain kept; a weight 0 the store gives stays.
+        pool.drain("127.0.0.1:1");
+        store.tell(ResolutionResult.of(List.of(Upstream.builder("127.0.0.1", 1).weight(0).build(),
+                Upstream.builder("127.0.0.1", 2).weight(9).build())));
+        assertTrue(pool.clearOverride("127.0.0.1:1"));
+        assertEquals(OptionalInt.empty(), one.weightBeforeDrain());
+        assertEquals(0, pool.undrain("127.0.0.1:1").weight(), "the store's own 0");
     }
 
     @Test
