@@ -219,8 +219,25 @@ class AdminServerTest {
     }
 
     @Test
-    void readyAfterADrainOutsideTheApiGivesWeightOne() {
-        // Only a drain through the API saves a weight. Metadata, which stores fill too, plays no part.
+    void theWeightADrainSavedOutlivesTheAdminServerThatDrained() {
+        AdminClient a = startWithToken();
+        HttpResponse<String> d = a.post(U1 + "/drain", TOKEN, null);
+        assertEquals(200, d.statusCode(), d.body());
+        assertEquals(3L, Json.parseSimpleObject(d.body()).get("savedWeight"));
+        server.close();
+
+        // A second admin server on the same pool sees the saved weight and gives it back.
+        AdminClient b = startWithToken();
+        assertEquals(3L, Json.parseSimpleObject(b.get(U1).body()).get("savedWeight"));
+        HttpResponse<String> r = b.post(U1 + "/ready", TOKEN, null);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(3, pool.member("127.0.0.1:8081").orElseThrow().weight(), "the weight before the drain");
+        assertFalse(Json.parseSimpleObject(r.body()).containsKey("savedWeight"));
+    }
+
+    @Test
+    void readyWithoutASavedWeightGivesWeightOne() {
+        // Only a drain saves a weight. Metadata, which stores fill too, plays no part.
         UpstreamPool odd = UpstreamPool.builder().name("odd")
                 .add(Upstream.builder("127.0.0.1", 8081).weight(0).metadata("lbkit.admin.weight", "lots").build())
                 .add(Upstream.builder("127.0.0.1", 8082).weight(0).metadata("lbkit.admin.weight", "5").build())
@@ -237,6 +254,14 @@ class AdminServerTest {
             assertEquals(200, r.statusCode(), r.body());
             assertEquals(1, odd.member(key).orElseThrow().weight(), "no saved weight: ready gives 1");
         }
+        // A drain outside the API saves the weight in the pool all the same.
+        odd.drain("127.0.0.1:8081");
+        assertEquals(200, c.post("/api/v1/pools/odd/upstreams/127.0.0.1:8081/ready", TOKEN, null).statusCode());
+        assertEquals(1, odd.member("127.0.0.1:8081").orElseThrow().weight());
+        odd.weight("127.0.0.1:8082", 4);
+        odd.drain("127.0.0.1:8082");
+        assertEquals(200, c.post("/api/v1/pools/odd/upstreams/127.0.0.1:8082/ready", TOKEN, null).statusCode());
+        assertEquals(4, odd.member("127.0.0.1:8082").orElseThrow().weight());
     }
 
     @Test

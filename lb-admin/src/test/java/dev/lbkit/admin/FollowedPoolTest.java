@@ -169,6 +169,23 @@ class FollowedPoolTest {
     }
 
     @Test
+    void aDrainThroughOneAdminServerIsUndoneThroughAnotherAfterTheStoresResyncs() throws Exception {
+        post(8082, "weight", "{\"weight\": 5}");
+        post(8082, "drain", null);
+        server.close();
+        read(Map.of("a", up(8081, 3), "b", up(8082, 7), "c", up(8083, 1)));
+        read(Map.of("a", up(8081, 3), "b", up(8082, 7), "c", up(8083, 1)));
+        assertEquals(0, weight(8082), "the drain stays");
+
+        server = AdminServer.builder().pool(pool).token(TOKEN)
+                .listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).build().start();
+        c = new AdminClient(server);
+        assertEquals(5L, upstream(8082).get("savedWeight"));
+        post(8082, "ready", null);
+        assertEquals(5, weight(8082), "the operator's weight before the drain, not the store's");
+    }
+
+    @Test
     void clearingAnOverrideGivesTheUpstreamBackToTheStore() throws Exception {
         post(8082, "weight", "{\"weight\": 5}");
         assertEquals(200, c.method("DELETE", UPS + "127.0.0.1:8083", TOKEN).statusCode());

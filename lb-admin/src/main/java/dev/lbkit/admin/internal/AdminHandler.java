@@ -276,10 +276,10 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         switch (seg.get(3)) {
             case "drain":
                 return new Route(Set.of("POST"), r -> withMember(pool, key,
-                        (p, m) -> changed(PoolOps.drain(p, m, state.savedWeights()), pool)));
+                        (p, m) -> changed(PoolOps.drain(p, m), pool)));
             case "ready":
                 return new Route(Set.of("POST"), r -> withMember(pool, key,
-                        (p, m) -> changed(PoolOps.ready(p, m, state.savedWeights()), pool)));
+                        (p, m) -> changed(PoolOps.ready(p, m), pool)));
             case "maint":
                 return new Route(Set.of("POST"), r -> withMember(pool, key, (p, m) -> changed(PoolOps.maint(p, m), pool)));
             case "remove":
@@ -295,7 +295,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                     if (!(w instanceof Long weight) || weight < 0 || weight > Upstream.MAX_WEIGHT) {
                         throw new BadRequest("weight must be an integer 0.." + Upstream.MAX_WEIGHT + ", got " + Json.write(w));
                     }
-                    return changed(PoolOps.weight(p, m, weight.intValue(), state.savedWeights()), pool);
+                    return changed(PoolOps.weight(p, m, weight.intValue()), pool);
                 }));
             case "override":
                 return new Route(Set.of("DELETE"), r -> withPool(pool, p -> clearOverride(pool, p, key)));
@@ -386,10 +386,6 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             return unknownUpstream(name, key);
         }
         boolean cleared = pool.clearOverride(key);
-        if (cleared) {
-            // A weight a drain saved belonged to the operator's value, which is gone.
-            m.ifPresent(state.savedWeights()::remove);
-        }
         logger.info("admin: pool {} upstream {} given back to the store (override {})", name, key,
                 cleared ? "cleared" : "none");
         return json(HttpResponseStatus.OK, state.overrideClearedJson(name, key, cleared));

@@ -20,13 +20,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The state lb-admin shows and changes: the registered pools (with their active checks, if any), the
- * tiers, since when each upstream is in its current state, and the weights that drains saved for
- * {@code ready}. Thread-safe: pool listeners record state changes on whichever thread changes a pool;
+ * tiers, and since when each upstream is in its current state. Thread-safe: pool listeners record state changes on whichever thread changes a pool;
  * the documents are written on the admin event loop.
  */
 public final class AdminState implements AutoCloseable {
@@ -37,12 +37,6 @@ public final class AdminState implements AutoCloseable {
     /** Pools that tiers brought, by identity. Guarded by this. */
     private final Map<UpstreamPool, PoolEntry> dynamic = new IdentityHashMap<>();
     private final List<TierView> tiers;
-    /**
-     * The weight each drained member had before the API drained it, which {@code ready} restores; kept
-     * here rather than on the upstream, where it would be an edit of its own (an override of the store's
-     * upstream on a pool that follows a store). An entry goes when its member leaves or is not drained.
-     */
-    private final Map<Member, Integer> savedWeights = new ConcurrentHashMap<>();
 
     public AdminState(Map<UpstreamPool, ActiveHealthPolicy> registered, List<TierView> tiers, Clock clock) {
         this.clock = clock;
@@ -104,7 +98,6 @@ public final class AdminState implements AutoCloseable {
                 return false;
             }
             d.getKey().removeListener(d.getValue());
-            savedWeights.keySet().removeIf(m -> m.pool() == d.getKey());
             return true;
         });
         return out;
@@ -138,11 +131,6 @@ public final class AdminState implements AutoCloseable {
 
     public List<TierView> tiers() {
         return tiers;
-    }
-
-    /** The weights drains saved for {@code ready}, by member; see {@link PoolOps}. */
-    Map<Member, Integer> savedWeights() {
-        return savedWeights;
     }
 
     /** The whole state: every pool with its upstreams and traffic, then every tier's own section. */
@@ -295,9 +283,10 @@ public final class AdminState implements AutoCloseable {
         j.field("name", u.name().orElse(u.key()));
         j.field("state", since.state).field("since", since.millis).field("backup", u.isBackup());
         j.field("weight", u.weight()).field("effectiveWeight", m.effectiveWeight());
-        Integer saved = savedWeights.get(m);
-        if (saved != null && u.weight() == 0) {
-            j.field("savedWeight", saved);
+        // The pool keeps it, so that every admin server on the pool shows it and ready gives it back.
+        OptionalInt saved = m.weightBeforeDrain();
+        if (saved.isPresent()) {
+            j.field("savedWeight", saved.getAsInt());
         }
         // Where the values come from: the store's upstream (null when the store lists none, or the pool
         // follows no store) and the operator's override of it (null when there is none).
@@ -374,7 +363,6 @@ public final class AdminState implements AutoCloseable {
             e.pool.removeListener(e);
         }
         dynamic.clear();
-        savedWeights.clear();
     }
 
     private static final class Since {
@@ -425,7 +413,6 @@ public final class AdminState implements AutoCloseable {
                 track(m, now, wall);
             }
             since.keySet().removeIf(m -> !present.containsKey(m));
-            savedWeights.keySet().removeIf(m -> m.pool() == pool && (!present.containsKey(m) || m.weight() != 0));
         }
 
         @Override
