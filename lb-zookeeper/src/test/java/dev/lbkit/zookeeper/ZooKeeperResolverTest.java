@@ -17,6 +17,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -269,13 +270,7 @@ class ZooKeeperResolverTest {
     void zooKeeperGoingAwayKeepsThePoolStaleThenResynchronises() throws Exception {
         write("/s6/web/a", Upstream.of("127.0.0.1", 8081));
         write("/s6/web/b", Upstream.of("127.0.0.1", 8082));
-        CuratorFramework own = newClient();
-        own.start();
-        try (ZooKeeperResolver r = ZooKeeperResolver.builder(own, "/s6/web").coalesceDelay(Duration.ofMillis(10)).build();
-                UpstreamPool pool = UpstreamPool.builder().build()) {
-            pool.follow(r);
-            r.whenReady().get(5, TimeUnit.SECONDS);
-            Await.until(() -> pool.snapshot().size() == 2);
+        withOwnClient("/s6/web", 2, (r, pool) -> {
             server.stop();
             Await.until(r::isStale);
             assertEquals(Set.of("127.0.0.1:8081", "127.0.0.1:8082"), keys(pool), "the pool keeps its members");
@@ -286,22 +281,34 @@ class ZooKeeperResolverTest {
             client.delete().forPath("/s6/web/a");
             Await.until(() -> !r.isStale());
             Await.until(() -> keys(pool).equals(Set.of("127.0.0.1:8082", "127.0.0.1:8083")));
-        } finally {
-            own.close();
-        }
+        });
+    }
+
+    @Test
+    void aDrainAndTheWeightBeforeItSurviveTheStoresChangesAndResyncs() throws Exception {
+        write("/s11/web/a", Upstream.builder("127.0.0.1", 8081).weight(3).build());
+        withOwnClient("/s11/web", 1, (r, pool) -> {
+            pool.weight("127.0.0.1:8081", 5);
+            Member a = pool.drain("127.0.0.1:8081");
+            // The instance is written again, then ZooKeeper goes away and comes back: a complete read.
+            write("/s11/web/a", Upstream.builder("127.0.0.1", 8081).weight(4).metadata("zone", "b").build());
+            Await.until(() -> "b".equals(a.upstream().metadata().get("zone")));
+            server.stop();
+            Await.until(r::isStale);
+            server.restart();
+            Await.until(() -> !r.isStale());
+            assertSame(a, pool.member("127.0.0.1:8081").orElseThrow());
+            assertEquals(0, a.weight(), "the drain stays");
+            assertEquals(OptionalInt.of(5), a.weightBeforeDrain(), "and so does the weight before it");
+            assertEquals(5, pool.undrain("127.0.0.1:8081").weight());
+        });
     }
 
     @Test
     void eventsOfACacheTheConnectionLossRetiredAreIgnored() throws Exception {
         write("/s10/web/a", Upstream.of("127.0.0.1", 8081));
         write("/s10/web/b", Upstream.of("127.0.0.1", 8082));
-        CuratorFramework own = newClient();
-        own.start();
-        try (ZooKeeperResolver r = ZooKeeperResolver.builder(own, "/s10/web").coalesceDelay(Duration.ofMillis(10)).build();
-                UpstreamPool pool = UpstreamPool.builder().build()) {
-            pool.follow(r);
-            r.whenReady().get(5, TimeUnit.SECONDS);
-            Await.until(() -> pool.snapshot().size() == 2);
+        withOwnClient("/s10/web", 2, (r, pool) -> {
             long first = r.generation();
             CuratorCacheListener old = r.listener(first, null);
             server.stop();
@@ -324,6 +331,28 @@ class ZooKeeperResolverTest {
                     "the old cache deleted nothing");
             assertEquals(0, r.rejectedEntries(), "the old cache's bad instance is not counted");
             Await.until(() -> keys(pool).equals(all));
+        });
+    }
+
+    /** What a test does with a resolver and the pool that follows it. */
+    private interface Followed {
+        void run(ZooKeeperResolver r, UpstreamPool pool) throws Exception;
+    }
+
+    /**
+     * Runs {@code test} with a resolver on a client of its own (the shared client writes, and stays
+     * connected when the test stops the server) and a pool following it, once it holds {@code size}
+     * members.
+     */
+    private static void withOwnClient(String path, int size, Followed test) throws Exception {
+        CuratorFramework own = newClient();
+        own.start();
+        try (ZooKeeperResolver r = ZooKeeperResolver.builder(own, path).coalesceDelay(Duration.ofMillis(10)).build();
+                UpstreamPool pool = UpstreamPool.builder().build()) {
+            pool.follow(r);
+            r.whenReady().get(5, TimeUnit.SECONDS);
+            Await.until(() -> pool.snapshot().size() == size);
+            test.run(r, pool);
         } finally {
             own.close();
         }
