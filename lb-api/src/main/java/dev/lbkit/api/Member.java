@@ -80,7 +80,7 @@ public final class Member {
         int w = Math.max(0, Math.min(weight, upstream.weight()));
         if (w != effectiveWeight) {
             effectiveWeight = w;
-            pool.rebuild();
+            pool.rebuildPickers();
         }
     }
 

@@ -542,8 +542,14 @@ public final class UpstreamPool implements AutoCloseable {
         healthPolicy.close();
     }
 
-    /** Republishes the snapshot so that pickers are rebuilt (after an effective-weight change). */
-    void rebuild() {
+    /**
+     * Publishes a new snapshot with the same members and pickers built anew by the scheduler, for when
+     * what the scheduler builds changed while the membership did not: a member's effective weight (slow
+     * start), or a scheduler that delegates to another one that was replaced (lb-l4's {@code ipvsadm -E}).
+     * Listeners see the snapshot; the health policy is not told, as no member came or went. Picks in
+     * flight finish on the old pickers. Thread-safe; works on a closed pool too.
+     */
+    public void rebuildPickers() {
         synchronized (lock) {
             publishLocked();
         }

@@ -10,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lbkit.api.resolve.ManualResolver;
 import dev.lbkit.api.resolve.ResolutionResult;
 import dev.lbkit.api.scheduler.PickContext;
+import dev.lbkit.api.scheduler.Picker;
+import dev.lbkit.api.scheduler.Scheduler;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -274,5 +277,41 @@ class UpstreamPoolTest {
                 .add(Upstream.of("127.0.0.1", 1)).add(Upstream.of("127.0.0.1", 1)));
         assertTrue(e.getMessage().contains("duplicate upstream 127.0.0.1:1"), e.getMessage());
         assertNull(UpstreamPool.builder().build().pick(new PickContext()));
+    }
+
+    @Test
+    void rebuildPickersRebuildsThemWithTheSameMembersAndTellsListeners() {
+        // A scheduler whose choice changes without a pool change, as lb-l4's replaceable one on ipvsadm -E.
+        int[] choice = {0};
+        Scheduler s = new Scheduler() {
+            @Override
+            public String name() {
+                return "fixed";
+            }
+
+            @Override
+            public Picker newPicker(List<Member> members) {
+                Member m = members.isEmpty() ? null : members.get(choice[0]);
+                return ctx -> m;
+            }
+        };
+        UpstreamPool pool = UpstreamPool.builder().scheduler(s).add(Upstream.of("127.0.0.1", 1))
+                .add(Upstream.of("127.0.0.1", 2)).build();
+        List<Integer> seen = new ArrayList<>();
+        pool.addListener(new PoolListener() {
+            @Override
+            public void onSnapshot(PoolSnapshot snapshot) {
+                seen.add(snapshot.size());
+            }
+        });
+        PoolSnapshot before = pool.snapshot();
+        assertEquals(1, pool.pick(new PickContext()).upstream().port());
+        choice[0] = 1;
+        assertEquals(1, pool.pick(new PickContext()).upstream().port(), "pickers are kept until rebuilt");
+        pool.rebuildPickers();
+        assertEquals(2, pool.pick(new PickContext()).upstream().port());
+        assertEquals(before.version() + 1, pool.snapshot().version());
+        assertEquals(before.members(), pool.snapshot().members());
+        assertEquals(List.of(2), seen);
     }
 }

@@ -159,11 +159,7 @@ public final class ServiceState {
                 || edited.expireQuiescentTemplate() != old.expireQuiescentTemplate()) {
             Scheduler previous = scheduler.delegate();
             scheduler.delegate(schedulerFor(edited, previous instanceof PersistentScheduler p ? p : null));
-            // Any update republishes the snapshot, so pickers are rebuilt by the new scheduler.
-            List<Member> members = pool.snapshot().members();
-            if (!members.isEmpty()) {
-                pool.update(members.get(0).upstream());
-            }
+            pool.rebuildPickers();
         }
         if (!edited.sorryServer().equals(old.sorryServer())) {
             sorry = sorryDest(edited);
