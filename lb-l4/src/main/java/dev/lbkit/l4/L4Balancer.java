@@ -63,6 +63,7 @@ public final class L4Balancer implements AutoCloseable {
             for (VirtualServer vs : services) {
                 vs.state().estimate(seconds);
                 vs.state().expireTrash(now);
+                vs.state().forgetExpiredTemplates();
             }
         }, period, period, TimeUnit.NANOSECONDS);
     }

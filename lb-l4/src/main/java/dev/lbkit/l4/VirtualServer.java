@@ -86,9 +86,10 @@ public final class VirtualServer {
      * {@code ipvsadm -E}: changes the scheduler, persistence, limits, timeouts towards real servers,
      * PROXY protocol, failover or sorry server for new connections. The protocol, address, health policy
      * and real servers of {@code edited} are ignored: the service keeps its listener, pool and real servers.
-     * A service that stays persistent keeps its persistence templates and the holds of its connections on
-     * them, as IPVS: each template keeps the timeout it was made with, and after a netmask change serves
-     * only clients whose new network is its own; turning persistence off drops them.
+     * The persistence templates and the holds of connections on them stay, as IPVS: while the service
+     * stays persistent each template keeps the timeout it was made with, and after a netmask change serves
+     * only clients whose new network is its own; turning persistence off leaves them listed (and counted
+     * in PersistConn) but unconsulted until they expire, and turning it back on before then uses them again.
      *
      * @throws IllegalArgumentException if {@code edited} has another protocol
      */

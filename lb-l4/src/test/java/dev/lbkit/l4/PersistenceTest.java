@@ -244,7 +244,7 @@ class PersistenceTest {
     }
 
     @Test
-    void aNetmaskChangeLeavesTheOldTemplatesUnmatchedAndTurningPersistenceOffDropsThem() throws Exception {
+    void aNetmaskChangeLeavesTheOldTemplatesUnmatchedAndTurningPersistenceOffLeavesThemListed() throws Exception {
         try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo();
                 L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
             VirtualServer vs = lb.addService(persistent(a, b, Duration.ofSeconds(300)).build());
@@ -265,10 +265,75 @@ class PersistenceTest {
             assertEquals(kept.address(), template(lb, vs, "127.0.0.1").orElseThrow().destination());
             assertEquals(other.address(), template(lb, vs, "127.0.0.0").orElseThrow().destination());
 
-            // ipvsadm -E without -p: no more templates.
+            // ipvsadm -E without -p: the templates stay in the table until they expire, as in IPVS.
             vs.edit(vs.config().toBuilder().persistence(Duration.ZERO).build());
-            assertEquals(List.of(), templates(lb, vs));
-            assertEquals(0, listed(vs, kept).persistConns());
+            assertEquals(2, templates(lb, vs).size());
+            assertEquals(1, listed(vs, kept).persistConns());
+            assertEquals(1, listed(vs, other).persistConns());
+        }
+    }
+
+    @Test
+    void turningPersistenceOffLeavesTheTemplatesUnconsultedAndTurningItBackOnUsesThem() throws Exception {
+        try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo();
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+            VirtualServer vs = lb.addService(persistent(a, b, Duration.ofSeconds(300)).build());
+            int aBefore = a.connectionCount();
+            connectFrom("127.0.0.1", vs.localAddress());
+            EchoServer kept = took(a, aBefore, b);
+            EchoServer other = kept == a ? b : a;
+            // Quiesced, so that only its template brings 127.0.0.1 back to it.
+            vs.editRealServer(RealServer.builder(kept.address()).weight(0).build());
+
+            // ipvsadm -E without -p: the template is not consulted, but listed and counted, and no new one is made.
+            vs.edit(vs.config().toBuilder().persistence(Duration.ZERO).build());
+            assertEquals("TCP  " + IpvsTable.addrPort(vs.localAddress()) + " rr",
+                    IpvsTable.render(lb.stats()).split("\n")[3]);
+            connectFrom("127.0.0.1", vs.localAddress());
+            connectFrom("127.0.0.2", vs.localAddress());
+            assertEquals(1, kept.connectionCount());
+            assertEquals(2, other.connectionCount());
+            assertEquals(kept.address(), template(lb, vs, "127.0.0.1").orElseThrow().destination());
+            assertEquals(1, templates(lb, vs).size(), "no template for 127.0.0.2");
+            assertEquals(1, listed(vs, kept).persistConns());
+            assertEquals(0, listed(vs, other).persistConns());
+            String lnc = IpvsTable.renderConnections(lb.connections());
+            assertTrue(lnc.contains("NONE        127.0.0.1:0 "), lnc);
+
+            // ipvsadm -E -p 300 before it expired: 127.0.0.1 is back on its template's (quiesced) real server.
+            vs.edit(vs.config().toBuilder().persistence(Duration.ofSeconds(300)).build());
+            connectFrom("127.0.0.1", vs.localAddress());
+            assertEquals(2, kept.connectionCount());
+        }
+    }
+
+    @Test
+    void unconsultedTemplatesExpireOnTheirOwnTimeUnlessConnectionsHoldThem() throws Exception {
+        // Persistence 500 ms; a closed connection stays in the table (TIME_WAIT) for tcpfin, 1 s.
+        Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(1), Duration.ofSeconds(300));
+        try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo();
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).timeouts(t).build()) {
+            VirtualServer vs = lb.addService(persistent(a, b, Duration.ofMillis(500)).build());
+            int aBefore = a.connectionCount();
+            Socket held = Net.connectFrom("127.0.0.1", vs.localAddress());
+            EchoServer kept = took(a, aBefore, b);
+            EchoServer other = kept == a ? b : a;
+            vs.editRealServer(RealServer.builder(kept.address()).weight(0).build());
+            connectFrom("127.0.0.2", vs.localAddress());
+            assertEquals(1, other.connectionCount());
+
+            vs.edit(vs.config().toBuilder().persistence(Duration.ZERO).build());
+            // 127.0.0.2's template goes 500 ms after its closed connection left the table; 127.0.0.1's stays
+            // while its connection is open (IPVS's n_control), however long that is past its 500 ms.
+            Await.until(() -> template(lb, vs, "127.0.0.2").isEmpty());
+            assertTrue(template(lb, vs, "127.0.0.1").isPresent(), "held by the open connection");
+            assertEquals(0, listed(vs, other).persistConns());
+
+            vs.edit(vs.config().toBuilder().persistence(Duration.ofSeconds(60)).build());
+            Socket second = Net.connectFrom("127.0.0.1", vs.localAddress());
+            assertEquals(2, kept.connectionCount(), "the held template is consulted again");
+            held.close();
+            second.close();
         }
     }
 

@@ -51,6 +51,14 @@ public final class ServiceState {
     private final Map<InetSocketAddress, Dest> trash = new ConcurrentHashMap<>();
     private final UpstreamPool pool;
     private final SwitchableScheduler scheduler;
+    /**
+     * While the service is not persistent: the persistent scheduler it last had, whose templates (and the
+     * leases on them) stay until they expire, listed and counted but not consulted, as IPVS leaves its
+     * templates in the connection table when {@code -E} turns {@code -p} off; the next {@code -p} takes
+     * them back. {@code null} when persistent, when never persistent, or once none is left. Written under
+     * {@link #edits}.
+     */
+    private volatile PersistentScheduler unconsulted;
     private final Counters counters = new Counters();
     private final Map<Member, Dest> dests = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
@@ -144,27 +152,57 @@ public final class ServiceState {
     }
 
     /**
-     * {@code ipvsadm -E}: everything but protocol, address and health policy may change. A service that
-     * stays persistent keeps its templates and their leases, as IPVS keeps them in its connection table
-     * (each template keeps the timeout it was made with, and after a netmask change is found only by
-     * clients whose new network is its network); turning persistence off drops them.
+     * {@code ipvsadm -E}: everything but protocol, address and health policy may change. The persistence
+     * templates and their leases stay, as IPVS leaves its connection table alone: a service that stays
+     * persistent uses them (each template keeps the timeout it was made with, and after a netmask change
+     * is found only by clients whose new network is its network); turning persistence off leaves them
+     * unconsulted until they expire, and turning it back on before then uses them again.
      */
     public void edit(VirtualService edited) {
-        VirtualService old = config;
-        if (edited.protocol() != old.protocol()) {
-            throw new IllegalArgumentException("cannot change protocol of " + old + " to " + edited.protocol());
+        synchronized (edits) {
+            VirtualService old = config;
+            if (edited.protocol() != old.protocol()) {
+                throw new IllegalArgumentException("cannot change protocol of " + old + " to " + edited.protocol());
+            }
+            if (!edited.scheduler().equals(old.scheduler()) || !edited.persistence().equals(old.persistence())
+                    || edited.persistenceNetmask() != old.persistenceNetmask()
+                    || edited.expireQuiescentTemplate() != old.expireQuiescentTemplate()) {
+                PersistentScheduler templates = persistentScheduler();
+                Scheduler next = schedulerFor(edited, templates);
+                unconsulted = next instanceof PersistentScheduler ? null : templates;
+                scheduler.delegate(next);
+                pool.rebuildPickers();
+            }
+            if (!edited.sorryServer().equals(old.sorryServer())) {
+                sorry = sorryDest(edited);
+            }
+            config = edited;
         }
-        if (!edited.scheduler().equals(old.scheduler()) || !edited.persistence().equals(old.persistence())
-                || edited.persistenceNetmask() != old.persistenceNetmask()
-                || edited.expireQuiescentTemplate() != old.expireQuiescentTemplate()) {
-            Scheduler previous = scheduler.delegate();
-            scheduler.delegate(schedulerFor(edited, previous instanceof PersistentScheduler p ? p : null));
-            pool.rebuildPickers();
+    }
+
+    /**
+     * The scheduler whose table holds the service's templates: the one in use when the service is
+     * persistent, else the one left from when it last was; {@code null} if none.
+     */
+    private PersistentScheduler persistentScheduler() {
+        return scheduler.delegate() instanceof PersistentScheduler p ? p : unconsulted;
+    }
+
+    /**
+     * Lets go of the unconsulted templates' table (a scan of it) once none of them is live, so that a
+     * service that stays without {@code -p} does not keep it; the balancer calls it on its estimator tick.
+     */
+    public void forgetExpiredTemplates() {
+        PersistentScheduler u = unconsulted;
+        if (u == null || u.size(pool.ticker().nanoTime()) > 0) {
+            return;
         }
-        if (!edited.sorryServer().equals(old.sorryServer())) {
-            sorry = sorryDest(edited);
+        synchronized (edits) {
+            // Only the table it scanned: an edit meanwhile may have taken it back or left another.
+            if (unconsulted == u) {
+                unconsulted = null;
+            }
         }
-        config = edited;
     }
 
     /**
@@ -470,11 +508,13 @@ public final class ServiceState {
         return templates.size();
     }
 
-    /** The live persistence templates (IPVS's), or none when the service is not persistent. */
+    /**
+     * The live persistence templates (IPVS's): those of the persistent scheduler in use, or those left
+     * unconsulted since {@code -p} was turned off; none when there are neither.
+     */
     public List<PersistentScheduler.Template> templates() {
-        Scheduler sch = scheduler.delegate();
-        return sch instanceof PersistentScheduler ? ((PersistentScheduler) sch).templates(pool.ticker().nanoTime())
-                : List.of();
+        PersistentScheduler p = persistentScheduler();
+        return p != null ? p.templates(pool.ticker().nanoTime()) : List.of();
     }
 
     /** PersistConn per real server address: a scan of the persistence table, only for persistent services. */
