@@ -3,11 +3,18 @@ package dev.lbkit.l4;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.lbkit.testing.ChildJvm;
 import dev.lbkit.transport.TransportType;
 import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,6 +79,58 @@ class UdpServiceTest {
             assertThrows(SocketTimeoutException.class, () -> Net.ask(c1, vs.localAddress(), "x"));
             assertEquals(1, vs.stats().noDestination());
             assertEquals("UDP  " + IpvsTable.addrPort(vs.localAddress()) + " rr", IpvsTable.render(lb.stats()).split("\n")[3]);
+        }
+    }
+
+    /**
+     * IPVS keys a connection entry by client and virtual address and port, so one client socket sending to
+     * two addresses of a wildcard service has two flows. The service binds the wildcard address, so it runs
+     * in a child JVM in a network namespace of its own whose only interface is loopback.
+     */
+    @Test
+    void aClientSendingToTwoAddressesOfAWildcardServiceOnEpollHasAFlowForEach() throws Exception {
+        assumeTrue(TransportType.available().contains(TransportType.EPOLL), "epoll reads datagrams' destinations");
+        assumeTrue(ChildJvm.isolationAvailable(), "needs a network namespace (unshare --net, iproute2)");
+        try (ChildJvm child = ChildJvm.startIsolated(OneClientTwoAddresses.class)) {
+            ChildJvm.Exit exit = child.awaitExit(Duration.ofSeconds(60));
+            assertEquals(0, exit.status(), String.join("\n", exit.output()));
+            assertTrue(exit.output().contains("OK"), String.join("\n", exit.output()));
+        }
+    }
+
+    /** {@link #aClientSendingToTwoAddressesOfAWildcardServiceOnEpollHasAFlowForEach}'s child: prints OK or fails. */
+    static final class OneClientTwoAddresses {
+        public static void main(String[] args) throws Exception {
+            oneClientSendingToTwoAddressesHasTwoFlows();
+            System.out.println("OK");
+            System.exit(0);
+        }
+    }
+
+    private static void oneClientSendingToTwoAddressesHasTwoFlows() throws Exception {
+        try (UdpEcho dns1 = new UdpEcho("dns1"); UdpEcho dns2 = new UdpEcho("dns2");
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).transport(TransportType.EPOLL).build();
+                DatagramSocket c = Net.udpClient("127.0.0.1")) {
+            VirtualServer vs = lb.addService(VirtualService.udp(new InetSocketAddress("0.0.0.0", 0)).scheduler("rr")
+                    .realServer(dns1.address()).realServer(dns2.address()).build());
+            InetSocketAddress to2 = new InetSocketAddress("127.0.0.2", vs.localAddress().getPort());
+            InetSocketAddress to3 = new InetSocketAddress("127.0.0.3", vs.localAddress().getPort());
+            // Net.ask checks that each reply comes from the address its question was sent to.
+            String server2 = Net.ask(c, to2, "a").substring(0, 4);
+            String server3 = Net.ask(c, to3, "b").substring(0, 4);
+            assertNotEquals(server2, server3, "two flows, rr puts them on both servers");
+            for (int i = 0; i < 3; i++) {
+                assertEquals(server2 + ":q" + i, Net.ask(c, to2, "q" + i));
+                assertEquals(server3 + ":r" + i, Net.ask(c, to3, "r" + i));
+            }
+            assertEquals(2, vs.stats().counters().conns());
+            List<IpvsConnections.Entry> flows = lb.connections().entries();
+            assertEquals(Set.of(to2, to3), flows.stream().map(IpvsConnections.Entry::virtual).collect(Collectors.toSet()),
+                    flows.toString());
+            assertTrue(flows.stream().allMatch(e -> e.source().equals(c.getLocalSocketAddress())), flows.toString());
+            String listing = IpvsTable.renderConnections(lb.connections());
+            assertTrue(listing.contains(" " + IpvsTable.addrPort(to2) + " ")
+                    && listing.contains(" " + IpvsTable.addrPort(to3) + " "), listing);
         }
     }
 }

@@ -30,16 +30,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One UDP virtual service: a datagram socket on the service address, and per client flow (client
- * address and port) a socket connected to the real server the scheduler picked for it. Replies that
- * arrive on a flow's socket go back to its client from the service address. A flow is forgotten after
- * the udp idle timeout; the flow table is bounded.
+ * One UDP virtual service: a datagram socket on the service address, and per flow a socket connected to
+ * the real server the scheduler picked for it. A flow is keyed as IPVS keys a connection entry within one
+ * service: the client's address and port, and the virtual address and port the datagram was sent to
+ * (always the service's own, but for a wildcard service whose datagrams' destinations are read). Replies
+ * that arrive on a flow's socket go back to its client from that virtual address. A flow is forgotten
+ * after the udp idle timeout; the flow table is bounded.
  *
  * <p>PROXY protocol v2 (DGRAM): with {@code proxyProtocol(V2)} every datagram towards a real server
  * starts with a header naming the client and the virtual address (built once per flow); with
  * {@code acceptProxyProtocol(true)} every datagram must start with one (from a front balancer), which is
  * removed, and whose source is the client for scheduling and for the outgoing header; a datagram
- * without a valid header is dropped and counted. Flows stay keyed by the sender, to which replies go.
+ * without a valid header is dropped and counted. Flows are keyed by the sender, to which replies go.
  *
  * <p>A service bound to a wildcard address on epoll reads each IPv4 datagram's destination address
  * ({@code IP_RECVORIGDSTADDR}): it is the flow's virtual address (outgoing PROXY header, {@code -lnc}),
@@ -50,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * the datagrams sent to that address to it rather than to the wildcard socket; both are read alike.
  * IPv6 datagrams (whose destination Netty does not report), io_uring and NIO keep the wildcard address.
  *
- * <p>The service socket and every flow socket are on one event loop, so the flow table is a plain map.
+ * <p>The service socket and every flow socket are on one event loop, so the flow table is a plain map,
+ * looked up with one key set again for each datagram (no allocation per datagram).
  * Datagrams meeting a full outbound buffer are dropped, as a network would drop them: memory stays bounded.
  */
 public final class UdpProxy implements AutoCloseable {
@@ -58,7 +61,9 @@ public final class UdpProxy implements AutoCloseable {
 
     private final ServiceState state;
     private final NettyTransport transport;
-    private final Map<InetSocketAddress, Flow> flows = new HashMap<>();
+    private final Map<FlowKey, Flow> flows = new HashMap<>();
+    /** The key each datagram's flow is looked up with; on the service's event loop. */
+    private final FlowKey lookup = new FlowKey();
     private final PickContext pick = new PickContext();
     /**
      * Per destination address of a wildcard service, the socket its flows' replies leave from; on the
@@ -183,12 +188,12 @@ public final class UdpProxy implements AutoCloseable {
                 return;
             }
         }
-        Flow flow = flows.get(sender);
+        // The wildcard socket's datagrams name their destination; an address's socket is its own.
+        InetSocketAddress to = packet.recipient();
+        InetSocketAddress virtual = via == listener && wildcard && !to.getAddress().isAnyLocalAddress() ? to
+                : (InetSocketAddress) via.localAddress();
+        Flow flow = flows.get(lookup.set(sender, virtual));
         if (flow == null) {
-            // The wildcard socket's datagrams name their destination; an address's socket is its own.
-            InetSocketAddress to = packet.recipient();
-            InetSocketAddress virtual = via == listener && wildcard && !to.getAddress().isAnyLocalAddress() ? to
-                    : (InetSocketAddress) via.localAddress();
             InetSocketAddress client = accept ? ProxyHeaderV2.source(content, sender) : sender;
             flow = newFlow(sender, client, virtual, accept ? ProxyHeaderV2.destination(content, virtual) : virtual);
             if (flow == null) {
@@ -244,8 +249,9 @@ public final class UdpProxy implements AutoCloseable {
         byte[] header = state.config().proxyProtocol() == ProxyProtocol.V2
                 ? ProxyHeaderV2.encode(client, destination) : null;
         LocalSocket local = wildcard && !virtual.getAddress().isAnyLocalAddress() ? local(virtual.getAddress()) : null;
-        Flow flow = new Flow(sender, client, virtual, local, d, m != null ? pick.lease() : null, header);
-        flows.put(sender, flow);
+        Flow flow = new Flow(new FlowKey().set(sender, virtual), client, virtual, local, d,
+                m != null ? pick.lease() : null, header);
+        flows.put(flow.key, flow);
         Bootstrap b = new Bootstrap()
                 .group(listener.eventLoop())
                 .channel(transport.datagramChannel())
@@ -271,6 +277,34 @@ public final class UdpProxy implements AutoCloseable {
         }
     }
 
+    /**
+     * A flow's key within the service, IPVS's connection key less protocol (the service's): the sender's
+     * address and port, and the local address and port its datagrams were sent to. Mutable so that one
+     * instance, set again for each datagram, looks flows up; the table holds keys of their own.
+     */
+    private static final class FlowKey {
+        private InetSocketAddress sender;
+        private InetSocketAddress virtual;
+        private int hash;
+
+        FlowKey set(InetSocketAddress sender, InetSocketAddress virtual) {
+            this.sender = sender;
+            this.virtual = virtual;
+            this.hash = 31 * sender.hashCode() + virtual.hashCode();
+            return this;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof FlowKey k && hash == k.hash && sender.equals(k.sender) && virtual.equals(k.virtual);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
     /** A wildcard service's socket on one of its addresses, and how many flows reply through it. */
     private static final class LocalSocket {
         final InetAddress address;
@@ -284,6 +318,7 @@ public final class UdpProxy implements AutoCloseable {
 
     /** One client flow and its connected socket towards the real server. */
     private final class Flow extends ChannelInboundHandlerAdapter {
+        final FlowKey key;
         /** Where datagrams come from and replies go: the client, or the front balancer that sent its header. */
         final InetSocketAddress client;
         /** The client scheduled for and listed: the sender, or the source of the PROXY header. */
@@ -304,9 +339,10 @@ public final class UdpProxy implements AutoCloseable {
         ScheduledFuture<?> timer;
         boolean expired;
 
-        Flow(InetSocketAddress client, InetSocketAddress source, InetSocketAddress virtual, LocalSocket local,
+        Flow(FlowKey key, InetSocketAddress source, InetSocketAddress virtual, LocalSocket local,
                 ServiceState.Dest dest, Lease lease, byte[] proxyHeader) {
-            this.client = client;
+            this.key = key;
+            this.client = key.sender;
             this.source = source;
             this.virtual = virtual;
             this.local = local;
@@ -355,7 +391,7 @@ public final class UdpProxy implements AutoCloseable {
                 pendingFirst.release();
                 pendingFirst = null;
             }
-            flows.remove(client, this);
+            flows.remove(key, this);
             if (local != null && --local.flows == 0) {
                 locals.remove(local.address, local);
                 local.channel.close();
