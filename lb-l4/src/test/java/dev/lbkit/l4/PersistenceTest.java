@@ -80,6 +80,27 @@ class PersistenceTest {
                 .orElseThrow();
     }
 
+    /**
+     * A persistent rr service over {@code a} and {@code b} where 127.0.0.1 connected ({@code held}, left
+     * open) and got a template pointing at {@code kept}, which is then quiesced (weight 0), so that only
+     * that template brings 127.0.0.1 back to it.
+     */
+    private record Quiesced(VirtualServer vs, EchoServer kept, EchoServer other, Socket held) implements AutoCloseable {
+        static Quiesced start(L4Balancer lb, EchoServer a, EchoServer b, Duration persistence) throws IOException {
+            VirtualServer vs = lb.addService(persistent(a, b, persistence).build());
+            int aBefore = a.connectionCount();
+            Socket held = Net.connectFrom("127.0.0.1", vs.localAddress());
+            EchoServer kept = took(a, aBefore, b);
+            vs.editRealServer(RealServer.builder(kept.address()).weight(0).build());
+            return new Quiesced(vs, kept, kept == a ? b : a, held);
+        }
+
+        @Override
+        public void close() throws IOException {
+            held.close();
+        }
+    }
+
     @Test
     void aQuiescedOrOverloadedRealServerKeepsItsPersistentClientsByDefault() throws Exception {
         try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo();
@@ -213,13 +234,11 @@ class PersistenceTest {
         // A closed connection stays in the table (TIME_WAIT) for tcpfin, 1 s; persistence 500 ms.
         Duration tcpFin = Duration.ofSeconds(1);
         try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo(); L4Balancer lb = L4Balancer.builder()
-                .ioThreads(1).timeouts(new Timeouts(Duration.ofSeconds(900), tcpFin, Duration.ofSeconds(300))).build()) {
-            VirtualServer vs = lb.addService(persistent(a, b, Duration.ofMillis(500)).build());
-            Socket held = Net.connectFrom("127.0.0.1", vs.localAddress());
-            EchoServer kept = a.connectionCount() == 1 ? a : b;
-            EchoServer other = kept == a ? b : a;
-            // Quiesced, so that no new template points at it: only the kept one brings the client back.
-            vs.editRealServer(RealServer.builder(kept.address()).weight(0).build());
+                .ioThreads(1).timeouts(new Timeouts(Duration.ofSeconds(900), tcpFin, Duration.ofSeconds(300))).build();
+                Quiesced q = Quiesced.start(lb, a, b, Duration.ofMillis(500))) {
+            VirtualServer vs = q.vs();
+            EchoServer kept = q.kept();
+            EchoServer other = q.other();
             // ipvsadm -E -s wrr -p 60: another scheduler and timeout.
             vs.edit(vs.config().toBuilder().scheduler("wrr").persistence(Duration.ofSeconds(60)).build());
             // Three of the template's 500 ms pass: only the open connection's lease keeps it.
@@ -236,7 +255,7 @@ class PersistenceTest {
             assertTrue(old.compareTo(Duration.ofMillis(500)) <= 0, "the kept one its own 500 ms: " + old);
 
             // Its connections leave the table 1 s after they close, and the template 500 ms later, not 60 s.
-            held.close();
+            q.held().close();
             second.close();
             Await.until(() -> template(lb, vs, "127.0.0.1").isEmpty());
             assertTrue(template(lb, vs, "127.0.0.2").isPresent());
@@ -246,13 +265,11 @@ class PersistenceTest {
     @Test
     void aNetmaskChangeLeavesTheOldTemplatesUnmatchedAndTurningPersistenceOffLeavesThemListed() throws Exception {
         try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo();
-                L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
-            VirtualServer vs = lb.addService(persistent(a, b, Duration.ofSeconds(300)).build());
-            int aBefore = a.connectionCount();
-            connectFrom("127.0.0.1", vs.localAddress());
-            EchoServer kept = took(a, aBefore, b);
-            EchoServer other = kept == a ? b : a;
-            vs.editRealServer(RealServer.builder(kept.address()).weight(0).build());
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
+                Quiesced q = Quiesced.start(lb, a, b, Duration.ofSeconds(300))) {
+            VirtualServer vs = q.vs();
+            EchoServer kept = q.kept();
+            EchoServer other = q.other();
             // ipvsadm -E -M 255.255.255.255 (unchanged): the client is kept on the quiesced real server.
             vs.edit(vs.config().toBuilder().scheduler("wrr").build());
             connectFrom("127.0.0.1", vs.localAddress());
@@ -276,34 +293,28 @@ class PersistenceTest {
     @Test
     void turningPersistenceOffLeavesTheTemplatesUnconsultedAndTurningItBackOnUsesThem() throws Exception {
         try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo();
-                L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
-            VirtualServer vs = lb.addService(persistent(a, b, Duration.ofSeconds(300)).build());
-            int aBefore = a.connectionCount();
-            connectFrom("127.0.0.1", vs.localAddress());
-            EchoServer kept = took(a, aBefore, b);
-            EchoServer other = kept == a ? b : a;
-            // Quiesced, so that only its template brings 127.0.0.1 back to it.
-            vs.editRealServer(RealServer.builder(kept.address()).weight(0).build());
-
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).build();
+                Quiesced q = Quiesced.start(lb, a, b, Duration.ofSeconds(300))) {
+            VirtualServer vs = q.vs();
             // ipvsadm -E without -p: the template is not consulted, but listed and counted, and no new one is made.
             vs.edit(vs.config().toBuilder().persistence(Duration.ZERO).build());
             assertEquals("TCP  " + IpvsTable.addrPort(vs.localAddress()) + " rr",
                     IpvsTable.render(lb.stats()).split("\n")[3]);
             connectFrom("127.0.0.1", vs.localAddress());
             connectFrom("127.0.0.2", vs.localAddress());
-            assertEquals(1, kept.connectionCount());
-            assertEquals(2, other.connectionCount());
-            assertEquals(kept.address(), template(lb, vs, "127.0.0.1").orElseThrow().destination());
+            assertEquals(1, q.kept().connectionCount());
+            assertEquals(2, q.other().connectionCount());
+            assertEquals(q.kept().address(), template(lb, vs, "127.0.0.1").orElseThrow().destination());
             assertEquals(1, templates(lb, vs).size(), "no template for 127.0.0.2");
-            assertEquals(1, listed(vs, kept).persistConns());
-            assertEquals(0, listed(vs, other).persistConns());
+            assertEquals(1, listed(vs, q.kept()).persistConns());
+            assertEquals(0, listed(vs, q.other()).persistConns());
             String lnc = IpvsTable.renderConnections(lb.connections());
             assertTrue(lnc.contains("NONE        127.0.0.1:0 "), lnc);
 
             // ipvsadm -E -p 300 before it expired: 127.0.0.1 is back on its template's (quiesced) real server.
             vs.edit(vs.config().toBuilder().persistence(Duration.ofSeconds(300)).build());
             connectFrom("127.0.0.1", vs.localAddress());
-            assertEquals(2, kept.connectionCount());
+            assertEquals(2, q.kept().connectionCount());
         }
     }
 
@@ -312,13 +323,11 @@ class PersistenceTest {
         // Persistence 500 ms; a closed connection stays in the table (TIME_WAIT) for tcpfin, 1 s.
         Timeouts t = new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(1), Duration.ofSeconds(300));
         try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo();
-                L4Balancer lb = L4Balancer.builder().ioThreads(1).timeouts(t).build()) {
-            VirtualServer vs = lb.addService(persistent(a, b, Duration.ofMillis(500)).build());
-            int aBefore = a.connectionCount();
-            Socket held = Net.connectFrom("127.0.0.1", vs.localAddress());
-            EchoServer kept = took(a, aBefore, b);
-            EchoServer other = kept == a ? b : a;
-            vs.editRealServer(RealServer.builder(kept.address()).weight(0).build());
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).timeouts(t).build();
+                Quiesced q = Quiesced.start(lb, a, b, Duration.ofMillis(500))) {
+            VirtualServer vs = q.vs();
+            EchoServer kept = q.kept();
+            EchoServer other = q.other();
             connectFrom("127.0.0.2", vs.localAddress());
             assertEquals(1, other.connectionCount());
 
@@ -330,10 +339,8 @@ class PersistenceTest {
             assertEquals(0, listed(vs, other).persistConns());
 
             vs.edit(vs.config().toBuilder().persistence(Duration.ofSeconds(60)).build());
-            Socket second = Net.connectFrom("127.0.0.1", vs.localAddress());
+            connectFrom("127.0.0.1", vs.localAddress());
             assertEquals(2, kept.connectionCount(), "the held template is consulted again");
-            held.close();
-            second.close();
         }
     }
 
