@@ -134,7 +134,8 @@ class SlowStartPolicyTest {
             int before = snapshots.get();
             ticker.advance(WINDOW);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (m.effectiveWeight() != 10 && System.nanoTime() < deadline) {
+            // The weight is set before the pickers are rebuilt: wait for both.
+            while ((m.effectiveWeight() != 10 || snapshots.get() <= before) && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
             assertEquals(10, m.effectiveWeight());
