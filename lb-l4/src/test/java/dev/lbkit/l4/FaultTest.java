@@ -281,11 +281,11 @@ class FaultTest {
 
     @Test
     void withoutFailoverAConnectFailureClosesTheClient() throws Exception {
-        InetSocketAddress closed;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closed = new InetSocketAddress(s.getInetAddress(), s.getLocalPort());
-        }
-        try (EchoServer echo = EchoServer.echo(); L4Balancer lb = balancer()) {
+        // A port bound but not listening refuses connects, and no other socket can take it while it is held;
+        // a closed listener's port could be bound by a server of a test running beside this one.
+        try (Socket refusing = new Socket(); EchoServer echo = EchoServer.echo(); L4Balancer lb = balancer()) {
+            refusing.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            InetSocketAddress closed = (InetSocketAddress) refusing.getLocalSocketAddress();
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr").failover(false)
                     .realServer(closed).realServer(echo.address()).build());
             int served = 0;
