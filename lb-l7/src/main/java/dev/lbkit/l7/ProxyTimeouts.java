@@ -100,7 +100,11 @@ public final class ProxyTimeouts {
         return clientBody;
     }
 
-    /** {@code keepalive_timeout}. A route's ({@link Route.Builder#timeouts}) is not used: the balancer's applies. */
+    /**
+     * {@code keepalive_timeout}: the wait for the next request on a client connection is that of the route
+     * ({@link Route.Builder#timeouts}) that answered the request before, as nginx's in a {@code location};
+     * the balancer's when that route has no timeouts of its own.
+     */
     public Duration keepAlive() {
         return keepAlive;
     }

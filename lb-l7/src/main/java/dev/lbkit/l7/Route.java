@@ -212,9 +212,10 @@ public final class Route {
 
         /**
          * This route's timeouts, instead of the balancer's, from the moment a request is routed (nginx's
-         * timeouts in a {@code location}): connect, send, read, clientSend, clientBody, and the lingering
-         * after a response that closes the connection, a 413 or 417 refusal included. Its clientHeader and
-         * keepAlive are not used: the balancer's apply, as a head is read before it is routed.
+         * timeouts in a {@code location}): connect, send, read, clientSend, clientBody, the lingering after
+         * a response that closes the connection, a 413 or 417 refusal included, and keepAlive, the wait for
+         * the next request after this route's response. Its clientHeader is not used: the balancer's
+         * applies, as a head is read before it is routed.
          */
         public Builder timeouts(ProxyTimeouts timeouts) {
             this.timeouts = Objects.requireNonNull(timeouts, "timeouts");

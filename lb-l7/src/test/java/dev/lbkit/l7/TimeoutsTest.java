@@ -446,16 +446,8 @@ class TimeoutsTest {
         try (TestBackend b = TestBackend.start(Script.ok("x"));
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
                 HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().keepAlive(Duration.ofMillis(300)).build(),
-                        RetryPolicy.DEFAULT);
-                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
-            s.setSoTimeout(5000);
-            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            InputStream in = s.getInputStream();
-            String first = Fixtures.readResponse(in);
-            assertTrue(first.startsWith("HTTP/1.1 200 "), first);
-            long t0 = System.nanoTime();
-            assertEquals(-1, in.read());
-            long ms = (System.nanoTime() - t0) / 1_000_000;
+                        RetryPolicy.DEFAULT)) {
+            long ms = keptAliveMillis(lb);
             assertTrue(ms >= 250 && ms < 3000, "closed after " + ms);
             Fixtures.await(() -> lb.stats().openConnections() == 0, Duration.ofSeconds(2));
         }
@@ -467,16 +459,50 @@ class TimeoutsTest {
         try (TestBackend b = TestBackend.start(Script.ok("x"));
                 UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
                 HttpBalancer lb = Fixtures.start(pool, ProxyTimeouts.builder().clientHeader(SHORT).clientBody(SHORT)
-                        .keepAlive(Duration.ofMillis(900)).build(), RetryPolicy.DEFAULT);
-                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
-            s.setSoTimeout(5000);
+                        .keepAlive(Duration.ofMillis(900)).build(), RetryPolicy.DEFAULT)) {
+            long ms = keptAliveMillis(lb);
+            assertTrue(ms >= 800 && ms < 4000, "closed after " + ms + " ms, keep-alive is 900 ms");
+        }
+    }
+
+    /**
+     * As nginx's keepalive_timeout in a location: the wait for the next request is that of the route that
+     * answered the request before. A route's 1 s ends it though the balancer's is 60 s, and a route's 2 s
+     * holds it though the balancer's is 200 ms (a route without timeouts of its own takes the balancer's:
+     * {@link #idleKeepAliveConnectionIsClosedAfterKeepAliveTimeout()}).
+     */
+    @Test
+    void theKeepAliveWaitIsThatOfTheRouteThatAnsweredTheRequestBefore() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()))) {
+            try (HttpBalancer lb = withRouteTimeouts(pool, ProxyTimeouts.builder().keepAlive(Duration.ofSeconds(60)),
+                    ProxyTimeouts.builder().keepAlive(Duration.ofSeconds(1)))) {
+                long ms = keptAliveMillis(lb);
+                assertTrue(ms >= 500, "closed after " + ms + " ms, the route's keep-alive is 1 s");
+            }
+            try (HttpBalancer lb = withRouteTimeouts(pool, ProxyTimeouts.builder().keepAlive(Duration.ofMillis(200)),
+                    ProxyTimeouts.builder().keepAlive(Duration.ofSeconds(2)))) {
+                long ms = keptAliveMillis(lb);
+                assertTrue(ms >= 1000, "closed after " + ms + " ms, the route's keep-alive is 2 s");
+            }
+            assertEquals(2, b.requestCount());
+        }
+    }
+
+    /**
+     * Sends a request on a new connection and reads its 200 response, then waits, sending nothing, until the
+     * proxy closes the connection (at most 10 s); returns how long after the response that was, in ms.
+     */
+    private static long keptAliveMillis(HttpBalancer lb) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(10_000);
             s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             InputStream in = s.getInputStream();
-            assertTrue(Fixtures.readResponse(in).startsWith("HTTP/1.1 200 "));
+            String got = Fixtures.readResponse(in);
+            assertTrue(got.startsWith("HTTP/1.1 200 "), got);
             long t0 = System.nanoTime();
             assertEquals(-1, in.read());
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(ms >= 800 && ms < 4000, "closed after " + ms + " ms, keep-alive is 900 ms");
+            return (System.nanoTime() - t0) / 1_000_000;
         }
     }
 

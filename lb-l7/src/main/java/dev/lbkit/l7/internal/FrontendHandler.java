@@ -419,7 +419,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void waitForRequest() {
-        armClient(TIMER_KEEPALIVE, state.timeouts.keepAlive().toNanos());
+        // nginx's keepalive_timeout of the location that served the request before: the route's, or the
+        // balancer's when that request was not routed or its route has no timeouts of its own.
+        armClient(TIMER_KEEPALIVE, timeouts().keepAlive().toNanos());
         readClient();
     }
 
