@@ -218,8 +218,7 @@ public final class HttpBalancer implements AutoCloseable {
         }
         // Requests still waiting for an upstream get their 503 before their connections close.
         state.rejectQueued();
-        state.closeAllClients();
-        state.closeIdleUpstreams();
+        state.closeAllChannels();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         state.closeResolvers();
         state.closeQueues();

@@ -5,12 +5,14 @@ import static dev.lbkit.l7.Fixtures.upstream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.health.ProbeResult;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
+import dev.lbkit.transport.TransportType;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -267,6 +269,51 @@ class OperationsTest {
                 Fixtures.await(() -> hang.openConnections() == 0, Duration.ofSeconds(2));
             }
         }
+    }
+
+    /**
+     * Stopping closes every connection, clients and upstreams, before the event loops shut down: a loop shut
+     * down with channels open closes them itself, and on io_uring their close then completes after the loop
+     * has terminated (Netty logs "EventLoop rejected it", a RejectedExecutionException). Here with an idle
+     * keep-alive client and its pooled upstream connection, and a client whose request an upstream holds.
+     */
+    @Test
+    void stoppingClosesEveryConnectionQuietlyOnIoUring() throws Exception {
+        assumeTrue(TransportType.available().contains(TransportType.IO_URING));
+        PrintStream old = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try (TestBackend ok = TestBackend.start(Script.ok("x"));
+                TestBackend hang = TestBackend.start(Script.builder().mode(Script.Mode.NEVER_ANSWER).build());
+                UpstreamPool okPool = UpstreamPool.of(upstream(ok.port()));
+                UpstreamPool hangPool = UpstreamPool.of(upstream(hang.port()))) {
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            for (int round = 1; round <= 5; round++) {
+                HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
+                        .transport(TransportType.IO_URING)
+                        .route(Route.builder("/").group(UpstreamGroup.of(okPool)).build())
+                        .route(Route.builder("/hang").group(UpstreamGroup.of(hangPool)).build()).build().start();
+                try (Socket idle = new Socket("127.0.0.1", lb.address().getPort());
+                        Socket held = new Socket("127.0.0.1", lb.address().getPort())) {
+                    idle.setSoTimeout(5000);
+                    held.setSoTimeout(5000);
+                    idle.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    assertTrue(Fixtures.readResponse(idle.getInputStream()).startsWith("HTTP/1.1 200 "));
+                    held.getOutputStream().write("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    int before = round - 1;
+                    Fixtures.await(() -> hang.requestCount() == before + 1, Duration.ofSeconds(5));
+                    lb.stop(Duration.ZERO);
+                    assertEquals(-1, idle.getInputStream().read());
+                    assertEquals("", Fixtures.readAll(held.getInputStream()).replace("<<reset>>", ""));
+                    Fixtures.await(() -> ok.openConnections() == 0 && hang.openConnections() == 0,
+                            Duration.ofSeconds(5));
+                }
+            }
+        } finally {
+            System.setErr(old);
+        }
+        String log = captured.toString(StandardCharsets.UTF_8);
+        assertTrue(!log.contains("rejected it") && !log.contains("RejectedExecutionException"), log);
     }
 
     @Test

@@ -79,7 +79,7 @@ import org.slf4j.LoggerFactory;
  * and auto-read is switched off only while the other side cannot take more (not writable, the replay
  * buffer full) or a pipelined request waits its turn; so a steady keep-alive exchange re-arms no
  * epoll interest per request. Event-loop confined, except
- * {@link #stopGracefully()}, {@link #closeNow()} and {@link #busy()}, which may be called from any thread.
+ * {@link #stopGracefully()}, {@link #rejectIfQueued()} and {@link #busy()}, which may be called from any thread.
  */
 public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger logger = LoggerFactory.getLogger(FrontendHandler.class);
@@ -293,6 +293,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         state.frontends.add(this);
+        state.track(ctx.channel());
         int max = state.limits.maxConnections();
         if (state.connections.incrementAndGet() > max && max > 0 || state.stopping) {
             closeAfterResponse = true;
@@ -1202,6 +1203,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     }
                 });
         ChannelFuture f = b.connect(address);
+        state.track(f.channel());
         f.addListener((ChannelFutureListener) future -> {
             if (attemptId != id || up != null || !requestActive) {
                 // This attempt was abandoned meanwhile.
@@ -1889,12 +1891,5 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 respondError(HttpResponseStatus.SERVICE_UNAVAILABLE);
             }
         });
-    }
-
-    /** Closes the connection now. Any thread. */
-    void closeNow() {
-        if (ctx != null) {
-            ctx.executor().execute(() -> ctx.close());
-        }
     }
 }

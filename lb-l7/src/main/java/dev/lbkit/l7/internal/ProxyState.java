@@ -8,7 +8,11 @@ import dev.lbkit.l7.Route;
 import dev.lbkit.l7.TrafficStats;
 import dev.lbkit.l7.UpstreamGroup;
 import dev.lbkit.transport.internal.Transport;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What every connection handler of one balancer shares: configuration (routes replaced as a whole),
- * counters, the per-event-loop upstream connection pools and the set of open client connections.
+ * counters, the per-event-loop upstream connection pools, the set of open client connections and every
+ * open channel.
  * Thread-safe.
  */
 public final class ProxyState {
@@ -34,6 +39,8 @@ public final class ProxyState {
     private final ConcurrentMap<Member, TrafficCounters> upstreamCounters = new ConcurrentHashMap<>();
     private volatile Map<EventLoop, UpstreamConnectionPool> pools = Map.of();
     final Set<FrontendHandler> frontends = ConcurrentHashMap.newKeySet();
+    /** Every open client and upstream channel, so that a stop closes them all; closed ones leave by themselves. */
+    private final ChannelGroup channels = new DefaultChannelGroup("lbkit-l7", GlobalEventExecutor.INSTANCE);
     final AtomicInteger connections = new AtomicInteger();
     volatile boolean stopping;
     final OffLoopResolverGroup resolvers = new OffLoopResolverGroup();
@@ -82,13 +89,9 @@ public final class ProxyState {
         resolvers.shutdown();
     }
 
-    /** Closes every idle upstream connection, each on its own loop. */
-    public void closeIdleUpstreams() {
-        for (UpstreamConnectionPool p : pools.values()) {
-            if (!p.loop.isShuttingDown()) {
-                p.loop.execute(p::closeAll);
-            }
-        }
+    /** Has {@link #closeAllChannels()} close {@code ch} if it is still open then. */
+    void track(Channel ch) {
+        channels.add(ch);
     }
 
     TrafficCounters upstreamCounters(Member m, UpstreamGroup group) {
@@ -165,11 +168,13 @@ public final class ProxyState {
         queues.close();
     }
 
-    /** Closes every client connection at once. */
-    public void closeAllClients() {
-        for (FrontendHandler f : frontends) {
-            f.closeNow();
-        }
+    /**
+     * Closes every client and upstream connection at once and waits until they are closed. Before the event
+     * loops shut down: a loop shut down with channels open closes them itself, and on io_uring their close
+     * then completes after the loop has terminated, which Netty reports as a rejected task.
+     */
+    public void closeAllChannels() {
+        channels.close().awaitUninterruptibly();
     }
 
     public FrontendHandler newFrontend(boolean tls) {

@@ -136,22 +136,6 @@ final class UpstreamConnectionPool {
         }
     }
 
-    /** Closes every idle connection (shutdown). */
-    void closeAll() {
-        List<UpstreamConnection> all = new ArrayList<>();
-        for (IdleList q : idle.values()) {
-            all.addAll(q);
-            if (q.expiry != null) {
-                q.expiry.cancel(false);
-                q.expiry = null;
-            }
-        }
-        idle.clear();
-        for (UpstreamConnection c : all) {
-            closeIdle(c);
-        }
-    }
-
     private static void closeIdle(UpstreamConnection c) {
         c.channel.close();
     }
