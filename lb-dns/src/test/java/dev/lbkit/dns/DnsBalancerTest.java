@@ -113,6 +113,21 @@ class DnsBalancerTest {
         assertEquals(first.get(0), second.get(1));
     }
 
+    /** A dual-stack client asks A and AAAA for every lookup; each family must still rotate by one per query. */
+    @Test
+    void eachFamilyRotatesOnItsOwnWhenAAndAaaaQueriesAlternate() throws Exception {
+        UpstreamPool pool = UpstreamPool.builder().add("127.0.0.1", 80).add("127.0.0.2", 80).add("::1", 80)
+                .add("::2", 80).build();
+        dns = DnsBalancer.builder().listen(loopback0()).name("dual.local", pool).ioThreads(1).start();
+        Dig dig = Dig.udp(dns);
+        List<String> firstA = Dig.addresses(dig.a("dual.local"));
+        List<String> firstAaaa = Dig.addresses(dig.query("dual.local", Type.AAAA));
+        List<String> secondA = Dig.addresses(dig.a("dual.local"));
+        List<String> secondAaaa = Dig.addresses(dig.query("dual.local", Type.AAAA));
+        assertEquals(firstA.get(0), secondA.get(1));
+        assertEquals(firstAaaa.get(0), secondAaaa.get(1));
+    }
+
     @Test
     void honoursTtlAndKOfN() throws Exception {
         UpstreamPool pool = UpstreamPool.builder().add("127.0.0.1", 80).add("127.0.0.2", 80).add("127.0.0.3", 80).build();

@@ -44,9 +44,17 @@ public final class ServedEntry {
     final boolean failOpen;
     final Zone zone;
     final LongAdder[] counters;
-    /** Starts at a random place so that servers restarted together do not all answer in the same order. */
-    private final AtomicInteger cursor = new AtomicInteger(ThreadLocalRandom.current().nextInt() & 0x7fffffff);
+    /**
+     * One rotation cursor per kind (A, AAAA, SRV): a dual-stack client asks A and AAAA for each lookup, and
+     * one shared cursor would then move each family by two per query (with two addresses, not at all).
+     * Each starts at a random place so that servers restarted together do not all answer in the same order.
+     */
+    private final AtomicInteger[] cursors = {randomCursor(), randomCursor(), randomCursor()};
     private volatile Prepared prepared;
+
+    private static AtomicInteger randomCursor() {
+        return new AtomicInteger(ThreadLocalRandom.current().nextInt() & 0x7fffffff);
+    }
 
     public ServedEntry(ServedName served, Zone zone, Counters counters) {
         this.name = served.name();
@@ -185,12 +193,13 @@ public final class ServedEntry {
 
     /**
      * Chooses the members to answer with for {@code kind}: the available primaries, else the available
-     * backups, else (fail open) every member; rotated by one per call, at most {@link #maxAnswers}.
-     * The chosen indexes into the returned {@link Tiered} are in {@code scratch()[0..count)}.
+     * backups, else (fail open) every member; rotated by one per call for this kind, at most
+     * {@link #maxAnswers}. The chosen indexes into the returned {@link Tiered} are in
+     * {@code scratch()[0..count)}.
      *
      * @return the number chosen
      */
-    int choose(Tiered t, long nanoTime) {
+    int choose(int kind, Tiered t, long nanoTime) {
         int[] idx = scratch(t.members.length);
         int n = collect(t, 0, t.primaries, nanoTime, idx);
         if (n == 0) {
@@ -206,7 +215,7 @@ public final class ServedEntry {
             return 0;
         }
         int k = maxAnswers > 0 && maxAnswers < n ? maxAnswers : n;
-        int start = (cursor.getAndIncrement() & 0x7fffffff) % n;
+        int start = (cursors[kind].getAndIncrement() & 0x7fffffff) % n;
         // The first k of the rotated order go to idx[n..n+k) (scratch holds 2 * members), then to the front.
         for (int j = 0; j < k; j++) {
             idx[n + j] = idx[(start + j) % n];
@@ -241,7 +250,7 @@ public final class ServedEntry {
     /** Writes the address records (A or AAAA) for the chosen members; returns how many. */
     int writeAddresses(ByteBuf out, int kind, long nanoTime) {
         Tiered t = prepared().byKind[kind];
-        int k = choose(t, nanoTime);
+        int k = choose(kind, t, nanoTime);
         int[] idx = scratch();
         int type = kind == V4 ? Wire.TYPE_A : Wire.TYPE_AAAA;
         for (int j = 0; j < k; j++) {
@@ -268,7 +277,7 @@ public final class ServedEntry {
     int writeSrv(ByteBuf out, ByteBuf additional, int[] counts, long nanoTime) {
         Prepared p = prepared();
         Tiered t = p.byKind[SRV];
-        int k = choose(t, nanoTime);
+        int k = choose(SRV, t, nanoTime);
         int[] idx = scratch();
         int extra = 0;
         for (int j = 0; j < k; j++) {
