@@ -179,6 +179,18 @@ class DnsBalancerTest {
         assertEquals("a.b." + SEED.toUpperCase() + ".", m.getQuestion().getName().toString(), "case kept");
     }
 
+    /** The SOA of a zone is the apex's; a name below it, answered by {@code subdomains}, has none (NODATA). */
+    @Test
+    void soaBelowAServedNameWithSubdomainsIsNodataWithTheSoaInAuthority() throws Exception {
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .name(ServedName.builder(SEED, seedPool()).subdomains(true).build()).start();
+        Message m = Dig.udp(dns).query("www." + SEED, Type.SOA);
+        assertEquals(Rcode.NOERROR, m.getRcode());
+        assertEquals(0, m.getSection(Section.ANSWER).size(), m.toString());
+        assertEquals(SEED + ".", m.getSection(Section.AUTHORITY).get(0).getName().toString());
+        assertEquals(Type.SOA, Dig.udp(dns).query(SEED, Type.SOA).getSection(Section.ANSWER).get(0).getType());
+    }
+
     @Test
     void explicitZoneGivesNxdomainForUnknownNamesAndNodataForEmptyNonTerminals() throws Exception {
         dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).zone("svc.local")

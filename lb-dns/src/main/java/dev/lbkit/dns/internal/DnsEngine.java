@@ -213,7 +213,8 @@ public final class DnsEngine {
                 break;
             }
             case Wire.TYPE_SOA:
-                if (e.zone.name.equals(e.name)) {
+                // Only the apex owns the SOA: a name below it (answered through subdomains) gets NODATA.
+                if (e.zone.name.equals(e.name) && q.nameLength == e.name.length()) {
                     out.writeBytes(e.zone.soa);
                     an = 1;
                 } else {
