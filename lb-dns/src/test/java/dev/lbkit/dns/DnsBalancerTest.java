@@ -191,6 +191,25 @@ class DnsBalancerTest {
         assertEquals(Type.SOA, Dig.udp(dns).query(SEED, Type.SOA).getSection(Section.ANSWER).get(0).getType());
     }
 
+    /**
+     * A dot inside a label is part of the label: {@code x\.my-awesome-highload-app.local} is a child of
+     * {@code local} with the label "x.my-awesome-highload-app", neither the served name's subdomain nor in
+     * its zone; a name below the served name whose first label holds a dot is one.
+     */
+    @Test
+    void aDotInsideALabelDoesNotSplitIt() throws Exception {
+        UpstreamPool other = UpstreamPool.builder().add("127.0.0.3", 80).build();
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .name(ServedName.builder(SEED, seedPool()).subdomains(true).build())
+                .name("exact.local", other).start();
+        Dig dig = Dig.udp(dns);
+        assertEquals(Rcode.REFUSED, dig.a("x\\." + SEED).getRcode(), "not below the served name");
+        assertEquals(Rcode.REFUSED, dig.a("x\\.exact.local").getRcode(), "not in exact.local's zone");
+        assertEquals(Rcode.REFUSED, dig.query("_x._y\\.exact.local", Type.SRV).getRcode(), "not an SRV name");
+        Message below = dig.a("a\\.b." + SEED);
+        assertEquals(2, below.getSection(Section.ANSWER).size(), "a label with a dot below the served name");
+    }
+
     @Test
     void explicitZoneGivesNxdomainForUnknownNamesAndNodataForEmptyNonTerminals() throws Exception {
         dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).zone("svc.local")

@@ -118,17 +118,17 @@ public final class DnsEngine {
         if (!qname.startsWith("_")) {
             return null;
         }
-        int dot = qname.indexOf('.');
+        int dot = NameTable.nextDot(qname, 0);
         if (dot < 0 || dot + 1 >= qname.length() || qname.charAt(dot + 1) != '_') {
             return null;
         }
-        int dot2 = qname.indexOf('.', dot + 1);
+        int dot2 = NameTable.nextDot(qname, dot + 1);
         return dot2 < 0 ? null : table.exact(qname.substring(dot2 + 1));
     }
 
     /** The entry {@code qname} has the form of an SRV target of, {@code <hex address>.addr.<name>}; or null. */
     private ServedEntry addressOwner(String qname) {
-        int dot = qname.indexOf('.');
+        int dot = NameTable.nextDot(qname, 0);
         if (dot != 8 && dot != 32 || !qname.startsWith("addr.", dot + 1)) {
             return null;
         }
@@ -143,7 +143,7 @@ public final class DnsEngine {
      * {@code addr.<name>} above it. Off the hot path: only names about to get NXDOMAIN get here.
      */
     private boolean synthesized(String qname) {
-        int dot = qname.indexOf('.');
+        int dot = NameTable.nextDot(qname, 0);
         if (dot < 0) {
             return false;
         }
@@ -169,7 +169,7 @@ public final class DnsEngine {
             return null;
         }
         ByteBuf out = start(in, q, alloc, Wire.NOERROR, true);
-        int an = e.writeTargetAddress(out, qname.substring(0, qname.indexOf('.')), q.qtype);
+        int an = e.writeTargetAddress(out, qname.substring(0, NameTable.nextDot(qname, 0)), q.qtype);
         if (an == 0) {
             out.release();
             return null;

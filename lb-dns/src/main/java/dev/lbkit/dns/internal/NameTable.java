@@ -57,6 +57,23 @@ public final class NameTable {
         return name.equals(zone) || (name.endsWith(zone) && name.charAt(name.length() - zone.length() - 1) == '.');
     }
 
+    /**
+     * The index of the first dot at or after {@code from} that ends a label of {@code name}, or -1. A dot
+     * escaped with a backslash ({@link Query#qname()}'s form of a dot inside a label) is part of its label;
+     * {@code from} must be the start of a label.
+     */
+    static int nextDot(String name, int from) {
+        for (int i = from; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '\\') {
+                i++;
+            } else if (c == '.') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** The entry serving exactly {@code qname}, or null. */
     public ServedEntry exact(String qname) {
         return names.get(qname);
@@ -72,7 +89,7 @@ public final class NameTable {
 
     /** The entry of the nearest ancestor of {@code qname} that serves its subdomains, or null. */
     public ServedEntry wildcard(String qname) {
-        for (int i = qname.indexOf('.'); i >= 0; i = qname.indexOf('.', i + 1)) {
+        for (int i = nextDot(qname, 0); i >= 0; i = nextDot(qname, i + 1)) {
             ServedEntry e = names.get(qname.substring(i + 1));
             if (e != null) {
                 return e.subdomains ? e : null;
@@ -84,7 +101,7 @@ public final class NameTable {
     /** The nearest zone containing {@code qname}, or null when the server is not authoritative for it. */
     public Zone zone(String qname) {
         Zone z = zones.get(qname);
-        for (int i = qname.indexOf('.'); z == null && i >= 0; i = qname.indexOf('.', i + 1)) {
+        for (int i = nextDot(qname, 0); z == null && i >= 0; i = nextDot(qname, i + 1)) {
             z = zones.get(qname.substring(i + 1));
         }
         return z;
