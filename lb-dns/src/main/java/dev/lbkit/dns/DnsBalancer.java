@@ -9,6 +9,7 @@ import dev.lbkit.dns.internal.Forwarder;
 import dev.lbkit.dns.internal.NameTable;
 import dev.lbkit.dns.internal.TcpHandler;
 import dev.lbkit.dns.internal.UdpHandler;
+import dev.lbkit.dns.internal.Wire;
 import dev.lbkit.transport.TransportType;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -101,7 +102,10 @@ public final class DnsBalancer implements AutoCloseable {
                 io.netty.channel.EventLoop loop = group.next();
                 List<Channel> sockets = new ArrayList<>();
                 for (int i = 0; i < config.forwarderSockets; i++) {
+                    // A query goes on with its client's EDNS size, so an answer may be that large (up to
+                    // 65535): Netty's default 2048-byte receive buffer would cut it off.
                     Channel fc = new Bootstrap().group(loop).channel(transport.datagramChannel()).handler(forwarder)
+                            .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(Wire.MAX_MESSAGE))
                             .bind(new InetSocketAddress(0)).syncUninterruptibly().channel();
                     sockets.add(fc);
                     channels.add(fc);

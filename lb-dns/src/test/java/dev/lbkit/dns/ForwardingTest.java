@@ -414,6 +414,24 @@ class ForwardingTest {
         assertEquals(120, Dig.udp(dns).noEdns().a("big.local").getSection(Section.ANSWER).size());
     }
 
+    /**
+     * The query goes on with the client's EDNS size, so the resolver may answer over UDP with anything up to
+     * it: the forwarder must take such a datagram whole, not cut at a default receive buffer.
+     */
+    @Test
+    void aForwardedUdpAnswerLargerThan2048BytesArrivesWhole() throws Exception {
+        DnsBalancer upstream = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).maxUdpPayload(4096)
+                .name(ServedName.builder("big.local", BadInputTest.bigPool(200)).ttl(Duration.ofSeconds(60)).build())
+                .start());
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .forwarder(upstream.localAddress()).start());
+        Message m = Dig.tcp(dns).edns(4096).a("big.local");
+        assertEquals(Rcode.NOERROR, m.getRcode());
+        assertEquals(200, m.getSection(Section.ANSWER).size());
+        assertEquals(0, upstream.stats().tcpQueries(), "one UDP answer of about 3.2 kB, no TC");
+        assertEquals(200, Dig.tcp(dns).edns(4096).a("big.local").getSection(Section.ANSWER).size(), "from the cache");
+    }
+
     @Test
     void anyForAForwardedNameGetsTheRfc8482Answer() throws Exception {
         DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
