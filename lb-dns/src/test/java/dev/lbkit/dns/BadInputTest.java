@@ -117,6 +117,36 @@ class BadInputTest {
         assertStillServing();
     }
 
+    /** RFC 1035 section 3.1: 255 bytes at most, the final zero included, for the names of records too. */
+    @Test
+    void aRecordOwnerNameOver255BytesIsFormerrAnd255BytesIsNot() throws Exception {
+        assertEquals(FORMERR, rcode(Packets.udp(server, queryWithAdditionalOwnerOf(62), 2000)), "256 bytes");
+        assertEquals(0, rcode(Packets.udp(server, queryWithAdditionalOwnerOf(61), 2000)), "255 bytes");
+        assertStillServing();
+    }
+
+    /** A query for the seed name with one A record in the additional section, owned by 3 × 63 + last bytes. */
+    private static byte[] queryWithAdditionalOwnerOf(int last) {
+        ByteArrayOutputStream out = Packets.header(0x0100, 1, 0, 0, 1);
+        Packets.name(out, SEED);
+        Packets.short16(out, 1);
+        Packets.short16(out, 1);
+        for (int length : new int[] {63, 63, 63, last}) {
+            byte[] label = new byte[length];
+            Arrays.fill(label, (byte) 'a');
+            out.write(length);
+            out.write(label, 0, length);
+        }
+        out.write(0);
+        Packets.short16(out, 1);
+        Packets.short16(out, 1);
+        Packets.short16(out, 0);
+        Packets.short16(out, 0);
+        Packets.short16(out, 4);
+        out.write(new byte[] {127, 0, 0, 1}, 0, 4);
+        return out.toByteArray();
+    }
+
     @Test
     void compressionPointerLoopsAreFormerr() throws Exception {
         ByteArrayOutputStream self = Packets.header(0x0100, 1, 0, 0, 0);

@@ -77,7 +77,8 @@ public final class Wire {
                 return -1;
             }
             p += 1 + b;
-            if (p - start > Query.MAX_NAME_WIRE) {
+            // At least the final zero (or a pointer) still follows: 255 bytes here means 256 in all.
+            if (p - start >= Query.MAX_NAME_WIRE) {
                 return -1;
             }
         }
