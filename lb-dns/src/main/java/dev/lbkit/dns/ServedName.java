@@ -67,8 +67,9 @@ public final class ServedName {
     }
 
     /**
-     * What to answer when no upstream is available: all of them ({@code true}, the default, as Route 53
-     * does: better a client that tries than one that cannot) or none (an empty NOERROR answer).
+     * What to answer when no upstream is available: all of them as if all were healthy ({@code true}, the
+     * default, as Route 53 does: better a client that tries than one that cannot; that is every primary,
+     * and the backups only in a pool that has no primaries) or none (an empty NOERROR answer).
      */
     public boolean failOpen() {
         return failOpen;
@@ -135,7 +136,10 @@ public final class ServedName {
             return this;
         }
 
-        /** Answer with every upstream when none is available. Default true. */
+        /**
+         * Answer as if every upstream were healthy when none is available: every primary (the backups only
+         * in a pool without primaries). Default true.
+         */
         public Builder failOpen(boolean failOpen) {
             this.failOpen = failOpen;
             return this;

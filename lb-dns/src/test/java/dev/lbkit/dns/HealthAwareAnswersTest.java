@@ -85,6 +85,22 @@ class HealthAwareAnswersTest {
     }
 
     @Test
+    void failOpenAnswersThePrimariesAsIfAllWereHealthyAndTheBackupsOnlyWithoutPrimaries() throws Exception {
+        UpstreamPool pool = UpstreamPool.builder().add("127.0.0.1", 80).add("127.0.0.3", 80)
+                .add(Upstream.builder("127.0.0.2", 80).backup(true).build()).build();
+        UpstreamPool backupsOnly = UpstreamPool.builder()
+                .add(Upstream.builder("127.0.0.4", 80).backup(true).build())
+                .add(Upstream.builder("127.0.0.5", 80).backup(true).build()).build();
+        dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1).name("b.local", pool)
+                .name("c.local", backupsOnly).start();
+        pool.snapshot().members().forEach(m -> m.checkDown(true, "down"));
+        backupsOnly.snapshot().members().forEach(m -> m.checkDown(true, "down"));
+        Dig dig = Dig.udp(dns);
+        assertEquals(Set.of("127.0.0.1", "127.0.0.3"), new TreeSet<>(Dig.addresses(dig.a("b.local"))));
+        assertEquals(Set.of("127.0.0.4", "127.0.0.5"), new TreeSet<>(Dig.addresses(dig.a("c.local"))));
+    }
+
+    @Test
     void failClosedAnswersNoneWhenNoneIsAvailable() throws Exception {
         UpstreamPool pool = seedPool();
         dns = DnsBalancer.builder().listen(loopback0()).ioThreads(1)
