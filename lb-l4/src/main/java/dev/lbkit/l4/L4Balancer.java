@@ -1,6 +1,7 @@
 package dev.lbkit.l4;
 
 import dev.lbkit.api.internal.Checks;
+import dev.lbkit.l4.internal.Listener;
 import dev.lbkit.l4.internal.NettyTransport;
 import dev.lbkit.l4.internal.ServiceState;
 import dev.lbkit.l4.internal.TcpProxy;
@@ -91,7 +92,7 @@ public final class L4Balancer implements AutoCloseable {
             }
             ServiceState state = new ServiceState(service, timeouts, trashPeriod);
             InetSocketAddress bound;
-            AutoCloseable listener;
+            Listener listener;
             try {
                 if (service.protocol() == Protocol.TCP) {
                     TcpProxy p = new TcpProxy(state, transport);

@@ -1,6 +1,7 @@
 package dev.lbkit.l4;
 
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.l4.internal.Listener;
 import dev.lbkit.l4.internal.ServiceState;
 import dev.lbkit.l4.internal.UdpProxy;
 import java.net.InetSocketAddress;
@@ -10,7 +11,8 @@ import java.util.Objects;
 /**
  * A running virtual service of an {@link L4Balancer}: where it listens, its real servers, and the
  * ipvsadm operations on them ({@code -a}, {@code -e}, {@code -d}, {@code -E}). Changes apply to new
- * connections only; established connections are never disturbed.
+ * connections only; established connections are never disturbed, but for
+ * {@link VirtualService#expireNodestConn()}.
  *
  * <p>Thread-safe. Its {@link #pool()} is the lb-api pool whose members are the real servers, so that
  * lb-api health policies and listeners attach to it.
@@ -18,10 +20,10 @@ import java.util.Objects;
 public final class VirtualServer {
     private final L4Balancer balancer;
     private final ServiceState state;
-    private final AutoCloseable listener;
+    private final Listener listener;
     private final InetSocketAddress localAddress;
 
-    VirtualServer(L4Balancer balancer, ServiceState state, AutoCloseable listener, InetSocketAddress localAddress) {
+    VirtualServer(L4Balancer balancer, ServiceState state, Listener listener, InetSocketAddress localAddress) {
         this.balancer = balancer;
         this.state = state;
         this.listener = listener;
@@ -74,12 +76,15 @@ public final class VirtualServer {
     }
 
     /**
-     * {@code ipvsadm -d}: removes a real server; its established connections finish.
+     * {@code ipvsadm -d}: removes a real server. Its established connections finish, or, with
+     * {@link VirtualService#expireNodestConn()}, are expired (TCP connections reset on both sides, UDP
+     * flows forgotten so that their next datagram is scheduled again) on their event loops shortly after
+     * this returns.
      *
      * @return whether it was present
      */
     public boolean removeRealServer(InetSocketAddress address) {
-        return state.removeRealServer(Objects.requireNonNull(address, "address"));
+        return state.removeRealServer(Objects.requireNonNull(address, "address"), listener);
     }
 
     /**
@@ -122,11 +127,7 @@ public final class VirtualServer {
     }
 
     void closeListener() {
-        try {
-            listener.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot close " + state.config(), e);
-        }
+        listener.close();
     }
 
     @Override

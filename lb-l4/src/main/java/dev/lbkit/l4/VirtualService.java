@@ -34,6 +34,7 @@ public final class VirtualService {
     private final Duration persistence;
     private final int persistenceNetmask;
     private final boolean expireQuiescentTemplate;
+    private final boolean expireNodestConn;
     private final int maxConnections;
     private final Duration connectTimeout;
     private final boolean failover;
@@ -52,6 +53,7 @@ public final class VirtualService {
         this.persistence = b.persistence;
         this.persistenceNetmask = b.persistenceNetmask;
         this.expireQuiescentTemplate = b.expireQuiescentTemplate;
+        this.expireNodestConn = b.expireNodestConn;
         this.maxConnections = b.maxConnections;
         this.connectTimeout = b.connectTimeout;
         this.failover = b.failover;
@@ -82,10 +84,10 @@ public final class VirtualService {
     /** A builder holding this configuration, to derive an edited copy ({@code ipvsadm -E}). */
     public Builder toBuilder() {
         Builder b = new Builder(protocol, address).scheduler(scheduler).persistence(persistence)
-.maxConnections(maxConnections).connectTimeout(connectTimeout)
+                .maxConnections(maxConnections).connectTimeout(connectTimeout)
                 .failover(failover).proxyProtocol(proxyProtocol).acceptProxyProtocol(acceptProxyProtocol)
                 .healthPolicy(healthPolicy).failureAction(failureAction).maxFlows(maxFlows)
-                .expireQuiescentTemplate(expireQuiescentTemplate);
+                .expireQuiescentTemplate(expireQuiescentTemplate).expireNodestConn(expireNodestConn);
         b.sorryServer = sorryServer;
         b.persistenceNetmask = persistenceNetmask;
         realServers.forEach(b::realServer);
@@ -130,6 +132,29 @@ public final class VirtualService {
      */
     public boolean expireQuiescentTemplate() {
         return expireQuiescentTemplate;
+    }
+
+    /**
+     * Whether removing a real server ({@link VirtualServer#removeRealServer}, {@code ipvsadm -d}) expires
+     * its connection entries at once, as IPVS with {@code net.ipv4.vs.expire_nodest_conn = 1} (since Linux
+     * 5.9, which expires them all soon after the deletion; one setting for all services there, per service
+     * here). Default {@code false}: they go on to the removed real server until they end on their own,
+     * which is the graceful choice (nothing is cut) and is not IPVS's default 0, which drops every packet a
+     * client sends on them; lbkit does not offer that one.
+     *
+     * <p>With {@code true}, each of the removed real server's TCP connections is reset on both sides
+     * (SO_LINGER 0), as an IPVS client whose entry was expired gets a reset from the director's own stack
+     * at its next segment, and leaves the connection table at once (no TIME_WAIT entry for the tcpfin
+     * timeout), as do its closed connections still counted there; a connection still being connected to it
+     * is reset too. Each UDP flow to it is forgotten, so that the client's next datagram is scheduled to
+     * another real server; replies the removed real server sends after that are dropped. The leases of
+     * these entries on persistence templates are released at once. The expiry runs on each connection's
+     * own event loop shortly after the removal, unless the real server was added back meanwhile. It is
+     * read when a real server is removed: {@link VirtualServer#edit} changes it for later removals. A real
+     * server failed by a health check or marked down stays in the pool and is not expired.
+     */
+    public boolean expireNodestConn() {
+        return expireNodestConn;
     }
 
     /** Most client connections (TCP) or flows (UDP) at once; 0 (the default) means no limit. */
@@ -211,6 +236,7 @@ public final class VirtualService {
         private Duration persistence = Duration.ZERO;
         private int persistenceNetmask = -1;
         private boolean expireQuiescentTemplate;
+        private boolean expireNodestConn;
         private int maxConnections;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private boolean failover = true;
@@ -245,6 +271,12 @@ public final class VirtualService {
         /** See {@link VirtualService#expireQuiescentTemplate()}. */
         public Builder expireQuiescentTemplate(boolean expireQuiescentTemplate) {
             this.expireQuiescentTemplate = expireQuiescentTemplate;
+            return this;
+        }
+
+        /** See {@link VirtualService#expireNodestConn()}. */
+        public Builder expireNodestConn(boolean expireNodestConn) {
+            this.expireNodestConn = expireNodestConn;
             return this;
         }
 

@@ -12,10 +12,12 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -75,6 +77,28 @@ public final class ConnectionTable {
                 }
                 closed.pollFirst();
                 c.state.unbindInactive(c.dest, c.lease);
+            }
+        }
+
+        /**
+         * IPVS's {@code expire_nodest_conn}: resets the live connections bound to {@code d} and forgets its
+         * closed ones, each entry leaving the table (and unbinding from {@code d}) at once. Runs on the loop.
+         */
+        void expireNodest(ServiceState.Dest d) {
+            List<TcpConnection> bound = new ArrayList<>();
+            for (TcpConnection c = head; c != null; c = c.tableNext) {
+                if (c.boundTo(d)) {
+                    bound.add(c);
+                }
+            }
+            // Collected first: a reset closes the connection, which unlinks it from the list.
+            bound.forEach(TcpConnection::expireNodest);
+            for (Iterator<Closed> it = closed.iterator(); it.hasNext();) {
+                Closed c = it.next();
+                if (c.dest == d) {
+                    it.remove();
+                    c.state.unbindInactive(c.dest, c.lease);
+                }
             }
         }
 
@@ -185,6 +209,29 @@ public final class ConnectionTable {
     /** Time left of {@code timeoutNanos} after {@code elapsedNanos}, never negative. */
     static Duration remaining(long timeoutNanos, long elapsedNanos) {
         return Duration.ofNanos(Math.max(0, timeoutNanos - elapsedNanos));
+    }
+
+    /**
+     * {@link Loop#expireNodest} on every loop, each in a task of its own, unless {@code d} is back in the
+     * pool of {@code state} when it runs.
+     */
+    void expireNodest(ServiceState state, ServiceState.Dest d) {
+        for (Loop l : loops.values()) {
+            later(l.eventLoop, () -> {
+                if (state.isRemoved(d)) {
+                    l.expireNodest(d);
+                }
+            });
+        }
+    }
+
+    /** Runs {@code task} on {@code loop} later; not at all when the loop is shutting down (it closes everything). */
+    static void later(EventLoop loop, Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            // Shutting down: every connection is being closed anyway.
+        }
     }
 
     /** One loop's entries and how many it holds. */

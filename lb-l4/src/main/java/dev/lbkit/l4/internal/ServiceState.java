@@ -275,23 +275,38 @@ public final class ServiceState {
     }
 
     /**
-     * {@code ipvsadm -d}: no new connections; established ones finish. The real server leaves the
-     * listing for the trash, where its counters stay reachable from its connections.
+     * {@code ipvsadm -d}: no new connections. The real server leaves the listing for the trash, where its
+     * counters stay reachable from its connections. Its established connections finish, unless
+     * {@link VirtualService#expireNodestConn()} is on: then {@code listener} expires them.
+     *
+     * @return whether it was present
      */
-    public boolean removeRealServer(InetSocketAddress address) {
+    public boolean removeRealServer(InetSocketAddress address, Listener listener) {
+        Dest d;
         synchronized (edits) {
             String key = Upstream.builder(address).build().key();
             Optional<Member> m = pool.member(key);
             boolean removed = pool.remove(key);
-            Dest d = m.isPresent() ? dests.get(m.get()) : null;
-            if (removed && d != null) {
+            d = m.isPresent() ? dests.get(m.get()) : null;
+            if (!removed) {
+                return false;
+            }
+            if (d != null) {
                 d.idle = false;
                 // In the trash before it leaves the map, so that dest(member) always finds it.
                 trash.put(d.member.upstream().address(), d);
                 dests.remove(d.member);
             }
-            return removed;
         }
+        if (d != null && config.expireNodestConn()) {
+            listener.expireNodest(d);
+        }
+        return true;
+    }
+
+    /** Whether {@code d} is removed and in the trash, not added back or forgotten since. */
+    public boolean isRemoved(Dest d) {
+        return trash.get(d.member.upstream().address()) == d;
     }
 
     /**

@@ -96,6 +96,8 @@ final class TcpConnection {
     private boolean clientEof;
     private boolean serverEof;
     private boolean ended;
+    /** Expired by {@code expire_nodest_conn}: its entry leaves the table at the close, without tcpfin. */
+    private boolean expiredNodest;
     private long lastActivity;
     private ScheduledFuture<?> idleTimer;
     /** This connection's part of the service's connection table, and its links there. */
@@ -322,10 +324,35 @@ final class TcpConnection {
     /** A socket error or reset while splicing: both sides are reset, as on the copying path. */
     void spliceFailed(Throwable cause) {
         logger.debug("{}: {}", client, cause.toString());
+        resetBoth();
+    }
+
+    /** Whether this connection's entry is bound to {@code d} (its real server, or the one being connected). */
+    boolean boundTo(ServiceState.Dest d) {
+        return dest == d;
+    }
+
+    /**
+     * IPVS's {@code expire_nodest_conn}: the real server was removed, so the entry expires now. Both sides
+     * are reset (the client as IPVS's director answers its next segment, the real server so that it lets
+     * go), and the entry leaves the table at once. Runs on the loop.
+     */
+    void expireNodest() {
+        if (ended) {
+            return;
+        }
+        logger.debug("{}: real server {} removed, expiring", client, dest.member().upstream().key());
+        expiredNodest = true;
+        resetBoth();
+    }
+
+    private void resetBoth() {
         stopPump();
         // Both get SO_LINGER 0 before either closes: closing one closes the other through onChannelClosed.
         lingerZero(client);
-        lingerZero(server);
+        if (server != null) {
+            lingerZero(server);
+        }
         abort(server);
         abort(client);
     }
@@ -592,6 +619,10 @@ final class TcpConnection {
             dest = null;
             lease = null;
             destState = NONE;
+            if (expiredNodest) {
+                state.unbindInactive(d, l);
+                return;
+            }
             // IPVS keeps a closed connection counted as inactive (and listed, holding its template) for the
             // tcpfin timeout.
             table.addClosed(new ConnectionTable.Closed(state, d, l,

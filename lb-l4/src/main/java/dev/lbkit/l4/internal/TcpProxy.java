@@ -13,7 +13,7 @@ import java.net.InetSocketAddress;
  * The listener of one TCP virtual service: accepts clients with auto-read off and half-closure allowed,
  * and gives each a {@link TcpConnection}. The whole path of a byte is assembled here and there.
  */
-public final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements Listener {
     private final ServiceState state;
     private final NettyTransport transport;
     private Channel listener;
@@ -50,6 +50,11 @@ public final class TcpProxy implements AutoCloseable {
         InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
         state.localAddress(bound);
         return bound;
+    }
+
+    @Override
+    public void expireNodest(ServiceState.Dest removed) {
+        state.connectionTable().expireNodest(state, removed);
     }
 
     /** Stops accepting; established connections go on. Blocks until the listener is closed. */

@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * looked up with one key set again for each datagram (no allocation per datagram).
  * Datagrams meeting a full outbound buffer are dropped, as a network would drop them: memory stays bounded.
  */
-public final class UdpProxy implements AutoCloseable {
+public final class UdpProxy implements Listener {
     private static final Logger logger = LoggerFactory.getLogger(UdpProxy.class);
 
     private final ServiceState state;
@@ -104,6 +104,32 @@ public final class UdpProxy implements AutoCloseable {
         // Each destination socket closes with its last flow.
         loop.submit(() -> new ArrayList<>(flows.values()).forEach(Flow::expire)).syncUninterruptibly();
         listener.close().syncUninterruptibly();
+    }
+
+    /**
+     * Forgets the flows to {@code removed} on the service's event loop, so that each client's next
+     * datagram starts a new flow, scheduled among the real servers left; replies that reach a forgotten
+     * flow's closed socket are dropped.
+     */
+    @Override
+    public void expireNodest(ServiceState.Dest removed) {
+        Channel l = listener;
+        if (l == null) {
+            return;
+        }
+        ConnectionTable.later(l.eventLoop(), () -> {
+            if (!state.isRemoved(removed)) {
+                return;
+            }
+            List<Flow> bound = new ArrayList<>();
+            for (Flow f : flows.values()) {
+                if (f.dest == removed) {
+                    bound.add(f);
+                }
+            }
+            // Collected first: expiring a flow removes it from the map.
+            bound.forEach(Flow::expire);
+        });
     }
 
     /** A socket that receives the service's datagrams, read by {@link Frontend}. */
