@@ -148,7 +148,9 @@ public final class VirtualService {
      * timeout), as do its closed connections still counted there; a connection still being connected to it
      * is reset too. Each UDP flow to it is forgotten, so that the client's next datagram is scheduled to
      * another real server; replies the removed real server sends after that are dropped. The leases of
-     * these entries on persistence templates are released at once. The expiry runs on each connection's
+     * these entries on persistence templates are released at once; the templates themselves are not
+     * expired (Linux 5.9's flush expires them too): they stay until their timeout, and send no client to
+     * the removed real server. The expiry runs on each connection's
      * own event loop shortly after the removal, unless the real server was added back meanwhile. It is
      * read when a real server is removed: {@link VirtualServer#edit} changes it for later removals. A real
      * server failed by a health check or marked down stays in the pool and is not expired.
