@@ -128,6 +128,8 @@ public final class DnsBalancer implements AutoCloseable {
         long idleNanos = config.tcpIdleTimeout.toNanos();
         ServerBootstrap tcp = new ServerBootstrap().group(group).channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 128)
+                // A client's FIN ends its queries, not its answers (TcpHandler closes once they are sent).
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

@@ -2,12 +2,16 @@ package dev.lbkit.dns.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Answers DNS-over-TCP queries (RFC 7766), several per connection, after a length-field frame decoder
@@ -15,15 +19,25 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answer is sent, so a client trickling a partial message, or announcing a length it never sends, is
  * closed after the idle timeout like a silent one; but never while a forwarded query of the connection
  * waits for its answer. Stops reading while the client does not read its answers.
+ *
+ * <p>The channel must allow half-closure: after the client's FIN (a client that half-closes after its
+ * last query, {@code nc -q}), every query already received is answered, forwarded ones when their
+ * answer or SERVFAIL comes, and then the connection is closed.
+ *
+ * <p>All state is confined to the channel's event loop; {@link #reply} hops onto it.
  */
 public final class TcpHandler extends ChannelInboundHandlerAdapter implements Replier {
     private final DnsEngine engine;
     private final long idleNanos;
     private final Counters counters;
-    /** Forwarded queries not answered yet; decremented on the forwarder's thread. */
-    private final AtomicInteger outstanding = new AtomicInteger();
+    /** Forwarded queries not answered yet. */
+    private int outstanding;
+    /** The client sent its FIN: close once {@link #outstanding} is 0 and the answers are written. */
+    private boolean inputShutdown;
+    /** The last answer written; writes complete in order, so when it is done, all are. */
+    private ChannelFuture lastWrite;
     private ScheduledFuture<?> idle;
-    private volatile long lastActivity;
+    private long lastActivity;
     private volatile Channel channel;
 
     public TcpHandler(DnsEngine engine, long idleNanos, Counters counters) {
@@ -42,7 +56,7 @@ public final class TcpHandler extends ChannelInboundHandlerAdapter implements Re
 
     private void checkIdle(ChannelHandlerContext ctx) {
         long left = idleNanos - (System.nanoTime() - lastActivity);
-        if (left <= 0 && outstanding.get() == 0) {
+        if (left <= 0 && outstanding == 0) {
             counters.increment(Counters.TCP_IDLE_CLOSED);
             ctx.close();
         } else {
@@ -55,14 +69,53 @@ public final class TcpHandler extends ChannelInboundHandlerAdapter implements Re
 
     @Override
     public void deferred() {
-        outstanding.incrementAndGet();
+        outstanding++;
     }
 
     @Override
     public void reply(ByteBuf message) {
-        outstanding.decrementAndGet();
+        EventLoop loop = channel.eventLoop();
+        if (loop.inEventLoop()) {
+            answered(message);
+            return;
+        }
+        try {
+            loop.execute(() -> answered(message));
+        } catch (RejectedExecutionException e) {
+            // The server is shutting down.
+            message.release();
+        }
+    }
+
+    private void answered(ByteBuf message) {
+        outstanding--;
         lastActivity = System.nanoTime();
-        channel.writeAndFlush(message);
+        lastWrite = channel.writeAndFlush(message);
+        if (inputShutdown) {
+            closeWhenAnswered();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        // The frame decoder before this handler has passed on every whole query that came before the FIN.
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputShutdown = true;
+            ctx.flush();
+            closeWhenAnswered();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private void closeWhenAnswered() {
+        if (outstanding > 0) {
+            return;
+        }
+        if (lastWrite == null || lastWrite.isDone()) {
+            channel.close();
+        } else {
+            lastWrite.addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     @Override
@@ -84,7 +137,7 @@ public final class TcpHandler extends ChannelInboundHandlerAdapter implements Re
         try {
             ByteBuf answer = engine.handle(frame, ctx.alloc(), true, this);
             if (answer != null) {
-                ctx.write(answer);
+                lastWrite = ctx.write(answer);
             }
         } finally {
             frame.release();
