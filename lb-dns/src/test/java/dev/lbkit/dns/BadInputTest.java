@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.transport.TransportType;
 import java.io.ByteArrayOutputStream;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -23,6 +24,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
@@ -123,6 +126,52 @@ class BadInputTest {
         assertEquals(FORMERR, rcode(Packets.udp(server, queryWithAdditionalOwnerOf(62), 2000)), "256 bytes");
         assertEquals(0, rcode(Packets.udp(server, queryWithAdditionalOwnerOf(61), 2000)), "255 bytes");
         assertStillServing();
+    }
+
+    /**
+     * A UDP datagram is read into 4096 bytes ({@code MAX_QUERY}): a longer query arrives cut off, its last
+     * record truncated, so it is FORMERR; one of exactly 4096 bytes is answered. On every transport, as
+     * each reads datagrams its own way (epoll with recvmmsg).
+     */
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void aUdpQueryOver4096BytesIsFormerrAnd4096BytesIsAnswered(TransportType transport) throws Exception {
+        DnsBalancer other = DnsBalancer.builder().listen(loopback0()).ioThreads(1).transport(transport)
+                .name(SEED, seedPool()).start();
+        try {
+            InetSocketAddress at = other.localAddress();
+            byte[] fits = Packets.udp(at, paddedQuery(4096), 2000);
+            assertNotNull(fits, "4096 bytes");
+            assertEquals(0, rcode(fits), "4096 bytes");
+            assertEquals(2, count(fits, 1), "4096 bytes");
+            assertEquals(FORMERR, rcode(Packets.udp(at, paddedQuery(4097), 2000)), "4097 bytes");
+            assertEquals(FORMERR, rcode(Packets.udp(at, paddedQuery(9000), 2000)), "9000 bytes");
+        } finally {
+            other.close();
+        }
+    }
+
+    /** A query for the seed name whose OPT record's Padding option (RFC 7830) makes it {@code size} bytes long. */
+    private static byte[] paddedQuery(int size) {
+        ByteArrayOutputStream out = Packets.header(0x0100, 1, 0, 0, 1);
+        Packets.name(out, SEED);
+        Packets.short16(out, 1);
+        Packets.short16(out, 1);
+        // OPT: root owner, type 41, UDP size, extended rcode, version, flags, RDLENGTH; then one option.
+        int padding = size - out.size() - 11 - 4;
+        out.write(0);
+        Packets.short16(out, 41);
+        Packets.short16(out, 1232);
+        out.write(0);
+        out.write(0);
+        Packets.short16(out, 0);
+        Packets.short16(out, 4 + padding);
+        Packets.short16(out, 12);
+        Packets.short16(out, padding);
+        out.write(new byte[padding], 0, padding);
+        byte[] q = out.toByteArray();
+        assertEquals(size, q.length);
+        return q;
     }
 
     /** A query for the seed name with one A record in the additional section, owned by 3 × 63 + last bytes. */
