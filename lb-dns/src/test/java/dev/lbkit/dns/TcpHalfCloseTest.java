@@ -13,11 +13,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -34,27 +32,11 @@ import org.xbill.DNS.Section;
 class TcpHalfCloseTest {
     /** Far longer than any test here waits: a close within it is the half-close's, not the idle timer's. */
     private static final Duration IDLE = Duration.ofSeconds(10);
-    private final List<AutoCloseable> closeables = new ArrayList<>();
 
-    @AfterEach
-    void stop() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-    }
-
-    private <T extends AutoCloseable> T keep(T c) {
-        closeables.add(c);
-        return c;
-    }
-
-    private DnsBalancer server(InetSocketAddress forwarder, Duration forwardTimeout) {
-        return server(forwarder, forwardTimeout, TransportType.AUTO);
-    }
-
-    private DnsBalancer server(InetSocketAddress forwarder, Duration forwardTimeout, TransportType transport) {
-        return keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).transport(transport).name(SEED, seedPool())
-                .forwarder(forwarder).forwardTimeout(forwardTimeout).tcpIdleTimeout(IDLE).start());
+    /** Serves the seed name; forwarding, when a test wants it, is up to the test. */
+    private static DnsBalancer.Builder server(TransportType transport) {
+        return DnsBalancer.builder().listen(loopback0()).ioThreads(1).transport(transport).name(SEED, seedPool())
+                .tcpIdleTimeout(IDLE);
     }
 
     private static Socket connect(DnsBalancer dns) throws Exception {
@@ -94,53 +76,55 @@ class TcpHalfCloseTest {
     @MethodSource("dev.lbkit.transport.TransportType#available")
     void answersEveryQueryReceivedBeforeTheFinIncludingAForwardedOneThenCloses(TransportType transport) throws Exception {
         // The upstream answers after 300 ms, long after the FIN has reached the server.
-        FakeDnsServer upstream = keep(FakeDnsServer.messages((q, r) -> {
-            try {
-                Thread.sleep(300);
-                r.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 60, InetAddress.getByName("127.0.0.7")),
-                        Section.ANSWER);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }));
-        DnsBalancer dns = server(upstream.address(), Duration.ofSeconds(5), transport);
-        try (Socket s = connect(dns)) {
+        try (FakeDnsServer upstream = FakeDnsServer.messages((q, r) -> {
+                    try {
+                        Thread.sleep(300);
+                        r.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 60,
+                                InetAddress.getByName("127.0.0.7")), Section.ANSWER);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                DnsBalancer dns = server(transport).forwarder(upstream.address()).forwardTimeout(Duration.ofSeconds(5))
+                        .start();
+                Socket s = connect(dns)) {
             queryThenHalfClose(s, Packets.query("slow.test", 1, 0), Packets.query(SEED, 1, 0));
             Map<String, Message> answers = answers(s, 2);
             assertEquals(List.of("127.0.0.7"), Dig.addresses(answers.get("slow.test.")));
             assertEquals(2, Dig.addresses(answers.get(SEED + ".")).size());
             assertClosedSoon(s);
+            assertEquals(1, upstream.queries());
+            assertEquals(0, dns.stats().tcpIdleClosed());
         }
-        assertEquals(1, upstream.queries());
-        assertEquals(0, dns.stats().tcpIdleClosed());
     }
 
     @Test
     void aForwardThatTimesOutAfterTheFinIsAnsweredServfailThenCloses() throws Exception {
-        DatagramSocket silent = keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
-        DnsBalancer dns = server((InetSocketAddress) silent.getLocalSocketAddress(), Duration.ofMillis(300));
-        try (Socket s = connect(dns)) {
+        try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                DnsBalancer dns = server(TransportType.AUTO).forwarder((InetSocketAddress) silent.getLocalSocketAddress())
+                        .forwardTimeout(Duration.ofMillis(300)).start();
+                Socket s = connect(dns)) {
             queryThenHalfClose(s, Packets.query("lost.test", 1, 0));
             assertEquals(Rcode.SERVFAIL, answers(s, 1).get("lost.test.").getRcode());
             assertClosedSoon(s);
+            assertEquals(1, dns.stats().forwardTimeouts());
+            assertEquals(0, dns.stats().tcpIdleClosed());
         }
-        assertEquals(1, dns.stats().forwardTimeouts());
-        assertEquals(0, dns.stats().tcpIdleClosed());
     }
 
     @Test
     void aHalfClosedConnectionWithNothingPendingClosesAtOnce() throws Exception {
-        DatagramSocket silent = keep(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
-        DnsBalancer dns = server((InetSocketAddress) silent.getLocalSocketAddress(), Duration.ofSeconds(5));
-        try (Socket s = connect(dns)) {
-            queryThenHalfClose(s, Packets.query(SEED, 1, 0));
-            assertEquals(2, Dig.addresses(answers(s, 1).get(SEED + ".")).size());
-            assertClosedSoon(s);
+        try (DnsBalancer dns = server(TransportType.AUTO).start()) {
+            try (Socket s = connect(dns)) {
+                queryThenHalfClose(s, Packets.query(SEED, 1, 0));
+                assertEquals(2, Dig.addresses(answers(s, 1).get(SEED + ".")).size());
+                assertClosedSoon(s);
+            }
+            try (Socket s = connect(dns)) {
+                queryThenHalfClose(s);
+                assertClosedSoon(s);
+            }
+            assertEquals(0, dns.stats().tcpIdleClosed());
         }
-        try (Socket s = connect(dns)) {
-            queryThenHalfClose(s);
-            assertClosedSoon(s);
-        }
-        assertEquals(0, dns.stats().tcpIdleClosed());
     }
 }
