@@ -22,7 +22,6 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -141,7 +140,7 @@ public final class DnsBalancer implements AutoCloseable {
                         }
                         ch.closeFuture().addListener(f -> tcpConnections.decrementAndGet());
                         ch.pipeline().addLast(new LengthFieldPrepender(2),
-                                new LengthFieldBasedFrameDecoder(65535, 0, 2, 0, 2),
+                                Wire.tcpFrameDecoder(),
                                 new TcpHandler(engine, idleNanos, counters));
                     }
                 });

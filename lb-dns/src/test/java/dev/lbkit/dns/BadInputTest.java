@@ -151,6 +151,18 @@ class BadInputTest {
         }
     }
 
+    @Test
+    void aTcpQueryOfTheLargestSizeTcpCarriesIsAnswered() throws Exception {
+        // 65535 bytes: the most a two-byte length prefix can say (RFC 1035 §4.2.2).
+        try (Socket s = new Socket(server.getAddress(), server.getPort())) {
+            s.setSoTimeout(5000);
+            Packets.writeFramed(s, paddedQuery(65535));
+            byte[] answer = Packets.readFramed(s);
+            assertEquals(0, rcode(answer));
+            assertEquals(2, count(answer, 1));
+        }
+    }
+
     /** A query for the seed name whose OPT record's Padding option (RFC 7830) makes it {@code size} bytes long. */
     private static byte[] paddedQuery(int size) {
         ByteArrayOutputStream out = Packets.header(0x0100, 1, 0, 0, 1);

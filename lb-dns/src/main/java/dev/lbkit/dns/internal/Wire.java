@@ -1,6 +1,7 @@
 package dev.lbkit.dns.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 
 /** DNS wire-format constants and the few helpers the server needs to read and write packets by hand. */
 public final class Wire {
@@ -21,6 +22,14 @@ public final class Wire {
     public static final int OPT_LENGTH = 11;
 
     public static final int OPCODE_QUERY = 0;
+
+    /**
+     * Splits a TCP stream into DNS messages (RFC 1035 §4.2.2: a two-byte length, then the message). Netty
+     * counts the length field in its frame limit, so the limit is the largest message plus those two bytes.
+     */
+    public static LengthFieldBasedFrameDecoder tcpFrameDecoder() {
+        return new LengthFieldBasedFrameDecoder(MAX_MESSAGE + 2, 0, 2, 0, 2);
+    }
 
     public static final int NOERROR = 0;
     public static final int FORMERR = 1;
