@@ -58,7 +58,6 @@ public final class DnsBalancer implements AutoCloseable {
     private static final Logger logger = LoggerFactory.getLogger(DnsBalancer.class);
     private static final int BIND_ATTEMPTS = 32;
     /** Largest UDP query read whole; longer ones arrive cut and are answered FORMERR. */
-    private static final int MAX_QUERY = 4096;
 
     private final Builder config;
     private final Counters counters = new Counters();
@@ -160,10 +159,10 @@ public final class DnsBalancer implements AutoCloseable {
                         // One socket per event loop, the kernel spreading datagrams over them; up to 16
                         // datagrams per recvmmsg call, and the answers to a batch leave in one sendmmsg.
                         b.option(EpollChannelOption.SO_REUSEPORT, true)
-                                .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_QUERY)
-                                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY * 16));
+                                .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, config.maxUdpQuery)
+                                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(config.maxUdpQuery * 16));
                     } else {
-                        b.option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY));
+                        b.option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(config.maxUdpQuery));
                     }
                     udpChannels.add(b.bind(bound).syncUninterruptibly().channel());
                 }
@@ -240,6 +239,7 @@ public final class DnsBalancer implements AutoCloseable {
         private int cacheSize = 10_000;
         private Duration maxCacheTtl = Duration.ofHours(1);
         private int maxUdpPayload = 1232;
+        private int maxUdpQuery = 4096;
         private Duration tcpIdleTimeout = Duration.ofSeconds(10);
         private int maxTcpConnections = 256;
         private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -335,6 +335,16 @@ public final class DnsBalancer implements AutoCloseable {
          */
         public Builder maxUdpPayload(int maxUdpPayload) {
             this.maxUdpPayload = Checks.inRange(maxUdpPayload, 512, 65535, "maxUdpPayload");
+            return this;
+        }
+
+        /**
+         * Largest UDP query read, in bytes: 512..65535. A longer datagram arrives cut off and gets FORMERR;
+         * TCP queries are not bound by it. Default 4096. On epoll each socket reads up to 16 datagrams per
+         * call into one pooled buffer of 16 times this size.
+         */
+        public Builder maxUdpQuery(int maxUdpQuery) {
+            this.maxUdpQuery = Checks.inRange(maxUdpQuery, 512, 65535, "maxUdpQuery");
             return this;
         }
 

@@ -135,7 +135,7 @@ class BadInputTest {
      */
     @ParameterizedTest(name = "transport {0}")
     @MethodSource("dev.lbkit.transport.TransportType#available")
-    void aUdpQueryOver4096BytesIsFormerrAnd4096BytesIsAnswered(TransportType transport) throws Exception {
+    void aUdpQueryOverMaxUdpQueryIsFormerrAndOneOfThatSizeIsAnswered(TransportType transport) throws Exception {
         DnsBalancer other = DnsBalancer.builder().listen(loopback0()).ioThreads(1).transport(transport)
                 .name(SEED, seedPool()).start();
         try {
@@ -148,6 +148,15 @@ class BadInputTest {
             assertEquals(FORMERR, rcode(Packets.udp(at, paddedQuery(9000), 2000)), "9000 bytes");
         } finally {
             other.close();
+        }
+        DnsBalancer larger = DnsBalancer.builder().listen(loopback0()).ioThreads(1).transport(transport)
+                .name(SEED, seedPool()).maxUdpQuery(9000).start();
+        try {
+            InetSocketAddress at = larger.localAddress();
+            assertEquals(0, rcode(Packets.udp(at, paddedQuery(9000), 2000)), "9000 bytes within maxUdpQuery");
+            assertEquals(FORMERR, rcode(Packets.udp(at, paddedQuery(9001), 2000)), "9001 bytes");
+        } finally {
+            larger.close();
         }
     }
 
