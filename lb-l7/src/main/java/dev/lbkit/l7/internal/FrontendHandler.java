@@ -145,6 +145,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * timeout cuts off now may still be sending it.
      */
     private boolean headBegun;
+    /**
+     * The request was answered without being forwarded on a connection that stays open ({@link #answerAndKeep}),
+     * and its body is being read and dropped ({@link #discardBody}); the next request is read once it ends.
+     */
+    private boolean discarding;
+    /** The write of the answer whose request's body is being discarded: a close waits for it. */
+    private ChannelFuture discardAnswer;
     /** The request asked for an Upgrade or is a CONNECT: a 101 (or a 2xx to CONNECT) turns it into a tunnel. */
     private boolean tunnelRequested;
     /** Bytes now flow both ways unchanged between the client and {@link #tunnelPeer}. */
@@ -222,7 +229,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Called by this connection's request decoder before it decodes newly read bytes. */
     void clientBytesArrived() {
-        if (!requestActive) {
+        if (!requestActive && !discarding) {
             headBegun = true;
             if (clientTimerKind == TIMER_KEEPALIVE) {
                 armClient(TIMER_HEADER, state.timeouts.clientHeader().toNanos());
@@ -420,10 +427,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void waitForRequest() {
+        armKeepAlive();
+        readClient();
+    }
+
+    private void armKeepAlive() {
         // nginx's keepalive_timeout of the location that served the request before: the route's, or the
         // balancer's when that request was not routed or its route has no timeouts of its own.
         armClient(TIMER_KEEPALIVE, timeouts().keepAlive().toNanos());
-        readClient();
     }
 
     private void readClient() {
@@ -733,7 +744,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (e == null) {
-            reject(HttpResponseStatus.NOT_FOUND);
+            answerAndKeep(HttpResponseStatus.NOT_FOUND);
             return;
         }
         if (h.contains(HttpHeaderNames.EXPECT)) {
@@ -999,6 +1010,55 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         sendError(s, true);
     }
 
+    /**
+     * Answers a well-framed request the proxy does not forward without closing when the client asked for
+     * keep-alive, as nginx does: its {@code ngx_http_special_response_handler} turns keep-alive off only
+     * for 400, 413, 414, 500 and 501 (and heads it refuses before it decides on keep-alive, 405 and 505
+     * among them, close too), and discards the request's body before it reads the next request. So here:
+     * the body is read and dropped ({@link #discardBody}), never forwarded or parsed as a request, and
+     * requests pipelined behind it are served in turn. Otherwise {@link #reject}s it.
+     */
+    private void answerAndKeep(HttpResponseStatus s) {
+        if (!clientKeepAlive) {
+            reject(s);
+            return;
+        }
+        discarding = true;
+        finishRequest(s.code(), false);
+        discardAnswer = sendError(s, false);
+        armClient(TIMER_BODY, timeouts().clientBody().toNanos());
+    }
+
+    /**
+     * Drops a piece of the body of a request answered by {@link #answerAndKeep}; once its end is read, the
+     * connection waits for the next request (the loop or read that passed this piece reads on). A body
+     * over the limit ({@code maxBodySize}) or whose chunked framing breaks ends the keep-alive: the
+     * connection closes once the answer is out, lingering while the client may still be sending, as after a
+     * refusal; a body that stalls for {@code clientBody} closes it (the client timer).
+     */
+    private void discardBody(HttpContent c) {
+        boolean broken = c.decoderResult().isFailure();
+        boolean last = c instanceof LastHttpContent;
+        bodyBytes += c.content().readableBytes();
+        c.release();
+        long limit = state.limits.maxBodySize();
+        if (broken || limit > 0 && bodyBytes > limit) {
+            discarding = false;
+            disarmClient();
+            closeAfterResponse = true;
+            lingerOnClose = !last && !broken;
+            moreInput |= broken;
+            discardAnswer.addListener((ChannelFutureListener) this::closeOrLinger);
+            discardAnswer = null;
+        } else if (last) {
+            discarding = false;
+            discardAnswer = null;
+            armKeepAlive();
+        } else {
+            armClient(TIMER_BODY, timeouts().clientBody().toNanos());
+        }
+    }
+
     /** {@link #reject}s a request whose framing is unknown or broken: where it ends cannot be read. */
     private void rejectUnframed(HttpResponseStatus s) {
         moreInput = true;
@@ -1006,6 +1066,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onRequestContent(HttpContent c) {
+        if (discarding) {
+            discardBody(c);
+            return;
+        }
         if (!requestActive || requestComplete) {
             // The rest of a rejected request, or of one answered early: dropped.
             c.release();
@@ -1655,7 +1719,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void sendError(HttpResponseStatus s, boolean close) {
+    private ChannelFuture sendError(HttpResponseStatus s, boolean close) {
         byte[] text = ("<html><head><title>" + s + "</title></head><body><center><h1>" + s
                 + "</h1></center><hr><center>lbkit</center></body></html>\n").getBytes(StandardCharsets.US_ASCII);
         boolean head = encoder != null && encoder.headRequest;
@@ -1681,6 +1745,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             f.addListener((ChannelFutureListener) this::closeOrLinger);
         }
+        return f;
     }
 
     /**
