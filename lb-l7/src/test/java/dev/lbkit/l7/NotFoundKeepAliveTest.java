@@ -1,6 +1,5 @@
 package dev.lbkit.l7;
 
-import static dev.lbkit.l7.Fixtures.upstream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,10 +20,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A request no route matches gets a 404 on a connection that stays open when the client asked for
@@ -37,28 +35,24 @@ class NotFoundKeepAliveTest {
     private static final String SMUGGLED = "GET /app/smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
     private static final String ROUTED = "GET /app/next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
-    private static TestBackend backend;
-    private static UpstreamPool pool;
-    private static HttpBalancer lb;
+    @RegisterExtension
+    static final ProxiedBackend PROXIED = new ProxiedBackend(Script.ok("fine"),
+            pool -> start(pool, ProxyTimeouts.DEFAULT, false));
 
-    @BeforeAll
-    static void start() {
-        backend = TestBackend.start(Script.ok("fine"));
-        pool = UpstreamPool.of(upstream(backend.port()));
-        lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
-                .limits(ClientLimits.builder().maxBodySize(1000).build())
+    private HttpBalancer lb;
+    private TestBackend backend;
+
+    /** A balancer with a 1000-byte body limit whose one route, {@code /app/}, goes to {@code pool}. */
+    private static HttpBalancer start(UpstreamPool pool, ProxyTimeouts timeouts, boolean accessLog) {
+        return HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1).timeouts(timeouts)
+                .accessLog(accessLog).limits(ClientLimits.builder().maxBodySize(1000).build())
                 .route(Route.builder("/app/").group(UpstreamGroup.of(pool)).build()).build().start();
-    }
-
-    @AfterAll
-    static void stop() {
-        lb.close();
-        pool.close();
-        backend.close();
     }
 
     @BeforeEach
     void clear() {
+        lb = PROXIED.lb();
+        backend = PROXIED.backend();
         backend.clear();
     }
 
@@ -81,13 +75,13 @@ class NotFoundKeepAliveTest {
     }
 
     /** Reads the routed request's 200 and then the proxy's close (it asked for Connection: close). */
-    private static void assertRoutedThenClosed(InputStream in) throws IOException {
+    private void assertRoutedThenClosed(InputStream in) throws IOException {
         String got = Fixtures.readResponse(in) + Fixtures.readAll(in);
         assertTrue(got.startsWith("HTTP/1.1 200 ") && got.endsWith("fine"), got);
         assertEquals(List.of("/app/next"), targets(), "only the routed request reaches the upstream");
     }
 
-    private static List<String> targets() {
+    private List<String> targets() {
         return backend.requests().stream().map(RecordedRequest::target).toList();
     }
 
@@ -104,7 +98,7 @@ class NotFoundKeepAliveTest {
         assertEquals(routed + 1, routedRequests());
     }
 
-    private static long routedRequests() {
+    private long routedRequests() {
         return lb.stats().routes().values().stream().mapToLong(TrafficStats::requests).sum();
     }
 
@@ -203,9 +197,7 @@ class NotFoundKeepAliveTest {
 
     @Test
     void a404WhoseBodyStallsForTheBodyTimeoutCloses() throws Exception {
-        try (HttpBalancer quick = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1)
-                .timeouts(ProxyTimeouts.builder().clientBody(Duration.ofMillis(300)).build())
-                .route(Route.builder("/app/").group(UpstreamGroup.of(pool)).build()).build().start();
+        try (HttpBalancer quick = start(PROXIED.pool(), ProxyTimeouts.builder().clientBody(Duration.ofMillis(300)).build(), false);
                 Socket s = connect(quick)) {
             send(s, "POST /none HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc");
             assertKeptAlive404(Fixtures.readResponse(s.getInputStream()));
@@ -221,8 +213,7 @@ class NotFoundKeepAliveTest {
         PrintStream old = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try (HttpBalancer logged = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1).accessLog(true)
-                .route(Route.builder("/app/").group(UpstreamGroup.of(pool)).build()).build().start()) {
+        try (HttpBalancer logged = start(PROXIED.pool(), ProxyTimeouts.DEFAULT, true)) {
             String got = Fixtures.raw(logged, "POST /none HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
                     + ROUTED);
             assertTrue(got.endsWith("fine"), got);
