@@ -300,7 +300,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         state.frontends.add(this);
-        state.track(ctx.channel());
+        state.trackClient(ctx.channel());
         int max = state.limits.maxConnections();
         if (state.connections.incrementAndGet() > max && max > 0 || state.stopping) {
             closeAfterResponse = true;
@@ -1267,7 +1267,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     }
                 });
         ChannelFuture f = b.connect(address);
-        state.track(f.channel());
+        state.trackUpstream(f.channel());
         f.addListener((ChannelFutureListener) future -> {
             if (attemptId != id || up != null || !requestActive) {
                 // This attempt was abandoned meanwhile.

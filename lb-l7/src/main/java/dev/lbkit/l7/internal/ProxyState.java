@@ -39,8 +39,11 @@ public final class ProxyState {
     private final ConcurrentMap<Member, TrafficCounters> upstreamCounters = new ConcurrentHashMap<>();
     private volatile Map<EventLoop, UpstreamConnectionPool> pools = Map.of();
     final Set<FrontendHandler> frontends = ConcurrentHashMap.newKeySet();
-    /** Every open client and upstream channel, so that a stop closes them all; closed ones leave by themselves. */
-    private final ChannelGroup channels = new DefaultChannelGroup("lbkit-l7", GlobalEventExecutor.INSTANCE);
+    /** Every open client channel, so that a stop closes them all; closed ones leave by themselves. */
+    private final ChannelGroup clientChannels = new DefaultChannelGroup("lbkit-l7-clients", GlobalEventExecutor.INSTANCE);
+    /** Every open upstream channel, likewise. */
+    private final ChannelGroup upstreamChannels =
+            new DefaultChannelGroup("lbkit-l7-upstreams", GlobalEventExecutor.INSTANCE);
     final AtomicInteger connections = new AtomicInteger();
     volatile boolean stopping;
     final OffLoopResolverGroup resolvers = new OffLoopResolverGroup();
@@ -89,9 +92,14 @@ public final class ProxyState {
         resolvers.shutdown();
     }
 
-    /** Has {@link #closeAllChannels()} close {@code ch} if it is still open then. */
-    void track(Channel ch) {
-        channels.add(ch);
+    /** Has {@link #closeAllChannels()} close the client channel {@code ch} if it is still open then. */
+    void trackClient(Channel ch) {
+        clientChannels.add(ch);
+    }
+
+    /** Has {@link #closeAllChannels()} close the upstream channel {@code ch} if it is still open then. */
+    void trackUpstream(Channel ch) {
+        upstreamChannels.add(ch);
     }
 
     TrafficCounters upstreamCounters(Member m, UpstreamGroup group) {
@@ -169,12 +177,15 @@ public final class ProxyState {
     }
 
     /**
-     * Closes every client and upstream connection at once and waits until they are closed. Before the event
+     * Closes every client connection, then every upstream connection, and waits until they are closed. Before the event
      * loops shut down: a loop shut down with channels open closes them itself, and on io_uring their close
      * then completes after the loop has terminated, which Netty reports as a rejected task.
      */
     public void closeAllChannels() {
-        channels.close().awaitUninterruptibly();
+        // Clients first: an upstream closed before its client would have the client answered 502 instead
+        // of cut off.
+        clientChannels.close().awaitUninterruptibly();
+        upstreamChannels.close().awaitUninterruptibly();
     }
 
     public FrontendHandler newFrontend(boolean tls) {
