@@ -100,10 +100,10 @@ public final class DnsBalancer implements AutoCloseable {
                 io.netty.channel.EventLoop loop = group.next();
                 List<Channel> sockets = new ArrayList<>();
                 for (int i = 0; i < config.forwarderSockets; i++) {
-                    // A query goes on with its client's EDNS size, so an answer may be that large (up to
-                    // 65535): Netty's default 2048-byte receive buffer would cut it off.
+                    // A forwarded query advertises maxUdpPayload, so no answer is larger: the buffer is that
+                    // size (Netty's default 2048 bytes would cut a larger one; 64 KiB would miss the thread cache).
                     Channel fc = new Bootstrap().group(loop).channel(transport.datagramChannel()).handler(forwarder)
-                            .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(Wire.MAX_MESSAGE))
+                            .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(config.maxUdpPayload))
                             .bind(new InetSocketAddress(0)).syncUninterruptibly().channel();
                     sockets.add(fc);
                     channels.add(fc);
@@ -330,8 +330,9 @@ public final class DnsBalancer implements AutoCloseable {
         }
 
         /**
-         * Largest UDP answer, and the EDNS0 size advertised: 512..65535. Default 1232 (the DNS Flag Day 2020
-         * value, which avoids IP fragmentation).
+         * Largest UDP answer, and the EDNS0 size advertised, to clients and in forwarded queries (the
+         * forwarder reads upstream answers of up to this size): 512..65535. Default 1232 (the DNS Flag Day
+         * 2020 value, which avoids IP fragmentation).
          */
         public Builder maxUdpPayload(int maxUdpPayload) {
             this.maxUdpPayload = Checks.inRange(maxUdpPayload, 512, 65535, "maxUdpPayload");

@@ -24,10 +24,13 @@ import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
+import org.xbill.DNS.GenericEDNSOption;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
@@ -415,21 +418,78 @@ class ForwardingTest {
     }
 
     /**
-     * The query goes on with the client's EDNS size, so the resolver may answer over UDP with anything up to
-     * it: the forwarder must take such a datagram whole, not cut at a default receive buffer.
+     * The query goes on advertising {@code maxUdpPayload} (4096 here), so the resolver may answer over UDP with
+     * anything up to it: the forwarder must take such a datagram whole, not cut at a default receive buffer.
      */
     @Test
     void aForwardedUdpAnswerLargerThan2048BytesArrivesWhole() throws Exception {
         DnsBalancer upstream = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).maxUdpPayload(4096)
                 .name(ServedName.builder("big.local", BadInputTest.bigPool(200)).ttl(Duration.ofSeconds(60)).build())
                 .start());
-        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).maxUdpPayload(4096)
                 .forwarder(upstream.localAddress()).start());
         Message m = Dig.tcp(dns).edns(4096).a("big.local");
         assertEquals(Rcode.NOERROR, m.getRcode());
         assertEquals(200, m.getSection(Section.ANSWER).size());
         assertEquals(0, upstream.stats().tcpQueries(), "one UDP answer of about 3.2 kB, no TC");
         assertEquals(200, Dig.tcp(dns).edns(4096).a("big.local").getSection(Section.ANSWER).size(), "from the cache");
+    }
+
+    /**
+     * As dnsmasq with its edns-packet-max: a query with OPT goes on advertising {@code maxUdpPayload}, larger
+     * or smaller than the client's size, with the client's DO bit and options; one without OPT goes on
+     * without (RFC 6891 section 7: its answer must not carry one).
+     */
+    @Test
+    void theResolverIsAskedWithMaxUdpPayloadWhateverSizeTheClientAdvertised() throws Exception {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        InetAddress a = InetAddress.getByName("127.0.0.7");
+        FakeDnsServer resolver = keep(FakeDnsServer.messages((q, r) -> {
+            OPTRecord opt = q.getOPT();
+            seen.add(opt == null ? "no OPT" : opt.getPayloadSize() + " DO=" + (opt.getFlags() & ExtendedFlags.DO)
+                    + " options=" + opt.getOptions().stream().map(EDNSOption::getCode).toList());
+            r.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 5, a), Section.ANSWER);
+        }));
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).maxUdpPayload(1400).cacheSize(0)
+                .forwarder(resolver.address()).start());
+        assertEquals(List.of("127.0.0.7"), Dig.addresses(Dig.udp(dns).edns(4096).a("a.test")));
+        assertEquals(List.of("127.0.0.7"), Dig.addresses(Dig.udp(dns).edns(512).a("b.test")));
+        assertEquals(List.of("127.0.0.7"), Dig.addresses(Dig.tcp(dns).edns(600, ExtendedFlags.DO).a("c.test")));
+        assertEquals(List.of("127.0.0.7"), Dig.addresses(Dig.udp(dns).noEdns().a("d.test")));
+        Message withOption = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString("e.test."),
+                org.xbill.DNS.Type.A, DClass.IN));
+        withOption.addRecord(new OPTRecord(700, 0, 0, 0, List.of(new GenericEDNSOption(65001, new byte[] {1, 2, 3}))),
+                Section.ADDITIONAL);
+        byte[] answer = Packets.udp(dns.localAddress(), withOption.toWire(), 3000);
+        assertEquals(List.of("127.0.0.7"), Dig.addresses(new Message(answer)));
+        assertEquals(List.of("1400 DO=0 options=[]", "1400 DO=0 options=[]", "1400 DO=32768 options=[]", "no OPT",
+                "1400 DO=0 options=[65001]"), seen);
+    }
+
+    /**
+     * An answer over the client's size but within {@code maxUdpPayload} comes whole over UDP (not truncated
+     * for the client's size and fetched again over TCP), is cached whole, and from the cache is fitted to each
+     * client's size: TC for a smaller one.
+     */
+    @Test
+    void anAnswerWithinMaxUdpPayloadArrivesWholeAndIsFittedToEachClientFromTheCache() throws Exception {
+        // 70 A records: 1158 bytes with OPT, within the default maxUdpPayload of 1232.
+        DnsBalancer upstream = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).maxUdpPayload(4096)
+                .name(ServedName.builder("big.local", BadInputTest.bigPool(70)).ttl(Duration.ofSeconds(60)).build())
+                .start());
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1)
+                .forwarder(upstream.localAddress()).start());
+        Message tcp = Dig.tcp(dns).edns(512).a("big.local");
+        assertEquals(70, tcp.getSection(Section.ANSWER).size());
+        assertEquals(0, upstream.stats().tcpQueries(), "one whole UDP answer, no TC and no TCP retry");
+        byte[] small = Packets.udp(dns.localAddress(), Packets.query("big.local", 1, 512), 2000);
+        assertTrue((Packets.flags(small) & Wire.FLAG_TC) != 0, "TC for a client of 512 bytes");
+        assertTrue(small.length <= 512, small.length + " bytes");
+        byte[] fits = Packets.udp(dns.localAddress(), Packets.query("big.local", 1, 1232), 2000);
+        assertEquals(0, Packets.flags(fits) & Wire.FLAG_TC);
+        assertEquals(70, Packets.count(fits, 1));
+        assertEquals(2, dns.stats().cacheHits());
+        assertEquals(1, upstream.stats().count("big.local", "NOERROR"));
     }
 
     @Test

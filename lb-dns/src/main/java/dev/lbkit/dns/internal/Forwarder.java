@@ -27,8 +27,11 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code server=} lines do: over UDP from a random one of several sockets (so the source port is as
  * unpredictable as the ID, against off-path spoofing), with the query ID remapped to a random free one (the
  * pending table is indexed by it), one resolver at a time with a timeout each, SERVFAIL when all fail.
- * Answers are cached ({@link ResponseCache}). A truncated answer for a client that asked over TCP is
- * fetched again from the same resolver over TCP.
+ * A query with EDNS goes on advertising {@code maxUdpPayload}, the size the UDP sockets read, whatever the
+ * client's size (one without EDNS goes on without, so the answer needs no OPT removed, RFC 6891 section 7).
+ * Answers are cached ({@link ResponseCache}) as received and fitted to each client's size when sent. A
+ * truncated answer for a client that asked over TCP is fetched again from the same resolver over TCP; a
+ * UDP client gets it as it is, TC set.
  *
  * <p>Every piece of state is confined to one event loop; {@link #forward} hops onto it. Nothing blocks.
  */
@@ -111,10 +114,20 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         return pending;
     }
 
-    /** Forwards {@code in} (copied; not released) and replies through {@code replier} later. */
+    /**
+     * Forwards {@code in} (copied; not released) and replies through {@code replier} later. The copy's OPT,
+     * if it has one, advertises {@code maxUdpPayload} instead of the client's size.
+     */
     public void forward(Query q, ByteBuf in, Replier replier, int limit) {
         counters.increment(Counters.FORWARDS);
-        Pending p = new Pending(ByteBufUtil.getBytes(in), q, replier, limit);
+        byte[] query = ByteBufUtil.getBytes(in);
+        if (q.edns) {
+            // As dnsmasq does with edns-packet-max: the resolver answers within what the forwarder's sockets
+            // read (a larger answer comes with TC), whatever the client's size; deliver() fits it to the client.
+            query[q.ednsUdpSizeOffset] = (byte) (maxUdpPayload >>> 8);
+            query[q.ednsUdpSizeOffset + 1] = (byte) maxUdpPayload;
+        }
+        Pending p = new Pending(query, q, replier, limit);
         if (loop.inEventLoop()) {
             start(p);
         } else {

@@ -35,6 +35,8 @@ public final class Query {
     public int qclass;
     public boolean edns;
     public int ednsUdpSize;
+    /** Offset of the OPT record's UDP size field in the packet, when {@link #edns} is set. */
+    public int ednsUdpSizeOffset;
     public int ednsVersion;
     public boolean dnssecOk;
 
@@ -68,6 +70,7 @@ public final class Query {
         qclass = 0;
         edns = false;
         ednsUdpSize = 0;
+        ednsUdpSizeOffset = 0;
         ednsVersion = 0;
         dnssecOk = false;
         int len = in.readableBytes();
@@ -127,6 +130,7 @@ public final class Query {
                 }
                 edns = true;
                 ednsUdpSize = u16(b, p + 2);
+                ednsUdpSizeOffset = p + 2;
                 ednsVersion = b[p + 5] & 0xFF;
                 dnssecOk = (u16(b, p + 6) & Wire.FLAG_DO) != 0;
             }
