@@ -100,10 +100,12 @@ public final class DnsBalancer implements AutoCloseable {
                 io.netty.channel.EventLoop loop = group.next();
                 List<Channel> sockets = new ArrayList<>();
                 for (int i = 0; i < config.forwarderSockets; i++) {
-                    // A forwarded query advertises maxUdpPayload, so no answer is larger: the buffer is that
-                    // size (Netty's default 2048 bytes would cut a larger one; 64 KiB would miss the thread cache).
+                    // A forwarded query advertises maxUdpPayload, so no answer should be larger: the buffer is
+                    // that size and one byte, so that one larger (a resolver ignoring the size) shows as cut
+                    // (Netty's default 2048 bytes would cut a larger one; 64 KiB would miss the thread cache).
                     Channel fc = new Bootstrap().group(loop).channel(transport.datagramChannel()).handler(forwarder)
-                            .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(config.maxUdpPayload))
+                            .option(ChannelOption.RECVBUF_ALLOCATOR,
+                                    new FixedRecvByteBufAllocator(config.maxUdpPayload + 1))
                             .bind(new InetSocketAddress(0)).syncUninterruptibly().channel();
                     sockets.add(fc);
                     channels.add(fc);

@@ -436,6 +436,57 @@ class ForwardingTest {
     }
 
     /**
+     * A resolver that ignores the size it was told and sends more than {@code maxUdpPayload}: the read cuts
+     * its answer, which must not reach a client cut (malformed) or the cache: a TCP client's is fetched again
+     * over TCP, a UDP client gets TC, no records.
+     */
+    @Test
+    void anAnswerLargerThanTheSizeAdvertisedIsNeverPassedOnCut() throws Exception {
+        java.util.function.BiConsumer<Message, Message> hundred = (q, r) -> {
+            for (int i = 0; i < 100; i++) {
+                try {
+                    r.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 60,
+                            InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) i})), Section.ANSWER);
+                } catch (java.net.UnknownHostException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        };
+        FakeDnsServer resolver = keep(FakeDnsServer.messages(hundred));
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).maxUdpPayload(1232)
+                .forwarder(resolver.address()).start());
+        for (int round = 0; round < 2; round++) {
+            // Raw: dnsjava's resolver would ask again over TCP on TC, which this resolver does not serve.
+            byte[] answer = Packets.udp(dns.localAddress(), Packets.query("big.test", 1, 4096), 3000);
+            Message m = new Message(answer);
+            assertEquals(Rcode.NOERROR, m.getRcode(), "round " + round);
+            assertTrue(m.getHeader().getFlag(Flags.TC), "TC, round " + round);
+            assertEquals(0, m.getSection(Section.ANSWER).size());
+        }
+        assertEquals(0, dns.stats().cacheHits(), "a cut answer is not cached");
+        // The same resolver over TCP, for the retry a TCP client's query makes: it answers one query whole.
+        try (java.net.ServerSocket tcp = new java.net.ServerSocket(resolver.address().getPort(), 1,
+                resolver.address().getAddress())) {
+            Thread server = new Thread(() -> {
+                try (java.net.Socket c = tcp.accept()) {
+                    Message q = new Message(Packets.readFramed(c));
+                    Message r = new Message(q.getHeader().getID());
+                    r.getHeader().setFlag(Flags.QR);
+                    r.addRecord(q.getQuestion(), Section.QUESTION);
+                    hundred.accept(q, r);
+                    Packets.writeFramed(c, r.toWire());
+                } catch (java.io.IOException e) {
+                    // The test's assertions tell.
+                }
+            });
+            server.start();
+            Message whole = Dig.tcp(dns).edns(4096).a("big.test");
+            assertEquals(100, whole.getSection(Section.ANSWER).size(), "a TCP client's answer, fetched again over TCP");
+            server.join(5000);
+        }
+    }
+
+    /**
      * As dnsmasq with its edns-packet-max: a query with OPT goes on advertising {@code maxUdpPayload}, larger
      * or smaller than the client's size, with the client's DO bit and options; one without OPT goes on
      * without (RFC 6891 section 7: its answer must not carry one).

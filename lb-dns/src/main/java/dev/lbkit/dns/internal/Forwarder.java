@@ -311,6 +311,18 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
             retryOverTcp(p);
             return;
         }
+        if (udp && in.readableBytes() > maxUdpPayload) {
+            // The resolver ignored the size it was told and the read cut its answer: a cut message is never
+            // passed on or cached. As for TC: a TCP client's is fetched again over TCP; a UDP client, whose
+            // limit is at most maxUdpPayload, gets TC with no records, which deliver() makes of it.
+            if (p.limit == Wire.MAX_MESSAGE) {
+                retryOverTcp(p);
+                return;
+            }
+            finish(p);
+            deliver(p, ByteBufUtil.getBytes(in));
+            return;
+        }
         finish(p);
         byte[] wire = ByteBufUtil.getBytes(in);
         cache.put(p.cacheKey, wire, ticker.nanoTime());
