@@ -217,6 +217,30 @@ public final class PersistentScheduler implements Scheduler {
         return out;
     }
 
+    /**
+     * Forgets every entry that points at {@code member}, live or not, held by leases or not, as IPVS's
+     * {@code expire_nodest_conn} flush expires the templates of a deleted destination: their clients are
+     * scheduled anew at their next pick, and {@link #templates} and {@link #size} no longer count them.
+     * Leases held on a forgotten entry stay valid to release (and then change nothing). A scan of the
+     * whole table, off the pick path: O({@link #maxEntries()}). Thread-safe; an entry that a concurrent
+     * pick moves to another member at the same moment may be forgotten too (its client is then scheduled
+     * anew once more).
+     *
+     * @return how many entries were forgotten
+     * @throws NullPointerException if {@code member} is null
+     */
+    public int forget(Member member) {
+        Objects.requireNonNull(member, "member");
+        int n = 0;
+        for (int i = 0; i < table.length(); i++) {
+            Entry e = table.get(i);
+            if (e != null && e.member == member && table.compareAndSet(i, e, null)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     private static InetAddress address(int length, long hi, long lo) {
         byte[] b = new byte[length];
         for (int i = 0; i < length; i++) {

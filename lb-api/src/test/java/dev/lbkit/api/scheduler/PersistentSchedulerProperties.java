@@ -27,7 +27,7 @@ import net.jqwik.api.Provide;
  * expiry, leases held); an entry keeps its client while it is live (held, or used less than a timeout
  * ago) and its member is up and, with {@code expire_quiescent_template}, of weight above 0; otherwise the
  * wrapped scheduler picks and a new entry is made. Leases are taken and released in any order; members
- * are quiesced, overloaded, checked down, removed and restored in between.
+ * are quiesced, overloaded, checked down, removed and restored, and their entries forgotten, in between.
  */
 class PersistentSchedulerProperties {
     private static final long TIMEOUT = 10;
@@ -45,6 +45,7 @@ class PersistentSchedulerProperties {
                 case 3 -> "weight(member " + a % MEMBERS + ", " + b % 2 + ")";
                 case 4 -> "overloaded(member " + a % MEMBERS + ", " + (b % 2 == 0) + ")";
                 case 5 -> "checkDown(member " + a % MEMBERS + ", " + (b % 2 == 0) + ")";
+                case 6 -> "forget(member " + a % MEMBERS + ")";
                 default -> (b % 2 == 0 ? "remove" : "restore") + "(member " + a % MEMBERS + ")";
             };
         }
@@ -52,8 +53,8 @@ class PersistentSchedulerProperties {
 
     @Provide
     Arbitrary<List<Step>> steps() {
-        Arbitrary<Step> step = Arbitraries.integers().between(0, 9).flatMap(k -> Arbitraries.integers().between(0, 3)
-                .flatMap(a -> Arbitraries.integers().between(0, 3).map(b -> new Step(k > 6 ? 0 : k, a, b))));
+        Arbitrary<Step> step = Arbitraries.integers().between(0, 10).flatMap(k -> Arbitraries.integers().between(0, 3)
+                .flatMap(a -> Arbitraries.integers().between(0, 3).map(b -> new Step(k > 7 ? 0 : k, a, b))));
         return step.list().ofMinSize(1).ofMaxSize(60);
     }
 
@@ -180,6 +181,12 @@ class PersistentSchedulerProperties {
                         down[m] = s.b() % 2 == 0;
                         members[m].checkDown(down[m], "model");
                     }
+                }
+                case 6 -> {
+                    // expire_nodest_conn's flush: every entry of the member goes, held or not.
+                    int m = s.a() % MEMBERS;
+                    entries.values().removeIf(e -> e.member == m);
+                    p.forget(members[m]);
                 }
                 default -> {
                     int m = s.a() % MEMBERS;

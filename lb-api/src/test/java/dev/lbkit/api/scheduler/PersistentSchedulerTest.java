@@ -282,6 +282,28 @@ class PersistentSchedulerTest {
     }
 
     @Test
+    void forgetDropsEveryEntryOfOneMemberHeldOrNotAndTheRestoredMemberGetsNone() throws UnknownHostException {
+        PersistentScheduler p = PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10));
+        UpstreamPool pool = pool(p, 2);
+        PickContext held = client("127.0.0.10");
+        Member m = pool.pick(held);
+        Lease lease = held.lease();
+        Member other = pool.pick(client("127.0.0.11"));
+        assertSame(m, pool.pick(client("127.0.0.12")));
+        assertEquals(3, p.size(now.get()));
+        pool.remove(m.upstream());
+        // IPVS's expire_nodest_conn flush: the deleted destination's templates go, held ones included.
+        assertEquals(2, p.forget(m));
+        assertEquals(List.of(other), p.templates(now.get()).stream().map(PersistentScheduler.Template::member).toList());
+        lease.release(now.get());
+        assertEquals(1, p.size(now.get()), "releasing a lease on a forgotten entry brings nothing back");
+        pool.restore(m, m.upstream());
+        assertSame(other, pool.pick(client("127.0.0.11")), "other members keep their clients");
+        assertEquals(0, p.forget(m), "nothing left to forget");
+        assertThrows(NullPointerException.class, () -> p.forget(null));
+    }
+
+    @Test
     void aLeasedEntryDoesNotExpireAndCountsItsTimeoutFromTheLastRelease() throws UnknownHostException {
         PersistentScheduler p = PersistentScheduler.wrap(Schedulers.get("rr"), Duration.ofSeconds(10));
         UpstreamPool pool = pool(p, 2);
