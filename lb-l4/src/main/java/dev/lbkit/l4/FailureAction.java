@@ -2,8 +2,9 @@ package dev.lbkit.l4;
 
 /**
  * What a real server's failed health check does to it, as keepalived's {@code inhibit_on_failure}.
- * Either way it receives no new connections while failed, its established connections go on, and
- * health checks continue so that it comes back when it recovers.
+ * Either way it receives no new connections while failed, and health checks continue so that it comes
+ * back when it recovers. Its established connections go on, but under {@link #REMOVE} with
+ * {@link VirtualService#expireNodestConn()}, which expires them as keepalived's {@code ipvsadm -d} would.
  */
 public enum FailureAction {
     /** Keep it listed with weight 0 (keepalived {@code inhibit_on_failure}). */

@@ -28,6 +28,7 @@ public final class VirtualServer {
         this.state = state;
         this.listener = listener;
         this.localAddress = localAddress;
+        state.listener(listener);
     }
 
     /** The address the service listens on (the actual port when configured with port 0). */
@@ -79,12 +80,12 @@ public final class VirtualServer {
      * {@code ipvsadm -d}: removes a real server. Its established connections finish, or, with
      * {@link VirtualService#expireNodestConn()}, are expired (TCP connections reset on both sides, UDP
      * flows forgotten so that their next datagram is scheduled again) on their event loops shortly after
-     * this returns.
+     * this returns, and its persistence templates are expired before it returns.
      *
      * @return whether it was present
      */
     public boolean removeRealServer(InetSocketAddress address) {
-        return state.removeRealServer(Objects.requireNonNull(address, "address"), listener);
+        return state.removeRealServer(Objects.requireNonNull(address, "address"));
     }
 
     /**

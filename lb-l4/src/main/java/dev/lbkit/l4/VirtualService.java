@@ -148,12 +148,18 @@ public final class VirtualService {
      * timeout), as do its closed connections still counted there; a connection still being connected to it
      * is reset too. Each UDP flow to it is forgotten, so that the client's next datagram is scheduled to
      * another real server; replies the removed real server sends after that are dropped. The leases of
-     * these entries on persistence templates are released at once; the templates themselves are not
-     * expired (Linux 5.9's flush expires them too): they stay until their timeout, and send no client to
-     * the removed real server. The expiry runs on each connection's
-     * own event loop shortly after the removal, unless the real server was added back meanwhile. It is
-     * read when a real server is removed: {@link VirtualServer#edit} changes it for later removals. A real
-     * server failed by a health check or marked down stays in the pool and is not expired.
+     * these entries on persistence templates are released, and the persistence templates pointing at the
+     * removed real server are expired at the removal, as Linux 5.9's flush expires them: their clients are
+     * scheduled anew, also if it is added back. The expiry of connections and flows runs on each
+     * connection's own event loop shortly after the removal, unless the real server is a destination again
+     * by then (added back). It is read when a real server is removed: {@link VirtualServer#edit} changes it
+     * for later removals.
+     *
+     * <p>A real server failed by a health check under {@link FailureAction#REMOVE} (the default) is what
+     * keepalived deletes with {@code ipvsadm -d}, so with {@code true} its entries expire the same way at
+     * the failure (unless it is back up when the expiry runs); under {@link FailureAction#INHIBIT} (weight
+     * 0, still a destination) and when marked down by an operator nothing expires. The sorry server's
+     * connections are never expired: when a real server is available again they finish on their own.
      */
     public boolean expireNodestConn() {
         return expireNodestConn;

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lbkit.api.Member;
+import dev.lbkit.api.Upstream;
 import dev.lbkit.testing.Await;
+import dev.lbkit.testing.BlackHole;
 import dev.lbkit.testing.EchoServer;
 import dev.lbkit.transport.TransportType;
 import java.net.DatagramSocket;
@@ -100,6 +103,141 @@ class ExpireNodestConnTest {
             Await.until(() -> !vs.state().inTrash(a.address()));
             vs.addRealServer(RealServer.of(a.address()));
             assertEquals(0, vs.stats().realServers().get(0).inactiveConns(), "a new real server");
+        }
+    }
+
+    private static boolean listsTemplateOf(L4Balancer lb, InetSocketAddress real) {
+        return lb.connections().entries().stream()
+                .anyMatch(e -> e.state() == IpvsConnections.State.NONE && e.destination().equals(real));
+    }
+
+    /**
+     * Linux 5.9's flush expires the deleted real server's persistence templates too: with a 300 s
+     * {@code -p} they leave {@code -lnc} at the removal, and only the trash period (300 ms) holds the real
+     * server after that.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void removalExpiresThePersistenceTemplatesOfTheRemovedServer(Forwarding f) throws Exception {
+        try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo();
+                L4Balancer lb = f.builder().estimatorInterval(Duration.ofMillis(50))
+                        .trashPeriod(Duration.ofMillis(300)).build()) {
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .persistence(Duration.ofSeconds(300)).expireNodestConn(true)
+                    .realServer(a.address()).realServer(b.address()).build());
+            try (Socket s = Net.connectFrom("127.0.0.1", vs.localAddress());
+                    Socket other = Net.connectFrom("127.0.0.2", vs.localAddress())) {
+                assertEquals("p", Net.echo(s, "p"));
+                assertEquals("q", Net.echo(other, "q"));
+                InetSocketAddress real = lb.connections().entries().stream()
+                        .filter(e -> e.state() == IpvsConnections.State.NONE
+                                && e.source().getAddress().getHostAddress().equals("127.0.0.1"))
+                        .findFirst().orElseThrow().destination();
+                InetSocketAddress kept = real.equals(a.address()) ? b.address() : a.address();
+                assertTrue(vs.removeRealServer(real));
+                assertFalse(listsTemplateOf(lb, real), "its template is gone at the removal");
+                assertTrue(listsTemplateOf(lb, kept), "the other real server's template stays");
+                assertThrows(SocketException.class, () -> s.getInputStream().read());
+                assertEquals("on", Net.echo(other, "on"));
+            }
+            // 300 s of -p are far off: only the trash period is left.
+            Await.until(() -> !vs.state().inTrash(a.address()) && !vs.state().inTrash(b.address()));
+        }
+    }
+
+    private static Member member(VirtualServer vs, InetSocketAddress real) {
+        return vs.pool().member(Upstream.of(real).key()).orElseThrow();
+    }
+
+    /**
+     * keepalived runs {@code ipvsadm -d} for a real server its check failed ({@link FailureAction#REMOVE},
+     * the default), so with the option its entries expire as at a removal; with
+     * {@link FailureAction#INHIBIT} (weight 0, still a destination) they go on.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void aCheckFailureUnderRemoveExpiresTheServersEntriesAndUnderInhibitDoesNot(Forwarding f) throws Exception {
+        try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
+            VirtualServer remove = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .persistence(Duration.ofSeconds(300)).expireNodestConn(true).realServer(a.address()).build());
+            VirtualServer inhibit = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .failureAction(FailureAction.INHIBIT).expireNodestConn(true).realServer(b.address()).build());
+            try (Socket r = Net.connectFrom("127.0.0.1", remove.localAddress());
+                    Socket i = Net.connectFrom("127.0.0.1", inhibit.localAddress())) {
+                assertEquals("r", Net.echo(r, "r"));
+                assertEquals("i", Net.echo(i, "i"));
+                assertTrue(listsTemplateOf(lb, a.address()));
+                member(remove, a.address()).checkDown(true, "connect refused");
+                member(inhibit, b.address()).checkDown(true, "connect refused");
+                assertFalse(listsTemplateOf(lb, a.address()), "its template is gone at the failure");
+                assertThrows(SocketException.class, () -> r.getInputStream().read(), "REMOVE: reset");
+                Await.until(() -> a.openConnections() == 0);
+                assertFalse(listsDestination(lb, a.address()), "its entry left the table, no TIME_WAIT");
+                assertEquals("still", Net.echo(i, "still"), "INHIBIT: the connection goes on");
+                assertTrue(listsDestination(lb, b.address()));
+                member(remove, a.address()).checkDown(false, "ok");
+                assertEquals(0, member(remove, a.address()).inactive(), "nothing left counted on it");
+                try (Socket again = Net.connectFrom("127.0.0.1", remove.localAddress())) {
+                    assertEquals("back", Net.echo(again, "back"), "back up, it takes clients again");
+                }
+            }
+        }
+    }
+
+    /** The UDP side of a check failure under {@link FailureAction#REMOVE}: the flow is forgotten. */
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void aCheckFailureUnderRemoveReschedulesTheServersUdpFlow(TransportType transport) throws Exception {
+        try (UdpEcho dns1 = new UdpEcho("dns1"); UdpEcho dns2 = new UdpEcho("dns2");
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).transport(transport).build();
+                DatagramSocket c = Net.udpClient("127.0.0.1")) {
+            VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .expireNodestConn(true).realServer(dns1.address()).build());
+            assertEquals("dns1:a", Net.ask(c, vs.localAddress(), "a"));
+            vs.addRealServer(RealServer.of(dns2.address()));
+            member(vs, dns1.address()).checkDown(true, "no answer");
+            Await.until(() -> !listsDestination(lb, dns1.address()));
+            assertEquals("dns2:b", Net.ask(c, vs.localAddress(), "b"), "the next datagram is scheduled again");
+            assertEquals(0, member(vs, dns1.address()).inactive(), "its flow is no longer counted on it");
+        }
+    }
+
+    /** Off (the default), a check failure expires nothing, as IPVS's -d with expire_nodest_conn = 0. */
+    @Test
+    void offACheckFailureLeavesTheConnectionsAlone() throws Exception {
+        try (EchoServer a = EchoServer.echo(); L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+            VirtualServer vs = Net.rrService(lb, a.address());
+            try (Socket s = Net.connectFrom("127.0.0.1", vs.localAddress())) {
+                assertEquals("x", Net.echo(s, "x"));
+                member(vs, a.address()).checkDown(true, "connect refused");
+                // An expiry would run in a task on the connection's loop: the listing runs after it.
+                lb.connections();
+                assertEquals("still", Net.echo(s, "still"));
+            }
+        }
+    }
+
+    /**
+     * A client whose real server is still being connected (a black hole, 60 s connect timeout) is reset
+     * at the removal, and its pending connect is closed at once: nothing is counted on the removed real
+     * server, so the trash period (300 ms) alone holds it, not the connect timeout.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void aPendingConnectToTheRemovedServerIsClosedAtOnce(Forwarding f) throws Exception {
+        try (BlackHole hole = BlackHole.start(new InetSocketAddress("127.0.0.1", 0));
+                L4Balancer lb = f.builder().estimatorInterval(Duration.ofMillis(50))
+                        .trashPeriod(Duration.ofMillis(300)).build()) {
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .connectTimeout(Duration.ofSeconds(60)).expireNodestConn(true).realServer(hole.address()).build());
+            try (Socket s = Net.connect(vs.localAddress())) {
+                Await.until(() -> lb.connections().entries().stream()
+                        .anyMatch(e -> e.state() == IpvsConnections.State.SYN_RECV));
+                assertTrue(vs.removeRealServer(hole.address()));
+                assertThrows(SocketException.class, () -> s.getInputStream().read(), "the client is reset");
+                Await.until(() -> lb.connections().entries().isEmpty());
+                Await.until(() -> !vs.state().inTrash(hole.address()));
+            }
         }
     }
 

@@ -212,13 +212,13 @@ public final class ConnectionTable {
     }
 
     /**
-     * {@link Loop#expireNodest} on every loop, each in a task of its own, unless {@code d} is back in the
-     * pool of {@code state} when it runs.
+     * {@link Loop#expireNodest} on every loop, each in a task of its own, unless {@code d} is a destination
+     * of {@code state} again when it runs ({@link ServiceState#isNoDestination}).
      */
     void expireNodest(ServiceState state, ServiceState.Dest d) {
         for (Loop l : loops.values()) {
             later(l.eventLoop, () -> {
-                if (state.isRemoved(d)) {
+                if (state.isNoDestination(d)) {
                     l.expireNodest(d);
                 }
             });

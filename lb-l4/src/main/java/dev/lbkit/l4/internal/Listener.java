@@ -7,7 +7,8 @@ package dev.lbkit.l4.internal;
 public interface Listener extends AutoCloseable {
     /**
      * IPVS's {@code expire_nodest_conn}: expires the connection entries bound to {@code removed}, each on
-     * its own event loop, unless {@code removed} is back in the pool ({@code -a}) by then. Returns at once.
+     * its own event loop, unless {@code removed} is a destination again by then (added back, or its check
+     * up: {@link ServiceState#isNoDestination}). Returns at once.
      */
     void expireNodest(ServiceState.Dest removed);
 

@@ -1,9 +1,11 @@
 package dev.lbkit.l4.internal;
 
 import dev.lbkit.api.Member;
+import dev.lbkit.api.PoolListener;
 import dev.lbkit.api.PoolSnapshot;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
+import dev.lbkit.api.health.HealthEvent;
 import dev.lbkit.api.scheduler.Lease;
 import dev.lbkit.api.scheduler.PersistentScheduler;
 import dev.lbkit.api.scheduler.Scheduler;
@@ -68,6 +70,8 @@ public final class ServiceState {
     private volatile InetSocketAddress localAddress;
     private volatile Dest sorry;
     private final ConnectionTable connectionTable = new ConnectionTable();
+    /** The service's listener, which expires connection entries ({@link #expireNodest}); null until bound. */
+    private volatile Listener listener;
 
     /** A real server's counters and thresholds, alive as long as its member. */
     public static final class Dest {
@@ -107,6 +111,19 @@ public final class ServiceState {
             addRealServer(rs);
         }
         this.sorry = sorryDest(config);
+        pool.addListener(new PoolListener() {
+            @Override
+            public void onHealthChange(HealthEvent event) {
+                if (!event.available()) {
+                    checkFailed(event.upstream());
+                }
+            }
+        });
+    }
+
+    /** The listener that owns the service's connection entries, once bound. */
+    public void listener(Listener listener) {
+        this.listener = Objects.requireNonNull(listener, "listener");
     }
 
     /**
@@ -277,11 +294,11 @@ public final class ServiceState {
     /**
      * {@code ipvsadm -d}: no new connections. The real server leaves the listing for the trash, where its
      * counters stay reachable from its connections. Its established connections finish, unless
-     * {@link VirtualService#expireNodestConn()} is on: then {@code listener} expires them.
+     * {@link VirtualService#expireNodestConn()} is on: then they are expired ({@link #expireNodest}).
      *
      * @return whether it was present
      */
-    public boolean removeRealServer(InetSocketAddress address, Listener listener) {
+    public boolean removeRealServer(InetSocketAddress address) {
         Dest d;
         synchronized (edits) {
             String key = Upstream.builder(address).build().key();
@@ -298,15 +315,55 @@ public final class ServiceState {
                 dests.remove(d.member);
             }
         }
-        if (d != null && config.expireNodestConn()) {
-            listener.expireNodest(d);
+        if (d != null) {
+            expireNodest(d);
         }
         return true;
     }
 
-    /** Whether {@code d} is removed and in the trash, not added back or forgotten since. */
-    public boolean isRemoved(Dest d) {
-        return trash.get(d.member.upstream().address()) == d;
+    /**
+     * A health check failed {@code upstream}: under {@link FailureAction#REMOVE} keepalived deletes the
+     * destination ({@code ipvsadm -d}), so its entries expire as at a removal ({@link #expireNodest});
+     * under {@link FailureAction#INHIBIT} it stays a destination of weight 0 and nothing expires.
+     */
+    private void checkFailed(Upstream upstream) {
+        Optional<Member> m = pool.member(upstream.key());
+        Dest d = m.isPresent() ? dests.get(m.get()) : null;
+        if (d != null && isNoDestination(d)) {
+            expireNodest(d);
+        }
+    }
+
+    /**
+     * IPVS's {@code expire_nodest_conn = 1}, for {@code d}, which is no longer a destination: its
+     * persistence templates are forgotten at once, as Linux 5.9's {@code ip_vs_expire_nodest_conn_flush}
+     * expires them with the connections they control, and the listener expires its connections and flows
+     * on their event loops. Nothing when {@link VirtualService#expireNodestConn()} is off.
+     */
+    private void expireNodest(Dest d) {
+        if (!config.expireNodestConn()) {
+            return;
+        }
+        PersistentScheduler p = persistentScheduler();
+        if (p != null) {
+            p.forget(d.member);
+        }
+        Listener l = listener;
+        if (l != null) {
+            l.expireNodest(d);
+        }
+    }
+
+    /**
+     * Whether {@code d} is no longer a destination as IPVS would see it: removed ({@code -d}: in the trash,
+     * not added back or forgotten since), or failed by its health check under {@link FailureAction#REMOVE}
+     * (keepalived's {@code -d}) and not back up.
+     */
+    public boolean isNoDestination(Dest d) {
+        if (trash.get(d.member.upstream().address()) == d) {
+            return true;
+        }
+        return dests.get(d.member) == d && d.member.isCheckDown() && config.failureAction() == FailureAction.REMOVE;
     }
 
     /**

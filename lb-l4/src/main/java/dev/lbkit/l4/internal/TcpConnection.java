@@ -73,6 +73,8 @@ final class TcpConnection {
     private final Frontend frontend = new Frontend();
     private final Runnable idleCheck = this::checkIdle;
     private Channel server;
+    /** The real-server channel being connected, until its connect completes; or null. */
+    private Channel attempt;
     private PickContext pick;
     private ServiceState.Dest dest;
     /** The persistence template that placed this connection on {@link #dest}, held while the entry lasts; or null. */
@@ -183,12 +185,14 @@ final class TcpConnection {
                 .option(ChannelOption.AUTO_READ, false)
                 .handler(new Backend());
         ChannelFuture cf = b.connect(address);
+        attempt = cf.channel();
         transport.channels().add(cf.channel());
         cf.addListener((ChannelFuture f) -> onConnect(f, d));
     }
 
     private void onConnect(ChannelFuture f, ServiceState.Dest d) {
         connecting = false;
+        attempt = null;
         if (ended || !client.isActive()) {
             f.channel().close();
             if (d != null) {
@@ -333,17 +337,22 @@ final class TcpConnection {
     }
 
     /**
-     * IPVS's {@code expire_nodest_conn}: the real server was removed, so the entry expires now. Both sides
-     * are reset (the client as IPVS's director answers its next segment, the real server so that it lets
-     * go), and the entry leaves the table at once. Runs on the loop.
+     * IPVS's {@code expire_nodest_conn}: the real server is no longer a destination, so the entry expires
+     * now. Both sides are reset (the client as IPVS's director answers its next segment, the real server
+     * so that it lets go), and the entry leaves the table at once. A connect still pending is closed too:
+     * its failure ({@link #onConnect}, on this loop) unbinds the entry and releases its lease at once
+     * rather than at the connect timeout. Runs on the loop.
      */
     void expireNodest() {
         if (ended) {
             return;
         }
-        logger.debug("{}: real server {} removed, expiring", client, dest.member().upstream().key());
+        logger.debug("{}: real server {} no longer a destination, expiring", client, dest.member().upstream().key());
         expiredNodest = true;
         resetBoth();
+        if (attempt != null) {
+            attempt.close();
+        }
     }
 
     private void resetBoth() {

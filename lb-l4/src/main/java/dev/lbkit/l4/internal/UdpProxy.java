@@ -107,9 +107,9 @@ public final class UdpProxy implements Listener {
     }
 
     /**
-     * Forgets the flows to {@code removed} on the service's event loop, so that each client's next
-     * datagram starts a new flow, scheduled among the real servers left; replies that reach a forgotten
-     * flow's closed socket are dropped.
+     * Forgets the flows to {@code removed} on the service's event loop (unless it is a destination again
+     * by then), so that each client's next datagram starts a new flow, scheduled among the real servers
+     * left; replies that reach a forgotten flow's closed socket are dropped.
      */
     @Override
     public void expireNodest(ServiceState.Dest removed) {
@@ -118,7 +118,7 @@ public final class UdpProxy implements Listener {
             return;
         }
         ConnectionTable.later(l.eventLoop(), () -> {
-            if (!state.isRemoved(removed)) {
+            if (!state.isNoDestination(removed)) {
                 return;
             }
             List<Flow> bound = new ArrayList<>();
