@@ -486,6 +486,24 @@ class ForwardingTest {
         }
     }
 
+    /** An answer's OPT tells the size its sender takes: the client gets ours, not the resolver's. */
+    @Test
+    void aForwardedAnswersOptAdvertisesMaxUdpPayloadNotTheResolversSize() throws Exception {
+        InetAddress a = InetAddress.getByName("127.0.0.7");
+        FakeDnsServer resolver = keep(FakeDnsServer.messages((q, r) -> {
+            r.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 60, a), Section.ANSWER);
+            r.addRecord(new OPTRecord(4096, 0, 0, 0), Section.ADDITIONAL);
+        }));
+        DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).maxUdpPayload(1400)
+                .forwarder(resolver.address()).start());
+        for (int round = 0; round < 2; round++) {
+            Message m = Dig.udp(dns).edns(1232).a("opt.test");
+            assertEquals(List.of("127.0.0.7"), Dig.addresses(m));
+            assertEquals(1400, m.getOPT().getPayloadSize(), round == 0 ? "forwarded" : "from the cache");
+        }
+        assertEquals(1, dns.stats().cacheHits());
+    }
+
     /**
      * As dnsmasq with its edns-packet-max: a query with OPT goes on advertising {@code maxUdpPayload}, larger
      * or smaller than the client's size, with the client's DO bit and options; one without OPT goes on

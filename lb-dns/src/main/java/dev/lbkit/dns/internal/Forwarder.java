@@ -325,6 +325,13 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         }
         finish(p);
         byte[] wire = ByteBufUtil.getBytes(in);
+        // The OPT of an answer tells the size its sender takes: ours (maxUdpPayload), not the resolver's,
+        // as dnsmasq puts its edns-packet-max there.
+        int size = Wire.optUdpSizeOffset(wire);
+        if (size >= 0) {
+            wire[size] = (byte) (maxUdpPayload >>> 8);
+            wire[size + 1] = (byte) maxUdpPayload;
+        }
         cache.put(p.cacheKey, wire, ticker.nanoTime());
         deliver(p, wire.clone());
     }

@@ -1,5 +1,7 @@
 package dev.lbkit.dns.internal;
 
+import static dev.lbkit.dns.internal.Wire.u16;
+
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -237,9 +239,6 @@ public final class Query {
         return sb.toString();
     }
 
-    static int u16(byte[] b, int p) {
-        return ((b[p] & 0xFF) << 8) | (b[p + 1] & 0xFF);
-    }
 
     /** The most bytes a UDP answer to this query may have: 512 without EDNS0, else the client's size. */
     public int clientUdpLimit() {

@@ -1,5 +1,7 @@
 package dev.lbkit.dns.internal;
 
+import static dev.lbkit.dns.internal.Wire.u16;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -162,7 +164,4 @@ final class ResponseCache {
         return ((long) u16(b, p) << 16) | u16(b, p + 2);
     }
 
-    private static int u16(byte[] b, int p) {
-        return ((b[p] & 0xFF) << 8) | (b[p + 1] & 0xFF);
-    }
 }

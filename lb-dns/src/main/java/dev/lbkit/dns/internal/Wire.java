@@ -93,6 +93,40 @@ public final class Wire {
         }
     }
 
+    /**
+     * The offset of the UDP size field (the class) of the OPT record in the additional section of the
+     * message {@code packet}, or -1 if it has none or is malformed.
+     */
+    static int optUdpSizeOffset(byte[] packet) {
+        int len = packet.length;
+        if (len < HEADER) {
+            return -1;
+        }
+        int qd = u16(packet, 4);
+        int records = u16(packet, 6) + u16(packet, 8) + u16(packet, 10);
+        int p = HEADER;
+        for (int i = 0; i < qd && p >= 0; i++) {
+            p = skipName(packet, len, p);
+            p = p < 0 ? -1 : p + 4;
+        }
+        for (int i = 0; i < records && p >= 0; i++) {
+            p = skipName(packet, len, p);
+            if (p < 0 || p + 10 > len) {
+                return -1;
+            }
+            if (u16(packet, p) == TYPE_OPT) {
+                return p + 2;
+            }
+            p += 10 + u16(packet, p + 8);
+        }
+        return -1;
+    }
+
+    /** The unsigned 16-bit big-endian value at {@code p}. */
+    static int u16(byte[] b, int p) {
+        return ((b[p] & 0xFF) << 8) | (b[p + 1] & 0xFF);
+    }
+
     /** {@code c} with ASCII A-Z lowered: DNS names compare without regard to ASCII case only (RFC 4343). */
     static int toLowerAscii(int c) {
         return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
