@@ -208,6 +208,28 @@ class NotFoundKeepAliveTest {
         }
     }
 
+    /**
+     * A graceful stop while a 404's body is still coming waits for it, as for a request being served, and
+     * then closes the connection: the client that sends the rest reads the end of the stream, not a reset.
+     */
+    @Test
+    void aGracefulStopWaitsForTheBodyOfA404BeingDropped() throws Exception {
+        HttpBalancer stopping = start(PROXIED.pool(), ProxyTimeouts.DEFAULT, false);
+        try (Socket s = connect(stopping)) {
+            send(s, "POST /none HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
+            assertKeptAlive404(Fixtures.readResponse(s.getInputStream()));
+            java.util.concurrent.CompletableFuture<Void> stopped =
+                    java.util.concurrent.CompletableFuture.runAsync(() -> stopping.stop(Duration.ofSeconds(20)));
+            Thread.sleep(500);
+            assertFalse(stopped.isDone(), "the stop waits for the body being dropped");
+            send(s, "67890");
+            assertEquals("", Fixtures.readAll(s.getInputStream()), "closed once the body was read");
+            stopped.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            stopping.close();
+        }
+    }
+
     @Test
     void theAccessLogHasOneLineForEachRequest() throws Exception {
         PrintStream old = System.err;

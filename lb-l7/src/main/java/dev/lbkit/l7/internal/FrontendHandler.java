@@ -149,7 +149,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * The request was answered without being forwarded on a connection that stays open ({@link #answerAndKeep}),
      * and its body is being read and dropped ({@link #discardBody}); the next request is read once it ends.
      */
-    private boolean discarding;
+    private volatile boolean discarding;
     /** The write of the answer whose request's body is being discarded: a close waits for it. */
     private ChannelFuture discardAnswer;
     /** The request asked for an Upgrade or is a CONNECT: a 101 (or a 2xx to CONNECT) turns it into a tunnel. */
@@ -466,7 +466,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * being read: anything read from the client now is dropped unread.
      */
     private boolean readsNoMore() {
-        return closed || closeAfterResponse && !requestActive;
+        return closed || closeAfterResponse && !requestActive && !discarding;
     }
 
     /**
@@ -1052,8 +1052,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             discardAnswer = null;
         } else if (last) {
             discarding = false;
+            ChannelFuture answer = discardAnswer;
             discardAnswer = null;
-            armKeepAlive();
+            if (closeAfterResponse) {
+                // A graceful stop came while the body was being dropped: the connection ends with it.
+                answer.addListener((ChannelFutureListener) this::closeOrLinger);
+            } else {
+                armKeepAlive();
+            }
         } else {
             armClient(TIMER_BODY, timeouts().clientBody().toNanos());
         }
@@ -1922,9 +1928,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     // ---------------------------------------------------------------- shutdown
 
-    /** Whether a request is being served. Any thread. */
+    /**
+     * Whether a request is being served, or the body of one answered without forwarding is still being
+     * read and dropped (nginx's request discarding its body is not idle either). Any thread.
+     */
     boolean busy() {
-        return requestActive;
+        return requestActive || discarding;
     }
 
     /** Closes now if idle, otherwise after the current response. Any thread. */
@@ -1934,7 +1943,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.executor().execute(() -> {
             closeAfterResponse = true;
-            if (!requestActive) {
+            if (!requestActive && !discarding) {
                 ctx.close();
             }
         });
