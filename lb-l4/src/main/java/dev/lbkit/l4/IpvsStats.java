@@ -57,13 +57,24 @@ public record IpvsStats(int tableSize, Timeouts timeouts, List<Service> services
      * @param realServers        the real servers, in the order they were added
      * @param malformedProxyHeaders with {@code acceptProxyProtocol}: TCP clients closed for a malformed
      *                           PROXY header, UDP datagrams dropped for a missing or malformed one
+     * @param nodestDropped      with {@link NodestConn#DROP}: UDP datagrams from clients dropped because
+     *                           their flow's real server is no longer a destination (TCP drops nothing to
+     *                           count: the bytes wait unread)
      */
     public record Service(Protocol protocol, InetSocketAddress address, String scheduler, long persistenceSeconds,
             int persistenceNetmask, Counters counters, Rates rates, long refused, long noDestination,
-            List<RealServerStats> realServers, long malformedProxyHeaders) {
+            List<RealServerStats> realServers, long malformedProxyHeaders, long nodestDropped) {
         /** Copies the list. */
         public Service {
             realServers = List.copyOf(realServers);
+        }
+
+        /** A service without dropped datagrams (the shape before {@code nodestDropped} was added). */
+        public Service(Protocol protocol, InetSocketAddress address, String scheduler, long persistenceSeconds,
+                int persistenceNetmask, Counters counters, Rates rates, long refused, long noDestination,
+                List<RealServerStats> realServers, long malformedProxyHeaders) {
+            this(protocol, address, scheduler, persistenceSeconds, persistenceNetmask, counters, rates, refused,
+                    noDestination, realServers, malformedProxyHeaders, 0);
         }
 
         /** A service without malformed PROXY headers (the shape before {@code malformedProxyHeaders} was added). */
@@ -71,7 +82,7 @@ public record IpvsStats(int tableSize, Timeouts timeouts, List<Service> services
                 int persistenceNetmask, Counters counters, Rates rates, long refused, long noDestination,
                 List<RealServerStats> realServers) {
             this(protocol, address, scheduler, persistenceSeconds, persistenceNetmask, counters, rates, refused,
-                    noDestination, realServers, 0);
+                    noDestination, realServers, 0, 0);
         }
     }
 

@@ -12,7 +12,7 @@ import java.util.Objects;
  * A running virtual service of an {@link L4Balancer}: where it listens, its real servers, and the
  * ipvsadm operations on them ({@code -a}, {@code -e}, {@code -d}, {@code -E}). Changes apply to new
  * connections only; established connections are never disturbed, but for
- * {@link VirtualService#expireNodestConn()}.
+ * {@link VirtualService#nodestConn()}.
  *
  * <p>Thread-safe. Its {@link #pool()} is the lb-api pool whose members are the real servers, so that
  * lb-api health policies and listeners attach to it.
@@ -56,7 +56,9 @@ public final class VirtualServer {
     }
 
     /**
-     * {@code ipvsadm -a}: adds a real server.
+     * {@code ipvsadm -a}: adds a real server. One removed and still in the trash is taken back, and a
+     * drop of its entries ({@link NodestConn#DROP}) ends: UDP datagrams pass from when this returns,
+     * TCP connections read again on their event loops shortly after.
      *
      * @throws IllegalArgumentException if one with the same address is present
      */
@@ -77,10 +79,12 @@ public final class VirtualServer {
     }
 
     /**
-     * {@code ipvsadm -d}: removes a real server. Its established connections finish, or, with
-     * {@link VirtualService#expireNodestConn()}, are expired (TCP connections reset on both sides, UDP
-     * flows forgotten so that their next datagram is scheduled again) on their event loops shortly after
-     * this returns, and its persistence templates are expired before it returns.
+     * {@code ipvsadm -d}: removes a real server. Its established connections finish, or, as
+     * {@link VirtualService#nodestConn()} says: under {@code DROP} what their clients send is dropped
+     * (UDP datagrams from when this returns, TCP connections stop reading on their event loops shortly
+     * after) until it is added back; under {@code EXPIRE} they are expired (TCP connections reset on both
+     * sides, UDP flows forgotten so that their next datagram is scheduled again) on their event loops
+     * shortly after this returns, and its persistence templates are expired before it returns.
      *
      * @return whether it was present
      */

@@ -34,7 +34,7 @@ public final class VirtualService {
     private final Duration persistence;
     private final int persistenceNetmask;
     private final boolean expireQuiescentTemplate;
-    private final boolean expireNodestConn;
+    private final NodestConn nodestConn;
     private final int maxConnections;
     private final Duration connectTimeout;
     private final boolean failover;
@@ -53,7 +53,7 @@ public final class VirtualService {
         this.persistence = b.persistence;
         this.persistenceNetmask = b.persistenceNetmask;
         this.expireQuiescentTemplate = b.expireQuiescentTemplate;
-        this.expireNodestConn = b.expireNodestConn;
+        this.nodestConn = b.nodestConn;
         this.maxConnections = b.maxConnections;
         this.connectTimeout = b.connectTimeout;
         this.failover = b.failover;
@@ -87,7 +87,7 @@ public final class VirtualService {
                 .maxConnections(maxConnections).connectTimeout(connectTimeout)
                 .failover(failover).proxyProtocol(proxyProtocol).acceptProxyProtocol(acceptProxyProtocol)
                 .healthPolicy(healthPolicy).failureAction(failureAction).maxFlows(maxFlows)
-                .expireQuiescentTemplate(expireQuiescentTemplate).expireNodestConn(expireNodestConn);
+                .expireQuiescentTemplate(expireQuiescentTemplate).nodestConn(nodestConn);
         b.sorryServer = sorryServer;
         b.persistenceNetmask = persistenceNetmask;
         realServers.forEach(b::realServer);
@@ -135,34 +135,54 @@ public final class VirtualService {
     }
 
     /**
-     * Whether removing a real server ({@link VirtualServer#removeRealServer}, {@code ipvsadm -d}) expires
-     * its connection entries at once, as IPVS with {@code net.ipv4.vs.expire_nodest_conn = 1} (since Linux
-     * 5.9, which expires them all soon after the deletion; one setting for all services there, per service
-     * here). Default {@code false}: they go on to the removed real server until they end on their own,
-     * which is the graceful choice (nothing is cut) and is not IPVS's default 0, which drops every packet a
-     * client sends on them; lbkit does not offer that one.
+     * What removing a real server ({@link VirtualServer#removeRealServer}, {@code ipvsadm -d}) does to its
+     * connection entries, as IPVS's {@code net.ipv4.vs.expire_nodest_conn} (one setting for all services
+     * there, per service here). Default {@link NodestConn#FORWARD}: they go on to the removed real server
+     * until they end on their own, which is the graceful choice (nothing is cut or stalled) and is not
+     * IPVS's default.
      *
-     * <p>With {@code true}, each of the removed real server's TCP connections is reset on both sides
-     * (SO_LINGER 0), as an IPVS client whose entry was expired gets a reset from the director's own stack
-     * at its next segment, and leaves the connection table at once (no TIME_WAIT entry for the tcpfin
-     * timeout), as do its closed connections still counted there; a connection still being connected to it
-     * is reset too. Each UDP flow to it is forgotten, so that the client's next datagram is scheduled to
-     * another real server; replies the removed real server sends after that are dropped. The leases of
-     * these entries on persistence templates are released, and the persistence templates pointing at the
-     * removed real server are expired at the removal, as Linux 5.9's flush expires them: their clients are
-     * scheduled anew, also if it is added back. The expiry of connections and flows runs on each
-     * connection's own event loop shortly after the removal, unless the real server is a destination again
-     * by then (added back). It is read when a real server is removed: {@link VirtualServer#edit} changes it
-     * for later removals.
+     * <p>{@link NodestConn#DROP} is IPVS's default {@code expire_nodest_conn = 0}, which drops every
+     * packet a client sends on them while replies pass. Each TCP connection to the removed real server
+     * stops reading from its client (what the client sends waits in the kernel's buffers, as dropped
+     * segments wait for their retransmission; a bit the balancer had already taken in when the drop
+     * began may still be forwarded), while what the real server sends still reaches the client; the
+     * client's FIN waits too. Each UDP flow to it drops its client's datagrams, counted in
+     * {@link IpvsStats.Service#nodestDropped()}, and still passes replies. Dropped datagrams and unread
+     * bytes do not renew the entry's idle timer ({@code tcp}, {@code udp}), replies do, as IPVS restarts
+     * no timer for a dropped packet: the entry ends at its idle timeout unless the real server is added
+     * back first ({@link VirtualServer#addRealServer} while it is in the trash), whereupon the stalled
+     * bytes are read and forwarded and datagrams pass again.
      *
-     * <p>A real server failed by a health check under {@link FailureAction#REMOVE} (the default) is what
-     * keepalived deletes with {@code ipvsadm -d}, so with {@code true} its entries expire the same way at
-     * the failure (unless it is back up when the expiry runs); under {@link FailureAction#INHIBIT} (weight
-     * 0, still a destination) and when marked down by an operator nothing expires. The sorry server's
-     * connections are never expired: when a real server is available again they finish on their own.
+     * <p>{@link NodestConn#EXPIRE} is IPVS's {@code expire_nodest_conn = 1} as Linux 5.9 and later apply
+     * it: each of the removed real server's TCP connections is reset on both sides (SO_LINGER 0), as an
+     * IPVS client whose entry was expired gets a reset from the director's own stack at its next segment,
+     * and leaves the connection table at once (no TIME_WAIT entry for the tcpfin timeout), as do its closed
+     * connections still counted there; a connection still being connected to it is reset too. Each UDP
+     * flow to it is forgotten, so that the client's next datagram is scheduled to another real server;
+     * replies the removed real server sends after that are dropped. The leases of these entries on
+     * persistence templates are released, and the persistence templates pointing at the removed real
+     * server are expired at the removal, as Linux 5.9's flush expires them: their clients are scheduled
+     * anew, also if it is added back.
+     *
+     * <p>Under {@code DROP} and {@code EXPIRE} the entries change on each connection's own event loop
+     * shortly after the removal, unless the real server is a destination again by then (added back). It
+     * is read when a real server is removed or added back: {@link VirtualServer#edit} changes it for later
+     * ones. A real server failed by a health check under {@link FailureAction#REMOVE} (the default) is
+     * what keepalived deletes with {@code ipvsadm -d}, so its entries are dropped or expired the same way
+     * at the failure, and a drop ends when its check is back up; under {@link FailureAction#INHIBIT}
+     * (weight 0, still a destination) and when marked down by an operator nothing changes. The sorry
+     * server's connections are never touched: when a real server is available again they finish on
+     * their own.
+     */
+    public NodestConn nodestConn() {
+        return nodestConn;
+    }
+
+    /**
+     * Whether {@link #nodestConn()} is {@link NodestConn#EXPIRE}, IPVS's {@code expire_nodest_conn = 1}.
      */
     public boolean expireNodestConn() {
-        return expireNodestConn;
+        return nodestConn == NodestConn.EXPIRE;
     }
 
     /** Most client connections (TCP) or flows (UDP) at once; 0 (the default) means no limit. */
@@ -244,7 +264,7 @@ public final class VirtualService {
         private Duration persistence = Duration.ZERO;
         private int persistenceNetmask = -1;
         private boolean expireQuiescentTemplate;
-        private boolean expireNodestConn;
+        private NodestConn nodestConn = NodestConn.FORWARD;
         private int maxConnections;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private boolean failover = true;
@@ -282,10 +302,19 @@ public final class VirtualService {
             return this;
         }
 
-        /** See {@link VirtualService#expireNodestConn()}. */
-        public Builder expireNodestConn(boolean expireNodestConn) {
-            this.expireNodestConn = expireNodestConn;
+        /** See {@link VirtualService#nodestConn()}. */
+        public Builder nodestConn(NodestConn nodestConn) {
+            this.nodestConn = Objects.requireNonNull(nodestConn, "nodestConn");
             return this;
+        }
+
+        /**
+         * IPVS's sysctl as a boolean: {@code true} is {@link NodestConn#EXPIRE} ({@code expire_nodest_conn
+         * = 1}), {@code false} lbkit's default {@link NodestConn#FORWARD} (not IPVS's 0, which is
+         * {@link NodestConn#DROP}). See {@link VirtualService#nodestConn()}.
+         */
+        public Builder expireNodestConn(boolean expireNodestConn) {
+            return nodestConn(expireNodestConn ? NodestConn.EXPIRE : NodestConn.FORWARD);
         }
 
         public Builder maxConnections(int maxConnections) {

@@ -11,10 +11,16 @@ import dev.lbkit.testing.Await;
 import dev.lbkit.testing.BlackHole;
 import dev.lbkit.testing.EchoServer;
 import dev.lbkit.transport.TransportType;
+import java.io.InputStream;
+import java.net.DatagramPacket;
 import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,7 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * {@code VirtualService.expireNodestConn}, IPVS's {@code expire_nodest_conn = 1}: {@code ipvsadm -d}
  * breaks the removed real server's TCP connections and moves its UDP flows' next datagrams to another
- * real server; off (the default) they go on to it.
+ * real server; off (the default) they go on to it. {@link NodestConn#DROP}, IPVS's 0, drops what the
+ * clients send on them (replies pass) until the real server is added back.
  */
 @ExtendWith(LeakCheck.class)
 class ExpireNodestConnTest {
@@ -294,5 +301,109 @@ class ExpireNodestConnTest {
             assertEquals(0, back.inactiveConns(), "its flow is no longer counted on it");
             assertEquals(1, back.counters().conns(), "its counters stay");
         }
+    }
+
+    /** How long a test waits to see that nothing arrives: what the balancer would forward comes far sooner. */
+    private static final int NOTHING_MS = 300;
+
+    private static String read(InputStream in, int n) throws Exception {
+        byte[] b = in.readNBytes(n);
+        return new String(b, StandardCharsets.US_ASCII);
+    }
+
+    private static void write(Socket s, String text) throws Exception {
+        s.getOutputStream().write(text.getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+    }
+
+    /**
+     * DROP: after {@code -d} the client's bytes stall (no reset) while the real server's still reach it;
+     * {@code -a} within the trash period delivers the stalled bytes and forwarding goes on.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void dropStallsWhatTheClientSendsUntilTheRealServerIsAddedBack(Forwarding f) throws Exception {
+        try (ServerSocket real = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                L4Balancer lb = f.builder().build()) {
+            InetSocketAddress address = (InetSocketAddress) real.getLocalSocketAddress();
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .nodestConn(NodestConn.DROP).realServer(address).build());
+            assertEquals(NodestConn.DROP, vs.config().toBuilder().build().nodestConn(), "toBuilder keeps it");
+            assertFalse(vs.config().expireNodestConn());
+            try (Socket client = Net.connect(vs.localAddress()); Socket up = real.accept()) {
+                client.setSoTimeout(10_000);
+                up.setSoTimeout(10_000);
+                write(client, "a");
+                assertEquals("a", read(up.getInputStream(), 1));
+                assertTrue(vs.removeRealServer(address));
+                // The drop runs in a task on the connection's loop: the listing runs after it.
+                assertTrue(listsDestination(lb, address), "the entry stays");
+                write(client, "b");
+                up.setSoTimeout(NOTHING_MS);
+                assertThrows(SocketTimeoutException.class, () -> up.getInputStream().read(),
+                        "the client's bytes no longer reach the removed real server");
+                write(up, "r");
+                assertEquals("r", read(client.getInputStream(), 1), "its replies still reach the client");
+                up.setSoTimeout(10_000);
+                vs.addRealServer(RealServer.of(address));
+                assertEquals("b", read(up.getInputStream(), 1), "added back: the stalled bytes are delivered");
+                write(client, "c");
+                assertEquals("c", read(up.getInputStream(), 1));
+            }
+        }
+    }
+
+    /**
+     * DROP for UDP: after {@code -d} the client's datagrams reach no real server and are counted, the
+     * removed real server's replies still reach the client; {@code -a} lets datagrams pass again.
+     */
+    @ParameterizedTest(name = "transport {0}")
+    @MethodSource("dev.lbkit.transport.TransportType#available")
+    void dropDropsAUdpFlowsDatagramsButNotItsRepliesUntilTheRealServerIsAddedBack(TransportType transport)
+            throws Exception {
+        try (DatagramSocket real = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                UdpEcho other = new UdpEcho("other");
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).transport(transport).build();
+                DatagramSocket c = Net.udpClient("127.0.0.1")) {
+            InetSocketAddress address = (InetSocketAddress) real.getLocalSocketAddress();
+            real.setSoTimeout(10_000);
+            VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .nodestConn(NodestConn.DROP).realServer(address).build());
+            send(c, vs.localAddress(), "a");
+            DatagramPacket first = receive(real);
+            assertEquals("a", text(first));
+            InetSocketAddress flow = (InetSocketAddress) first.getSocketAddress();
+            assertTrue(vs.removeRealServer(address));
+            vs.addRealServer(RealServer.of(other.address()));
+            // The drop runs in a task on the service's loop: the listing runs after it.
+            assertTrue(listsDestination(lb, address), "the flow stays");
+            send(c, vs.localAddress(), "b");
+            Await.until(() -> vs.stats().nodestDropped() == 1);
+            real.setSoTimeout(NOTHING_MS);
+            assertThrows(SocketTimeoutException.class, () -> receive(real), "it did not reach the removed real server");
+            assertEquals(0, other.received.size(), "nor another one: the flow stays on the removed real server");
+            send(real, flow, "r");
+            assertEquals("r", text(receive(c)), "its replies still reach the client");
+            real.setSoTimeout(10_000);
+            vs.addRealServer(RealServer.of(address));
+            send(c, vs.localAddress(), "c");
+            assertEquals("c", text(receive(real)), "added back: datagrams pass again");
+            assertEquals(1, vs.stats().nodestDropped());
+        }
+    }
+
+    private static void send(DatagramSocket from, InetSocketAddress to, String text) throws Exception {
+        byte[] b = text.getBytes(StandardCharsets.US_ASCII);
+        from.send(new DatagramPacket(b, b.length, to));
+    }
+
+    private static DatagramPacket receive(DatagramSocket s) throws Exception {
+        DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
+        s.receive(p);
+        return p;
+    }
+
+    private static String text(DatagramPacket p) {
+        return new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII);
     }
 }

@@ -2,6 +2,7 @@ package dev.lbkit.l4.internal;
 
 import dev.lbkit.api.scheduler.Lease;
 import dev.lbkit.l4.IpvsConnections;
+import dev.lbkit.l4.NodestConn;
 import dev.lbkit.l4.Protocol;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -98,6 +99,18 @@ public final class ConnectionTable {
                 if (c.dest == d) {
                     it.remove();
                     c.state.unbindInactive(c.dest, c.lease);
+                }
+            }
+        }
+
+        /**
+         * IPVS's {@code expire_nodest_conn = 0} ({@code drop}) or its end: the live connections bound to
+         * {@code d} stop or resume taking what their clients send. Runs on the loop.
+         */
+        void dropNodest(ServiceState.Dest d, boolean drop) {
+            for (TcpConnection c = head; c != null; c = c.tableNext) {
+                if (c.boundTo(d)) {
+                    c.dropFromClient(drop);
                 }
             }
         }
@@ -212,14 +225,17 @@ public final class ConnectionTable {
     }
 
     /**
-     * {@link Loop#expireNodest} on every loop, each in a task of its own, unless {@code d} is a destination
-     * of {@code state} again when it runs ({@link ServiceState#isNoDestination}).
+     * {@link ServiceState#nodestAction} for {@code d}, as it is when each loop's task runs, on every loop:
+     * {@link Loop#expireNodest} or {@link Loop#dropNodest}.
      */
     void expireNodest(ServiceState state, ServiceState.Dest d) {
         for (Loop l : loops.values()) {
             later(l.eventLoop, () -> {
-                if (state.isNoDestination(d)) {
+                NodestConn action = state.nodestAction(d);
+                if (action == NodestConn.EXPIRE) {
                     l.expireNodest(d);
+                } else {
+                    l.dropNodest(d, action == NodestConn.DROP);
                 }
             });
         }

@@ -6,11 +6,12 @@ package dev.lbkit.l4.internal;
  */
 public interface Listener extends AutoCloseable {
     /**
-     * IPVS's {@code expire_nodest_conn}: expires the connection entries bound to {@code removed}, each on
-     * its own event loop, unless {@code removed} is a destination again by then (added back, or its check
-     * up: {@link ServiceState#isNoDestination}). Returns at once.
+     * IPVS's {@code expire_nodest_conn}: applies {@link ServiceState#nodestAction} for {@code d} to the
+     * connection entries bound to it, each on its own event loop when the task gets there: expires them,
+     * drops what their clients send, or (a destination again: added back, or its check up) forwards it
+     * again. Returns at once.
      */
-    void expireNodest(ServiceState.Dest removed);
+    void expireNodest(ServiceState.Dest d);
 
     /** Stops listening; blocks until done. */
     @Override

@@ -13,6 +13,7 @@ import dev.lbkit.api.scheduler.Schedulers;
 import dev.lbkit.l4.FailureAction;
 import dev.lbkit.l4.IpvsConnections;
 import dev.lbkit.l4.IpvsStats;
+import dev.lbkit.l4.NodestConn;
 import dev.lbkit.l4.RealServer;
 import dev.lbkit.l4.Timeouts;
 import dev.lbkit.l4.VirtualService;
@@ -45,6 +46,8 @@ public final class ServiceState {
     private final long trashPeriodNanos;
     /** Serialises -a, -e, -d and the trash's expiry, so that a real server is in the pool or in the trash. */
     private final Object edits = new Object();
+    /** Serialises the updates of {@link Dest#dropped}, each from the state it finds. */
+    private final Object drops = new Object();
     /**
      * Real servers removed ({@code ipvsadm -d}) whose connections, persistence templates or trash period
      * are not over, by address: adding one back ({@code -a}) takes its member and counters from here, as
@@ -67,6 +70,7 @@ public final class ServiceState {
     private final LongAdder refused = new LongAdder();
     private final LongAdder noDestination = new LongAdder();
     private final LongAdder malformedProxyHeaders = new LongAdder();
+    private final LongAdder nodestDropped = new LongAdder();
     private volatile InetSocketAddress localAddress;
     private volatile Dest sorry;
     private final ConnectionTable connectionTable = new ConnectionTable();
@@ -81,6 +85,12 @@ public final class ServiceState {
         /** In the trash: whether it was idle (no connection entry) at the last expiry check, and since when. */
         private boolean idle;
         private long idleSince;
+        /**
+         * {@link NodestConn#DROP} applies to its entries: it is no longer a destination. Set and cleared
+         * before {@code -d}, {@code -a} or the health event that changes it returns, so UDP flows read it
+         * for each datagram; TCP connections follow it in a task on their loop.
+         */
+        volatile boolean dropped;
 
         Dest(Member member, RealServer server) {
             this.member = member;
@@ -116,6 +126,8 @@ public final class ServiceState {
             public void onHealthChange(HealthEvent event) {
                 if (!event.available()) {
                     checkFailed(event.upstream());
+                } else {
+                    checkRecovered(event.upstream());
                 }
             }
         });
@@ -256,18 +268,22 @@ public final class ServiceState {
      * apply as {@link #editRealServer}'s.
      */
     public void addRealServer(RealServer rs) {
+        Dest restored;
         synchronized (edits) {
-            Dest d = trash.get(rs.address());
-            if (d != null) {
-                pool.restore(d.member, upstream(rs));
+            restored = trash.get(rs.address());
+            if (restored != null) {
+                pool.restore(restored.member, upstream(rs));
                 // In the map before it leaves the trash, so that dest(member) always finds it.
-                dests.put(d.member, d);
+                dests.put(restored.member, restored);
                 trash.remove(rs.address());
-                update(d, rs);
-                return;
+                update(restored, rs);
+            } else {
+                Member m = pool.add(upstream(rs));
+                dests.put(m, new Dest(m, rs));
             }
-            Member m = pool.add(upstream(rs));
-            dests.put(m, new Dest(m, rs));
+        }
+        if (restored != null) {
+            endDrop(restored);
         }
     }
 
@@ -294,7 +310,7 @@ public final class ServiceState {
     /**
      * {@code ipvsadm -d}: no new connections. The real server leaves the listing for the trash, where its
      * counters stay reachable from its connections. Its established connections finish, unless
-     * {@link VirtualService#expireNodestConn()} is on: then they are expired ({@link #expireNodest}).
+     * {@link VirtualService#nodestConn()} drops or expires them ({@link #expireNodest}).
      *
      * @return whether it was present
      */
@@ -323,8 +339,9 @@ public final class ServiceState {
 
     /**
      * A health check failed {@code upstream}: under {@link FailureAction#REMOVE} keepalived deletes the
-     * destination ({@code ipvsadm -d}), so its entries expire as at a removal ({@link #expireNodest});
-     * under {@link FailureAction#INHIBIT} it stays a destination of weight 0 and nothing expires.
+     * destination ({@code ipvsadm -d}), so its entries are dropped or expired as at a removal
+     * ({@link #expireNodest}); under {@link FailureAction#INHIBIT} it stays a destination of weight 0 and
+     * nothing changes.
      */
     private void checkFailed(Upstream upstream) {
         Optional<Member> m = pool.member(upstream.key());
@@ -335,23 +352,77 @@ public final class ServiceState {
     }
 
     /**
-     * IPVS's {@code expire_nodest_conn = 1}, for {@code d}, which is no longer a destination: its
-     * persistence templates are forgotten at once, as Linux 5.9's {@code ip_vs_expire_nodest_conn_flush}
-     * expires them with the connections they control, and the listener expires its connections and flows
-     * on their event loops. Nothing when {@link VirtualService#expireNodestConn()} is off.
+     * IPVS's {@code expire_nodest_conn}, for {@code d}, which is no longer a destination: nothing under
+     * {@link NodestConn#FORWARD}; under {@link NodestConn#EXPIRE} its persistence templates are forgotten
+     * at once, as Linux 5.9's {@code ip_vs_expire_nodest_conn_flush} expires them with the connections
+     * they control; under either other mode the listener applies {@link #nodestAction} to its connections
+     * and flows on their event loops.
      */
     private void expireNodest(Dest d) {
-        if (!config.expireNodestConn()) {
+        NodestConn mode = config.nodestConn();
+        if (mode == NodestConn.FORWARD) {
             return;
         }
-        PersistentScheduler p = persistentScheduler();
-        if (p != null) {
-            p.forget(d.member);
+        if (mode == NodestConn.EXPIRE) {
+            PersistentScheduler p = persistentScheduler();
+            if (p != null) {
+                p.forget(d.member);
+            }
+        } else if (!updateDrop(d)) {
+            return;
         }
         Listener l = listener;
         if (l != null) {
             l.expireNodest(d);
         }
+    }
+
+    /** {@code d} may be a destination again: the drop of its entries, if any, ends (TCP on their event loops). */
+    private void endDrop(Dest d) {
+        Listener l = listener;
+        if (d.dropped && updateDrop(d) && l != null) {
+            l.expireNodest(d);
+        }
+    }
+
+    /**
+     * Sets {@link Dest#dropped} from the service's mode and what {@code d} is now, so that of a removal
+     * and an addition racing, the later one's view stands; returns whether it changed.
+     */
+    private boolean updateDrop(Dest d) {
+        synchronized (drops) {
+            boolean drop = config.nodestConn() == NodestConn.DROP && isNoDestination(d);
+            boolean changed = d.dropped != drop;
+            d.dropped = drop;
+            return changed;
+        }
+    }
+
+    /** A real server's health check is up again: under {@link FailureAction#REMOVE} it is a destination again. */
+    private void checkRecovered(Upstream upstream) {
+        Optional<Member> m = pool.member(upstream.key());
+        Dest d = m.isPresent() ? dests.get(m.get()) : null;
+        if (d != null) {
+            endDrop(d);
+        }
+    }
+
+    /**
+     * What the entries bound to {@code d} get now, read on their event loop when a change of {@code d}
+     * reaches them: {@link NodestConn#EXPIRE} (expire them), {@link NodestConn#DROP} (drop what their
+     * clients send) or {@link NodestConn#FORWARD} (forward, ending a drop); only a real server that is no
+     * longer a destination ({@link #isNoDestination}) is expired or dropped, as the service's mode says.
+     */
+    public NodestConn nodestAction(Dest d) {
+        if (d.dropped) {
+            return NodestConn.DROP;
+        }
+        return config.nodestConn() == NodestConn.EXPIRE && isNoDestination(d) ? NodestConn.EXPIRE : NodestConn.FORWARD;
+    }
+
+    /** Counts a client's datagram dropped on a flow whose real server is no longer a destination. */
+    public void nodestDropped() {
+        nodestDropped.increment();
     }
 
     /**
@@ -630,6 +701,6 @@ public final class ServiceState {
         InetSocketAddress addr = localAddress != null ? localAddress : c.address();
         return new IpvsStats.Service(c.protocol(), addr, scheduler.name(), c.persistence().toSeconds(),
                 c.persistenceNetmask(), counters.snapshot(), counters.rates(), refused.sum(), noDestination.sum(), rs,
-                malformedProxyHeaders.sum());
+                malformedProxyHeaders.sum(), nodestDropped.sum());
     }
 }

@@ -61,6 +61,8 @@ final class SplicePump {
     private final Runnable resume = this::resume;
     private boolean resumeQueued;
     private boolean stopped;
+    /** Nothing is taken from the client ({@code expire_nodest_conn = 0}): it waits in the kernel. */
+    private boolean clientHeld;
 
     /**
      * @param upPrefix   client bytes Netty read and that must reach the real server first, or {@code null}
@@ -117,6 +119,15 @@ final class SplicePump {
             }
         } catch (IOException | RuntimeException e) {
             conn.spliceFailed(e);
+        }
+    }
+
+    /** Stops or resumes taking what the client sends; what was taken in already still goes on. */
+    void holdClient(boolean hold) {
+        clientHeld = hold;
+        if (!hold) {
+            // Edge-triggered: bytes that came while held raise no new event.
+            pump();
         }
     }
 
@@ -260,7 +271,7 @@ final class SplicePump {
                     finish();
                     return true;
                 }
-                if (!src.readable) {
+                if (!src.readable || fromClient && clientHeld) {
                     return true;
                 }
                 if (budget-- == 0) {

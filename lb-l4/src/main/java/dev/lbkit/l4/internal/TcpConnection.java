@@ -100,6 +100,13 @@ final class TcpConnection {
     private boolean ended;
     /** Expired by {@code expire_nodest_conn}: its entry leaves the table at the close, without tcpfin. */
     private boolean expiredNodest;
+    /**
+     * {@code expire_nodest_conn = 0}: nothing the client sends is forwarded; reads from it are off, and
+     * what a read in flight or a FIN's drain brings anyway waits in {@link #pending} (copying).
+     */
+    private boolean clientDropped;
+    /** The client's FIN came while {@link #clientDropped}: passed on when the drop ends. */
+    private boolean finDropped;
     private long lastActivity;
     private ScheduledFuture<?> idleTimer;
     /** This connection's part of the service's connection table, and its links there. */
@@ -262,7 +269,7 @@ final class TcpConnection {
         if (clientEof) {
             shutdownOutput(server);
         } else {
-            client.config().setAutoRead(true);
+            client.config().setAutoRead(!clientDropped);
         }
         server.config().setAutoRead(true);
     }
@@ -291,6 +298,10 @@ final class TcpConnection {
                     (UnixChannel) server, upPrefix, downPrefix, clientEof, serverEof);
             upPrefix = null;
             downPrefix = null;
+            if (clientDropped) {
+                // Before start: a release would pump sockets not registered yet.
+                pump.holdClient(true);
+            }
             pump.start((IoEventLoop) client.eventLoop());
         });
     }
@@ -352,6 +363,41 @@ final class TcpConnection {
         resetBoth();
         if (attempt != null) {
             attempt.close();
+        }
+    }
+
+    /**
+     * IPVS's {@code expire_nodest_conn = 0} ({@code drop}) or its end (the real server added back): stop
+     * or resume taking what the client sends, so that it waits in the kernel as dropped segments wait for
+     * their retransmission; what the real server sends still reaches the client. Runs on the loop.
+     */
+    void dropFromClient(boolean drop) {
+        if (ended || clientDropped == drop) {
+            return;
+        }
+        logger.debug("{}: {} what the client sends", client, drop ? "dropping" : "forwarding again");
+        clientDropped = drop;
+        if (pump != null) {
+            pump.holdClient(drop);
+        } else if (drop) {
+            if (!zeroCopy) {
+                client.config().setAutoRead(false);
+            }
+        } else if (established && !zeroCopy) {
+            if (pending != null) {
+                ByteBuf p = pending;
+                pending = null;
+                countIn(p.readableBytes());
+                server.writeAndFlush(p, server.voidPromise());
+            }
+            if (finDropped) {
+                finDropped = false;
+                clientEof = true;
+                onFin();
+                finished(server);
+            } else if (server.isWritable() && !clientEof) {
+                Transport.resumeReads(client);
+            }
         }
     }
 
@@ -734,10 +780,14 @@ final class TcpConnection {
                 return;
             }
             ByteBuf buf = (ByteBuf) msg;
-            lastActivity = System.nanoTime();
-            if (!established) {
+            boolean dropped = clientDropped && established && !zeroCopy;
+            if (!dropped) {
+                lastActivity = System.nanoTime();
+            }
+            if (!established || dropped) {
                 // Bytes that came with the PROXY header, or that the transport read at the client's FIN:
-                // held until a real server is connected.
+                // held until a real server is connected. Dropping: read before reads went off (or at a
+                // FIN), held until the drop ends, and renewing no timer.
                 if (pending == null) {
                     pending = ctx.alloc().buffer(buf.readableBytes());
                 }
@@ -771,6 +821,11 @@ final class TcpConnection {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent) {
+                if (clientDropped && established && !zeroCopy) {
+                    // Passed on, with the state it brings, when the drop ends.
+                    finDropped = true;
+                    return;
+                }
                 clientEof = true;
                 if (established) {
                     onFin();
@@ -833,7 +888,7 @@ final class TcpConnection {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (ctx.channel() == server && !zeroCopy && server.isWritable() && !clientEof) {
+            if (ctx.channel() == server && !zeroCopy && server.isWritable() && !clientEof && !clientDropped) {
                 Transport.resumeReads(client);
             }
         }

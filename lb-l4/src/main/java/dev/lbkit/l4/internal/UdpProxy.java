@@ -4,6 +4,7 @@ import dev.lbkit.api.Member;
 import dev.lbkit.api.scheduler.Lease;
 import dev.lbkit.api.scheduler.PickContext;
 import dev.lbkit.l4.IpvsConnections;
+import dev.lbkit.l4.NodestConn;
 import dev.lbkit.l4.Protocol;
 import dev.lbkit.l4.ProxyProtocol;
 import io.netty.bootstrap.Bootstrap;
@@ -107,23 +108,24 @@ public final class UdpProxy implements Listener {
     }
 
     /**
-     * Forgets the flows to {@code removed} on the service's event loop (unless it is a destination again
-     * by then), so that each client's next datagram starts a new flow, scheduled among the real servers
-     * left; replies that reach a forgotten flow's closed socket are dropped.
+     * Forgets the flows to {@code d} on the service's event loop when {@link ServiceState#nodestAction} is
+     * then to expire them, so that each client's next datagram starts a new flow, scheduled among the real
+     * servers left; replies that reach a forgotten flow's closed socket are dropped. A drop needs nothing
+     * here: each datagram reads its flow's {@code dest.dropped}.
      */
     @Override
-    public void expireNodest(ServiceState.Dest removed) {
+    public void expireNodest(ServiceState.Dest d) {
         Channel l = listener;
         if (l == null) {
             return;
         }
         ConnectionTable.later(l.eventLoop(), () -> {
-            if (!state.isNoDestination(removed)) {
+            if (state.nodestAction(d) != NodestConn.EXPIRE) {
                 return;
             }
             List<Flow> bound = new ArrayList<>();
             for (Flow f : flows.values()) {
-                if (f.dest == removed) {
+                if (f.dest == d) {
                     bound.add(f);
                 }
             }
@@ -219,6 +221,12 @@ public final class UdpProxy implements Listener {
         InetSocketAddress virtual = via == listener && wildcard && !to.getAddress().isAnyLocalAddress() ? to
                 : (InetSocketAddress) via.localAddress();
         Flow flow = flows.get(lookup.set(sender, virtual));
+        if (flow != null && flow.dest.dropped) {
+            // expire_nodest_conn = 0: dropped without renewing the flow's timer, as IPVS restarts none.
+            state.nodestDropped();
+            packet.release();
+            return;
+        }
         if (flow == null) {
             InetSocketAddress client = accept ? ProxyHeaderV2.source(content, sender) : sender;
             flow = newFlow(sender, client, virtual, accept ? ProxyHeaderV2.destination(content, virtual) : virtual);
