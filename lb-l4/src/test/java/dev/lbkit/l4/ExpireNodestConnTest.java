@@ -392,6 +392,69 @@ class ExpireNodestConnTest {
         }
     }
 
+    /**
+     * DROP: the client's dropped datagrams do not renew the flow's timer (IPVS restarts none for a dropped
+     * packet), so the flow ends at its udp timeout (1 s here, the default being 300 s) while the client
+     * keeps sending; its next datagram is then a new flow, to a real server left.
+     */
+    @Test
+    void aDroppedUdpFlowEndsAtItsIdleTimeoutWhateverTheClientSends() throws Exception {
+        try (UdpEcho dns1 = new UdpEcho("dns1"); UdpEcho dns2 = new UdpEcho("dns2");
+                L4Balancer lb = L4Balancer.builder().ioThreads(1)
+                        .timeouts(new Timeouts(Duration.ofSeconds(900), Duration.ofSeconds(120), Duration.ofSeconds(1)))
+                        .build();
+                DatagramSocket c = Net.udpClient("127.0.0.1")) {
+            VirtualServer vs = lb.addService(VirtualService.udp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .nodestConn(NodestConn.DROP).realServer(dns1.address()).build());
+            assertEquals("dns1:a", Net.ask(c, vs.localAddress(), "a"));
+            vs.removeRealServer(dns1.address());
+            vs.addRealServer(RealServer.of(dns2.address()));
+            Await.until(() -> {
+                try {
+                    send(c, vs.localAddress(), "b");
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+                return !listsDestination(lb, dns1.address());
+            });
+            assertTrue(vs.stats().nodestDropped() > 0);
+            assertEquals(1, dns1.received.size(), "nothing more reached the removed real server");
+            // The reply may be to a "b" sent after the flow ended, which started the new flow.
+            assertTrue(Net.ask(c, vs.localAddress(), "c").startsWith("dns2:"), "a new flow, to the real server left");
+        }
+    }
+
+    /**
+     * DROP with a health check: a failure under {@link FailureAction#REMOVE} (keepalived's {@code -d})
+     * stalls the client's bytes, and the check coming back up delivers them.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void aCheckFailureUnderRemoveDropsUntilTheCheckIsUp(Forwarding f) throws Exception {
+        try (ServerSocket real = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                L4Balancer lb = f.builder().build()) {
+            InetSocketAddress address = (InetSocketAddress) real.getLocalSocketAddress();
+            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
+                    .nodestConn(NodestConn.DROP).realServer(address).build());
+            try (Socket client = Net.connect(vs.localAddress()); Socket up = real.accept()) {
+                client.setSoTimeout(10_000);
+                up.setSoTimeout(10_000);
+                write(client, "a");
+                assertEquals("a", read(up.getInputStream(), 1));
+                member(vs, address).checkDown(true, "connect refused");
+                lb.connections();
+                write(client, "b");
+                up.setSoTimeout(NOTHING_MS);
+                assertThrows(SocketTimeoutException.class, () -> up.getInputStream().read());
+                write(up, "r");
+                assertEquals("r", read(client.getInputStream(), 1));
+                up.setSoTimeout(10_000);
+                member(vs, address).checkDown(false, "ok");
+                assertEquals("b", read(up.getInputStream(), 1), "back up: the stalled bytes are delivered");
+            }
+        }
+    }
+
     private static void send(DatagramSocket from, InetSocketAddress to, String text) throws Exception {
         byte[] b = text.getBytes(StandardCharsets.US_ASCII);
         from.send(new DatagramPacket(b, b.length, to));
