@@ -316,41 +316,72 @@ class ExpireNodestConnTest {
         s.getOutputStream().flush();
     }
 
+    @Test
+    void nodestConnIsForwardByDefaultAndTheBooleanMapsOntoIt() {
+        VirtualService.Builder b = VirtualService.tcp(Net.ANY_LOOPBACK);
+        assertEquals(NodestConn.FORWARD, b.build().nodestConn());
+        assertEquals(NodestConn.EXPIRE, b.expireNodestConn(true).build().nodestConn());
+        assertEquals(NodestConn.FORWARD, b.expireNodestConn(false).build().nodestConn());
+        VirtualService drop = b.nodestConn(NodestConn.DROP).build();
+        assertFalse(drop.expireNodestConn());
+        assertEquals(NodestConn.DROP, drop.toBuilder().build().nodestConn(), "toBuilder keeps it");
+    }
+
+    /** What makes a real server no longer a destination, or one again. */
+    private interface Change {
+        void apply(VirtualServer vs, InetSocketAddress real) throws Exception;
+    }
+
     /**
-     * DROP: after {@code -d} the client's bytes stall (no reset) while the real server's still reach it;
-     * {@code -a} within the trash period delivers the stalled bytes and forwarding goes on.
+     * DROP: after {@code cut} the client's bytes stall (no reset) while the real server's still reach it;
+     * {@code restore} delivers the stalled bytes and forwarding goes on.
      */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.lbkit.l4.Forwarding#all")
-    void dropStallsWhatTheClientSendsUntilTheRealServerIsAddedBack(Forwarding f) throws Exception {
+    private static void assertStallsUntilRestored(Forwarding f, Change cut, Change restore) throws Exception {
         try (ServerSocket real = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 L4Balancer lb = f.builder().build()) {
             InetSocketAddress address = (InetSocketAddress) real.getLocalSocketAddress();
             VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
                     .nodestConn(NodestConn.DROP).realServer(address).build());
-            assertEquals(NodestConn.DROP, vs.config().toBuilder().build().nodestConn(), "toBuilder keeps it");
-            assertFalse(vs.config().expireNodestConn());
             try (Socket client = Net.connect(vs.localAddress()); Socket up = real.accept()) {
                 client.setSoTimeout(10_000);
                 up.setSoTimeout(10_000);
                 write(client, "a");
                 assertEquals("a", read(up.getInputStream(), 1));
-                assertTrue(vs.removeRealServer(address));
+                cut.apply(vs, address);
                 // The drop runs in a task on the connection's loop: the listing runs after it.
                 assertTrue(listsDestination(lb, address), "the entry stays");
                 write(client, "b");
                 up.setSoTimeout(NOTHING_MS);
                 assertThrows(SocketTimeoutException.class, () -> up.getInputStream().read(),
-                        "the client's bytes no longer reach the removed real server");
+                        "the client's bytes no longer reach the real server");
                 write(up, "r");
-                assertEquals("r", read(client.getInputStream(), 1), "its replies still reach the client");
+                assertEquals("r", read(client.getInputStream(), 1), "its bytes still reach the client, unreset");
                 up.setSoTimeout(10_000);
-                vs.addRealServer(RealServer.of(address));
-                assertEquals("b", read(up.getInputStream(), 1), "added back: the stalled bytes are delivered");
+                restore.apply(vs, address);
+                assertEquals("b", read(up.getInputStream(), 1), "the stalled bytes are delivered");
                 write(client, "c");
                 assertEquals("c", read(up.getInputStream(), 1));
             }
         }
+    }
+
+    /** DROP: {@code -d} stalls the client's bytes, {@code -a} within the trash period delivers them. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void dropStallsWhatTheClientSendsUntilTheRealServerIsAddedBack(Forwarding f) throws Exception {
+        assertStallsUntilRestored(f, (vs, real) -> assertTrue(vs.removeRealServer(real)),
+                (vs, real) -> vs.addRealServer(RealServer.of(real)));
+    }
+
+    /**
+     * DROP with a health check: a failure under {@link FailureAction#REMOVE} (keepalived's {@code -d})
+     * stalls the client's bytes, and the check coming back up delivers them.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void aCheckFailureUnderRemoveDropsUntilTheCheckIsUp(Forwarding f) throws Exception {
+        assertStallsUntilRestored(f, (vs, real) -> member(vs, real).checkDown(true, "connect refused"),
+                (vs, real) -> member(vs, real).checkDown(false, "ok"));
     }
 
     /**
@@ -421,37 +452,6 @@ class ExpireNodestConnTest {
             assertEquals(1, dns1.received.size(), "nothing more reached the removed real server");
             // The reply may be to a "b" sent after the flow ended, which started the new flow.
             assertTrue(Net.ask(c, vs.localAddress(), "c").startsWith("dns2:"), "a new flow, to the real server left");
-        }
-    }
-
-    /**
-     * DROP with a health check: a failure under {@link FailureAction#REMOVE} (keepalived's {@code -d})
-     * stalls the client's bytes, and the check coming back up delivers them.
-     */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.lbkit.l4.Forwarding#all")
-    void aCheckFailureUnderRemoveDropsUntilTheCheckIsUp(Forwarding f) throws Exception {
-        try (ServerSocket real = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-                L4Balancer lb = f.builder().build()) {
-            InetSocketAddress address = (InetSocketAddress) real.getLocalSocketAddress();
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .nodestConn(NodestConn.DROP).realServer(address).build());
-            try (Socket client = Net.connect(vs.localAddress()); Socket up = real.accept()) {
-                client.setSoTimeout(10_000);
-                up.setSoTimeout(10_000);
-                write(client, "a");
-                assertEquals("a", read(up.getInputStream(), 1));
-                member(vs, address).checkDown(true, "connect refused");
-                lb.connections();
-                write(client, "b");
-                up.setSoTimeout(NOTHING_MS);
-                assertThrows(SocketTimeoutException.class, () -> up.getInputStream().read());
-                write(up, "r");
-                assertEquals("r", read(client.getInputStream(), 1));
-                up.setSoTimeout(10_000);
-                member(vs, address).checkDown(false, "ok");
-                assertEquals("b", read(up.getInputStream(), 1), "back up: the stalled bytes are delivered");
-            }
         }
     }
 
