@@ -66,6 +66,11 @@ class L4TierTest {
                 Map<?, ?> tier = (Map<?, ?>) ((List<?>) s.get("tiers")).get(0);
                 assertEquals("l4", tier.get("kind"));
                 assertTrue(((String) tier.get("text")).contains("IP Virtual Server"));
+                List<?> columns = (List<?>) tier.get("columns");
+                List<?> row = (List<?>) ((List<?>) tier.get("rows")).get(0);
+                assertEquals(columns.size(), row.size(), row.toString());
+                assertEquals(0L, row.get(columns.indexOf("malformed PROXY")));
+                assertEquals(0L, row.get(columns.indexOf("nodest dropped")));
 
                 String base = "/api/v1/pools/" + name + "/upstreams";
                 HttpResponse<String> added = api.post(base, TOKEN, "{\"host\":\"127.0.0.1\",\"port\":" + e3.port() + ",\"weight\":2}");

@@ -132,7 +132,7 @@ public final class L4Tier implements TierView {
         j.field("summary", s.services().size() + " virtual services · " + lb.transport());
         j.name("columns").beginArray();
         for (String c : new String[] {"service", "scheduler", "conns", "in pkts", "out pkts", "in bytes", "out bytes",
-                "conn/s", "in B/s", "out B/s", "refused", "no destination"}) {
+                "conn/s", "in B/s", "out B/s", "refused", "no destination", "malformed PROXY", "nodest dropped"}) {
             j.value(c);
         }
         j.endArray();
@@ -142,7 +142,7 @@ public final class L4Tier implements TierView {
                     .value(v.scheduler()).value(v.counters().conns()).value(v.counters().inPkts())
                     .value(v.counters().outPkts()).value(v.counters().inBytes()).value(v.counters().outBytes())
                     .value(v.rates().cps()).value(v.rates().inBps()).value(v.rates().outBps()).value(v.refused())
-                    .value(v.noDestination()).endArray();
+                    .value(v.noDestination()).value(v.malformedProxyHeaders()).value(v.nodestDropped()).endArray();
         }
         j.endArray();
         j.field("text", IpvsTable.render(s));

@@ -70,6 +70,11 @@ public final class L4Binder extends SnapshotBinder<L4Binder.Indexed> {
                     x -> num(svc.apply(x), IpvsStats.Service::refused));
             counter("lbkit.l4.failures", t.and("cause", "no_destination"), FAILURES, null,
                     x -> num(svc.apply(x), IpvsStats.Service::noDestination));
+            counter("lbkit.l4.failures", t.and("cause", "malformed_proxy_header"), FAILURES, null,
+                    x -> num(svc.apply(x), IpvsStats.Service::malformedProxyHeaders));
+            counter("lbkit.l4.nodest.dropped", t, "UDP datagrams dropped because their flow's real server is gone "
+                    + "(nodestConn DROP, IPVS's expire_nodest_conn = 0)", null,
+                    x -> num(svc.apply(x), IpvsStats.Service::nodestDropped));
             for (IpvsStats.RealServerStats d : v.realServers()) {
                 String key = Upstream.of(d.address()).key();
                 Tags u = t.and("upstream", key);
