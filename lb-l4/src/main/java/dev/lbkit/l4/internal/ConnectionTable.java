@@ -228,7 +228,7 @@ public final class ConnectionTable {
      * {@link ServiceState#nodestAction} for {@code d}, as it is when each loop's task runs, on every loop:
      * {@link Loop#expireNodest} or {@link Loop#dropNodest}.
      */
-    void expireNodest(ServiceState state, ServiceState.Dest d) {
+    void applyNodest(ServiceState state, ServiceState.Dest d) {
         for (Loop l : loops.values()) {
             later(l.eventLoop, () -> {
                 NodestConn action = state.nodestAction(d);

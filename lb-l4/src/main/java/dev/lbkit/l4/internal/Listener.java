@@ -11,7 +11,7 @@ public interface Listener extends AutoCloseable {
      * drops what their clients send, or (a destination again: added back, or its check up) forwards it
      * again. Returns at once.
      */
-    void expireNodest(ServiceState.Dest d);
+    void applyNodest(ServiceState.Dest d);
 
     /** Stops listening; blocks until done. */
     @Override

@@ -74,7 +74,7 @@ public final class ServiceState {
     private volatile InetSocketAddress localAddress;
     private volatile Dest sorry;
     private final ConnectionTable connectionTable = new ConnectionTable();
-    /** The service's listener, which expires connection entries ({@link #expireNodest}); null until bound. */
+    /** The service's listener, which applies {@link #nodestAction} to connection entries; null until bound. */
     private volatile Listener listener;
 
     /** A real server's counters and thresholds, alive as long as its member. */
@@ -310,7 +310,7 @@ public final class ServiceState {
     /**
      * {@code ipvsadm -d}: no new connections. The real server leaves the listing for the trash, where its
      * counters stay reachable from its connections. Its established connections finish, unless
-     * {@link VirtualService#nodestConn()} drops or expires them ({@link #expireNodest}).
+     * {@link VirtualService#nodestConn()} drops or expires them ({@link #nodestGone}).
      *
      * @return whether it was present
      */
@@ -332,7 +332,7 @@ public final class ServiceState {
             }
         }
         if (d != null) {
-            expireNodest(d);
+            nodestGone(d);
         }
         return true;
     }
@@ -340,14 +340,14 @@ public final class ServiceState {
     /**
      * A health check failed {@code upstream}: under {@link FailureAction#REMOVE} keepalived deletes the
      * destination ({@code ipvsadm -d}), so its entries are dropped or expired as at a removal
-     * ({@link #expireNodest}); under {@link FailureAction#INHIBIT} it stays a destination of weight 0 and
+     * ({@link #nodestGone}); under {@link FailureAction#INHIBIT} it stays a destination of weight 0 and
      * nothing changes.
      */
     private void checkFailed(Upstream upstream) {
         Optional<Member> m = pool.member(upstream.key());
         Dest d = m.isPresent() ? dests.get(m.get()) : null;
         if (d != null && isNoDestination(d)) {
-            expireNodest(d);
+            nodestGone(d);
         }
     }
 
@@ -358,7 +358,7 @@ public final class ServiceState {
      * they control; under either other mode the listener applies {@link #nodestAction} to its connections
      * and flows on their event loops.
      */
-    private void expireNodest(Dest d) {
+    private void nodestGone(Dest d) {
         NodestConn mode = config.nodestConn();
         if (mode == NodestConn.FORWARD) {
             return;
@@ -373,7 +373,7 @@ public final class ServiceState {
         }
         Listener l = listener;
         if (l != null) {
-            l.expireNodest(d);
+            l.applyNodest(d);
         }
     }
 
@@ -381,7 +381,7 @@ public final class ServiceState {
     private void endDrop(Dest d) {
         Listener l = listener;
         if (d.dropped && updateDrop(d) && l != null) {
-            l.expireNodest(d);
+            l.applyNodest(d);
         }
     }
 

@@ -53,8 +53,8 @@ public final class TcpProxy implements Listener {
     }
 
     @Override
-    public void expireNodest(ServiceState.Dest d) {
-        state.connectionTable().expireNodest(state, d);
+    public void applyNodest(ServiceState.Dest d) {
+        state.connectionTable().applyNodest(state, d);
     }
 
     /** Stops accepting; established connections go on. Blocks until the listener is closed. */

@@ -114,7 +114,7 @@ public final class UdpProxy implements Listener {
      * here: each datagram reads its flow's {@code dest.dropped}.
      */
     @Override
-    public void expireNodest(ServiceState.Dest d) {
+    public void applyNodest(ServiceState.Dest d) {
         Channel l = listener;
         if (l == null) {
             return;
