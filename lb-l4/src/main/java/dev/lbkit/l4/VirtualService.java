@@ -165,9 +165,11 @@ public final class VirtualService {
      * anew, also if it is added back.
      *
      * <p>Under {@code DROP} and {@code EXPIRE} the entries change on each connection's own event loop
-     * shortly after the removal, unless the real server is a destination again by then (added back). It
-     * is read when a real server is removed or added back: {@link VirtualServer#edit} changes it for later
-     * ones. A real server failed by a health check under {@link FailureAction#REMOVE} (the default) is
+     * shortly after the removal, unless the real server is a destination again by then (added back). As
+     * IPVS reads the sysctl at each packet, {@link VirtualServer#edit} changing it (or the
+     * {@link #failureAction()}) applies the new mode at once to the entries of real servers that stopped
+     * being destinations before: {@code EXPIRE} expires them, {@code DROP} stalls them, {@code FORWARD}
+     * ends a drop and delivers what waited. A real server failed by a health check under {@link FailureAction#REMOVE} (the default) is
      * what keepalived deletes with {@code ipvsadm -d}, so its entries are dropped or expired the same way
      * at the failure, and a drop ends when its check is back up; under {@link FailureAction#INHIBIT}
      * (weight 0, still a destination) and when marked down by an operator nothing changes. The sorry

@@ -22,6 +22,7 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -337,11 +338,17 @@ class ExpireNodestConnTest {
      * {@code restore} delivers the stalled bytes and forwarding goes on.
      */
     private static void assertStallsUntilRestored(Forwarding f, Change cut, Change restore) throws Exception {
+        assertStallsUntilRestored(f, b -> b.nodestConn(NodestConn.DROP), cut, restore);
+    }
+
+    /** As above, for a service that {@code settings} configure. */
+    private static void assertStallsUntilRestored(Forwarding f, UnaryOperator<VirtualService.Builder> settings,
+            Change cut, Change restore) throws Exception {
         try (ServerSocket real = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 L4Balancer lb = f.builder().build()) {
             InetSocketAddress address = (InetSocketAddress) real.getLocalSocketAddress();
-            VirtualServer vs = lb.addService(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr")
-                    .nodestConn(NodestConn.DROP).realServer(address).build());
+            VirtualServer vs = lb.addService(settings.apply(VirtualService.tcp(Net.ANY_LOOPBACK).scheduler("rr"))
+                    .realServer(address).build());
             try (Socket client = Net.connect(vs.localAddress()); Socket up = real.accept()) {
                 client.setSoTimeout(10_000);
                 up.setSoTimeout(10_000);
@@ -382,6 +389,50 @@ class ExpireNodestConnTest {
     void aCheckFailureUnderRemoveDropsUntilTheCheckIsUp(Forwarding f) throws Exception {
         assertStallsUntilRestored(f, (vs, real) -> member(vs, real).checkDown(true, "connect refused"),
                 (vs, real) -> member(vs, real).checkDown(false, "ok"));
+    }
+
+    /**
+     * {@code -E} from FORWARD to DROP stalls the connection of a real server removed before it, as IPVS
+     * reads {@code expire_nodest_conn} at each packet; back to FORWARD delivers what waited.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void editingTheModeAppliesItToRealServersRemovedBefore(Forwarding f) throws Exception {
+        assertStallsUntilRestored(f, b -> b, (vs, real) -> {
+            assertTrue(vs.removeRealServer(real));
+            vs.edit(vs.config().toBuilder().nodestConn(NodestConn.DROP).build());
+        }, (vs, real) -> vs.edit(vs.config().toBuilder().nodestConn(NodestConn.FORWARD).build()));
+    }
+
+    /**
+     * DROP with a check down under {@link FailureAction#INHIBIT} (still a destination, weight 0): {@code -E}
+     * to REMOVE makes it no destination and stalls its connection, back to INHIBIT delivers.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void editingTheFailureActionReappliesTheModeToFailedRealServers(Forwarding f) throws Exception {
+        assertStallsUntilRestored(f, b -> b.nodestConn(NodestConn.DROP).failureAction(FailureAction.INHIBIT),
+                (vs, real) -> {
+                    member(vs, real).checkDown(true, "connect refused");
+                    vs.edit(vs.config().toBuilder().failureAction(FailureAction.REMOVE).build());
+                }, (vs, real) -> vs.edit(vs.config().toBuilder().failureAction(FailureAction.INHIBIT).build()));
+    }
+
+    /** {@code -E} to EXPIRE resets the connection of a real server removed while the mode was FORWARD. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void editingToExpireExpiresTheEntriesOfRealServersRemovedBefore(Forwarding f) throws Exception {
+        try (EchoServer a = EchoServer.echo(); L4Balancer lb = f.builder().build()) {
+            VirtualServer vs = Net.rrService(lb, a.address());
+            try (Socket s = Net.connectFrom("127.0.0.1", vs.localAddress())) {
+                assertTrue(vs.removeRealServer(a.address()));
+                assertEquals("still", Net.echo(s, "still"), "FORWARD: it goes on to the removed real server");
+                vs.edit(vs.config().toBuilder().nodestConn(NodestConn.EXPIRE).build());
+                assertThrows(SocketException.class, () -> s.getInputStream().read(), "reset once EXPIRE is set");
+                Await.until(() -> a.openConnections() == 0);
+                assertFalse(listsDestination(lb, a.address()), "its entry left the table");
+            }
+        }
     }
 
     /**

@@ -188,8 +188,9 @@ public final class ServiceState {
      * unconsulted until they expire, and turning it back on before then uses them again.
      */
     public void edit(VirtualService edited) {
+        VirtualService old;
         synchronized (edits) {
-            VirtualService old = config;
+            old = config;
             if (edited.protocol() != old.protocol()) {
                 throw new IllegalArgumentException("cannot change protocol of " + old + " to " + edited.protocol());
             }
@@ -206,6 +207,12 @@ public final class ServiceState {
                 sorry = sorryDest(edited);
             }
             config = edited;
+        }
+        if (edited.nodestConn() != old.nodestConn() || edited.failureAction() != old.failureAction()) {
+            // IPVS reads expire_nodest_conn at each packet: a new mode reaches the entries of real servers
+            // that stopped being destinations before it, and a new failure action changes which those are.
+            trash.values().forEach(this::applyNodestMode);
+            dests.values().forEach(this::applyNodestMode);
         }
     }
 
@@ -283,7 +290,7 @@ public final class ServiceState {
             }
         }
         if (restored != null) {
-            endDrop(restored);
+            applyNodestMode(restored);
         }
     }
 
@@ -310,7 +317,7 @@ public final class ServiceState {
     /**
      * {@code ipvsadm -d}: no new connections. The real server leaves the listing for the trash, where its
      * counters stay reachable from its connections. Its established connections finish, unless
-     * {@link VirtualService#nodestConn()} drops or expires them ({@link #nodestGone}).
+     * {@link VirtualService#nodestConn()} drops or expires them ({@link #applyNodestMode}).
      *
      * @return whether it was present
      */
@@ -332,7 +339,7 @@ public final class ServiceState {
             }
         }
         if (d != null) {
-            nodestGone(d);
+            applyNodestMode(d);
         }
         return true;
     }
@@ -340,47 +347,37 @@ public final class ServiceState {
     /**
      * A health check failed {@code upstream}: under {@link FailureAction#REMOVE} keepalived deletes the
      * destination ({@code ipvsadm -d}), so its entries are dropped or expired as at a removal
-     * ({@link #nodestGone}); under {@link FailureAction#INHIBIT} it stays a destination of weight 0 and
+     * ({@link #applyNodestMode}); under {@link FailureAction#INHIBIT} it stays a destination of weight 0 and
      * nothing changes.
      */
     private void checkFailed(Upstream upstream) {
         Optional<Member> m = pool.member(upstream.key());
         Dest d = m.isPresent() ? dests.get(m.get()) : null;
         if (d != null && isNoDestination(d)) {
-            nodestGone(d);
+            applyNodestMode(d);
         }
     }
 
     /**
-     * IPVS's {@code expire_nodest_conn}, for {@code d}, which is no longer a destination: nothing under
-     * {@link NodestConn#FORWARD}; under {@link NodestConn#EXPIRE} its persistence templates are forgotten
-     * at once, as Linux 5.9's {@code ip_vs_expire_nodest_conn_flush} expires them with the connections
-     * they control; under either other mode the listener applies {@link #nodestAction} to its connections
-     * and flows on their event loops.
+     * IPVS's {@code expire_nodest_conn} for {@code d}, after a change that may have made it no longer a
+     * destination or one again, or changed the service's mode: under {@link NodestConn#EXPIRE} a real
+     * server that is no longer a destination has its persistence templates forgotten at once, as Linux
+     * 5.9's {@code ip_vs_expire_nodest_conn_flush} expires them with the connections they control, and
+     * the listener expires its connections and flows on their event loops; otherwise, when whether its
+     * entries are dropped changed ({@link NodestConn#DROP} starting or ending), the listener applies
+     * {@link #nodestAction} to them. Nothing for a destination under {@link NodestConn#FORWARD}.
      */
-    private void nodestGone(Dest d) {
-        NodestConn mode = config.nodestConn();
-        if (mode == NodestConn.FORWARD) {
-            return;
-        }
-        if (mode == NodestConn.EXPIRE) {
+    private void applyNodestMode(Dest d) {
+        boolean expire = config.nodestConn() == NodestConn.EXPIRE && isNoDestination(d);
+        if (expire) {
             PersistentScheduler p = persistentScheduler();
             if (p != null) {
                 p.forget(d.member);
             }
-        } else if (!updateDrop(d)) {
-            return;
         }
+        boolean dropChanged = updateDrop(d);
         Listener l = listener;
-        if (l != null) {
-            l.applyNodest(d);
-        }
-    }
-
-    /** {@code d} may be a destination again: the drop of its entries, if any, ends (TCP on their event loops). */
-    private void endDrop(Dest d) {
-        Listener l = listener;
-        if (d.dropped && updateDrop(d) && l != null) {
+        if ((expire || dropChanged) && l != null) {
             l.applyNodest(d);
         }
     }
@@ -403,7 +400,7 @@ public final class ServiceState {
         Optional<Member> m = pool.member(upstream.key());
         Dest d = m.isPresent() ? dests.get(m.get()) : null;
         if (d != null) {
-            endDrop(d);
+            applyNodestMode(d);
         }
     }
 
