@@ -60,13 +60,22 @@ public record IpvsStats(int tableSize, Timeouts timeouts, List<Service> services
      * @param nodestDropped      with {@link NodestConn#DROP}: UDP datagrams from clients dropped because
      *                           their flow's real server is no longer a destination (TCP drops nothing to
      *                           count: the bytes wait unread)
+     * @param onePacket          one-packet scheduling ({@code --ops}, {@link VirtualService#onePacket()})
      */
     public record Service(Protocol protocol, InetSocketAddress address, String scheduler, long persistenceSeconds,
             int persistenceNetmask, Counters counters, Rates rates, long refused, long noDestination,
-            List<RealServerStats> realServers, long malformedProxyHeaders, long nodestDropped) {
+            List<RealServerStats> realServers, long malformedProxyHeaders, long nodestDropped, boolean onePacket) {
         /** Copies the list. */
         public Service {
             realServers = List.copyOf(realServers);
+        }
+
+        /** A service without one-packet scheduling (the shape before {@code onePacket} was added). */
+        public Service(Protocol protocol, InetSocketAddress address, String scheduler, long persistenceSeconds,
+                int persistenceNetmask, Counters counters, Rates rates, long refused, long noDestination,
+                List<RealServerStats> realServers, long malformedProxyHeaders, long nodestDropped) {
+            this(protocol, address, scheduler, persistenceSeconds, persistenceNetmask, counters, rates, refused,
+                    noDestination, realServers, malformedProxyHeaders, nodestDropped, false);
         }
 
         /** A service without dropped datagrams (the shape before {@code nodestDropped} was added). */
@@ -74,7 +83,7 @@ public record IpvsStats(int tableSize, Timeouts timeouts, List<Service> services
                 int persistenceNetmask, Counters counters, Rates rates, long refused, long noDestination,
                 List<RealServerStats> realServers, long malformedProxyHeaders) {
             this(protocol, address, scheduler, persistenceSeconds, persistenceNetmask, counters, rates, refused,
-                    noDestination, realServers, malformedProxyHeaders, 0);
+                    noDestination, realServers, malformedProxyHeaders, 0, false);
         }
 
         /** A service without malformed PROXY headers (the shape before {@code malformedProxyHeaders} was added). */
@@ -82,7 +91,7 @@ public record IpvsStats(int tableSize, Timeouts timeouts, List<Service> services
                 int persistenceNetmask, Counters counters, Rates rates, long refused, long noDestination,
                 List<RealServerStats> realServers) {
             this(protocol, address, scheduler, persistenceSeconds, persistenceNetmask, counters, rates, refused,
-                    noDestination, realServers, 0, 0);
+                    noDestination, realServers, 0, 0, false);
         }
     }
 

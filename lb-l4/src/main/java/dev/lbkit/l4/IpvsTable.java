@@ -92,6 +92,9 @@ public final class IpvsTable {
                 sb.append(" mask ").append(s.persistenceNetmask());
             }
         }
+        if (s.onePacket()) {
+            sb.append(" ops");
+        }
         sb.append('\n');
     }
 

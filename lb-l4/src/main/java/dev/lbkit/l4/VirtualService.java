@@ -44,6 +44,7 @@ public final class VirtualService {
     private final FailureAction failureAction;
     private final InetSocketAddress sorryServer;
     private final int maxFlows;
+    private final boolean onePacket;
     private final List<RealServer> realServers;
 
     private VirtualService(Builder b) {
@@ -63,6 +64,7 @@ public final class VirtualService {
         this.failureAction = b.failureAction;
         this.sorryServer = b.sorryServer;
         this.maxFlows = b.maxFlows;
+        this.onePacket = b.onePacket;
         this.realServers = Collections.unmodifiableList(new ArrayList<>(b.realServers.values()));
     }
 
@@ -87,7 +89,7 @@ public final class VirtualService {
                 .maxConnections(maxConnections).connectTimeout(connectTimeout)
                 .failover(failover).proxyProtocol(proxyProtocol).acceptProxyProtocol(acceptProxyProtocol)
                 .healthPolicy(healthPolicy).failureAction(failureAction).maxFlows(maxFlows)
-                .expireQuiescentTemplate(expireQuiescentTemplate).nodestConn(nodestConn);
+                .expireQuiescentTemplate(expireQuiescentTemplate).nodestConn(nodestConn).onePacket(onePacket);
         b.sorryServer = sorryServer;
         b.persistenceNetmask = persistenceNetmask;
         realServers.forEach(b::realServer);
@@ -132,6 +134,22 @@ public final class VirtualService {
      */
     public boolean expireQuiescentTemplate() {
         return expireQuiescentTemplate;
+    }
+
+    /**
+     * One-packet scheduling ({@code ipvsadm -o}, {@code --ops}), UDP services only; default {@code false}.
+     * Each datagram is scheduled on its own, as a connection that ends once the datagram is forwarded:
+     * Conns counts every datagram, thresholds ({@code -x}) and {@link #maxConnections()} are checked per
+     * datagram, and a persistence template's lease ends with it, so that with {@link #persistence()} a
+     * client still sticks to its real server until the template expires. Without it a client's datagrams
+     * form a flow, all sent to the real server its first one was scheduled to. Replies still reach the
+     * client: per client and real server, a reply socket stays open until the {@code udp} idle timeout,
+     * counted in {@link #maxFlows()}, and not listed by {@code -lnc} (an IPVS one-packet entry is freed
+     * at once). For request-per-datagram protocols such as DNS, it spreads one client's queries over the
+     * real servers.
+     */
+    public boolean onePacket() {
+        return onePacket;
     }
 
     /**
@@ -253,7 +271,8 @@ public final class VirtualService {
 
     @Override
     public String toString() {
-        return protocol + " " + address + " " + scheduler + (persistence.isZero() ? "" : " persistent " + persistence.toSeconds());
+        return protocol + " " + address + " " + scheduler + (persistence.isZero() ? "" : " persistent " + persistence.toSeconds())
+                + (onePacket ? " ops" : "");
     }
 
     /**
@@ -276,6 +295,7 @@ public final class VirtualService {
         private FailureAction failureAction = FailureAction.REMOVE;
         private InetSocketAddress sorryServer;
         private int maxFlows = DEFAULT_MAX_FLOWS;
+        private boolean onePacket;
         private final Map<InetSocketAddress, RealServer> realServers = new LinkedHashMap<>();
 
         private Builder(Protocol protocol, InetSocketAddress address) {
@@ -364,6 +384,12 @@ public final class VirtualService {
             return this;
         }
 
+        /** See {@link VirtualService#onePacket()}. */
+        public Builder onePacket(boolean onePacket) {
+            this.onePacket = onePacket;
+            return this;
+        }
+
         /**
          * Adds a real server ({@code ipvsadm -a}).
          *
@@ -385,8 +411,8 @@ public final class VirtualService {
         /**
          * Builds the configuration.
          *
-         * @throws IllegalArgumentException for an unknown scheduler, an unresolved address, or PROXY
-         *     protocol {@link ProxyProtocol#V1} on a UDP service
+         * @throws IllegalArgumentException for an unknown scheduler, an unresolved address, PROXY protocol
+         *     {@link ProxyProtocol#V1} on a UDP service, or {@link #onePacket} on a TCP service
          */
         public VirtualService build() {
             if (address.isUnresolved()) {
@@ -396,6 +422,10 @@ public final class VirtualService {
             if (protocol == Protocol.UDP && proxyProtocol == ProxyProtocol.V1) {
                 throw new IllegalArgumentException("PROXY protocol V1 is a text header for TCP streams only; a UDP "
                         + "service " + address + " can send V2 (DGRAM) headers");
+            }
+            if (protocol == Protocol.TCP && onePacket) {
+                throw new IllegalArgumentException("one-packet scheduling (--ops) is for UDP services only, not the "
+                        + "TCP service " + address);
             }
             boolean v6 = address.getAddress() instanceof java.net.Inet6Address;
             if (persistenceNetmask < 0) {

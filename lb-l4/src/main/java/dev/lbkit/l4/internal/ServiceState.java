@@ -698,6 +698,6 @@ public final class ServiceState {
         InetSocketAddress addr = localAddress != null ? localAddress : c.address();
         return new IpvsStats.Service(c.protocol(), addr, scheduler.name(), c.persistence().toSeconds(),
                 c.persistenceNetmask(), counters.snapshot(), counters.rates(), refused.sum(), noDestination.sum(), rs,
-                malformedProxyHeaders.sum(), nodestDropped.sum());
+                malformedProxyHeaders.sum(), nodestDropped.sum(), c.onePacket());
     }
 }

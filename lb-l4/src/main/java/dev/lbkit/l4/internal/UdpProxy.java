@@ -184,15 +184,20 @@ public final class UdpProxy implements Listener {
         List<IpvsConnections.Entry> part = new ArrayList<>();
         Integer total = ConnectionTable.onLoop(l.eventLoop(), () -> {
             long now = System.nanoTime();
+            int listed = 0;
             for (Flow f : flows.values()) {
+                if (f.onePacket) {
+                    continue;
+                }
+                listed++;
                 if (part.size() >= room) {
-                    break;
+                    continue;
                 }
                 part.add(new IpvsConnections.Entry(Protocol.UDP, IpvsConnections.State.UDP,
                         ConnectionTable.remaining(udp, now - f.lastActivity), f.source, f.virtual,
                         f.dest.member().upstream().address()));
             }
-            return flows.size();
+            return listed;
         });
         if (total == null) {
             return 0;
@@ -220,7 +225,11 @@ public final class UdpProxy implements Listener {
         InetSocketAddress to = packet.recipient();
         InetSocketAddress virtual = via == listener && wildcard && !to.getAddress().isAnyLocalAddress() ? to
                 : (InetSocketAddress) via.localAddress();
-        Flow flow = flows.get(lookup.set(sender, virtual));
+        if (state.config().onePacket()) {
+            onePacket(packet, sender, virtual, accept, headerLength);
+            return;
+        }
+        Flow flow = flows.get(lookup.set(sender, virtual, null));
         if (flow != null && flow.dest.dropped) {
             // expire_nodest_conn = 0: dropped without renewing the flow's timer, as IPVS restarts none.
             state.nodestDropped();
@@ -235,6 +244,44 @@ public final class UdpProxy implements Listener {
                 return;
             }
         }
+        forward(flow, packet, headerLength);
+    }
+
+    /**
+     * One-packet scheduling ({@code --ops}): the datagram is scheduled on its own, as a connection entry
+     * that ends once it is forwarded (its lease on a persistence template too), and goes out through the
+     * reply socket of its sender and real server, opened now if there is none.
+     */
+    private void onePacket(DatagramPacket packet, InetSocketAddress sender, InetSocketAddress virtual, boolean accept,
+            int headerLength) {
+        ByteBuf content = packet.content();
+        InetSocketAddress client = accept ? ProxyHeaderV2.source(content, sender) : sender;
+        ServiceState.Dest d = schedule(client);
+        if (d == null) {
+            packet.release();
+            return;
+        }
+        Lease lease = pick.lease();
+        Flow flow = flows.get(lookup.set(sender, virtual, d));
+        if (flow == null) {
+            if (flows.size() >= state.config().maxFlows()) {
+                state.refuse();
+                packet.release();
+            } else {
+                flow = openFlow(new FlowKey().set(sender, virtual, d), client, virtual,
+                        accept ? ProxyHeaderV2.destination(content, virtual) : virtual, d, null, true);
+            }
+        }
+        if (flow != null) {
+            forward(flow, packet, headerLength);
+        }
+        state.unbindInactive(d, lease);
+        state.release();
+    }
+
+    /** Forwards a client's datagram, less its PROXY header of {@code headerLength} bytes, on {@code flow}. */
+    private void forward(Flow flow, DatagramPacket packet, int headerLength) {
+        ByteBuf content = packet.content();
         content.skipBytes(headerLength);
         int n = content.readableBytes();
         flow.lastActivity = System.nanoTime();
@@ -266,6 +313,20 @@ public final class UdpProxy implements Listener {
             state.refuse();
             return null;
         }
+        ServiceState.Dest d = schedule(client);
+        if (d == null) {
+            return null;
+        }
+        return openFlow(new FlowKey().set(sender, virtual, null), client, virtual, destination, d, pick.lease(), false);
+    }
+
+    /**
+     * A connection entry scheduled for {@code client}: a flow's first datagram, or each datagram under
+     * {@code --ops}. Returns its real server (or the sorry server), bound as inactive and counted, with
+     * the template's lease in {@link #pick}; or {@code null}, counted, when the service is at its
+     * connection limit or has no destination.
+     */
+    private ServiceState.Dest schedule(InetSocketAddress client) {
         if (!state.tryAcquire()) {
             return null;
         }
@@ -280,11 +341,20 @@ public final class UdpProxy implements Listener {
         state.bindInactive(d);
         d.counters().conn();
         state.counters().conn();
+        return d;
+    }
+
+    /**
+     * Opens the socket of a flow to {@code d} and adds the flow to the table: a scheduled flow, which
+     * holds its connection entry ({@code lease} and all) until it expires, or under {@code --ops} a reply
+     * socket ({@code onePacket}), which holds none.
+     */
+    private Flow openFlow(FlowKey key, InetSocketAddress client, InetSocketAddress virtual,
+            InetSocketAddress destination, ServiceState.Dest d, Lease lease, boolean onePacket) {
         byte[] header = state.config().proxyProtocol() == ProxyProtocol.V2
                 ? ProxyHeaderV2.encode(client, destination) : null;
         LocalSocket local = wildcard && !virtual.getAddress().isAnyLocalAddress() ? local(virtual.getAddress()) : null;
-        Flow flow = new Flow(new FlowKey().set(sender, virtual), client, virtual, local, d,
-                m != null ? pick.lease() : null, header);
+        Flow flow = new Flow(key, client, virtual, local, d, lease, header, onePacket);
         flows.put(flow.key, flow);
         Bootstrap b = new Bootstrap()
                 .group(listener.eventLoop())
@@ -313,24 +383,28 @@ public final class UdpProxy implements Listener {
 
     /**
      * A flow's key within the service, IPVS's connection key less protocol (the service's): the sender's
-     * address and port, and the local address and port its datagrams were sent to. Mutable so that one
-     * instance, set again for each datagram, looks flows up; the table holds keys of their own.
+     * address and port, and the local address and port its datagrams were sent to; under {@code --ops},
+     * whose datagrams each pick a real server, also that real server ({@code null} otherwise). Mutable so
+     * that one instance, set again for each datagram, looks flows up; the table holds keys of their own.
      */
     private static final class FlowKey {
         private InetSocketAddress sender;
         private InetSocketAddress virtual;
+        private ServiceState.Dest dest;
         private int hash;
 
-        FlowKey set(InetSocketAddress sender, InetSocketAddress virtual) {
+        FlowKey set(InetSocketAddress sender, InetSocketAddress virtual, ServiceState.Dest dest) {
             this.sender = sender;
             this.virtual = virtual;
-            this.hash = 31 * sender.hashCode() + virtual.hashCode();
+            this.dest = dest;
+            this.hash = 31 * (31 * sender.hashCode() + virtual.hashCode()) + System.identityHashCode(dest);
             return this;
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof FlowKey k && hash == k.hash && sender.equals(k.sender) && virtual.equals(k.virtual);
+            return o instanceof FlowKey k && hash == k.hash && dest == k.dest && sender.equals(k.sender)
+                    && virtual.equals(k.virtual);
         }
 
         @Override
@@ -366,6 +440,8 @@ public final class UdpProxy implements Listener {
         final Lease lease;
         /** The PROXY v2 header put before each datagram towards the real server, or {@code null}. */
         final byte[] proxyHeader;
+        /** An {@code --ops} reply socket: no connection entry, not listed. */
+        final boolean onePacket;
         final Runnable idleCheck = this::checkIdle;
         Channel channel;
         ByteBuf pendingFirst;
@@ -374,7 +450,7 @@ public final class UdpProxy implements Listener {
         boolean expired;
 
         Flow(FlowKey key, InetSocketAddress source, InetSocketAddress virtual, LocalSocket local,
-                ServiceState.Dest dest, Lease lease, byte[] proxyHeader) {
+                ServiceState.Dest dest, Lease lease, byte[] proxyHeader, boolean onePacket) {
             this.key = key;
             this.client = key.sender;
             this.source = source;
@@ -383,6 +459,7 @@ public final class UdpProxy implements Listener {
             this.dest = dest;
             this.lease = lease;
             this.proxyHeader = proxyHeader;
+            this.onePacket = onePacket;
         }
 
         void onConnect(ChannelFuture f) {
@@ -430,8 +507,10 @@ public final class UdpProxy implements Listener {
                 locals.remove(local.address, local);
                 local.channel.close();
             }
-            state.release();
-            state.unbindInactive(dest, lease);
+            if (!onePacket) {
+                state.release();
+                state.unbindInactive(dest, lease);
+            }
             if (channel != null) {
                 channel.close();
             }
