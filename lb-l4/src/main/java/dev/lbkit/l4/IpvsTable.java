@@ -225,12 +225,12 @@ public final class IpvsTable {
         return NetUtil.toAddressString(ip, true);
     }
 
-    private static String netmask(int prefix) {
+    static String netmask(int prefix) {
         long m = prefix == 0 ? 0 : (0xFFFFFFFFL << (32 - prefix)) & 0xFFFFFFFFL;
         return (m >>> 24) + "." + ((m >>> 16) & 0xFF) + "." + ((m >>> 8) & 0xFF) + "." + (m & 0xFF);
     }
 
-    private static final Comparator<InetSocketAddress> BY_ADDRESS = (a, b) -> {
+    static final Comparator<InetSocketAddress> BY_ADDRESS = (a, b) -> {
         byte[] x = a.getAddress().getAddress();
         byte[] y = b.getAddress().getAddress();
         if (x.length != y.length) {
