@@ -143,12 +143,7 @@ public final class HeaderRules {
                 return new Rule(op, AsciiString.cached(name), null);
             }
             Objects.requireNonNull(value, "value");
-            for (int i = 0; i < value.length(); i++) {
-                char c = value.charAt(i);
-                if (c < ' ' && c != '\t' || c == 127 || c > 255) {
-                    throw new IllegalArgumentException("header value for '" + name + "' has a control character");
-                }
-            }
+            checkFieldContent(value, "header value for '" + name + "'");
             // A field value has no leading or trailing white space (RFC 9110 §5.5): a recipient would strip it.
             int start = 0;
             int end = value.length();
@@ -159,6 +154,19 @@ public final class HeaderRules {
                 end--;
             }
             return new Rule(op, AsciiString.cached(name), value.substring(start, end));
+        }
+
+        /**
+         * Throws {@link IllegalArgumentException} naming {@code what} if {@code value} has a character a field
+         * value cannot carry: a control character other than tab, DEL, or one above U+00FF.
+         */
+        static void checkFieldContent(String value, String what) {
+            for (int i = 0; i < value.length(); i++) {
+                char c = value.charAt(i);
+                if (c < ' ' && c != '\t' || c == 127 || c > 255) {
+                    throw new IllegalArgumentException(what + " has a control character");
+                }
+            }
         }
 
         /** Adds every rule of {@code rules} after those already added. */

@@ -2,7 +2,9 @@ package dev.lbkit.l7;
 
 import dev.lbkit.api.internal.Checks;
 import java.util.Collections;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -11,7 +13,7 @@ import java.util.Set;
 /**
  * Where requests for a host and path prefix go, nginx's {@code server_name} + {@code location /prefix}
  * + {@code proxy_pass}: an {@link UpstreamGroup}, with an optional path-prefix rewrite, header rules,
- * Host policy, forwarding headers, retry policy and timeouts.
+ * redirect rewriting, Host policy, forwarding headers, retry policy and timeouts.
  *
  * <p>A request is routed to the route whose host equals the request's host (without port and
  * trailing dot, case-insensitive) and whose prefix is the longest prefix of the request path; routes
@@ -19,7 +21,7 @@ import java.util.Set;
  * matches by characters ({@code /api} matches {@code /apis}).
  *
  * <p>Immutable and thread-safe. Defaults: any host, no rewrite, {@link HeaderRules#NONE},
- * {@link HostHeader#preserve()}, no forwarding headers, {@link RetryPolicy#DEFAULT}, the balancer's
+ * {@link RedirectRewrite#DEFAULT} ({@code proxy_redirect default}), {@link HostHeader#preserve()}, no forwarding headers, {@link RetryPolicy#DEFAULT}, the balancer's
  * timeouts.
  */
 public final class Route {
@@ -28,6 +30,8 @@ public final class Route {
     private final String rewritePrefix;
     private final UpstreamGroup group;
     private final HeaderRules headers;
+    private final List<RedirectRewrite> redirects;
+    private final List<RedirectRewrite> resolvedRedirects;
     private final HostHeader hostHeader;
     private final Set<ForwardedHeader> forwarded;
     private final RetryPolicy retry;
@@ -40,6 +44,8 @@ public final class Route {
         this.rewritePrefix = b.rewritePrefix;
         this.group = b.group;
         this.headers = b.headers.build();
+        this.redirects = b.redirects == null ? List.of(RedirectRewrite.DEFAULT) : List.copyOf(b.redirects);
+        this.resolvedRedirects = resolve(redirects, group, pathPrefix, rewritePrefix);
         this.hostHeader = b.hostHeader;
         this.forwarded = Collections.unmodifiableSet(EnumSet.copyOf(b.forwarded));
         this.retry = b.retry;
@@ -72,6 +78,38 @@ public final class Route {
 
     public HeaderRules headers() {
         return headers;
+    }
+
+    /**
+     * The redirect rules as given ({@code proxy_redirect}), tried in order on {@code Location} and
+     * {@code Refresh}; empty when off. Default: {@link RedirectRewrite#DEFAULT} alone.
+     */
+    public List<RedirectRewrite> redirects() {
+        return redirects;
+    }
+
+    /**
+     * {@link #redirects()} as applied: each {@link RedirectRewrite#DEFAULT} replaced by the prefix rule it
+     * stands for on this route ({@code http://group/rewrite} → prefix, or {@code http://group/} → {@code /};
+     * {@code https} when the group uses TLS). Never null.
+     */
+    public List<RedirectRewrite> resolvedRedirects() {
+        return resolvedRedirects;
+    }
+
+    private static List<RedirectRewrite> resolve(List<RedirectRewrite> rules, UpstreamGroup group,
+            String pathPrefix, String rewritePrefix) {
+        if (!rules.contains(RedirectRewrite.DEFAULT)) {
+            return rules;
+        }
+        String origin = (group.tls().isPresent() ? "https://" : "http://") + group.name();
+        RedirectRewrite implied = rewritePrefix == null ? RedirectRewrite.prefix(origin + "/", "/")
+                : RedirectRewrite.prefix(origin + rewritePrefix, pathPrefix);
+        List<RedirectRewrite> out = new ArrayList<>(rules.size());
+        for (RedirectRewrite r : rules) {
+            out.add(r.kind() == RedirectRewrite.Kind.DEFAULT ? implied : r);
+        }
+        return List.copyOf(out);
     }
 
     public HostHeader hostHeader() {
@@ -108,6 +146,8 @@ public final class Route {
         private String rewritePrefix;
         private UpstreamGroup group;
         private final HeaderRules.Builder headers = HeaderRules.builder();
+        /** Null until a redirect rule is given or they are turned off: then {@link RedirectRewrite#DEFAULT}. */
+        private List<RedirectRewrite> redirects;
         private HostHeader hostHeader = HostHeader.preserve();
         private Set<ForwardedHeader> forwarded = EnumSet.noneOf(ForwardedHeader.class);
         private RetryPolicy retry = RetryPolicy.DEFAULT;
@@ -187,6 +227,38 @@ public final class Route {
         /** Adds every rule of {@code rules} after those already added. */
         public Builder headers(HeaderRules rules) {
             headers.addAll(Objects.requireNonNull(rules, "rules"));
+            return this;
+        }
+
+        /**
+         * Adds a rule rewriting the {@code Location} and {@code Refresh} headers of upstream responses
+         * ({@code proxy_redirect}); rules are tried in the order added and the first that matches applies.
+         * As in nginx, rules given replace the default {@link RedirectRewrite#DEFAULT}: add it among them
+         * to keep it ({@code proxy_redirect default;} plus others).
+         */
+        public Builder redirect(RedirectRewrite rule) {
+            Objects.requireNonNull(rule, "rule");
+            if (redirects == null) {
+                redirects = new ArrayList<>();
+            }
+            redirects.add(rule);
+            return this;
+        }
+
+        /**
+         * {@code proxy_redirect redirect replacement}: as {@link #redirect(RedirectRewrite)} with
+         * {@link RedirectRewrite#prefix(String, String)}.
+         */
+        public Builder redirect(String redirect, String replacement) {
+            return redirect(RedirectRewrite.prefix(redirect, replacement));
+        }
+
+        /**
+         * {@code proxy_redirect off}: removes the rules given so far, the default included, so that
+         * {@code Location} and {@code Refresh} pass unchanged unless rules are added after this.
+         */
+        public Builder redirectOff() {
+            redirects = new ArrayList<>();
             return this;
         }
 

@@ -619,6 +619,45 @@ final class CompactHeaders extends HttpHeaders {
     }
 
     /**
+     * The index of the first field at or after {@code from} named {@code a} or {@code b}, or -1: one scan
+     * for two names, and none when the map has no field of either name's length.
+     */
+    int indexOfEither(CharSequence a, CharSequence b, int from) {
+        int la = a.length();
+        int lb = b.length();
+        if ((nameLengths & (1L << la | 1L << lb)) == 0) {
+            return -1;
+        }
+        for (int i = from; i < size; i++) {
+            CharSequence n = fields[2 * i];
+            int len = n.length();
+            if (len == la && AsciiString.contentEqualsIgnoreCase(n, a)
+                    || len == lb && AsciiString.contentEqualsIgnoreCase(n, b)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The length of field {@code i}'s name. */
+    int nameLength(int i) {
+        return fields[2 * i].length();
+    }
+
+    /**
+     * Field {@code i}'s value as {@link #firstInPlace} reads it: valid only until the next read in place or
+     * change of this map.
+     */
+    CharSequence valueInPlace(int i) {
+        return inPlace(i);
+    }
+
+    /** Replaces field {@code i}'s value, keeping the field where it is; {@code value} is checked as {@link #set}'s. */
+    void replaceValue(int i, CharSequence value) {
+        fields[2 * i + 1] = value(value);
+    }
+
+    /**
      * Field {@code i}'s value, a value that is still bytes read in place, not made an object: the map is
      * filled again per head on a connection, so a view would not outlive the head anyway.
      */

@@ -163,6 +163,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** This connection's request decoder (null before {@link #newDecoder(ClientLimits)}, in tests). */
     private Codecs.RequestDecoder requestDecoder;
     private RouteTable.RouteEntry route;
+    /** Matchers for the routes' regex redirect rules, kept for the connection's responses. */
+    private final Redirects.Matchers redirectMatchers = new Redirects.Matchers();
     private ProxyTimeouts timeouts;
     private RetryPolicy retry;
     private UpstreamGroup group;
@@ -1506,6 +1508,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             }
         }
+        rewriteRedirects(h);
         route.route().headers().applyToResponse(h);
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
         if (closeAfterResponse) {
@@ -1523,6 +1526,18 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         responseStarted = true;
         ctx.write(r, ctx.voidPromise());
+    }
+
+    /**
+     * {@code proxy_redirect}: the upstream's Location and Refresh as the route's rules rewrite them, before
+     * the route's response header rules (which may still set them), as nginx copies the upstream's headers
+     * before {@code add_header}.
+     */
+    private void rewriteRedirects(HttpHeaders h) {
+        Redirects rules = route.redirects;
+        if (rules != null) {
+            rules.apply(h, redirectMatchers);
+        }
     }
 
     void onUpstreamReadComplete(UpstreamConnection c) {
@@ -1854,6 +1869,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             h.set(HttpHeaderNames.UPGRADE, upgrade);
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
         }
+        rewriteRedirects(h);
         route.route().headers().applyToResponse(h);
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
         responseStarted = true;

@@ -83,12 +83,15 @@ public final class RouteTable {
         final GroupQueue queue;
         /** A header rule sets or removes Host ({@code proxy_set_header Host …}): it wins over the Host policy. */
         final boolean hostByRule;
+        /** The route's redirect rules, or null when it has none: a response head then skips them at no cost. */
+        final Redirects redirects;
 
         RouteEntry(Route route, TrafficCounters counters, GroupQueue queue) {
             this.route = route;
             this.counters = counters;
             this.queue = queue;
             this.hostByRule = route.headers().editsRequestHeader(HttpHeaderNames.HOST);
+            this.redirects = Redirects.of(route.resolvedRedirects());
         }
 
         public Route route() {
