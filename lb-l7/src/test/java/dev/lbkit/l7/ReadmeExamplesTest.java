@@ -54,6 +54,34 @@ class ReadmeExamplesTest {
     }
 
     @Test
+    void theRedirectExampleForTheClientsHost() throws Exception {
+        java.util.Map<String, Script> answers = java.util.Map.of(
+                "/two/a", Script.builder().status(302).header("Location", "http://backend/two/x").build(),
+                "/two/b", Script.builder().status(302).header("Location", "http://www.example.com/two/y").build(),
+                "/two/c", Script.builder().status(302).header("Location", "https://api.example.com/two/z").build());
+        try (TestBackend b = TestBackend.start(Fixtures.loopback(), r -> answers.get(r.target()));
+                UpstreamPool backend = UpstreamPool.builder().name("backend").add(Fixtures.upstream(b.port())).build()) {
+            Route route = Route.builder("/one/").group(UpstreamGroup.of(backend)).rewritePrefix("/two/")
+                    .redirect(RedirectRewrite.DEFAULT)                                  // http://backend/two/ -> /one/
+                    .redirect("http://www.example.com/two/", "http://www.example.com/one/")
+                    // or, for any host and either scheme:
+                    .redirect(RedirectRewrite.regexIgnoreCase("^(https?://[^/]+)/two/(.*)$", "$1/one/$2"))
+                    .build();
+            try (HttpBalancer lb = HttpBalancer.builder().listen(Fixtures.loopback()).route(route).build().start()) {
+                assertEquals("/one/x", location(lb, "/one/a"));
+                assertEquals("http://www.example.com/one/y", location(lb, "/one/b"));
+                assertEquals("https://api.example.com/one/z", location(lb, "/one/c"));
+            }
+        }
+    }
+
+    private static String location(HttpBalancer lb, String path) throws Exception {
+        String got = Fixtures.raw(lb, "GET " + path + " HTTP/1.1\r\nHost: www.example.com\r\nConnection: close\r\n\r\n");
+        int at = got.indexOf("\r\nLocation: ");
+        return got.substring(at + 12, got.indexOf("\r\n", at + 2));
+    }
+
+    @Test
     void theTlsExample() throws Exception {
         TestCertificate cert = TestCertificate.create();
         try (TestBackend b = TestBackend.start(Script.ok("secure"));
