@@ -299,6 +299,13 @@ public final class Route {
             return this;
         }
 
+        /**
+         * The route.
+         *
+         * @throws IllegalStateException without a group
+         * @throws IllegalArgumentException when {@link RedirectRewrite#DEFAULT} is among the redirect rules and
+         *     the rule it stands for cannot be made (the group's name or a prefix with a control character)
+         */
         public Route build() {
             if (group == null) {
                 throw new IllegalStateException("route " + pathPrefix + " needs a group");

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
@@ -65,26 +66,47 @@ class RedirectRewriteTest {
         return out;
     }
 
+    /**
+     * A backend answering as {@code answers} says, its pool named {@code backend}, and a proxy with the route
+     * {@code /one/} → {@code http://backend/two/} whose redirect rules {@code rules} sets.
+     */
+    private record Proxy(TestBackend backend, UpstreamPool pool, HttpBalancer lb) implements AutoCloseable {
+        String get(String path) throws Exception {
+            return RedirectRewriteTest.get(lb, path);
+        }
+
+        @Override
+        public void close() {
+            lb.close();
+            pool.close();
+            backend.close();
+        }
+    }
+
+    private static Proxy proxy(Map<String, Script> answers, UnaryOperator<Route.Builder> rules) {
+        TestBackend b = backend(answers);
+        UpstreamPool pool = pool("backend", b.port());
+        return new Proxy(b, pool, start(rules.apply(Route.builder("/one/").group(UpstreamGroup.of(pool))
+                .rewritePrefix("/two/")).build()));
+    }
+
     private static String get(HttpBalancer lb, String path) throws Exception {
         return Fixtures.raw(lb, "GET " + path + " HTTP/1.1\r\nHost: front.example\r\nConnection: close\r\n\r\n");
     }
 
     @Test
     void defaultRuleUndoesThePrefixRewrite() throws Exception {
-        try (TestBackend b = backend(Map.of("/two/x?y=1", redirect(302, "Location", "http://backend/two/x?y=1"),
+        try (Proxy p = proxy(Map.of("/two/x?y=1", redirect(302, "Location", "http://backend/two/x?y=1"),
                         "/two/case", redirect(301, "Location", "HTTP://Backend/two/case"),
-                        "/two/path-case", redirect(301, "Location", "http://backend/TWO/path-case")));
-                UpstreamPool pool = pool("backend", b.port());
-                HttpBalancer lb = start(Route.builder("/one/").group(UpstreamGroup.of(pool)).rewritePrefix("/two/")
-                        .build())) {
-            HttpResponse<String> r = NO_FOLLOW.send(HttpRequest.newBuilder(Fixtures.uri(lb, "/one/x?y=1")).build(),
+                        "/two/path-case", redirect(301, "Location", "http://backend/TWO/path-case")), r -> r)) {
+            HttpResponse<String> r = NO_FOLLOW.send(HttpRequest.newBuilder(Fixtures.uri(p.lb(), "/one/x?y=1")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(302, r.statusCode());
             assertEquals(List.of("/one/x?y=1"), r.headers().allValues("location"));
-            assertEquals("/two/x?y=1", b.requests().get(0).target());
+            assertEquals("/two/x?y=1", p.backend().requests().get(0).target());
             // Scheme and host compare ignoring case, the path exactly (as nginx compares all of it).
-            assertEquals(List.of("/one/case"), fields(get(lb, "/one/case"), "Location"));
-            assertEquals(List.of("http://backend/TWO/path-case"), fields(get(lb, "/one/path-case"), "Location"));
+            assertEquals(List.of("/one/case"), fields(p.get("/one/case"), "Location"));
+            assertEquals(List.of("http://backend/TWO/path-case"), fields(p.get("/one/path-case"), "Location"));
         }
     }
 
@@ -136,61 +158,53 @@ class RedirectRewriteTest {
 
     @Test
     void explicitRulesAreTriedInOrderAndReplaceTheDefault() throws Exception {
-        try (TestBackend b = backend(Map.of("/two/a/x", redirect(302, "Location", "http://backend/two/a/x"),
+        try (Proxy p = proxy(Map.of("/two/a/x", redirect(302, "Location", "http://backend/two/a/x"),
                         "/two/b", redirect(302, "Location", "http://backend/two/b"),
-                        "/two/c", redirect(302, "Location", "http://backend/c")));
-                UpstreamPool pool = pool("backend", b.port());
-                HttpBalancer lb = start(Route.builder("/one/").group(UpstreamGroup.of(pool)).rewritePrefix("/two/")
-                        .redirect("http://backend/two/a/", "/first/")
+                        "/two/c", redirect(302, "Location", "http://backend/c")),
+                r -> r.redirect("http://backend/two/a/", "/first/")
                         .redirect("http://backend/two/", "/second/")
-                        .redirect("http://backend/two/a/", "/never/").build())) {
-            assertEquals(List.of("/first/x"), fields(get(lb, "/one/a/x"), "Location"));
-            assertEquals(List.of("/second/b"), fields(get(lb, "/one/b"), "Location"));
-            assertEquals(List.of("http://backend/c"), fields(get(lb, "/one/c"), "Location"));
+                        .redirect("http://backend/two/a/", "/never/"))) {
+            assertEquals(List.of("/first/x"), fields(p.get("/one/a/x"), "Location"));
+            assertEquals(List.of("/second/b"), fields(p.get("/one/b"), "Location"));
+            assertEquals(List.of("http://backend/c"), fields(p.get("/one/c"), "Location"));
         }
     }
 
     @Test
     void defaultCombinesWithARuleForTheClientsHost() throws Exception {
-        try (TestBackend b = backend(Map.of("/two/a", redirect(302, "Location", "http://backend/two/x"),
-                        "/two/b", redirect(302, "Location", "http://front.example/two/y")));
-                UpstreamPool pool = pool("backend", b.port());
-                HttpBalancer lb = start(Route.builder("/one/").group(UpstreamGroup.of(pool)).rewritePrefix("/two/")
-                        .redirect(RedirectRewrite.DEFAULT)
-                        .redirect("http://front.example/two/", "http://front.example/one/").build())) {
-            assertEquals(List.of("/one/x"), fields(get(lb, "/one/a"), "Location"));
-            assertEquals(List.of("http://front.example/one/y"), fields(get(lb, "/one/b"), "Location"));
-            assertEquals("front.example", b.requests().get(1).header("Host").orElseThrow());
+        try (Proxy p = proxy(Map.of("/two/a", redirect(302, "Location", "http://backend/two/x"),
+                        "/two/b", redirect(302, "Location", "http://front.example/two/y")),
+                r -> r.redirect(RedirectRewrite.DEFAULT)
+                        .redirect("http://front.example/two/", "http://front.example/one/"))) {
+            assertEquals(List.of("/one/x"), fields(p.get("/one/a"), "Location"));
+            assertEquals(List.of("http://front.example/one/y"), fields(p.get("/one/b"), "Location"));
+            assertEquals("front.example", p.backend().requests().get(1).header("Host").orElseThrow());
         }
     }
 
     @Test
     void regexRulesReplaceTheWholeValueWithTheirGroups() throws Exception {
-        try (TestBackend b = backend(Map.of("/two/a", redirect(302, "Location", "https://Front.Example/two/p/q?r"),
+        try (Proxy p = proxy(Map.of("/two/a", redirect(302, "Location", "https://Front.Example/two/p/q?r"),
                         "/two/b", redirect(302, "Location", "http://x/TWO/b"),
                         "/two/c", redirect(302, "Location", "http://x/Three/c"),
-                        "/two/d", redirect(302, "Location", "http://x/four/d")));
-                UpstreamPool pool = pool("backend", b.port());
-                HttpBalancer lb = start(Route.builder("/one/").group(UpstreamGroup.of(pool)).rewritePrefix("/two/")
-                        .redirect(RedirectRewrite.regex("^https?://[^/]+/two/(.*)$", "/one/$1"))
+                        "/two/d", redirect(302, "Location", "http://x/four/d")),
+                r -> r.redirect(RedirectRewrite.regex("^https?://[^/]+/two/(.*)$", "/one/$1"))
                         .redirect(RedirectRewrite.regexIgnoreCase("/three/(.)(z)?", "/3/$1$2$"))
-                        .redirect(RedirectRewrite.regex("four", "/4")).build())) {
-            assertEquals(List.of("/one/p/q?r"), fields(get(lb, "/one/a"), "Location"));
-            assertEquals(List.of("http://x/TWO/b"), fields(get(lb, "/one/b"), "Location"), "~ is case-sensitive");
-            assertEquals(List.of("/3/c$"), fields(get(lb, "/one/c"), "Location"));
+                        .redirect(RedirectRewrite.regex("four", "/4")))) {
+            assertEquals(List.of("/one/p/q?r"), fields(p.get("/one/a"), "Location"));
+            assertEquals(List.of("http://x/TWO/b"), fields(p.get("/one/b"), "Location"), "~ is case-sensitive");
+            assertEquals(List.of("/3/c$"), fields(p.get("/one/c"), "Location"));
             // Found anywhere, as PCRE's exec: the whole value becomes the replacement.
-            assertEquals(List.of("/4"), fields(get(lb, "/one/d"), "Location"));
+            assertEquals(List.of("/4"), fields(p.get("/one/d"), "Location"));
         }
     }
 
     @Test
     void offPassesLocationAndRefreshUnchanged() throws Exception {
-        try (TestBackend b = backend(Map.of("/two/x", redirect(302, "Location", "http://backend/two/x",
-                        "Refresh", "0; url=http://backend/two/y")));
-                UpstreamPool pool = pool("backend", b.port());
-                HttpBalancer lb = start(Route.builder("/one/").group(UpstreamGroup.of(pool)).rewritePrefix("/two/")
-                        .redirectOff().build())) {
-            String got = get(lb, "/one/x");
+        try (Proxy p = proxy(Map.of("/two/x", redirect(302, "Location", "http://backend/two/x",
+                        "Refresh", "0; url=http://backend/two/y")),
+                r -> r.redirectOff())) {
+            String got = p.get("/one/x");
             assertEquals(List.of("http://backend/two/x"), fields(got, "Location"));
             assertEquals(List.of("0; url=http://backend/two/y"), fields(got, "Refresh"));
         }
@@ -198,43 +212,35 @@ class RedirectRewriteTest {
 
     @Test
     void refreshHasItsUrlRewritten() throws Exception {
-        try (TestBackend b = backend(Map.of("/two/a", redirect(200, "Refresh", "5; url=http://backend/two/x"),
+        try (Proxy p = proxy(Map.of("/two/a", redirect(200, "Refresh", "5; url=http://backend/two/x"),
                         "/two/b", redirect(200, "Refresh", "5;URL=http://backend/two/y"),
                         "/two/c", redirect(200, "Refresh", "5"),
                         "/two/d", redirect(200, "Refresh", "5; url=http://other/two/z"),
-                        "/two/e", redirect(200, "Refresh", "http://backend/two/no-url-part")));
-                UpstreamPool pool = pool("backend", b.port());
-                HttpBalancer lb = start(Route.builder("/one/").group(UpstreamGroup.of(pool)).rewritePrefix("/two/")
-                        .redirect(RedirectRewrite.DEFAULT)
-                        .redirect(RedirectRewrite.regex("^http://other/two/(.*)", "/o/$1")).build())) {
-            assertEquals(List.of("5; url=/one/x"), fields(get(lb, "/one/a"), "Refresh"));
-            assertEquals(List.of("5;URL=/one/y"), fields(get(lb, "/one/b"), "Refresh"));
-            assertEquals(List.of("5"), fields(get(lb, "/one/c"), "Refresh"));
-            assertEquals(List.of("5; url=/o/z"), fields(get(lb, "/one/d"), "Refresh"));
-            assertEquals(List.of("http://backend/two/no-url-part"), fields(get(lb, "/one/e"), "Refresh"));
+                        "/two/e", redirect(200, "Refresh", "http://backend/two/no-url-part")),
+                r -> r.redirect(RedirectRewrite.DEFAULT)
+                        .redirect(RedirectRewrite.regex("^http://other/two/(.*)", "/o/$1")))) {
+            assertEquals(List.of("5; url=/one/x"), fields(p.get("/one/a"), "Refresh"));
+            assertEquals(List.of("5;URL=/one/y"), fields(p.get("/one/b"), "Refresh"));
+            assertEquals(List.of("5"), fields(p.get("/one/c"), "Refresh"));
+            assertEquals(List.of("5; url=/o/z"), fields(p.get("/one/d"), "Refresh"));
+            assertEquals(List.of("http://backend/two/no-url-part"), fields(p.get("/one/e"), "Refresh"));
         }
     }
 
     @Test
     void unmatchedValuesAreSentByteForByte() throws Exception {
         String odd = "http://elsewhere.example/two/a%20b?c=d&e=f\t;x";
-        try (TestBackend b = backend(Map.of("/two/x", redirect(302, "Location", odd, "X-After", "1")));
-                UpstreamPool pool = pool("backend", b.port());
-                HttpBalancer lb = start(Route.builder("/one/").group(UpstreamGroup.of(pool)).rewritePrefix("/two/")
-                        .build())) {
-            String got = get(lb, "/one/x");
+        try (Proxy p = proxy(Map.of("/two/x", redirect(302, "Location", odd, "X-After", "1")), r -> r)) {
+            String got = p.get("/one/x");
             assertTrue(got.contains("\r\nLocation: " + odd + "\r\nX-After: 1\r\n"), got);
         }
     }
 
     @Test
     void everyLocationFieldIsRewrittenOnItsOwnInItsPlace() throws Exception {
-        try (TestBackend b = backend(Map.of("/two/x", redirect(302, "Location", "http://backend/two/a",
-                        "X-Between", "1", "location", "http://other/b", "LOCATION", "http://backend/two/c")));
-                UpstreamPool pool = pool("backend", b.port());
-                HttpBalancer lb = start(Route.builder("/one/").group(UpstreamGroup.of(pool)).rewritePrefix("/two/")
-                        .build())) {
-            String got = get(lb, "/one/x");
+        try (Proxy p = proxy(Map.of("/two/x", redirect(302, "Location", "http://backend/two/a",
+                        "X-Between", "1", "location", "http://other/b", "LOCATION", "http://backend/two/c")), r -> r)) {
+            String got = p.get("/one/x");
             assertTrue(got.contains("\r\nLocation: /one/a\r\nX-Between: 1\r\nlocation: http://other/b\r\n"
                     + "LOCATION: /one/c\r\n"), got);
         }
@@ -242,12 +248,9 @@ class RedirectRewriteTest {
 
     @Test
     void locationOnResponsesOtherThanRedirectsIsRewrittenToo() throws Exception {
-        try (TestBackend b = backend(Map.of("/two/new", Script.builder().status(201, "Created")
-                        .header("Location", "http://backend/two/items/7").body("made").build()));
-                UpstreamPool pool = pool("backend", b.port());
-                HttpBalancer lb = start(Route.builder("/one/").group(UpstreamGroup.of(pool)).rewritePrefix("/two/")
-                        .build())) {
-            HttpResponse<String> r = NO_FOLLOW.send(HttpRequest.newBuilder(Fixtures.uri(lb, "/one/new"))
+        try (Proxy p = proxy(Map.of("/two/new", Script.builder().status(201, "Created")
+                        .header("Location", "http://backend/two/items/7").body("made").build()), r -> r)) {
+            HttpResponse<String> r = NO_FOLLOW.send(HttpRequest.newBuilder(Fixtures.uri(p.lb(), "/one/new"))
                     .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(201, r.statusCode());
             assertEquals("made", r.body());
