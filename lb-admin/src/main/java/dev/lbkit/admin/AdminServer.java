@@ -308,7 +308,8 @@ public final class AdminServer implements AutoCloseable {
         /**
          * An L4 balancer, shown as service {@code name}: its virtual services (each one's real servers as
          * a pool named like {@code tcp:127.0.0.1:80}) with IPVS's counters and rates, and
-         * {@code GET /ipvs} ({@code ?stats}, {@code ?rate}) answering as {@code ipvsadm -ln} does.
+         * {@code GET /ipvs} ({@code ?stats}, {@code ?rate}) answering as {@code ipvsadm -ln} does, and
+         * {@code GET /ipvs?save} as {@code ipvsadm -Sn} (the rules, {@link dev.lbkit.l4.IpvsRules#save}).
          */
         public Builder l4(String name, L4Balancer balancer) {
             Checks.notBlank(name, "name");

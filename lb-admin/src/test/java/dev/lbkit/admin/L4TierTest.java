@@ -53,6 +53,7 @@ class L4TierTest {
                 assertTrue(ln.body().contains("-> 127.0.0.1:" + e1.port()), ln.body());
                 assertTrue(api.get("/ipvs?stats").body().contains("InBytes"));
                 assertTrue(api.get("/ipvs?rate").body().contains("CPS"));
+                assertEquals(dev.lbkit.l4.IpvsRules.save(l4), api.get("/ipvs?save").body(), "ipvsadm -Sn");
 
                 String name = "tcp:127.0.0.1:" + vs.localAddress().getPort();
                 Map<String, Object> s = Json.parseSimpleObject(api.get("/api/v1/state").body());

@@ -4,6 +4,7 @@ import dev.lbkit.api.Member;
 import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.internal.Json;
+import dev.lbkit.l4.IpvsRules;
 import dev.lbkit.l4.IpvsStats;
 import dev.lbkit.l4.IpvsTable;
 import dev.lbkit.l4.L4Balancer;
@@ -113,8 +114,14 @@ public final class L4Tier implements TierView {
         };
     }
 
-    /** {@code ipvsadm -ln}, with {@code --stats} or {@code --rate} for the variants {@code "stats"} and {@code "rate"}. */
+    /**
+     * {@code ipvsadm -ln}, with {@code --stats} or {@code --rate} for the variants {@code "stats"} and
+     * {@code "rate"}; {@code ipvsadm -Sn} (the rules) for {@code "save"}.
+     */
     public String ipvsadm(String variant) {
+        if (variant.equals("save")) {
+            return IpvsRules.save(lb);
+        }
         IpvsStats s = lb.stats();
         switch (variant) {
             case "stats":
