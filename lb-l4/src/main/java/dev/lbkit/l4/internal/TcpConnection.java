@@ -8,6 +8,7 @@ import dev.lbkit.l4.IpvsConnections;
 import dev.lbkit.l4.Protocol;
 import dev.lbkit.l4.ProxyProtocol;
 import dev.lbkit.l4.VirtualService;
+import dev.lbkit.transport.internal.ProxyHeaders;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -23,15 +24,10 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.unix.UnixChannel;
-import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
-import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
-import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -464,30 +460,12 @@ final class TcpConnection {
 
     private void writeProxyHeader() {
         ProxyProtocol pp = config.proxyProtocol();
-        InetAddress src = clientAddress.getAddress();
-        InetAddress dst = destinationAddress.getAddress();
         if (pp == ProxyProtocol.NONE) {
             return;
         }
-        boolean v6 = src instanceof Inet6Address;
-        if (v6 != dst instanceof Inet6Address) {
-            // A header must carry one family; an IPv4 client on an IPv6 listener is written as mapped.
-            v6 = true;
-        }
-        HAProxyMessage msg = new HAProxyMessage(
-                pp == ProxyProtocol.V1 ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
-                v6 ? HAProxyProxiedProtocol.TCP6 : HAProxyProxiedProtocol.TCP4, text(src, v6), text(dst, v6),
-                clientAddress.getPort(), destinationAddress.getPort());
-        server.pipeline().addFirst(HAProxyMessageEncoder.INSTANCE);
-        server.write(msg, server.voidPromise());
-        server.pipeline().remove(HAProxyMessageEncoder.INSTANCE);
-    }
-
-    private static String text(InetAddress a, boolean v6) {
-        if (v6 && !(a instanceof Inet6Address)) {
-            return "::ffff:" + a.getHostAddress();
-        }
-        return a.getHostAddress();
+        ProxyHeaders.write(server, ProxyHeaders.proxy(
+                pp == ProxyProtocol.V1 ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2,
+                clientAddress, destinationAddress));
     }
 
     private void countIn(int bytes) {
@@ -735,28 +713,6 @@ final class TcpConnection {
         }
     }
 
-    private static InetSocketAddress sourceOf(HAProxyMessage m, InetSocketAddress fallback) {
-        if (m.command() != HAProxyCommand.PROXY || m.sourceAddress() == null) {
-            return fallback;
-        }
-        HAProxyProxiedProtocol p = m.proxiedProtocol();
-        if (p != HAProxyProxiedProtocol.TCP4 && p != HAProxyProxiedProtocol.TCP6) {
-            return fallback;
-        }
-        // The decoder has validated the literal, so this does not resolve names.
-        return new InetSocketAddress(io.netty.util.NetUtil.createInetAddressFromIpAddressString(m.sourceAddress()),
-                m.sourcePort());
-    }
-
-    private static InetSocketAddress destinationOf(HAProxyMessage m, InetSocketAddress fallback) {
-        if (m.command() != HAProxyCommand.PROXY || m.destinationAddress() == null
-                || m.proxiedProtocol() != HAProxyProxiedProtocol.TCP4 && m.proxiedProtocol() != HAProxyProxiedProtocol.TCP6) {
-            return fallback;
-        }
-        return new InetSocketAddress(io.netty.util.NetUtil.createInetAddressFromIpAddressString(m.destinationAddress()),
-                m.destinationPort());
-    }
-
     /** The client side. */
     private final class Frontend extends ChannelInboundHandlerAdapter {
         @Override
@@ -769,8 +725,8 @@ final class TcpConnection {
             if (msg instanceof HAProxyMessage) {
                 HAProxyMessage m = (HAProxyMessage) msg;
                 try {
-                    clientAddress = sourceOf(m, (InetSocketAddress) client.remoteAddress());
-                    destinationAddress = destinationOf(m, destinationAddress);
+                    clientAddress = ProxyHeaders.source(m, (InetSocketAddress) client.remoteAddress());
+                    destinationAddress = ProxyHeaders.destination(m, destinationAddress);
                 } finally {
                     m.release();
                 }
