@@ -61,8 +61,6 @@ public final class HttpBalancer implements AutoCloseable {
     /** A TLS client's handshake must end within client_header_timeout, as in nginx. */
     private final long handshakeMillis;
 
-    private record Listener(InetSocketAddress address, SslContext ssl) {}
-
     private HttpBalancer(Builder b) {
         this.listeners = List.copyOf(b.listeners);
         this.eventLoops = b.eventLoops;
@@ -108,7 +106,7 @@ public final class HttpBalancer implements AutoCloseable {
                             .childHandler(new ChannelInitializer<Channel>() {
                                 @Override
                                 protected void initChannel(Channel ch) {
-                                    initClient(ch, l.ssl());
+                                    initClient(ch, l);
                                 }
                             });
                     Channel ch = sb.bind(l.address()).syncUninterruptibly().channel();
@@ -130,8 +128,14 @@ public final class HttpBalancer implements AutoCloseable {
         }
     }
 
-    private void initClient(Channel ch, SslContext ssl) {
+    private void initClient(Channel ch, Listener l) {
         ChannelPipeline p = ch.pipeline();
+        SslContext ssl = l.tls().orElse(null);
+        FrontendHandler f = state.newFrontend(ssl != null);
+        if (l.acceptProxyProtocol()) {
+            // Before TLS: the balancer in front writes the header ahead of the client's handshake.
+            p.addLast(state.newProxyHeaderReaders(f));
+        }
         if (ssl != null) {
             SslHandler h = ssl.newHandler(ch.alloc());
             // Netty's default (10 s) ignored client_header_timeout: a client stalled mid-handshake held
@@ -139,7 +143,6 @@ public final class HttpBalancer implements AutoCloseable {
             h.setHandshakeTimeoutMillis(handshakeMillis);
             p.addLast("tls", h);
         }
-        FrontendHandler f = state.newFrontend(ssl != null);
         ClientLimits limits = state.limits();
         var encoder = FrontendHandler.newEncoder();
         f.encoder(encoder);
@@ -184,7 +187,7 @@ public final class HttpBalancer implements AutoCloseable {
     /** A snapshot of the counters. */
     public HttpBalancerStats stats() {
         return new HttpBalancerStats(state.routeStats(), state.upstreamStats(), state.openConnections(),
-                state.queueStats());
+                state.queueStats(), state.malformedProxyHeaders());
     }
 
     /**
@@ -249,17 +252,17 @@ public final class HttpBalancer implements AutoCloseable {
 
         /** Listens on {@code address} ({@code listen}); port 0 picks a free port. */
         public Builder listen(InetSocketAddress address) {
-            listeners.add(new Listener(Objects.requireNonNull(address, "address"), null));
-            return this;
+            return listen(Listener.of(address));
         }
 
         /** Listens on {@code address} with TLS ({@code listen … ssl}); {@code serverContext} must be a server context. */
         public Builder listen(InetSocketAddress address, SslContext serverContext) {
-            Objects.requireNonNull(serverContext, "serverContext");
-            if (serverContext.isClient()) {
-                throw new IllegalArgumentException("serverContext must be a server SslContext");
-            }
-            listeners.add(new Listener(Objects.requireNonNull(address, "address"), serverContext));
+            return listen(Listener.builder(address).tls(serverContext).build());
+        }
+
+        /** Listens as {@code listener} says (TLS, PROXY protocol); in order of the calls, as the other {@code listen}s. */
+        public Builder listen(Listener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

@@ -9,13 +9,22 @@ import java.util.Map;
  * @param upstreams       per upstream, by {@code group/host:port} (for example {@code backend/127.0.0.1:8081})
  * @param openConnections client connections open now
  * @param queues          per upstream group with a {@link RequestQueue}, by {@link UpstreamGroup#name()}
+ * @param malformedProxyHeaders on listeners with {@link Listener#acceptProxyProtocol()}: connections
+ *                        closed because their PROXY header was malformed, missing, or not complete within
+ *                        the client header timeout
  */
 public record HttpBalancerStats(Map<String, TrafficStats> routes, Map<String, TrafficStats> upstreams,
-        long openConnections, Map<String, QueueStats> queues) {
+        long openConnections, Map<String, QueueStats> queues, long malformedProxyHeaders) {
     public HttpBalancerStats {
         routes = Map.copyOf(routes);
         upstreams = Map.copyOf(upstreams);
         queues = Map.copyOf(queues);
+    }
+
+    /** A snapshot without PROXY header failures (the shape before {@code malformedProxyHeaders} was added). */
+    public HttpBalancerStats(Map<String, TrafficStats> routes, Map<String, TrafficStats> upstreams,
+            long openConnections, Map<String, QueueStats> queues) {
+        this(routes, upstreams, openConnections, queues, 0);
     }
 
     /** The queue counters of group {@code group}, or zeros if it has no queue. */

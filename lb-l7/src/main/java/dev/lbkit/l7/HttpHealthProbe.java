@@ -4,6 +4,8 @@ import dev.lbkit.api.Upstream;
 import dev.lbkit.api.health.HealthProbe;
 import dev.lbkit.api.health.ProbeResult;
 import dev.lbkit.api.internal.Checks;
+import dev.lbkit.l7.internal.ProxiedProbe;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,7 +15,9 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -38,6 +42,8 @@ public final class HttpHealthProbe implements HealthProbe {
     private final int maxStatus;
     private final boolean https;
     private final HttpClient client;
+    private final SSLContext sslContext;
+    private final ProxyProtocol proxyProtocol;
 
     private HttpHealthProbe(Builder b) {
         this.method = b.method;
@@ -45,6 +51,8 @@ public final class HttpHealthProbe implements HealthProbe {
         this.minStatus = b.minStatus;
         this.maxStatus = b.maxStatus;
         this.https = b.sslContext != null;
+        this.sslContext = b.sslContext;
+        this.proxyProtocol = b.proxyProtocol;
         HttpClient.Builder cb = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER);
         if (b.sslContext != null) {
@@ -69,16 +77,22 @@ public final class HttpHealthProbe implements HealthProbe {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO, "bad uri: " + e.getMessage()));
         }
-        HttpRequest req = HttpRequest.newBuilder(uri).timeout(timeout)
-                .method(method, HttpRequest.BodyPublishers.noBody()).build();
-        return client.sendAsync(req, HttpResponse.BodyHandlers.discarding()).handle((r, e) -> {
+        CompletionStage<Integer> status;
+        if (proxyProtocol != ProxyProtocol.NONE) {
+            status = ProxiedProbe.status(proxyProtocol == ProxyProtocol.V1 ? HAProxyProtocolVersion.V1
+                    : HAProxyProtocolVersion.V2, sslContext, upstream, method, path, timeout);
+        } else {
+            HttpRequest req = HttpRequest.newBuilder(uri).timeout(timeout)
+                    .method(method, HttpRequest.BodyPublishers.noBody()).build();
+            status = client.sendAsync(req, HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode);
+        }
+        return status.handle((s, e) -> {
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             if (e != null) {
-                Throwable c = e.getCause() != null ? e.getCause() : e;
-                return ProbeResult.unhealthy(took, c instanceof HttpTimeoutException ? "timeout"
-                        : c.getClass().getSimpleName() + ": " + c.getMessage());
+                Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                return ProbeResult.unhealthy(took, c instanceof HttpTimeoutException || c instanceof TimeoutException
+                        ? "timeout" : c.getClass().getSimpleName() + ": " + c.getMessage());
             }
-            int s = r.statusCode();
             boolean ok = s >= minStatus && s <= maxStatus;
             return new ProbeResult(ok, took, "status " + s);
         });
@@ -86,7 +100,8 @@ public final class HttpHealthProbe implements HealthProbe {
 
     @Override
     public String toString() {
-        return "HttpHealthProbe{" + method + " " + path + ", expect " + minStatus + ".." + maxStatus + "}";
+        return "HttpHealthProbe{" + method + " " + path + ", expect " + minStatus + ".." + maxStatus
+                + (proxyProtocol != ProxyProtocol.NONE ? ", proxy_protocol " + proxyProtocol : "") + "}";
     }
 
     /** Builds an {@link HttpHealthProbe}. Not thread-safe. */
@@ -96,6 +111,7 @@ public final class HttpHealthProbe implements HealthProbe {
         private int minStatus = 200;
         private int maxStatus = 399;
         private SSLContext sslContext;
+        private ProxyProtocol proxyProtocol = ProxyProtocol.NONE;
 
         private Builder() {}
 
@@ -127,6 +143,20 @@ public final class HttpHealthProbe implements HealthProbe {
         /** Probes over HTTPS with this context (certificate and host-name verification as the JDK does). */
         public Builder https(SSLContext sslContext) {
             this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
+            return this;
+        }
+
+        /**
+         * Starts each probe's connection with a PROXY protocol header naming no client, for upstreams of
+         * a group with {@link UpstreamGroup.Builder#proxyProtocol}, which require one (HAProxy's checks with
+         * {@code send-proxy}, {@code check-send-proxy}): {@link ProxyProtocol#V2} sends the LOCAL command,
+         * {@link ProxyProtocol#V1} {@code PROXY UNKNOWN}; the upstream keeps the connection's own addresses.
+         * Default {@link ProxyProtocol#NONE}. With a header, probes run on one daemon event loop lb-l7
+         * shares among such probes (the JDK's client cannot send bytes before a request), over HTTP/1.1
+         * with {@code Connection: close}.
+         */
+        public Builder proxyProtocol(ProxyProtocol proxyProtocol) {
+            this.proxyProtocol = Objects.requireNonNull(proxyProtocol, "proxyProtocol");
             return this;
         }
 

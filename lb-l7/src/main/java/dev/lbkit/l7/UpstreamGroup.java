@@ -11,7 +11,8 @@ import java.util.Optional;
  *
  * <p>Immutable and thread-safe; the pool it holds changes at runtime (add, remove, drain, weights) and
  * the proxy follows it at once. Defaults: name = the pool's name, {@link UpstreamKeepAlive#DEFAULT},
- * plain HTTP (no TLS), {@link RequestQueue#OFF} (no waiting for an upstream at its connection limit).
+ * plain HTTP (no TLS), {@link RequestQueue#OFF} (no waiting for an upstream at its connection limit),
+ * {@link ProxyProtocol#NONE} (no PROXY header to the upstreams).
  */
 public final class UpstreamGroup {
     private final String name;
@@ -19,6 +20,7 @@ public final class UpstreamGroup {
     private final UpstreamKeepAlive keepAlive;
     private final TlsOptions tls;
     private final RequestQueue queue;
+    private final ProxyProtocol proxyProtocol;
 
     private UpstreamGroup(Builder b) {
         this.pool = b.pool;
@@ -26,6 +28,7 @@ public final class UpstreamGroup {
         this.keepAlive = b.keepAlive;
         this.tls = b.tls;
         this.queue = b.queue;
+        this.proxyProtocol = b.proxyProtocol;
     }
 
     /** A group of {@code pool} with default options. */
@@ -60,6 +63,11 @@ public final class UpstreamGroup {
         return queue;
     }
 
+    /** The PROXY header each new upstream connection starts with; {@link ProxyProtocol#NONE} by default. */
+    public ProxyProtocol proxyProtocol() {
+        return proxyProtocol;
+    }
+
     @Override
     public String toString() {
         return "UpstreamGroup{" + name + ", " + pool.snapshot() + "}";
@@ -72,6 +80,7 @@ public final class UpstreamGroup {
         private UpstreamKeepAlive keepAlive = UpstreamKeepAlive.DEFAULT;
         private TlsOptions tls;
         private RequestQueue queue = RequestQueue.OFF;
+        private ProxyProtocol proxyProtocol = ProxyProtocol.NONE;
 
         private Builder(UpstreamPool pool) {
             this.pool = Objects.requireNonNull(pool, "pool");
@@ -99,6 +108,24 @@ public final class UpstreamGroup {
          */
         public Builder queue(RequestQueue queue) {
             this.queue = Objects.requireNonNull(queue, "queue");
+            return this;
+        }
+
+        /**
+         * Starts every new upstream connection with a PROXY protocol header (HAProxy {@code send-proxy},
+         * {@code send-proxy-v2}); default {@link ProxyProtocol#NONE}. The header names the client (the
+         * one a listener's {@link Listener#acceptProxyProtocol() PROXY header} names, if any) and the
+         * address it connected to; for TLS upstreams it comes before the handshake.
+         *
+         * <p>A connection's header speaks for the client connection that opened it, so with a header on,
+         * keep-alive connections are not shared between client connections (HAProxy's {@code http-reuse}
+         * is per client then): a client connection keeps its last upstream connection for its own next
+         * request to the same upstream (within {@link UpstreamKeepAlive}'s idle timeout and request
+         * limit), and it is closed with the client connection; no other client ever gets it. Health
+         * probes of such a group must send a header too: {@link HttpHealthProbe.Builder#proxyProtocol}.
+         */
+        public Builder proxyProtocol(ProxyProtocol proxyProtocol) {
+            this.proxyProtocol = Objects.requireNonNull(proxyProtocol, "proxyProtocol");
             return this;
         }
 

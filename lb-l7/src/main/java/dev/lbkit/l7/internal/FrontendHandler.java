@@ -6,11 +6,13 @@ import dev.lbkit.l7.ClientLimits;
 import dev.lbkit.l7.ForwardedHeader;
 import dev.lbkit.l7.HostHeader;
 import dev.lbkit.l7.NextUpstream;
+import dev.lbkit.l7.ProxyProtocol;
 import dev.lbkit.l7.ProxyTimeouts;
 import dev.lbkit.l7.RetryPolicy;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.TlsOptions;
 import dev.lbkit.l7.UpstreamGroup;
+import dev.lbkit.transport.internal.ProxyHeaders;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -25,6 +27,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -51,7 +54,6 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -220,6 +222,20 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The queue's timeout; created the first time a request of this connection waits. */
     private Deadline queueTimer;
 
+    /**
+     * The client and the address it connected to: the socket's, or those its PROXY header names (nginx's
+     * {@code $remote_addr} after {@code real_ip_header proxy_protocol}). Null for a channel without IP peers.
+     */
+    private InetSocketAddress clientAddress;
+    private InetSocketAddress localAddress;
+    /** The listener requires a PROXY header and it has not been read yet. */
+    private boolean proxyHeaderPending;
+    /**
+     * The idle upstream connection this client connection opened with a PROXY header naming it, kept for
+     * its own next request only (see {@link UpstreamGroup.Builder#proxyProtocol}); null if none.
+     */
+    private UpstreamConnection privateIdle;
+
     /** The last Host value of this connection and its route key (without port, lower case). */
     private String lastHost;
     private String lastHostKey;
@@ -301,6 +317,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress) {
+            clientAddress = (InetSocketAddress) ctx.channel().remoteAddress();
+            localAddress = (InetSocketAddress) ctx.channel().localAddress();
+        }
         state.frontends.add(this);
         state.trackClient(ctx.channel());
         int max = state.limits.maxConnections();
@@ -329,6 +349,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (tunnel) {
             closeTunnel();
+        }
+        if (privateIdle != null) {
+            privateIdle.channel.close();
+            privateIdle = null;
         }
         if (requestActive) {
             // The client went away (nginx's 499): the upstream is not to blame.
@@ -421,7 +445,35 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         logger.debug("client connection {} failed", ctx.channel(), cause);
+        if (proxyHeaderPending) {
+            // A malformed PROXY header (the decoder has closed the connection: no response, as nginx),
+            // or a TLS handshake that timed out before the header came.
+            proxyHeaderPending = false;
+            state.malformedProxyHeader();
+        }
         ctx.close();
+    }
+
+    /** The listener requires a PROXY header before anything else (called before the channel is registered). */
+    void expectProxyHeader() {
+        proxyHeaderPending = true;
+    }
+
+    /** The PROXY header was read: {@code client} and {@code local} stand for the socket's addresses from now on. */
+    void proxyHeaderRead(InetSocketAddress client, InetSocketAddress local) {
+        proxyHeaderPending = false;
+        clientAddress = client;
+        localAddress = local;
+    }
+
+    /** The client's address: the socket's peer or what its PROXY header names; null without an IP peer. */
+    InetSocketAddress clientAddress() {
+        return clientAddress;
+    }
+
+    /** The address the client connected to, likewise. */
+    InetSocketAddress localAddress() {
+        return localAddress;
     }
 
     private ProxyTimeouts timeouts() {
@@ -574,6 +626,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         int kind = clientTimerKind;
         clientTimerKind = TIMER_NONE;
         if (kind == TIMER_KEEPALIVE) {
+            ctx.close();
+        } else if (kind == TIMER_HEADER && proxyHeaderPending) {
+            // No complete PROXY header in client_header_timeout: closed without a response, as nginx.
+            proxyHeaderPending = false;
+            state.malformedProxyHeader();
             ctx.close();
         } else if (kind == TIMER_HEADER) {
             // No head, so no route: the balancer's timeouts apply (nginx's server level), not those of the
@@ -812,9 +869,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         e.counters.requests.increment();
         e.counters.inFlight.increment();
         pick.reset();
-        SocketAddress remote = ctx.channel().remoteAddress();
-        if (remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null) {
-            pick.clientAddress(((InetSocketAddress) remote).getAddress());
+        if (clientAddress != null && clientAddress.getAddress() != null) {
+            pick.clientAddress(clientAddress.getAddress());
         }
         GroupQueue q = e.queue;
         if (q != null && q.size() > 0 && (q.limitedOnly() || q.slotFree())) {
@@ -937,9 +993,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (r.forwarded().isEmpty()) {
             return;
         }
-        SocketAddress remote = ctx.channel().remoteAddress();
-        String ip = remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null
-                ? clientAddress(((InetSocketAddress) remote).getAddress()) : "unknown";
+        String ip = clientAddress != null && clientAddress.getAddress() != null
+                ? addressText(clientAddress.getAddress()) : "unknown";
         String proto = tls ? "https" : "http";
         if (r.forwarded().contains(ForwardedHeader.X_FORWARDED_FOR)) {
             String old = allValues(h, Headers.X_FORWARDED_FOR);
@@ -989,7 +1044,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * The client's address as nginx's {@code $remote_addr}: IPv6 in RFC 5952's short form ({@code ::1},
      * not {@code 0:0:0:0:0:0:0:1}) and without a scope id, which RFC 7239's node syntax has no room for.
      */
-    private static String clientAddress(InetAddress a) {
+    private static String addressText(InetAddress a) {
         return NetUtil.toAddressString(a);
     }
 
@@ -1241,7 +1296,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (upstreamLog != null) {
             upstreamLog.append(m.upstream().key());
         }
-        UpstreamConnection c = fresh ? null : connPool.acquire(m);
+        UpstreamConnection c = fresh ? null
+                : group.proxyProtocol() != ProxyProtocol.NONE ? takePrivateIdle(m) : connPool.acquire(m);
         if (c != null) {
             reused = true;
             attach(c);
@@ -1249,6 +1305,31 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         reused = false;
         connect(m);
+    }
+
+    /** This client connection's own idle upstream connection, if it is to {@code m} and still usable. */
+    private UpstreamConnection takePrivateIdle(Member m) {
+        UpstreamConnection c = privateIdle;
+        if (c == null || c.member != m) {
+            return null;
+        }
+        privateIdle = null;
+        if (!c.channel.isActive() || System.nanoTime() - c.idleSince >= group.keepAlive().idleTimeout().toNanos()) {
+            c.channel.close();
+            return null;
+        }
+        return c;
+    }
+
+    /** Keeps {@code c}, whose header names this client, for this client's next request only. */
+    private void keepPrivateIdle(UpstreamConnection c) {
+        if (!UpstreamConnectionPool.idles(c, group.keepAlive())) {
+            return;
+        }
+        if (privateIdle != null) {
+            privateIdle.channel.close();
+        }
+        privateIdle = c;
     }
 
     private void connect(Member m) {
@@ -1268,6 +1349,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (g.proxyProtocol() != ProxyProtocol.NONE) {
+                            // First, so that the header precedes a TLS handshake (HAProxy send-proxy with ssl).
+                            ch.pipeline().addLast(ProxyHeaders.sender(g.proxyProtocol() == ProxyProtocol.V1
+                                    ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2,
+                                    clientAddress, localAddress));
+                        }
                         if (g.tls().isPresent()) {
                             ch.pipeline().addLast(sslHandler(ch, g.tls().get(), target, connectMillis));
                         }
@@ -1599,7 +1686,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             reusable = false;
         }
         endAttempt(statusCounts ? Outcome.ERROR_STATUS : Outcome.SUCCESS, false);
-        if (reusable) {
+        if (reusable && group.proxyProtocol() != ProxyProtocol.NONE) {
+            keepPrivateIdle(c);
+        } else if (reusable) {
             connPool.release(c, group.keepAlive());
         } else {
             c.channel.close();
@@ -1822,9 +1911,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void logAccess(int code) {
-        SocketAddress remote = ctx.channel().remoteAddress();
-        String ip = remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null
-                ? clientAddress(((InetSocketAddress) remote).getAddress()) : "-";
+        String ip = clientAddress != null && clientAddress.getAddress() != null
+                ? addressText(clientAddress.getAddress()) : "-";
         accessLogger.info("{} - - [{}] \"{}\" {} {} \"{}\" \"{}\" upstream={} upstream_time={} tries={}", ip,
                 LOG_TIME.format(ZonedDateTime.now()), logEscape(logRequestLine), code,
                 bytesToClient, logEscape(logReferer), logEscape(logUserAgent),

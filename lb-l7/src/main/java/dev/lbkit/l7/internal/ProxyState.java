@@ -9,9 +9,11 @@ import dev.lbkit.l7.TrafficStats;
 import dev.lbkit.l7.UpstreamGroup;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
@@ -22,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What every connection handler of one balancer shares: configuration (routes replaced as a whole),
@@ -45,6 +48,7 @@ public final class ProxyState {
     private final ChannelGroup upstreamChannels =
             new DefaultChannelGroup("lbkit-l7-upstreams", GlobalEventExecutor.INSTANCE);
     final AtomicInteger connections = new AtomicInteger();
+    private final LongAdder malformedProxyHeaders = new LongAdder();
     volatile boolean stopping;
     final OffLoopResolverGroup resolvers = new OffLoopResolverGroup();
     final GroupQueues queues = new GroupQueues();
@@ -133,6 +137,15 @@ public final class ProxyState {
         return connections.get();
     }
 
+    /** Counts a client closed for a malformed, missing or late PROXY header. */
+    void malformedProxyHeader() {
+        malformedProxyHeaders.increment();
+    }
+
+    public long malformedProxyHeaders() {
+        return malformedProxyHeaders.sum();
+    }
+
     /** Starts a graceful stop: idle clients are closed, busy ones after their current response. */
     public void beginStop() {
         stopping = true;
@@ -190,5 +203,15 @@ public final class ProxyState {
 
     public FrontendHandler newFrontend(boolean tls) {
         return new FrontendHandler(this, tls);
+    }
+
+    /**
+     * The handlers that read a client's PROXY header, to go first in its pipeline (before TLS): Netty's
+     * decoder, which leaves the pipeline once the header is read, and one that gives {@code frontend} the
+     * addresses it names and leaves too.
+     */
+    public ChannelHandler[] newProxyHeaderReaders(FrontendHandler frontend) {
+        frontend.expectProxyHeader();
+        return new ChannelHandler[] {new HAProxyMessageDecoder(true), new ProxyHeaderReader(frontend)};
     }
 }

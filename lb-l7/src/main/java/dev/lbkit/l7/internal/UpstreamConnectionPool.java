@@ -81,10 +81,7 @@ final class UpstreamConnectionPool {
 
     /** Takes back a connection whose exchange ended cleanly; closes it if the pool is full. */
     void release(UpstreamConnection c, UpstreamKeepAlive keepAlive) {
-        c.user = null;
-        if (keepAlive.maxIdle() == 0 || c.requests >= keepAlive.maxRequests() || c.member.isRemoved()
-                || !c.channel.isActive()) {
-            c.channel.close();
+        if (!idles(c, keepAlive)) {
             return;
         }
         IdleList q = idle.get(c.member);
@@ -94,7 +91,6 @@ final class UpstreamConnectionPool {
         }
         q.maxIdle = keepAlive.maxIdle();
         q.idleTimeoutNanos = keepAlive.idleTimeout().toNanos();
-        c.idleSince = System.nanoTime();
         q.addFirst(c);
         if (q.size() > q.maxIdle && !trimScheduled) {
             trimScheduled = true;
@@ -103,8 +99,23 @@ final class UpstreamConnectionPool {
         if (q.expiry == null) {
             q.expiry = loop.schedule(q, q.idleTimeoutNanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /**
+     * Makes a connection whose exchange ended cleanly idle, watched for the upstream closing it, if
+     * {@code keepAlive} lets it be reused; closes it otherwise. Says whether it is idle now.
+     */
+    static boolean idles(UpstreamConnection c, UpstreamKeepAlive keepAlive) {
+        c.user = null;
+        if (keepAlive.maxIdle() == 0 || c.requests >= keepAlive.maxRequests() || c.member.isRemoved()
+                || !c.channel.isActive()) {
+            c.channel.close();
+            return false;
+        }
+        c.idleSince = System.nanoTime();
         // Watch for the upstream closing the idle connection (it may have been paused for back-pressure).
         Transport.resumeReads(c.channel);
+        return true;
     }
 
     /** Closes the oldest idle connections over each member's limit. */
