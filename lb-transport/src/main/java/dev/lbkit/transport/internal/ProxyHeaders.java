@@ -1,11 +1,13 @@
 package dev.lbkit.transport.internal;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
@@ -15,6 +17,8 @@ import io.netty.util.NetUtil;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
@@ -24,6 +28,7 @@ import java.util.Objects;
  * into a header. Stateless and thread-safe.
  */
 public final class ProxyHeaders {
+    private static final byte[] V1_UNKNOWN = "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII);
     private ProxyHeaders() {}
 
     /**
@@ -68,12 +73,13 @@ public final class ProxyHeaders {
     }
 
     /**
-     * A header that names no client, as HAProxy's health checks send with {@code send-proxy}: the LOCAL
-     * command in v2, {@code PROXY UNKNOWN} in v1. The receiver keeps the connection's own addresses.
+     * The v2 header that names no client, the LOCAL command, as HAProxy's health checks send with
+     * {@code send-proxy-v2}. The receiver keeps the connection's own addresses. (Netty's encoder cannot
+     * write v1's counterpart, {@code PROXY UNKNOWN}; {@link #sender} writes its bytes itself.)
      */
-    public static HAProxyMessage local(HAProxyProtocolVersion version) {
-        return new HAProxyMessage(version, version == HAProxyProtocolVersion.V2 ? HAProxyCommand.LOCAL
-                : HAProxyCommand.PROXY, HAProxyProxiedProtocol.UNKNOWN, null, null, 0, 0);
+    public static HAProxyMessage local() {
+        return new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.LOCAL, HAProxyProxiedProtocol.UNKNOWN,
+                null, null, 0, 0);
     }
 
     private static String text(InetAddress a, boolean v6) {
@@ -98,11 +104,14 @@ public final class ProxyHeaders {
     }
 
     /**
-     * A handler, to be the first of a new connection's pipeline, that writes a PROXY header once the
-     * connection is up and before any handler after it hears of it: a TLS handler's handshake bytes
-     * follow the header, as HAProxy's {@code send-proxy} with {@code ssl}. It removes itself then.
+     * A handler, to be the first of a new connection's pipeline, that queues a PROXY header as the
+     * connection's first bytes when it connects, then leaves: whatever is written later (a request, a TLS
+     * handler's handshake) follows the header, as HAProxy's {@code send-proxy} with {@code ssl}. Queued at
+     * connect rather than at {@code channelActive}, since a connect listener (which writes the request)
+     * runs before the pipeline hears the channel is active.
      *
-     * @param source the client, or null for a header naming none ({@link #local})
+     * @param source the client, or null for a header naming none ({@link #local()} in v2,
+     *               {@code PROXY UNKNOWN} in v1)
      */
     public static ChannelHandler sender(HAProxyProtocolVersion version, InetSocketAddress source,
             InetSocketAddress destination) {
@@ -110,7 +119,7 @@ public final class ProxyHeaders {
         return new Sender(version, source, destination);
     }
 
-    private static final class Sender extends ChannelInboundHandlerAdapter {
+    private static final class Sender extends ChannelOutboundHandlerAdapter {
         private final HAProxyProtocolVersion version;
         private final InetSocketAddress source;
         private final InetSocketAddress destination;
@@ -122,11 +131,15 @@ public final class ProxyHeaders {
         }
 
         @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            // Built only now: a message made at construction would leak when the connect fails.
-            HAProxyMessage header = source == null ? local(version) : proxy(version, source, destination);
-            writeFirst(ctx.pipeline(), ctx, header);
-            ctx.fireChannelActive();
+        public void connect(ChannelHandlerContext ctx, SocketAddress remote, SocketAddress local,
+                ChannelPromise promise) {
+            // Unflushed until connected; released with the channel if the connect fails.
+            if (source == null && version == HAProxyProtocolVersion.V1) {
+                ctx.write(Unpooled.wrappedBuffer(V1_UNKNOWN), ctx.voidPromise());
+            } else {
+                writeFirst(ctx.pipeline(), ctx, source == null ? local() : proxy(version, source, destination));
+            }
+            ctx.connect(remote, local, promise);
             ctx.pipeline().remove(this);
         }
     }
