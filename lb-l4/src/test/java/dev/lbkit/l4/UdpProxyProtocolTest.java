@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.testing.Await;
+import dev.lbkit.testing.ProxyHeaderBytes;
 import dev.lbkit.transport.TransportType;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 /** PROXY protocol v2 DGRAM headers on UDP services, sent to real servers and accepted from a front balancer. */
 @ExtendWith(LeakCheck.class)
 class UdpProxyProtocolTest {
-    private static final byte[] SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+    private static final byte[] SIGNATURE = ProxyHeaderBytes.V2_SIGNATURE;
 
     private static DatagramSocket client(String host) throws IOException {
         DatagramSocket s = new DatagramSocket(new InetSocketAddress(host, 0));
@@ -46,19 +46,11 @@ class UdpProxyProtocolTest {
 
     /** The v2 header HAProxy's spec defines for a UDP flow, built from the spec's layout. */
     private static byte[] header(InetSocketAddress src, InetSocketAddress dst) {
-        byte[] s = src.getAddress().getAddress();
-        byte[] d = dst.getAddress().getAddress();
-        ByteBuffer b = ByteBuffer.allocate(16 + 2 * s.length + 4);
-        b.put(SIGNATURE).put((byte) 0x21).put((byte) (s.length == 4 ? 0x12 : 0x22)).putShort((short) (2 * s.length + 4));
-        b.put(s).put(d).putShort((short) src.getPort()).putShort((short) dst.getPort());
-        return b.array();
+        return ProxyHeaderBytes.v2(false, src, dst);
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(a);
-        out.writeBytes(b);
-        return out.toByteArray();
+        return ProxyHeaderBytes.concat(a, b);
     }
 
     private static byte[] ascii(String s) {

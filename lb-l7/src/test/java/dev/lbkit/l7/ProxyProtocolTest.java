@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.ProbeResult;
 import dev.lbkit.testing.Await;
+import dev.lbkit.testing.ProxyHeaderBytes;
 import dev.lbkit.testing.RecordedRequest;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
@@ -18,8 +19,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -36,7 +37,6 @@ import org.junit.jupiter.api.Test;
  * their health probes. Raw sockets on both sides, so the exact bytes are seen.
  */
 class ProxyProtocolTest {
-    private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
     private static final String GET = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
     private static final String GET_CLOSE = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
@@ -54,22 +54,12 @@ class ProxyProtocolTest {
 
     /** A v2 PROXY (or, with null addresses, LOCAL) header over TCP. */
     private static byte[] v2(InetAddress src, InetAddress dst, int sport, int dport) {
-        boolean local = src == null;
-        int len = local ? 0 : src.getAddress().length == 4 ? 12 : 36;
-        ByteBuffer b = ByteBuffer.allocate(16 + len);
-        b.put(V2_SIGNATURE).put((byte) (local ? 0x20 : 0x21));
-        b.put((byte) (local ? 0x00 : src.getAddress().length == 4 ? 0x11 : 0x21)).putShort((short) len);
-        if (!local) {
-            b.put(src.getAddress()).put(dst.getAddress()).putShort((short) sport).putShort((short) dport);
-        }
-        return b.array();
+        return src == null ? ProxyHeaderBytes.v2Local()
+                : ProxyHeaderBytes.v2(true, new InetSocketAddress(src, sport), new InetSocketAddress(dst, dport));
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(a);
-        out.writeBytes(b);
-        return out.toByteArray();
+        return ProxyHeaderBytes.concat(a, b);
     }
 
     /** Writes {@code bytes} on a new connection to {@code lb}, returns all it answers until it closes. */
@@ -131,8 +121,7 @@ class ProxyProtocolTest {
                 HttpBalancer lb = accepting(backend, ProxyTimeouts.DEFAULT)) {
             assertEquals("", exchange(lb, ascii(GET)));
             assertEquals("", exchange(lb, ascii("PROXY TCP4 300.1.1.1 10.0.0.1 1 2\r\n" + GET)));
-            assertEquals("", exchange(lb, concat(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49,
-                    0x54, 0x0A, 0x2F, 0x11, 0, 0}, ascii(GET))));
+            assertEquals("", exchange(lb, ProxyHeaderBytes.concat(ProxyHeaderBytes.V2_SIGNATURE, new byte[] {0x2F, 0x11, 0, 0}, ascii(GET))));
             Await.until(() -> lb.stats().malformedProxyHeaders() == 3, Duration.ofSeconds(10));
             assertEquals(0, backend.requestCount());
         }
