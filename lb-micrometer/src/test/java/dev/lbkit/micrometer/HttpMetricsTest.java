@@ -9,18 +9,22 @@ import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.PassiveHealthPolicy;
 import dev.lbkit.l7.HttpBalancer;
+import dev.lbkit.l7.Listener;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.UpstreamGroup;
+import dev.lbkit.testing.Await;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -106,6 +110,26 @@ class HttpMetricsTest {
             assertEquals(0, value(s, "lbkit_upstream_outcomes_total{outcome=\"timeout\",pool=\"backend\",upstream=\"127.0.0.1:" + ok.port() + "\"}"));
             pool.remove("127.0.0.1:" + dead);
             assertFalse(registry.scrape().contains(":" + dead + "\""), "a removed upstream's counters go");
+        }
+    }
+
+    /** A connection that does not start with a PROXY header on an accepting listener is counted. */
+    @Test
+    void malformedProxyHeadersAreCounted() throws Exception {
+        try (TestBackend ok = TestBackend.start(Script.ok("12345"));
+                UpstreamPool pool = UpstreamPool.builder().name("backend").add(Upstream.of("127.0.0.1", ok.port())).build();
+                HttpBalancer lb = HttpBalancer.builder().listen(Listener.builder(LOOPBACK).acceptProxyProtocol(true).build())
+                        .eventLoops(1).route(Route.builder("/").group(UpstreamGroup.of(pool)).build()).build().start();
+                LbkitMetrics metrics = LbkitMetrics.builder(registry).http("edge", lb)
+                        .refreshInterval(Duration.ofHours(1)).build()) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), lb.address().getPort())) {
+                s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.setSoTimeout(10_000);
+                assertEquals(-1, s.getInputStream().read(), "closed without a response");
+            }
+            Await.until(() -> lb.stats().malformedProxyHeaders() == 1);
+            metrics.refresh();
+            assertEquals(1, value(registry.scrape(), "lbkit_l7_proxy_headers_malformed_total{service=\"edge\"}"));
         }
     }
 }

@@ -116,6 +116,9 @@ public final class HttpTier implements TierView {
         Map<String, QueueStats> queues = new TreeMap<>(s.queues());
         StringBuilder summary = new StringBuilder().append(routes).append(routes == 1 ? " route · " : " routes · ")
                 .append(s.openConnections()).append(" client connections open · ").append(lb.transport());
+        if (s.malformedProxyHeaders() > 0) {
+            summary.append(" · ").append(s.malformedProxyHeaders()).append(" closed for a malformed PROXY header");
+        }
         for (Map.Entry<String, QueueStats> e : queues.entrySet()) {
             QueueStats q = e.getValue();
             summary.append(" · queue ").append(e.getKey()).append(": ").append(q.queued()).append(" waiting, ")
@@ -124,6 +127,7 @@ public final class HttpTier implements TierView {
         }
         j.field("summary", summary.toString());
         j.field("openConnections", s.openConnections());
+        j.field("malformedProxyHeaders", s.malformedProxyHeaders());
         j.name("queues").beginArray();
         for (Map.Entry<String, QueueStats> e : queues.entrySet()) {
             QueueStats q = e.getValue();

@@ -46,6 +46,9 @@ public final class HttpBinder extends SnapshotBinder<HttpBalancerStats> {
     @Override
     protected void update(HttpBalancerStats s, HttpBalancerStats previous) {
         gauge("lbkit.l7.connections.open", base, "Client connections open now", null, x -> x.openConnections());
+        counter("lbkit.l7.proxy.headers.malformed", base, "Client connections closed for a missing, malformed or "
+                + "late PROXY protocol header (listeners with acceptProxyProtocol)", null,
+                x -> x.malformedProxyHeaders());
         for (Map.Entry<String, TrafficStats> e : s.routes().entrySet()) {
             String route = e.getKey();
             TrafficStats prev = previous == null ? null : previous.routes().get(route);
