@@ -143,6 +143,41 @@ public final class UpstreamPool implements AutoCloseable {
         return m;
     }
 
+    /**
+     * Picks {@code preferred}, the member a client's persistence names (an L7 sticky cookie), when it may
+     * keep that client ({@link PickContext#keepsClient}: up, even drained to weight 0; under its connection
+     * limit; not tried), its tier is the one in use (a backup only while no primary can be picked) and the
+     * health policy admits it; otherwise picks as {@link #pick(PickContext)}, without {@code preferred}
+     * being favoured. Lock-free and allocation-free.
+     *
+     * @param preferred a member of this pool, or {@code null} (then the same as {@link #pick(PickContext)})
+     * @return the member, or {@code null} as {@link #pick(PickContext)}
+     */
+    public Member pick(PickContext context, Member preferred) {
+        if (preferred != null && preferred.pool() == this) {
+            long now = ticker.nanoTime();
+            context.nanoTime(now);
+            context.clearExcluded();
+            PoolSnapshot s = snapshot;
+            if (context.keepsClient(preferred) && (!preferred.upstream().isBackup() || !primaryPickable(s, context))
+                    && healthPolicy.admit(preferred, s, now)) {
+                return preferred;
+            }
+        }
+        return pick(context);
+    }
+
+    /** Whether some primary is eligible for {@code context}: the backup tier is not in use. */
+    private static boolean primaryPickable(PoolSnapshot s, PickContext context) {
+        List<Member> primaries = s.primaries();
+        for (int i = 0, n = primaries.size(); i < n; i++) {
+            if (context.isEligible(primaries.get(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private Member pickFrom(Picker picker, PoolSnapshot s, PickContext context, long now) {
         for (;;) {
             Member m = picker.pick(context);

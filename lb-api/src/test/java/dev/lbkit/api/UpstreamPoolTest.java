@@ -38,6 +38,41 @@ class UpstreamPoolTest {
     }
 
     @Test
+    void aPreferredMemberIsPickedWhileItCanKeepItsClientsDrainedIncluded() {
+        UpstreamPool pool = UpstreamPool.builder()
+                .add(Upstream.of("127.0.0.1", 8081))
+                .add(Upstream.of("127.0.0.1", 8082))
+                .add(Upstream.builder("127.0.0.1", 8083).backup(true).build())
+                .build();
+        Member a = pool.member("127.0.0.1:8081").orElseThrow();
+        Member b = pool.member("127.0.0.1:8082").orElseThrow();
+        Member backup = pool.member("127.0.0.1:8083").orElseThrow();
+        PickContext ctx = new PickContext();
+        for (int i = 0; i < 5; i++) {
+            assertSame(b, pool.pick(ctx.reset(), b));
+        }
+        // Drained (weight 0): it keeps the clients that name it, as HAProxy's cookie persistence and IPVS.
+        pool.drain("127.0.0.1:8082");
+        assertSame(b, pool.pick(ctx.reset(), b));
+        assertSame(a, pool.pick(ctx.reset()));
+        // Tried already (a retry): the scheduler picks another.
+        ctx.reset().addTried(b);
+        assertSame(a, pool.pick(ctx, b));
+        // Down: no longer.
+        pool.undrain("127.0.0.1:8082");
+        pool.markDown("127.0.0.1:8082", true);
+        assertSame(a, pool.pick(ctx.reset(), b));
+        // A backup only while the backup tier is in use.
+        assertSame(a, pool.pick(ctx.reset(), backup));
+        pool.markDown("127.0.0.1:8081", true);
+        assertSame(backup, pool.pick(ctx.reset(), backup));
+        // A member of another pool, or none, is not preferred.
+        Member stranger = UpstreamPool.of(Upstream.of("127.0.0.1", 8081)).member("127.0.0.1:8081").orElseThrow();
+        assertSame(backup, pool.pick(ctx.reset(), stranger));
+        assertSame(backup, pool.pick(ctx.reset(), null));
+    }
+
+    @Test
     void editKeepsTheMemberAndItsCounters() {
         UpstreamPool pool = UpstreamPool.of(Upstream.of("127.0.0.1", 8081));
         Member m = pool.member("127.0.0.1:8081").orElseThrow();

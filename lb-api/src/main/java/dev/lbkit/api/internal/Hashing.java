@@ -15,8 +15,19 @@ public final class Hashing {
 
     /** FNV-1a over the UTF-16 code units, then {@link #mix64}. Stable across JVMs and releases. */
     public static long hash64(CharSequence s) {
+        return hash64(s, 0, s.length());
+    }
+
+    /**
+     * {@link #hash64(CharSequence)} of {@code s.subSequence(from, to)}, without making that sequence: a
+     * tier hashes part of a header value in place.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= from <= to <= s.length()}
+     */
+    public static long hash64(CharSequence s, int from, int to) {
+        java.util.Objects.checkFromToIndex(from, to, s.length());
         long h = 0xcbf29ce484222325L;
-        for (int i = 0, n = s.length(); i < n; i++) {
+        for (int i = from; i < to; i++) {
             char c = s.charAt(i);
             h ^= c & 0xff;
             h *= 0x100000001b3L;

@@ -312,7 +312,7 @@ public final class PersistentScheduler implements Scheduler {
                 }
                 if (e.hi == hi && e.lo == lo) {
                     Member m = e.member;
-                    if (e.isLive(now) && m.upstream().isBackup() == backupTier && keeps(m, ctx, now)) {
+                    if (e.isLive(now) && m.upstream().isBackup() == backupTier && keeps(m, ctx)) {
                         e.touch(now);
                         ctx.placedBy(e);
                         return m;
@@ -359,9 +359,8 @@ public final class PersistentScheduler implements Scheduler {
      * the member is up, has room under its connection limit and is not excluded; with
      * {@link #expireQuiescentTemplate()}, its weight is not 0 either.
      */
-    private boolean keeps(Member m, PickContext ctx, long now) {
-        return m.isUp(now) && !m.isAtConnectionLimit() && !ctx.isExcluded(m)
-                && !(expireQuiescentTemplate && m.weight() == 0);
+    private boolean keeps(Member m, PickContext ctx) {
+        return ctx.keepsClient(m) && !(expireQuiescentTemplate && m.weight() == 0);
     }
 
     private static long bytesToLong(byte[] b, int off) {

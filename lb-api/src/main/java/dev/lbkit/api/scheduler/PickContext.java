@@ -69,6 +69,16 @@ public final class PickContext {
         return hashKey(Hashing.hash64(Objects.requireNonNull(key, "key")));
     }
 
+    /**
+     * Sets the hash key from {@code key.subSequence(from, to)}, with the same hash as
+     * {@link #hashKey(CharSequence)} of that text, without making it: allocation-free. Returns {@code this}.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= from <= to <= key.length()}
+     */
+    public PickContext hashKey(CharSequence key, int from, int to) {
+        return hashKey(Hashing.hash64(Objects.requireNonNull(key, "key"), from, to));
+    }
+
     /** Sets an already hashed key. Returns {@code this}. */
     public PickContext hashKey(long hash) {
         this.hasKey = true;
@@ -173,6 +183,16 @@ public final class PickContext {
             l.acquire();
         }
         return l;
+    }
+
+    /**
+     * Whether a client that persistence sends to {@code member} (a persistence template, a sticky cookie)
+     * may stay there at {@link #nanoTime()}: the member is {@linkplain Member#isUp up}, even when drained
+     * to weight 0 or overloaded (IPVS's {@code ip_vs_check_template}, HAProxy's cookie persistence to a
+     * server of weight 0), has room under its connection limit and is not excluded. Allocation-free.
+     */
+    public boolean keepsClient(Member member) {
+        return member.isUp(nanoTime) && !member.isAtConnectionLimit() && !isExcluded(member);
     }
 
     /**
