@@ -12,7 +12,8 @@ import java.util.Optional;
  * <p>Immutable and thread-safe; the pool it holds changes at runtime (add, remove, drain, weights) and
  * the proxy follows it at once. Defaults: name = the pool's name, {@link UpstreamKeepAlive#DEFAULT},
  * plain HTTP (no TLS), {@link RequestQueue#OFF} (no waiting for an upstream at its connection limit),
- * {@link ProxyProtocol#NONE} (no PROXY header to the upstreams).
+ * {@link ProxyProtocol#NONE} (no PROXY header to the upstreams),
+ * {@link HashKey#clientAddress()} as the hash key, no sticky cookie.
  */
 public final class UpstreamGroup {
     private final String name;
@@ -21,6 +22,8 @@ public final class UpstreamGroup {
     private final TlsOptions tls;
     private final RequestQueue queue;
     private final ProxyProtocol proxyProtocol;
+    private final HashKey hashKey;
+    private final StickyCookie stickyCookie;
 
     private UpstreamGroup(Builder b) {
         this.pool = b.pool;
@@ -29,6 +32,8 @@ public final class UpstreamGroup {
         this.tls = b.tls;
         this.queue = b.queue;
         this.proxyProtocol = b.proxyProtocol;
+        this.hashKey = b.hashKey;
+        this.stickyCookie = b.stickyCookie;
     }
 
     /** A group of {@code pool} with default options. */
@@ -68,6 +73,16 @@ public final class UpstreamGroup {
         return proxyProtocol;
     }
 
+    /** What hash schedulers hash per request; {@link HashKey#clientAddress()} by default. */
+    public HashKey hashKey() {
+        return hashKey;
+    }
+
+    /** The cookie that keeps clients on one upstream, if on. */
+    public Optional<StickyCookie> stickyCookie() {
+        return Optional.ofNullable(stickyCookie);
+    }
+
     @Override
     public String toString() {
         return "UpstreamGroup{" + name + ", " + pool.snapshot() + "}";
@@ -81,6 +96,8 @@ public final class UpstreamGroup {
         private TlsOptions tls;
         private RequestQueue queue = RequestQueue.OFF;
         private ProxyProtocol proxyProtocol = ProxyProtocol.NONE;
+        private HashKey hashKey = HashKey.clientAddress();
+        private StickyCookie stickyCookie;
 
         private Builder(UpstreamPool pool) {
             this.pool = Objects.requireNonNull(pool, "pool");
@@ -126,6 +143,21 @@ public final class UpstreamGroup {
          */
         public Builder proxyProtocol(ProxyProtocol proxyProtocol) {
             this.proxyProtocol = Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+            return this;
+        }
+
+        /**
+         * What the pool's hash scheduler ({@code dh}, {@code mh}, {@code ring}) hashes per request, nginx's
+         * {@code hash $key}; default {@link HashKey#clientAddress()}. See {@link HashKey} for a missing key.
+         */
+        public Builder hashKey(HashKey hashKey) {
+            this.hashKey = Objects.requireNonNull(hashKey, "hashKey");
+            return this;
+        }
+
+        /** Keeps each client on one upstream with a cookie the balancer inserts; default off. */
+        public Builder stickyCookie(StickyCookie stickyCookie) {
+            this.stickyCookie = Objects.requireNonNull(stickyCookie, "stickyCookie");
             return this;
         }
 

@@ -639,6 +639,23 @@ final class CompactHeaders extends HttpHeaders {
         return -1;
     }
 
+    /** The index of the first field at or after {@code from} named {@code name} (ignoring case), or -1. */
+    int indexOfName(CharSequence name, int from) {
+        return indexOf(name, from);
+    }
+
+    /** Removes field {@code i}; the fields after it move up by one, keeping their order. */
+    void removeAt(int i) {
+        int tail = size - i - 1;
+        System.arraycopy(fields, 2 * i + 2, fields, 2 * i, 2 * tail);
+        if (lazySpans != null) {
+            System.arraycopy(lazySpans, 2 * i + 2, lazySpans, 2 * i, 2 * tail);
+        }
+        size--;
+        fields[2 * size] = null;
+        fields[2 * size + 1] = null;
+    }
+
     /** The length of field {@code i}'s name. */
     int nameLength(int i) {
         return fields[2 * i].length();

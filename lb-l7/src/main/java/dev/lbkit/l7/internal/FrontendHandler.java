@@ -170,6 +170,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private ProxyTimeouts timeouts;
     private RetryPolicy retry;
     private UpstreamGroup group;
+    /** The member the request's sticky cookie names (null: none, or the group has no sticky cookie). */
+    private Member stickyMember;
     private boolean requestComplete;
     /**
      * The request head frames no body: the decoder passes its (empty) last content in the same read,
@@ -697,6 +699,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         route = null;
         timeouts = null;
         group = null;
+        stickyMember = null;
         encoder.headRequest = HttpMethod.HEAD.equals(req.method());
         tunnelRequested = false;
         http10Client = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
@@ -831,6 +834,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             logUserAgent = h.get(HttpHeaderNames.USER_AGENT);
         }
         clientHost = host;
+        pick.reset();
+        if (clientAddress != null && clientAddress.getAddress() != null) {
+            pick.clientAddress(clientAddress.getAddress());
+        }
+        Affinity affinity = e.affinity;
+        if (affinity != null) {
+            // From the request as the client sent it: before the route's header rules and prefix rewrite.
+            affinity.hashKey(pick, uri, matchPath, matchPath == routePath, h);
+            if (affinity.sticky()) {
+                stickyMember = affinity.stickyMember(group.pool(), h);
+                affinity.removeCookie(h);
+            }
+        }
         if (r.rewritePrefix().isPresent() && !connect) {
             // As nginx, a rewritten path is built from the normalized one (the prefix matched that), which
             // is escaped again: a decoded "%3F" must not become the start of a query.
@@ -868,10 +884,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         e.counters.requests.increment();
         e.counters.inFlight.increment();
-        pick.reset();
-        if (clientAddress != null && clientAddress.getAddress() != null) {
-            pick.clientAddress(clientAddress.getAddress());
-        }
         GroupQueue q = e.queue;
         if (q != null && q.size() > 0 && (q.limitedOnly() || q.slotFree())) {
             // Others wait for this group already: first come, first served, even when a slot has just
@@ -880,7 +892,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         firstAttemptNanos = System.nanoTime();
-        Member m = group.pool().pick(pick);
+        Member m = group.pool().pick(pick, stickyMember);
         if (m == null) {
             if (q != null && q.limitedOnly()) {
                 enqueue(q);
@@ -927,7 +939,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             q.wake();
             return;
         }
-        Member m = group.pool().pick(pick);
+        Member m = group.pool().pick(pick, stickyMember);
         if (m == null) {
             if (q.limitedOnly()) {
                 // Someone else took the slot: wait at the head of the line for the next one.
@@ -1537,7 +1549,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (cond != null && retry.retriesOn(cond)) {
                 statusCounts = code != 403 && code != 404;
                 if (canRetry(cond)) {
-                    Member next = group.pool().pick(pick);
+                    Member next = group.pool().pick(pick, stickyMember);
                     if (next != null) {
                         ReferenceCountUtil.release(msg);
                         upCounters.response(code);
@@ -1596,6 +1608,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
         }
         rewriteRedirects(h);
+        addStickyCookie(h);
         route.route().headers().applyToResponse(h);
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
         if (closeAfterResponse) {
@@ -1613,6 +1626,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         responseStarted = true;
         ctx.write(r, ctx.voidPromise());
+    }
+
+    /**
+     * The sticky cookie of the member that answered, unless the client named it already ({@code indirect});
+     * before the route's response header rules, which may still remove it. A response that gets it is
+     * private to the client ({@code nocache}).
+     */
+    private void addStickyCookie(HttpHeaders h) {
+        Affinity a = route.affinity;
+        if (a != null && a.sticky() && member != stickyMember) {
+            h.add(HttpHeaderNames.SET_COOKIE, a.setCookie(group.pool(), member));
+            h.add(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.PRIVATE);
+        }
     }
 
     /**
@@ -1783,7 +1809,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         };
         boolean unsent = failure == Failure.CONNECT || failure == Failure.CONNECT_TIMEOUT;
         if (canRetry(cond) || unsent && canRetryUnsent(cond)) {
-            Member next = group.pool().pick(pick);
+            Member next = group.pool().pick(pick, stickyMember);
             if (next != null) {
                 state.upstreamCounters(m, group).retries.increment();
                 startAttempt(next, false);
@@ -1958,6 +1984,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
         }
         rewriteRedirects(h);
+        addStickyCookie(h);
         route.route().headers().applyToResponse(h);
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
         responseStarted = true;
