@@ -335,6 +335,35 @@ class SessionAffinityTest {
     }
 
     @Test
+    void theReadmeExample() throws Exception {
+        TestBackend[] bs = backends("A", "B");
+        try (UpstreamPool shop = UpstreamPool.builder().scheduler("ring")
+                        .add("127.0.0.1", bs[0].port()).add("127.0.0.1", bs[1].port()).build();
+                UpstreamPool app = UpstreamPool.builder()
+                        .add("127.0.0.1", bs[0].port()).add("127.0.0.1", bs[1].port()).build()) {
+            UpstreamGroup byUser = UpstreamGroup.builder(shop)
+                    .hashKey(HashKey.cookie("uid"))
+                    .build();
+            UpstreamGroup sticky = UpstreamGroup.builder(app)
+                    .stickyCookie(StickyCookie.builder("SRV")
+                            .httpOnly(true).secure(true).sameSite(StickyCookie.SameSite.LAX)
+                            .maxAge(Duration.ofHours(8)).build())
+                    .build();
+            try (HttpBalancer lb1 = start(byUser); HttpBalancer lb2 = start(sticky)) {
+                String home = send(lb1, "/", "Cookie", "uid=7").body();
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(home, send(lb1, "/", "Cookie", "uid=7").body());
+                }
+                HttpResponse<String> r = send(lb2, "/");
+                assertEquals("SRV=" + cookieValue(r) + "; Path=/; Max-Age=28800; Secure; HttpOnly; SameSite=Lax",
+                        r.headers().firstValue("set-cookie").orElseThrow());
+            }
+        } finally {
+            closeAll(bs);
+        }
+    }
+
+    @Test
     void badConfigurationFailsNamingTheValue() {
         assertMessage("header name '' is not a token", () -> HashKey.header(""));
         assertMessage("header name 'X User'", () -> HashKey.header("X User"));
