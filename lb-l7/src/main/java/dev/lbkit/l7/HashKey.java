@@ -74,7 +74,7 @@ public final class HashKey {
      * @throws IllegalArgumentException if {@code name} is not a token (RFC 9110 §5.6.2), empty included
      */
     public static HashKey header(String name) {
-        return new HashKey(Kind.HEADER, token(name, "header name"));
+        return new HashKey(Kind.HEADER, Cookies.checkToken(name, "header name", "RFC 9110 §5.6.2"));
     }
 
     /**
@@ -84,7 +84,7 @@ public final class HashKey {
      * @throws IllegalArgumentException if {@code name} is not a token (RFC 6265 §4.1.1), empty included
      */
     public static HashKey cookie(String name) {
-        return new HashKey(Kind.COOKIE, token(name, "cookie name"));
+        return new HashKey(Kind.COOKIE, Cookies.checkToken(name, "cookie name", "RFC 6265 §4.1.1"));
     }
 
     /**
@@ -108,15 +108,6 @@ public final class HashKey {
             }
         }
         return new HashKey(Kind.QUERY_PARAMETER, name);
-    }
-
-    private static String token(String name, String what) {
-        Objects.requireNonNull(name, what);
-        if (!Cookies.isToken(name)) {
-            throw new IllegalArgumentException(what + " '" + name + "' is not a token (RFC 9110 §5.6.2)"
-                    + (name.isEmpty() ? ": empty" : ""));
-        }
-        return name;
     }
 
     public Kind kind() {

@@ -150,12 +150,7 @@ public final class StickyCookie {
         private SameSite sameSite;
 
         private Builder(String name) {
-            Objects.requireNonNull(name, "name");
-            if (!Cookies.isToken(name)) {
-                throw new IllegalArgumentException("cookie name '" + name + "' is not a token (RFC 6265 §4.1.1)"
-                        + (name.isEmpty() ? ": empty" : ""));
-            }
-            this.name = name;
+            this.name = Cookies.checkToken(name, "cookie name", "RFC 6265 §4.1.1");
         }
 
         /**

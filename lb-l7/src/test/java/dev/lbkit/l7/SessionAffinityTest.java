@@ -91,10 +91,23 @@ class SessionAffinityTest {
         };
     }
 
+    /** Code run against a pool of {@code scheduler} over backends A, B, C. */
+    private interface PoolCase {
+        void run(TestBackend[] bs, UpstreamPool pool) throws Exception;
+    }
+
+    private static void withPool(String scheduler, PoolCase c, String... names) throws Exception {
+        TestBackend[] bs = backends(names.length == 0 ? new String[] {"A", "B", "C"} : names);
+        try (UpstreamPool pool = pool(scheduler, bs)) {
+            c.run(bs, pool);
+        } finally {
+            closeAll(bs);
+        }
+    }
+
     @Test
-    void equalKeysGoToOneBackendAndKeysSpreadOverAll() {
-        TestBackend[] bs = backends("A", "B", "C");
-        try (UpstreamPool pool = pool("ring", bs)) {
+    void equalKeysGoToOneBackendAndKeysSpreadOverAll() throws Exception {
+        withPool("ring", (bs, pool) -> {
             try (HttpBalancer lb = start(UpstreamGroup.builder(pool).hashKey(HashKey.requestUri()).build())) {
                 spreadsAndKeeps(lb, unchecked(lb, k -> "/p?k=" + k, k -> new String[0]));
             }
@@ -110,45 +123,39 @@ class SessionAffinityTest {
             try (HttpBalancer lb = start(UpstreamGroup.builder(pool).hashKey(HashKey.queryParameter("id")).build())) {
                 spreadsAndKeeps(lb, unchecked(lb, k -> "/p?x=" + System.nanoTime() + "&id=" + k, k -> new String[0]));
             }
-        } finally {
-            closeAll(bs);
-        }
+        });
     }
 
     @Test
     void aPathKeyIsTheNormalisedPath() throws Exception {
-        TestBackend[] bs = backends("A", "B", "C");
-        try (UpstreamPool pool = pool("mh", bs);
-                HttpBalancer lb = start(UpstreamGroup.builder(pool).hashKey(HashKey.path()).build())) {
-            for (int k = 0; k < 30; k++) {
-                String plain = send(lb, "/d" + k + "/x").body();
-                assertEquals(plain, send(lb, "/d" + k + "/./y/../x").body(), "key " + k);
-                assertEquals(plain, send(lb, "/d" + k + "/%78?q=1").body(), "key " + k);
+        withPool("mh", (bs, pool) -> {
+            try (HttpBalancer lb = start(UpstreamGroup.builder(pool).hashKey(HashKey.path()).build())) {
+                for (int k = 0; k < 30; k++) {
+                    String plain = send(lb, "/d" + k + "/x").body();
+                    assertEquals(plain, send(lb, "/d" + k + "/./y/../x").body(), "key " + k);
+                    assertEquals(plain, send(lb, "/d" + k + "/%78?q=1").body(), "key " + k);
+                }
             }
-        } finally {
-            closeAll(bs);
-        }
+        });
     }
 
     @Test
     void aMissingKeyFallsBackToTheClientAddress() throws Exception {
-        TestBackend[] bs = backends("A", "B", "C");
-        try (UpstreamPool pool = pool("ring", bs);
-                HttpBalancer byAddress = start(UpstreamGroup.of(pool));
-                HttpBalancer byHeader = start(UpstreamGroup.builder(pool).hashKey(HashKey.header("X-User")).build());
-                HttpBalancer byCookie = start(UpstreamGroup.builder(pool).hashKey(HashKey.cookie("uid")).build());
-                HttpBalancer byParam = start(UpstreamGroup.builder(pool).hashKey(HashKey.queryParameter("id")).build())) {
-            String home = send(byAddress, "/").body();
-            for (int i = 0; i < 5; i++) {
-                assertEquals(home, send(byHeader, "/" + i).body());
-                assertEquals(home, send(byCookie, "/" + i, "Cookie", "other=1; uidx=2").body());
-                assertEquals(home, send(byCookie, "/" + i, "Cookie", "uid=").body());
-                assertEquals(home, send(byParam, "/?x=" + i + "&id=").body());
-                assertEquals(home, send(byParam, "/?ids=" + i).body());
+        withPool("ring", (bs, pool) -> {
+            try (HttpBalancer byAddress = start(UpstreamGroup.of(pool));
+                    HttpBalancer byHeader = start(UpstreamGroup.builder(pool).hashKey(HashKey.header("X-User")).build());
+                    HttpBalancer byCookie = start(UpstreamGroup.builder(pool).hashKey(HashKey.cookie("uid")).build());
+                    HttpBalancer byParam = start(UpstreamGroup.builder(pool).hashKey(HashKey.queryParameter("id")).build())) {
+                String home = send(byAddress, "/").body();
+                for (int i = 0; i < 5; i++) {
+                    assertEquals(home, send(byHeader, "/" + i).body());
+                    assertEquals(home, send(byCookie, "/" + i, "Cookie", "other=1; uidx=2").body());
+                    assertEquals(home, send(byCookie, "/" + i, "Cookie", "uid=").body());
+                    assertEquals(home, send(byParam, "/?x=" + i + "&id=").body());
+                    assertEquals(home, send(byParam, "/?ids=" + i).body());
+                }
             }
-        } finally {
-            closeAll(bs);
-        }
+        });
     }
 
     private static String cookieValue(HttpResponse<String> r) {
@@ -223,12 +230,22 @@ class SessionAffinityTest {
         return byBody;
     }
 
+    /** A sticky case: backends named A, B … behind a round-robin group with cookie SRV, and their values. */
+    private interface StickyCase {
+        void run(TestBackend[] bs, UpstreamPool pool, HttpBalancer lb, Map<String, String> values) throws Exception;
+    }
+
+    private static void sticky(StickyCase c, String... names) throws Exception {
+        withPool("rr", (bs, pool) -> {
+            try (HttpBalancer lb = start(UpstreamGroup.builder(pool).stickyCookie(StickyCookie.of("SRV")).build())) {
+                c.run(bs, pool, lb, values(lb, names.length));
+            }
+        }, names);
+    }
+
     @Test
     void aDownUpstreamsCookieIsPickedAnewAndADrainedOneKeepsItsClients() throws Exception {
-        TestBackend[] bs = backends("A", "B", "C");
-        try (UpstreamPool pool = pool("rr", bs);
-                HttpBalancer lb = start(UpstreamGroup.builder(pool).stickyCookie(StickyCookie.of("SRV")).build())) {
-            Map<String, String> values = values(lb, 3);
+        sticky((bs, pool, lb, values) -> {
             // Drained (weight 0): HAProxy still sends its persistent clients there; new clients go elsewhere.
             pool.drain(key(bs[0]));
             for (int i = 0; i < 5; i++) {
@@ -248,17 +265,12 @@ class SessionAffinityTest {
                 assertEquals(values.get(r.body()), cookieValue(r));
                 assertEquals(List.of("private"), r.headers().allValues("cache-control"));
             }
-        } finally {
-            closeAll(bs);
-        }
+        }, "A", "B", "C");
     }
 
     @Test
     void aValueNoUpstreamHasIsAnOrdinaryPick() throws Exception {
-        TestBackend[] bs = backends("A", "B");
-        try (UpstreamPool pool = pool("rr", bs);
-                HttpBalancer lb = start(UpstreamGroup.builder(pool).stickyCookie(StickyCookie.of("SRV")).build())) {
-            Map<String, String> values = values(lb, 2);
+        sticky((bs, pool, lb, values) -> {
             Set<String> served = new HashSet<>();
             for (String bad : List.of("zzz", "0000000000000000", values.get("A").toUpperCase(), values.get("A") + "0",
                     "\"" + values.get("A") + "\"", "")) {
@@ -275,25 +287,18 @@ class SessionAffinityTest {
                     assertFalse(rec.headers("Cookie").stream().anyMatch(c -> c.contains("SRV")), rec.headers("Cookie").toString());
                 }
             }
-        } finally {
-            closeAll(bs);
-        }
+        }, "A", "B");
     }
 
     @Test
     void aRetrySetsTheCookieOfTheUpstreamThatAnswered() throws Exception {
-        TestBackend[] bs = backends("A", "B");
-        try (UpstreamPool pool = pool("rr", bs);
-                HttpBalancer lb = start(UpstreamGroup.builder(pool).stickyCookie(StickyCookie.of("SRV")).build())) {
-            Map<String, String> values = values(lb, 2);
+        sticky((bs, pool, lb, values) -> {
             bs[0].script(Script.builder().mode(Script.Mode.CLOSE).build());
             HttpResponse<String> r = send(lb, "/", "Cookie", "SRV=" + values.get("A"));
             assertEquals("B", r.body());
             assertEquals(values.get("B"), cookieValue(r));
             assertTrue(bs[0].requestCount() > 0);
-        } finally {
-            closeAll(bs);
-        }
+        }, "A", "B");
     }
 
     @Test

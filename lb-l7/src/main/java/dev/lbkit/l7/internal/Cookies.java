@@ -23,6 +23,19 @@ public final class Cookies {
         return true;
     }
 
+    /**
+     * {@code name} if it is a token, else an {@link IllegalArgumentException} naming {@code what}, the
+     * value and the rule (for configuration: header and cookie names).
+     */
+    public static String checkToken(String name, String what, String rule) {
+        java.util.Objects.requireNonNull(name, what);
+        if (!isToken(name)) {
+            throw new IllegalArgumentException(what + " '" + name + "' is not a token (" + rule + ")"
+                    + (name.isEmpty() ? ": empty" : ""));
+        }
+        return name;
+    }
+
     private static boolean isTchar(char c) {
         if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
             return true;

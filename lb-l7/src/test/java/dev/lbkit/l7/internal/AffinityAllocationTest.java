@@ -13,7 +13,6 @@ import dev.lbkit.l7.HashKey;
 import dev.lbkit.l7.StickyCookie;
 import dev.lbkit.l7.UpstreamGroup;
 import io.netty.util.AsciiString;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -28,10 +27,6 @@ class AffinityAllocationTest {
     private static final AsciiString HOST = AsciiString.cached("Host");
     private static final AsciiString COOKIE = AsciiString.cached("Cookie");
     private static final AsciiString USER = AsciiString.cached("X-User");
-
-    private static long allocated() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
-    }
 
     @Test
     void keysAndStickyMembersAreReadWithoutAllocating() {
@@ -66,14 +61,7 @@ class AffinityAllocationTest {
             }
             pool.pick(pick, sticky[0]);
         };
-        for (int i = 0; i < ROUNDS; i++) {
-            request.run();
-        }
-        long before = allocated();
-        for (int i = 0; i < ROUNDS; i++) {
-            request.run();
-        }
-        long perRequest = (allocated() - before) / ROUNDS;
+        long perRequest = ThreadAllocation.perRun(request, ROUNDS);
         assertEquals(Hashing.hash64(uri), hashes[0]);
         assertEquals(Hashing.hash64("/shop/cart"), hashes[1]);
         for (int i = 2; i < hashes.length; i++) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.l7.RedirectRewrite;
 import io.netty.util.AsciiString;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -21,10 +20,6 @@ class RedirectsAllocationTest {
     private static final AsciiString CONTENT_LENGTH = AsciiString.cached("Content-Length");
     private static final AsciiString LOCATION = AsciiString.cached("Location");
     private static final AsciiString REFRESH = AsciiString.cached("Refresh");
-
-    private static long allocated() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
-    }
 
     @Test
     void valuesNoRuleMatchesAreCheckedWithoutAllocating() {
@@ -48,14 +43,7 @@ class RedirectsAllocationTest {
             without.addChecked(CONTENT_LENGTH, "12");
             rules.apply(without, matchers);
         };
-        for (int i = 0; i < ROUNDS; i++) {
-            head.run();
-        }
-        long before = allocated();
-        for (int i = 0; i < ROUNDS; i++) {
-            head.run();
-        }
-        long perHead = (allocated() - before) / ROUNDS;
+        long perHead = ThreadAllocation.perRun(head, ROUNDS);
         assertEquals(location, withFields.get("Location"));
         assertEquals(refresh, withFields.get("Refresh"));
         assertTrue(perHead == 0, perHead + " bytes per head");
