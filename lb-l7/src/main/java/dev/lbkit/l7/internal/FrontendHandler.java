@@ -166,7 +166,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private Codecs.RequestDecoder requestDecoder;
     private RouteTable.RouteEntry route;
     /** Matchers for the routes' regex redirect rules, kept for the connection's responses. */
-    private final Redirects.Matchers redirectMatchers = new Redirects.Matchers();
+    private Redirects.Matchers redirectMatchers;
     private ProxyTimeouts timeouts;
     private RetryPolicy retry;
     private UpstreamGroup group;
@@ -1649,6 +1649,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void rewriteRedirects(HttpHeaders h) {
         Redirects rules = route.redirects;
         if (rules != null) {
+            if (redirectMatchers == null && rules.hasRegex()) {
+                // Only connections whose routes have regex rules pay for the matchers.
+                redirectMatchers = new Redirects.Matchers();
+            }
             rules.apply(h, redirectMatchers);
         }
     }

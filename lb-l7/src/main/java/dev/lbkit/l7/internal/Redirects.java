@@ -20,12 +20,21 @@ public final class Redirects {
     private static final AsciiString REFRESH = AsciiString.cached("Refresh");
 
     private final Rule[] rules;
+    private final boolean hasRegex;
 
     private Redirects(List<RedirectRewrite> rules) {
         this.rules = new Rule[rules.size()];
+        boolean regex = false;
         for (int i = 0; i < this.rules.length; i++) {
             this.rules[i] = new Rule(rules.get(i));
+            regex |= this.rules[i].pattern != null;
         }
+        this.hasRegex = regex;
+    }
+
+    /** Whether a rule is a regex: only then does {@link #apply} need a connection's {@link Matchers}. */
+    boolean hasRegex() {
+        return hasRegex;
     }
 
     /**
@@ -75,6 +84,7 @@ public final class Redirects {
      * rewritten on their own.
      */
     void apply(HttpHeaders h, Matchers matchers) {
+        // matchers may be null when no rule is a regex (hasRegex()): rewrite() then never asks for one.
         if (h instanceof CompactHeaders) {
             CompactHeaders c = (CompactHeaders) h;
             for (int i = c.indexOfEither(LOCATION, REFRESH, 0); i >= 0; i = c.indexOfEither(LOCATION, REFRESH, i + 1)) {
