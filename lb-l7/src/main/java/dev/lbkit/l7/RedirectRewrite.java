@@ -1,10 +1,9 @@
 package dev.lbkit.l7;
 
-import dev.lbkit.l7.internal.Redirects;
+import dev.lbkit.l7.internal.Rewrites;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * One rule of nginx's {@code proxy_redirect}: how the {@code Location} and {@code Refresh} response headers
@@ -109,17 +108,9 @@ public final class RedirectRewrite {
     private static RedirectRewrite regex(String regex, String replacement, int flags) {
         Objects.requireNonNull(regex, "regex");
         Objects.requireNonNull(replacement, "replacement");
-        if (regex.isEmpty()) {
-            throw new IllegalArgumentException("redirect regex must not be empty");
-        }
-        Pattern p;
-        try {
-            p = Pattern.compile(regex, flags);
-        } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException("redirect regex '" + regex + "' is invalid: " + e.getDescription(), e);
-        }
+        Pattern p = Rewrites.compile(regex, flags, "redirect");
         HeaderRules.Builder.checkFieldContent(replacement, "redirect replacement '" + replacement + "'");
-        Redirects.template(replacement, p);
+        Rewrites.template(replacement, p, "redirect");
         return new RedirectRewrite(Kind.REGEX, regex, replacement, p);
     }
 

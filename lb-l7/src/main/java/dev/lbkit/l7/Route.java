@@ -13,7 +13,7 @@ import java.util.Set;
 /**
  * Where requests for a host and path prefix go, nginx's {@code server_name} + {@code location /prefix}
  * + {@code proxy_pass}: an {@link UpstreamGroup}, with an optional path-prefix rewrite, header rules,
- * redirect rewriting, Host policy, forwarding headers, retry policy and timeouts.
+ * redirect and cookie rewriting, Host policy, forwarding headers, retry policy and timeouts.
  *
  * <p>A request is routed to the route whose host equals the request's host (without port and
  * trailing dot, case-insensitive) and whose prefix is the longest prefix of the request path; routes
@@ -21,7 +21,9 @@ import java.util.Set;
  * matches by characters ({@code /api} matches {@code /apis}).
  *
  * <p>Immutable and thread-safe. Defaults: any host, no rewrite, {@link HeaderRules#NONE},
- * {@link RedirectRewrite#DEFAULT} ({@code proxy_redirect default}), {@link HostHeader#preserve()}, no forwarding headers, {@link RetryPolicy#DEFAULT}, the balancer's
+ * {@link RedirectRewrite#DEFAULT} ({@code proxy_redirect default}), no cookie rewriting
+ * ({@code proxy_cookie_path off}, {@code proxy_cookie_domain off}, {@code proxy_cookie_flags off}),
+ * {@link HostHeader#preserve()}, no forwarding headers, {@link RetryPolicy#DEFAULT}, the balancer's
  * timeouts.
  */
 public final class Route {
@@ -32,6 +34,8 @@ public final class Route {
     private final HeaderRules headers;
     private final List<RedirectRewrite> redirects;
     private final List<RedirectRewrite> resolvedRedirects;
+    private final List<CookieRewrite> cookieRewrites;
+    private final List<CookieFlags> cookieFlags;
     private final HostHeader hostHeader;
     private final Set<ForwardedHeader> forwarded;
     private final RetryPolicy retry;
@@ -46,6 +50,8 @@ public final class Route {
         this.headers = b.headers.build();
         this.redirects = b.redirects == null ? List.of(RedirectRewrite.DEFAULT) : List.copyOf(b.redirects);
         this.resolvedRedirects = resolve(redirects, group, pathPrefix, rewritePrefix);
+        this.cookieRewrites = List.copyOf(b.cookieRewrites);
+        this.cookieFlags = List.copyOf(b.cookieFlags);
         this.hostHeader = b.hostHeader;
         this.forwarded = Collections.unmodifiableSet(EnumSet.copyOf(b.forwarded));
         this.retry = b.retry;
@@ -112,6 +118,19 @@ public final class Route {
         return List.copyOf(out);
     }
 
+    /**
+     * The cookie rewriting rules ({@code proxy_cookie_path}, {@code proxy_cookie_domain}) in the order given;
+     * those of one attribute are tried in that order. Empty by default (off).
+     */
+    public List<CookieRewrite> cookieRewrites() {
+        return cookieRewrites;
+    }
+
+    /** The cookie flags rules ({@code proxy_cookie_flags}) in the order given. Empty by default (off). */
+    public List<CookieFlags> cookieFlags() {
+        return cookieFlags;
+    }
+
     public HostHeader hostHeader() {
         return hostHeader;
     }
@@ -148,6 +167,8 @@ public final class Route {
         private final HeaderRules.Builder headers = HeaderRules.builder();
         /** Null until a redirect rule is given or they are turned off: then {@link RedirectRewrite#DEFAULT}. */
         private List<RedirectRewrite> redirects;
+        private final List<CookieRewrite> cookieRewrites = new ArrayList<>();
+        private final List<CookieFlags> cookieFlags = new ArrayList<>();
         private HostHeader hostHeader = HostHeader.preserve();
         private Set<ForwardedHeader> forwarded = EnumSet.noneOf(ForwardedHeader.class);
         private RetryPolicy retry = RetryPolicy.DEFAULT;
@@ -259,6 +280,41 @@ public final class Route {
          */
         public Builder redirectOff() {
             redirects = new ArrayList<>();
+            return this;
+        }
+
+        /**
+         * Adds a rule rewriting the {@code Path} or {@code Domain} attribute of the {@code Set-Cookie} headers
+         * of upstream responses ({@code proxy_cookie_path}, {@code proxy_cookie_domain}); the rules of one
+         * attribute are tried in the order added and the first that matches applies. They apply before the
+         * balancer adds its own cookie ({@link UpstreamGroup.Builder#stickyCookie}), which they never touch,
+         * and before the route's response header rules. Default: none.
+         */
+        public Builder cookieRewrite(CookieRewrite rule) {
+            cookieRewrites.add(Objects.requireNonNull(rule, "rule"));
+            return this;
+        }
+
+        /** {@code proxy_cookie_path path replacement}: {@link #cookieRewrite} with {@link CookieRewrite#path}. */
+        public Builder cookiePath(String path, String replacement) {
+            return cookieRewrite(CookieRewrite.path(path, replacement));
+        }
+
+        /**
+         * {@code proxy_cookie_domain domain replacement}: {@link #cookieRewrite} with
+         * {@link CookieRewrite#domain}.
+         */
+        public Builder cookieDomain(String domain, String replacement) {
+            return cookieRewrite(CookieRewrite.domain(domain, replacement));
+        }
+
+        /**
+         * Adds a rule adding or removing {@code Secure}, {@code HttpOnly} and {@code SameSite} on the
+         * {@code Set-Cookie} headers of upstream responses ({@code proxy_cookie_flags}); the first rule naming a
+         * cookie applies. As {@link #cookieRewrite}, never to the balancer's own cookie. Default: none.
+         */
+        public Builder cookieFlags(CookieFlags rule) {
+            cookieFlags.add(Objects.requireNonNull(rule, "rule"));
             return this;
         }
 

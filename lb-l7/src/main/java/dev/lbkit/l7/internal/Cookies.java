@@ -43,7 +43,7 @@ public final class Cookies {
         return c < 0x7f && "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
     }
 
-    private static boolean ows(char c) {
+    static boolean ows(char c) {
         return c == ' ' || c == '\t';
     }
 
@@ -100,7 +100,7 @@ public final class Cookies {
         return (long) vs << 32 | ve;
     }
 
-    private static int indexOf(CharSequence v, char c, int from, int to) {
+    static int indexOf(CharSequence v, char c, int from, int to) {
         for (int i = from; i < to; i++) {
             if (v.charAt(i) == c) {
                 return i;

@@ -165,8 +165,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** This connection's request decoder (null before {@link #newDecoder(ClientLimits)}, in tests). */
     private Codecs.RequestDecoder requestDecoder;
     private RouteTable.RouteEntry route;
-    /** Matchers for the routes' regex redirect rules, kept for the connection's responses. */
-    private Redirects.Matchers redirectMatchers;
+    /** Matchers for the routes' regex redirect and cookie rules, kept for the connection's responses. */
+    private final Rewrites.Matchers rewriteMatchers = new Rewrites.Matchers();
     private ProxyTimeouts timeouts;
     private RetryPolicy retry;
     private UpstreamGroup group;
@@ -1607,7 +1607,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             }
         }
-        rewriteRedirects(h);
+        rewriteUpstreamFields(h);
         addStickyCookie(h);
         route.route().headers().applyToResponse(h);
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
@@ -1642,18 +1642,20 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * {@code proxy_redirect}: the upstream's Location and Refresh as the route's rules rewrite them, before
-     * the route's response header rules (which may still set them), as nginx copies the upstream's headers
-     * before {@code add_header}.
+     * {@code proxy_redirect}, {@code proxy_cookie_path}, {@code proxy_cookie_domain} and
+     * {@code proxy_cookie_flags}: the upstream's Location, Refresh and Set-Cookie as the route's rules
+     * rewrite them, before the balancer adds its sticky cookie (never rewritten) and before the route's
+     * response header rules (which may still set them), as nginx copies the upstream's headers before
+     * {@code add_header}.
      */
-    private void rewriteRedirects(HttpHeaders h) {
-        Redirects rules = route.redirects;
-        if (rules != null) {
-            if (redirectMatchers == null && rules.hasRegex()) {
-                // Only connections whose routes have regex rules pay for the matchers.
-                redirectMatchers = new Redirects.Matchers();
-            }
-            rules.apply(h, redirectMatchers);
+    private void rewriteUpstreamFields(HttpHeaders h) {
+        Redirects redirects = route.redirects;
+        if (redirects != null) {
+            redirects.apply(h, rewriteMatchers);
+        }
+        SetCookies cookies = route.cookies;
+        if (cookies != null) {
+            cookies.apply(h, rewriteMatchers);
         }
     }
 
@@ -1987,7 +1989,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             h.set(HttpHeaderNames.UPGRADE, upgrade);
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
         }
-        rewriteRedirects(h);
+        rewriteUpstreamFields(h);
         addStickyCookie(h);
         route.route().headers().applyToResponse(h);
         r.setProtocolVersion(HttpVersion.HTTP_1_1);

@@ -85,6 +85,8 @@ public final class RouteTable {
         final boolean hostByRule;
         /** The route's redirect rules, or null when it has none: a response head then skips them at no cost. */
         final Redirects redirects;
+        /** The route's cookie rules, or null when it has none (the default): a response head then skips them. */
+        final SetCookies cookies;
         /** The group's hash key and sticky cookie, or null when it has neither (the client address is the key). */
         final Affinity affinity;
 
@@ -94,6 +96,7 @@ public final class RouteTable {
             this.queue = queue;
             this.hostByRule = route.headers().editsRequestHeader(HttpHeaderNames.HOST);
             this.redirects = Redirects.of(route.resolvedRedirects());
+            this.cookies = SetCookies.of(route.cookieRewrites(), route.cookieFlags());
             this.affinity = Affinity.of(route.group());
         }
 

@@ -25,7 +25,7 @@ class RedirectsAllocationTest {
     void valuesNoRuleMatchesAreCheckedWithoutAllocating() {
         Redirects rules = Redirects.of(List.of(RedirectRewrite.prefix("http://backend/two/", "/one/"),
                 RedirectRewrite.regexIgnoreCase("^https?://front\\.example/two/(.*)$", "/one/$1")));
-        Redirects.Matchers matchers = new Redirects.Matchers();
+        Rewrites.Matchers matchers = new Rewrites.Matchers();
         String location = "http://elsewhere.example/two/x?y=1";
         String refresh = "5; url=http://elsewhere.example/two/z";
         byte[] bytes = (location + refresh).getBytes(StandardCharsets.ISO_8859_1);
