@@ -75,7 +75,8 @@ public final class SetCookies implements Rewrites.Field {
             // Not a name=value pair: nginx leaves such a field alone.
             return null;
         }
-        FlagRule flag = flagRule(v, trimStart(v, 0, eq), trimEnd(v, 0, eq), matchers);
+        int nameStart = trimStart(v, 0, eq);
+        FlagRule flag = flagRule(v, nameStart, trimEnd(v, nameStart, eq), matchers);
         int toAdd = flag == null ? 0 : flag.add;
         StringBuilder out = null;
         int copied = 0;
