@@ -2,7 +2,6 @@ package dev.lbkit.l7;
 
 import dev.lbkit.l7.internal.Rewrites;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -35,7 +34,7 @@ import java.util.regex.Pattern;
  *
  * <p>Immutable and thread-safe; a regex is compiled once, when the rule is made.
  */
-public final class CookieRewrite {
+public final class CookieRewrite extends RewriteRule {
     /** The {@code Set-Cookie} attribute a rule rewrites. */
     public enum Attribute {
         /** {@code Path}: {@code proxy_cookie_path}. */
@@ -45,15 +44,10 @@ public final class CookieRewrite {
     }
 
     private final Attribute attribute;
-    private final String match;
-    private final String replacement;
-    private final Pattern pattern;
 
     private CookieRewrite(Attribute attribute, String match, String replacement, Pattern pattern) {
+        super(match, replacement, pattern);
         this.attribute = attribute;
-        this.match = match;
-        this.replacement = replacement;
-        this.pattern = pattern;
     }
 
     /**
@@ -141,22 +135,7 @@ public final class CookieRewrite {
 
     /** The path prefix, the domain (without a leading dot) or the regex. */
     public String match() {
-        return match;
-    }
-
-    /** What replaces a match (for a domain rule, without a leading dot). */
-    public String replacement() {
-        return replacement;
-    }
-
-    /** The compiled regex of a regex rule; empty for the others. */
-    public Optional<Pattern> pattern() {
-        return Optional.ofNullable(pattern);
-    }
-
-    /** Whether a regex rule ignores case ({@code ~*}); false for the others. */
-    public boolean ignoreCase() {
-        return pattern != null && (pattern.flags() & Pattern.CASE_INSENSITIVE) != 0;
+        return text;
     }
 
     @Override
@@ -164,19 +143,17 @@ public final class CookieRewrite {
         if (!(o instanceof CookieRewrite)) {
             return false;
         }
-        CookieRewrite r = (CookieRewrite) o;
-        return attribute == r.attribute && match.equals(r.match) && replacement.equals(r.replacement)
-                && (pattern == null) == (r.pattern == null) && ignoreCase() == r.ignoreCase();
+        return attribute == ((CookieRewrite) o).attribute && sameRule((CookieRewrite) o);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(attribute, match, replacement, pattern == null, ignoreCase());
+        return 31 * attribute.hashCode() + ruleHash();
     }
 
     @Override
     public String toString() {
         String directive = attribute == Attribute.PATH ? "proxy_cookie_path " : "proxy_cookie_domain ";
-        return directive + (pattern == null ? "" : ignoreCase() ? "~*" : "~") + match + " " + replacement;
+        return directive + regexMark() + text + " " + replacement;
     }
 }

@@ -2,7 +2,6 @@ package dev.lbkit.l7;
 
 import dev.lbkit.l7.internal.Rewrites;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -35,7 +34,7 @@ import java.util.regex.Pattern;
  *
  * <p>Immutable and thread-safe; a regex is compiled once, when the rule is made.
  */
-public final class RedirectRewrite {
+public final class RedirectRewrite extends RewriteRule {
     /** What a rule matches with. */
     public enum Kind {
         /** {@code proxy_redirect default}: the route's own prefix rule, see {@link RedirectRewrite#DEFAULT}. */
@@ -58,15 +57,10 @@ public final class RedirectRewrite {
     public static final RedirectRewrite DEFAULT = new RedirectRewrite(Kind.DEFAULT, "", "", null);
 
     private final Kind kind;
-    private final String redirect;
-    private final String replacement;
-    private final Pattern pattern;
 
     private RedirectRewrite(Kind kind, String redirect, String replacement, Pattern pattern) {
+        super(redirect, replacement, pattern);
         this.kind = kind;
-        this.redirect = redirect;
-        this.replacement = replacement;
-        this.pattern = pattern;
     }
 
     /**
@@ -121,22 +115,7 @@ public final class RedirectRewrite {
 
     /** The prefix ({@link Kind#PREFIX}) or the regex ({@link Kind#REGEX}); empty for {@link #DEFAULT}. */
     public String redirect() {
-        return redirect;
-    }
-
-    /** What replaces a match; empty for {@link #DEFAULT} (the route decides). */
-    public String replacement() {
-        return replacement;
-    }
-
-    /** The compiled regex of a {@link Kind#REGEX} rule; empty for the others. */
-    public Optional<Pattern> pattern() {
-        return Optional.ofNullable(pattern);
-    }
-
-    /** Whether a regex rule ignores case ({@code ~*}); false for the others. */
-    public boolean ignoreCase() {
-        return pattern != null && (pattern.flags() & Pattern.CASE_INSENSITIVE) != 0;
+        return text;
     }
 
     @Override
@@ -144,22 +123,19 @@ public final class RedirectRewrite {
         if (!(o instanceof RedirectRewrite)) {
             return false;
         }
-        RedirectRewrite r = (RedirectRewrite) o;
-        return kind == r.kind && redirect.equals(r.redirect) && replacement.equals(r.replacement)
-                && ignoreCase() == r.ignoreCase();
+        return kind == ((RedirectRewrite) o).kind && sameRule((RedirectRewrite) o);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(kind, redirect, replacement, ignoreCase());
+        return 31 * kind.hashCode() + ruleHash();
     }
 
     @Override
     public String toString() {
         return switch (kind) {
             case DEFAULT -> "proxy_redirect default";
-            case PREFIX -> "proxy_redirect " + redirect + " " + replacement;
-            default -> "proxy_redirect " + (ignoreCase() ? "~*" : "~") + redirect + " " + replacement;
+            default -> "proxy_redirect " + regexMark() + text + " " + replacement;
         };
     }
 }

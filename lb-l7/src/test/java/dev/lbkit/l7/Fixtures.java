@@ -17,6 +17,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /** Helpers shared by lb-l7's tests: loopback addresses, clients, raw sockets. */
@@ -55,6 +57,19 @@ final class Fixtures {
     static HttpResponse<String> get(HttpBalancer b, String path) throws IOException, InterruptedException {
         return CLIENT.send(HttpRequest.newBuilder(uri(b, path)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The values of the fields named {@code name} in a raw response's head, in order, exactly as sent. */
+    static List<String> fields(String response, String name) {
+        List<String> out = new ArrayList<>();
+        String head = response.substring(0, Math.max(0, response.indexOf("\r\n\r\n")));
+        for (String line : head.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+                out.add(line.substring(colon + 1).strip());
+            }
+        }
+        return out;
     }
 
     /** Sends raw bytes on a new connection and returns everything read until the proxy closes (or 5 s). */

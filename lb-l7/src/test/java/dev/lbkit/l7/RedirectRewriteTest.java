@@ -1,5 +1,6 @@
 package dev.lbkit.l7;
 
+import static dev.lbkit.l7.Fixtures.fields;
 import static dev.lbkit.l7.Fixtures.upstream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,7 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -51,19 +51,6 @@ class RedirectRewriteTest {
 
     private static UpstreamPool pool(String name, int port) {
         return UpstreamPool.builder().name(name).add(upstream(port)).build();
-    }
-
-    /** The values of the response's fields named {@code name}, in order, exactly as sent. */
-    private static List<String> fields(String response, String name) {
-        List<String> out = new ArrayList<>();
-        String head = response.substring(0, Math.max(0, response.indexOf("\r\n\r\n")));
-        for (String line : head.split("\r\n")) {
-            int colon = line.indexOf(':');
-            if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
-                out.add(line.substring(colon + 1).strip());
-            }
-        }
-        return out;
     }
 
     /**
