@@ -25,18 +25,14 @@ import java.util.List;
 final class Affinity {
     private static final AsciiString COOKIE = HttpHeaderNames.COOKIE;
 
-    private final HashKey.Kind kind;
-    /** The header, cookie or parameter name of the key; null for the other kinds. */
-    private final AsciiString keyName;
+    private final KeyReader key;
     /** Null without a sticky cookie. */
     private final StickyCookie cookie;
     private final AsciiString cookieName;
     private volatile Table table;
 
     private Affinity(UpstreamGroup group) {
-        HashKey key = group.hashKey();
-        this.kind = key.kind();
-        this.keyName = key.name().map(AsciiString::cached).orElse(null);
+        this.key = new KeyReader(group.hashKey());
         this.cookie = group.stickyCookie().orElse(null);
         this.cookieName = cookie == null ? null : AsciiString.cached(cookie.name());
     }
@@ -52,110 +48,16 @@ final class Affinity {
     }
 
     /**
-     * Sets {@code pick}'s hash key from the request; leaves it unset when the request has no such key (the
-     * hash schedulers then hash the client address).
+     * Sets {@code pick}'s hash key from the request, read into {@code span} (the connection's); leaves it
+     * unset when the request has no such key (the hash schedulers then hash the client address).
      *
      * @param requestUri the request target as the client sent it (origin form)
      * @param path       the normalised path; {@code query} says whether it still ends with the query
      */
-    void hashKey(PickContext pick, String requestUri, String path, boolean query, HttpHeaders h) {
-        switch (kind) {
-            case REQUEST_URI -> pick.hashKey(requestUri);
-            case PATH -> {
-                int q = query ? path.indexOf('?') : -1;
-                pick.hashKey(path, 0, q < 0 ? path.length() : q);
-            }
-            case HEADER -> {
-                CharSequence v = h instanceof CompactHeaders ? ((CompactHeaders) h).firstInPlace(keyName)
-                        : h.get(keyName);
-                if (v != null && v.length() > 0) {
-                    pick.hashKey(v, 0, v.length());
-                }
-            }
-            case COOKIE -> cookieKey(pick, h);
-            case QUERY_PARAMETER -> {
-                long r = queryParameter(requestUri, keyName);
-                if (r >= 0 && (int) r > (int) (r >>> 32)) {
-                    pick.hashKey(requestUri, (int) (r >>> 32), (int) r);
-                }
-            }
-            default -> {
-                // CLIENT_ADDRESS: the address the tier set is the key.
-            }
+    void hashKey(PickContext pick, KeySpan span, String requestUri, String path, boolean query, HttpHeaders h) {
+        if (key.read(span, requestUri, path, query, h)) {
+            pick.hashKey(span.text, span.from, span.to);
         }
-    }
-
-    private void cookieKey(PickContext pick, HttpHeaders h) {
-        if (h instanceof CompactHeaders) {
-            CompactHeaders c = (CompactHeaders) h;
-            for (int i = c.indexOfName(COOKIE, 0); i >= 0; i = c.indexOfName(COOKIE, i + 1)) {
-                CharSequence v = c.valueInPlace(i);
-                long r = Cookies.find(v, keyName);
-                if (r >= 0) {
-                    hashRange(pick, v, r);
-                    return;
-                }
-            }
-            return;
-        }
-        for (String v : h.getAll(COOKIE)) {
-            long r = Cookies.find(v, keyName);
-            if (r >= 0) {
-                hashRange(pick, v, r);
-                return;
-            }
-        }
-    }
-
-    private static void hashRange(PickContext pick, CharSequence v, long range) {
-        int from = (int) (range >>> 32);
-        int to = (int) range;
-        if (to > from) {
-            pick.hashKey(v, from, to);
-        }
-    }
-
-    /**
-     * The value of the first query parameter named {@code name} in {@code uri} ({@code name=value} pairs
-     * after the first {@code ?}, split at {@code &}, up to a {@code #}), as {@code start << 32 | end}, or
-     * -1. A pair without {@code =} has the empty value. Allocation-free; never throws.
-     */
-    static long queryParameter(CharSequence uri, CharSequence name) {
-        int n = uri.length();
-        int q = 0;
-        while (q < n && uri.charAt(q) != '?') {
-            q++;
-        }
-        int end = q;
-        while (end < n && uri.charAt(end) != '#') {
-            end++;
-        }
-        int len = name.length();
-        int start = q + 1;
-        while (start <= end) {
-            int amp = start;
-            while (amp < end && uri.charAt(amp) != '&') {
-                amp++;
-            }
-            int eq = start;
-            while (eq < amp && uri.charAt(eq) != '=') {
-                eq++;
-            }
-            if (eq - start == len && regionEquals(uri, start, name)) {
-                return eq < amp ? (long) (eq + 1) << 32 | amp : (long) amp << 32 | amp;
-            }
-            start = amp + 1;
-        }
-        return -1;
-    }
-
-    private static boolean regionEquals(CharSequence s, int at, CharSequence name) {
-        for (int i = 0, len = name.length(); i < len; i++) {
-            if (s.charAt(at + i) != name.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**

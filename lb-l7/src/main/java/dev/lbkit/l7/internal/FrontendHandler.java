@@ -114,6 +114,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     Codecs.ResponseEncoder encoder;
     private UpstreamConnectionPool connPool;
     private final dev.lbkit.api.scheduler.PickContext pick = new dev.lbkit.api.scheduler.PickContext();
+    /** Where the request's keys lie (hash key, limits), read in place. */
+    private final KeySpan keySpan = new KeySpan();
     private Deadline clientTimer;
     private int clientTimerKind;
     /** send_timeout towards the client; created the first time the client stops taking data. */
@@ -841,7 +843,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         Affinity affinity = e.affinity;
         if (affinity != null) {
             // From the request as the client sent it: before the route's header rules and prefix rewrite.
-            affinity.hashKey(pick, uri, matchPath, matchPath == routePath, h);
+            affinity.hashKey(pick, keySpan, uri, matchPath, matchPath == routePath, h);
             if (affinity.sticky()) {
                 stickyMember = affinity.stickyMember(group.pool(), h);
                 affinity.removeCookie(h);

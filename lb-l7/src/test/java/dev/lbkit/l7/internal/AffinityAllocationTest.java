@@ -47,6 +47,7 @@ class AffinityAllocationTest {
         }
         CompactHeaders h = (CompactHeaders) CompactHeaders.FACTORY.newHeaders();
         PickContext pick = new PickContext();
+        KeySpan span = new KeySpan();
         long[] hashes = new long[affinities.length];
         Member[] sticky = new Member[1];
         Runnable request = () -> {
@@ -55,7 +56,7 @@ class AffinityAllocationTest {
             h.addLazy(COOKIE, bytes, host.length(), cookies.length());
             h.addLazy(USER, bytes, host.length() + cookies.length(), user.length());
             for (int i = 0; i < affinities.length; i++) {
-                affinities[i].hashKey(pick.reset(), uri, uri, true, h);
+                affinities[i].hashKey(pick.reset(), span, uri, uri, true, h);
                 hashes[i] = pick.hashKeyValue();
                 sticky[0] = affinities[i].stickyMember(pool, h);
             }
