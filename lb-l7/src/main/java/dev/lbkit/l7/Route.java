@@ -24,7 +24,7 @@ import java.util.Set;
  * {@link RedirectRewrite#DEFAULT} ({@code proxy_redirect default}), no cookie rewriting
  * ({@code proxy_cookie_path off}, {@code proxy_cookie_domain off}, {@code proxy_cookie_flags off}),
  * {@link HostHeader#preserve()}, no forwarding headers, {@link RetryPolicy#DEFAULT}, the balancer's
- * timeouts.
+ * timeouts, no rate or concurrency limits.
  */
 public final class Route {
     private final String host;
@@ -40,6 +40,8 @@ public final class Route {
     private final Set<ForwardedHeader> forwarded;
     private final RetryPolicy retry;
     private final ProxyTimeouts timeouts;
+    private final List<RequestRateLimit> rateLimits;
+    private final List<ConcurrencyLimit> concurrencyLimits;
     private final String name;
 
     private Route(Builder b) {
@@ -56,6 +58,8 @@ public final class Route {
         this.forwarded = Collections.unmodifiableSet(EnumSet.copyOf(b.forwarded));
         this.retry = b.retry;
         this.timeouts = b.timeouts;
+        this.rateLimits = List.copyOf(b.rateLimits);
+        this.concurrencyLimits = List.copyOf(b.concurrencyLimits);
         this.name = b.name != null ? b.name : (host == null ? "" : host) + pathPrefix;
     }
 
@@ -148,6 +152,16 @@ public final class Route {
         return Optional.ofNullable(timeouts);
     }
 
+    /** The request rate limits ({@code limit_req}) in the order added; a request must pass all. Default none. */
+    public List<RequestRateLimit> rateLimits() {
+        return rateLimits;
+    }
+
+    /** The limits on requests in flight ({@code limit_conn}) in the order added; a request must pass all. Default none. */
+    public List<ConcurrencyLimit> concurrencyLimits() {
+        return concurrencyLimits;
+    }
+
     /** The name in stats and logs; by default host + prefix. */
     public String name() {
         return name;
@@ -173,6 +187,8 @@ public final class Route {
         private Set<ForwardedHeader> forwarded = EnumSet.noneOf(ForwardedHeader.class);
         private RetryPolicy retry = RetryPolicy.DEFAULT;
         private ProxyTimeouts timeouts;
+        private final List<RequestRateLimit> rateLimits = new ArrayList<>();
+        private final List<ConcurrencyLimit> concurrencyLimits = new ArrayList<>();
         private String name;
 
         private Builder(String pathPrefix) {
@@ -347,6 +363,25 @@ public final class Route {
          */
         public Builder timeouts(ProxyTimeouts timeouts) {
             this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+            return this;
+        }
+
+        /**
+         * Adds a request rate limit ({@code limit_req}); several may be added, as several {@code limit_req}
+         * in a location: a request must pass all, and waits for the longest delay among them. Checked once the
+         * request is routed, before its body is read.
+         */
+        public Builder limit(RequestRateLimit limit) {
+            rateLimits.add(Objects.requireNonNull(limit, "limit"));
+            return this;
+        }
+
+        /**
+         * Adds a limit on requests in flight ({@code limit_conn}); several may be added: a request must pass
+         * all. Checked once the request is routed and has passed the rate limits.
+         */
+        public Builder limit(ConcurrencyLimit limit) {
+            concurrencyLimits.add(Objects.requireNonNull(limit, "limit"));
             return this;
         }
 

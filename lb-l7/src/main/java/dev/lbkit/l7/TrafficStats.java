@@ -23,14 +23,26 @@ import java.util.List;
  *                          response head arrived (nginx's {@code $upstream_header_time}), one sample per
  *                          attempt that got a response, so its count equals the sum of
  *                          {@code responsesByClass}
+ * @param limitRejected     route: requests refused by a {@link RequestRateLimit} or {@link ConcurrencyLimit}
+ *                          (also counted in {@code requests} and by their status); upstream: 0
+ * @param limitDelayed      route: requests a {@link RequestRateLimit} delayed; upstream: 0
+ * @param limitDryRun       route: requests a limit in dry run would have refused or delayed (they passed at
+ *                          once); upstream: 0
  */
 public record TrafficStats(long requests, List<Long> responsesByClass, long failures, long retries, long bytesIn,
-        long bytesOut, long inFlight, LatencyHistogram latency) {
+        long bytesOut, long inFlight, LatencyHistogram latency, long limitRejected, long limitDelayed,
+        long limitDryRun) {
     public TrafficStats {
         responsesByClass = List.copyOf(responsesByClass);
         if (responsesByClass.size() != 5) {
             throw new IllegalArgumentException("responsesByClass needs 5 entries, got " + responsesByClass.size());
         }
+    }
+
+    /** Counters without the limits' (the shape before {@code limitRejected} was added): those are 0. */
+    public TrafficStats(long requests, List<Long> responsesByClass, long failures, long retries, long bytesIn,
+            long bytesOut, long inFlight, LatencyHistogram latency) {
+        this(requests, responsesByClass, failures, retries, bytesIn, bytesOut, inFlight, latency, 0, 0, 0);
     }
 
     /** Responses with status {@code statusClass}xx, {@code statusClass} in 1..5. */

@@ -221,6 +221,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Tells a late connect completion which attempt it belonged to. */
     private int attemptId;
 
+    /** The entries of the route's concurrency limits this request holds (null before a route had any). */
+    private LimitTable.Entry[] heldLimits;
+    /** The end of a rate limit's delay of this request, or null. */
+    private io.netty.util.concurrent.ScheduledFuture<?> limitDelay;
+
     // Waiting in the group's request queue (null when not waiting).
     private GroupQueue.Waiter waiter;
     /** The queue's timeout; created the first time a request of this connection waits. */
@@ -811,6 +816,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             answerAndKeep(HttpResponseStatus.NOT_FOUND);
             return;
         }
+        long delayMillis = 0;
+        if (e.limits != null) {
+            // limit_req and limit_conn (nginx's preaccess phase): keyed by the request as the client sent it.
+            if (heldLimits == null || heldLimits.length < e.limits.holds()) {
+                heldLimits = new LimitTable.Entry[e.limits.holds()];
+            }
+            delayMillis = e.limits.admit(clientAddress != null ? clientAddress.getAddress() : null, keySpan, uri,
+                    matchPath, matchPath == routePath, h, heldLimits);
+            if (delayMillis < 0) {
+                refuseByLimit(e, HttpResponseStatus.valueOf((int) -delayMillis));
+                return;
+            }
+        }
         if (h.contains(HttpHeaderNames.EXPECT)) {
             if (!h.get(HttpHeaderNames.EXPECT).equalsIgnoreCase("100-continue")) {
                 reject(HttpResponseStatus.EXPECTATION_FAILED);
@@ -886,6 +904,38 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         e.counters.requests.increment();
         e.counters.inFlight.increment();
+        if (delayMillis > 0) {
+            limitDelay = ctx.executor().schedule(this::limitDelayOver, delayMillis, TimeUnit.MILLISECONDS);
+            // The body comes into the replay buffer meanwhile, as in a request queue, with the client body
+            // timeout; reading also sees a client that goes away, which ends the wait (finishRequest).
+            readRequestBody();
+            return;
+        }
+        forward();
+    }
+
+    /**
+     * A request refused by a route limit: answered with the limit's status on a connection kept alive, its
+     * body discarded, as nginx's 503 (or limit_req_status) from limit_req and limit_conn.
+     */
+    private void refuseByLimit(RouteTable.RouteEntry e, HttpResponseStatus s) {
+        route = e;
+        e.counters.requests.increment();
+        e.counters.inFlight.increment();
+        answerAndKeep(s);
+    }
+
+    /** A request delayed by a rate limit may go on. */
+    private void limitDelayOver() {
+        limitDelay = null;
+        if (requestActive && !closed) {
+            forward();
+        }
+    }
+
+    /** Sends the routed, admitted request on: to its group's queue, or to the member picked. */
+    private void forward() {
+        RouteTable.RouteEntry e = route;
         GroupQueue q = e.queue;
         if (q != null && q.size() > 0 && (q.limitedOnly() || q.slotFree())) {
             // Others wait for this group already: first come, first served, even when a slot has just
@@ -1916,6 +1966,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         requestActive = false;
+        if (limitDelay != null) {
+            limitDelay.cancel(false);
+            limitDelay = null;
+        }
+        if (heldLimits != null) {
+            RouteLimits.release(heldLimits);
+        }
         leaveQueue();
         disarmClientSend();
         if (route != null) {

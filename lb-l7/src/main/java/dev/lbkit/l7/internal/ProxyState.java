@@ -18,6 +18,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,6 +53,8 @@ public final class ProxyState {
     volatile boolean stopping;
     final OffLoopResolverGroup resolvers = new OffLoopResolverGroup();
     final GroupQueues queues = new GroupQueues();
+    /** The route limits' tables, by limit instance; guarded by itself. */
+    private final Map<Object, LimitTable> limitTables = new IdentityHashMap<>();
 
     public ProxyState(List<Route> routes, ProxyTimeouts timeouts, ClientLimits limits, Transport transport,
             boolean accessLog) {
@@ -59,7 +62,7 @@ public final class ProxyState {
         this.limits = limits;
         this.transport = transport;
         this.accessLog = accessLog;
-        this.routes = new RouteTable(routes, routeCounters, queues);
+        this.routes = newRouteTable(routes);
     }
 
     public Transport transport() {
@@ -71,7 +74,25 @@ public final class ProxyState {
     }
 
     public void routes(List<Route> routes) {
-        this.routes = new RouteTable(routes, routeCounters, queues);
+        this.routes = newRouteTable(routes);
+    }
+
+    /**
+     * The route table of {@code routes}, whose limits keep the tables they had in the routes before (the
+     * same limit instance, the same table: an nginx zone survives a reload); the tables of limits no route
+     * has any more go.
+     */
+    private RouteTable newRouteTable(List<Route> routes) {
+        synchronized (limitTables) {
+            Map<Object, LimitTable> used = new IdentityHashMap<>();
+            RouteTable t = new RouteTable(routes, routeCounters, queues, l -> used.computeIfAbsent(l, k -> {
+                LimitTable old = limitTables.get(k);
+                return old != null ? old : RouteLimits.newTable(k);
+            }));
+            limitTables.clear();
+            limitTables.putAll(used);
+            return t;
+        }
     }
 
     RouteTable routeTable() {

@@ -24,12 +24,22 @@ public final class RouteTable {
      * @param queues   the request queue of a group, or null when it has none
      */
     RouteTable(List<Route> routes, Map<String, TrafficCounters> counters, Function<UpstreamGroup, GroupQueue> queues) {
+        this(routes, counters, queues, RouteLimits::newTable);
+    }
+
+    /**
+     * @param counters per route name, created on first use
+     * @param queues   the request queue of a group, or null when it has none
+     * @param limits   the table of a route limit
+     */
+    RouteTable(List<Route> routes, Map<String, TrafficCounters> counters, Function<UpstreamGroup, GroupQueue> queues,
+            Function<Object, LimitTable> limits) {
         Map<String, List<RouteEntry>> hosts = new HashMap<>();
         List<RouteEntry> any = new ArrayList<>();
         List<RouteEntry> everything = new ArrayList<>();
         for (Route r : routes) {
             RouteEntry e = new RouteEntry(r, counters.computeIfAbsent(r.name(), TrafficCounters::new),
-                    queues.apply(r.group()));
+                    queues.apply(r.group()), limits);
             everything.add(e);
             if (r.host().isPresent()) {
                 hosts.computeIfAbsent(r.host().get(), h -> new ArrayList<>()).add(e);
@@ -89,8 +99,10 @@ public final class RouteTable {
         final SetCookies cookies;
         /** The group's hash key and sticky cookie, or null when it has neither (the client address is the key). */
         final Affinity affinity;
+        /** The route's rate and concurrency limits, or null when it has none. */
+        final RouteLimits limits;
 
-        RouteEntry(Route route, TrafficCounters counters, GroupQueue queue) {
+        RouteEntry(Route route, TrafficCounters counters, GroupQueue queue, Function<Object, LimitTable> limits) {
             this.route = route;
             this.counters = counters;
             this.queue = queue;
@@ -98,6 +110,7 @@ public final class RouteTable {
             this.redirects = Redirects.of(route.resolvedRedirects());
             this.cookies = SetCookies.of(route.cookieRewrites(), route.cookieFlags());
             this.affinity = Affinity.of(route.group());
+            this.limits = RouteLimits.of(route, counters, limits);
         }
 
         public Route route() {

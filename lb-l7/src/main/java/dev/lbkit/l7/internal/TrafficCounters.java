@@ -26,6 +26,9 @@ public final class TrafficCounters {
     final LongAdder bytesIn = new LongAdder();
     final LongAdder bytesOut = new LongAdder();
     final LongAdder inFlight = new LongAdder();
+    final LongAdder limitRejected = new LongAdder();
+    final LongAdder limitDelayed = new LongAdder();
+    final LongAdder limitDryRun = new LongAdder();
     private final LongAdder[] latency = adders(BOUNDS_NANOS.length + 1);
 
     public TrafficCounters(String name) {
@@ -69,6 +72,7 @@ public final class TrafficCounters {
             lat.add(a.sum());
         }
         return new TrafficStats(requests.sum(), byClass, failures.sum(), retries.sum(), bytesIn.sum(), bytesOut.sum(),
-                inFlight.sum(), new LatencyHistogram(LatencyHistogram.BOUNDS, lat));
+                inFlight.sum(), new LatencyHistogram(LatencyHistogram.BOUNDS, lat), limitRejected.sum(),
+                limitDelayed.sum(), limitDryRun.sum());
     }
 }
