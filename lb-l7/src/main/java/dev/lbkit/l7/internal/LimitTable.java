@@ -24,7 +24,7 @@ final class LimitTable {
         Entry older;
         /** Rate limits: the excess in thousandths of a request, and when it was last reduced, in ms. */
         long excess;
-        long lastMillis;
+        long lastMillis = LeakyBucket.NEW;
         /** Concurrency limits: requests in flight; an entry with some is never evicted. */
         int inFlight;
 
