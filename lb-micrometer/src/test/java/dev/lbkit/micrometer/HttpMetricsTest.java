@@ -10,6 +10,7 @@ import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.health.PassiveHealthPolicy;
 import dev.lbkit.l7.HttpBalancer;
 import dev.lbkit.l7.Listener;
+import dev.lbkit.l7.RequestRateLimit;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.UpstreamGroup;
 import dev.lbkit.testing.Await;
@@ -31,6 +32,29 @@ import org.junit.jupiter.api.Test;
 class HttpMetricsTest {
     private static final InetSocketAddress LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    @Test
+    void routeLimitRefusalsAreCounted() throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (TestBackend ok = TestBackend.start(Script.ok("ok"));
+                UpstreamPool pool = UpstreamPool.builder().name("backend").add(Upstream.of("127.0.0.1", ok.port()))
+                        .build();
+                HttpBalancer lb = HttpBalancer.builder().listen(LOOPBACK).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool))
+                                .limit(RequestRateLimit.perMinute(1).status(429).build()).build()).build().start();
+                LbkitMetrics metrics = LbkitMetrics.builder(registry).http("edge", lb)
+                        .refreshInterval(Duration.ofHours(1)).build()) {
+            for (int i = 0; i < 3; i++) {
+                client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.address().getPort() + "/"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+            }
+            metrics.refresh();
+            String s = registry.scrape();
+            assertEquals(2, value(s, "lbkit_l7_limit_requests_total{outcome=\"rejected\",route=\"/\",service=\"edge\"}"));
+            assertEquals(0, value(s, "lbkit_l7_limit_requests_total{outcome=\"delayed\",route=\"/\",service=\"edge\"}"));
+            assertEquals(0, value(s, "lbkit_l7_limit_requests_total{outcome=\"dry_run\",route=\"/\",service=\"edge\"}"));
+        }
+    }
 
     @Test
     void httpRequestsResponsesBytesAndLatencyPerRouteAndUpstream() throws Exception {

@@ -54,6 +54,7 @@ public final class HttpBinder extends SnapshotBinder<HttpBalancerStats> {
             TrafficStats prev = previous == null ? null : previous.routes().get(route);
             traffic("lbkit.l7", base.and("route", route), x -> x.routes().get(route), e.getValue(), prev,
                     "requests routed", "what clients got", "Time to the end of the response");
+            limits(base.and("route", route), x -> x.routes().get(route));
         }
         for (Map.Entry<String, TrafficStats> e : s.upstreams().entrySet()) {
             String key = e.getKey();
@@ -88,6 +89,16 @@ public final class HttpBinder extends SnapshotBinder<HttpBalancerStats> {
                 .description(latency + ", at lb-l7's bucket resolution")
                 .serviceLevelObjectives(buckets).register(registry));
         feed(timer, now.latency(), prev == null ? null : prev.latency());
+    }
+
+    /** A route's RequestRateLimit and ConcurrencyLimit counters (nginx's $limit_req_status, $limit_conn_status). */
+    private void limits(Tags tags, Function<HttpBalancerStats, TrafficStats> of) {
+        counter("lbkit.l7.limit.requests", tags.and("outcome", "rejected"), "Requests refused by a route's rate "
+                + "or concurrency limit (limit_req, limit_conn)", null, x -> v(of.apply(x), TrafficStats::limitRejected));
+        counter("lbkit.l7.limit.requests", tags.and("outcome", "delayed"), "Requests a route's rate limit delayed",
+                null, x -> v(of.apply(x), TrafficStats::limitDelayed));
+        counter("lbkit.l7.limit.requests", tags.and("outcome", "dry_run"), "Requests a limit in dry run would "
+                + "have refused or delayed", null, x -> v(of.apply(x), TrafficStats::limitDryRun));
     }
 
     private static double v(TrafficStats t, java.util.function.ToLongFunction<TrafficStats> f) {
