@@ -10,6 +10,10 @@ import java.util.Optional;
  * {@code balance uri}, {@code balance hdr(name)} and {@code balance url_param}. Other schedulers ignore the
  * key.
  *
+ * <p>The same keys count requests for a route's {@link RequestRateLimit} and {@link ConcurrencyLimit}
+ * (nginx's {@code limit_req_zone key} and {@code limit_conn_zone key}), read by the same code; there a
+ * request without the key is not limited at all, as nginx does not account an empty key.
+ *
  * <p>The key's text is hashed in place for every request (lb-api's {@code PickContext.hashKey}), without
  * copying it. <b>A request without the key</b> (no such header, cookie or query parameter, or an empty
  * value) is hashed by its client address, as with {@link #clientAddress()}: nginx's {@code hash} sends an
