@@ -1,7 +1,6 @@
 package dev.lbkit.l7;
 
 import dev.lbkit.api.internal.Checks;
-import java.util.Objects;
 
 /**
  * A limit on a route's requests in flight per key, nginx's {@code limit_conn_zone key} with
@@ -20,19 +19,12 @@ import java.util.Objects;
  *
  * <p>Immutable and thread-safe.
  */
-public final class ConcurrencyLimit {
-    private final HashKey key;
+public final class ConcurrencyLimit extends RouteLimit {
     private final int max;
-    private final int status;
-    private final boolean dryRun;
-    private final int maxKeys;
 
     private ConcurrencyLimit(Builder b) {
-        this.key = b.key;
+        super(b);
         this.max = b.max;
-        this.status = b.status;
-        this.dryRun = b.dryRun;
-        this.maxKeys = b.maxKeys;
     }
 
     /** A limit of {@code max} requests in flight per key ({@code limit_conn zone N}); {@code max >= 1}. */
@@ -40,70 +32,26 @@ public final class ConcurrencyLimit {
         return new Builder(Checks.positive(max, "max"));
     }
 
-    /** What requests are counted by. Default: the client address ({@code $binary_remote_addr}). */
-    public HashKey key() {
-        return key;
-    }
-
     /** The most requests in flight per key. */
     public int max() {
         return max;
     }
 
-    /** The status of a refused request ({@code limit_conn_status}). Default 503. */
-    public int status() {
-        return status;
-    }
-
-    /** Whether requests are only counted, never refused ({@code limit_conn_dry_run on}). Default false. */
-    public boolean dryRun() {
-        return dryRun;
-    }
-
-    /** The most keys the limit remembers. Default {@link RequestRateLimit#DEFAULT_MAX_KEYS}. */
-    public int maxKeys() {
-        return maxKeys;
-    }
-
     @Override
     public String toString() {
-        return "ConcurrencyLimit{" + key + ", max=" + max + ", status=" + status + (dryRun ? ", dry run" : "")
-                + ", maxKeys=" + maxKeys + "}";
+        return "ConcurrencyLimit{max=" + max + ", " + common() + "}";
     }
 
     /** Builds a {@link ConcurrencyLimit}. Not thread-safe. */
-    public static final class Builder {
-        private HashKey key = HashKey.clientAddress();
+    public static final class Builder extends RouteLimit.Builder<Builder> {
         private final int max;
-        private int status = 503;
-        private boolean dryRun;
-        private int maxKeys = RequestRateLimit.DEFAULT_MAX_KEYS;
 
         private Builder(int max) {
             this.max = max;
         }
 
-        /** What requests are counted by. Default {@link HashKey#clientAddress()}. */
-        public Builder key(HashKey key) {
-            this.key = Objects.requireNonNull(key, "key");
-            return this;
-        }
-
-        /** {@code limit_conn_status}: 400 to 599, default 503. */
-        public Builder status(int status) {
-            this.status = Checks.inRange(status, 400, 599, "status");
-            return this;
-        }
-
-        /** {@code limit_conn_dry_run}: count, but never refuse. Default false. */
-        public Builder dryRun(boolean dryRun) {
-            this.dryRun = dryRun;
-            return this;
-        }
-
-        /** The most keys remembered; {@code >= 1}, default {@link RequestRateLimit#DEFAULT_MAX_KEYS}. */
-        public Builder maxKeys(int maxKeys) {
-            this.maxKeys = Checks.positive(maxKeys, "maxKeys");
+        @Override
+        Builder self() {
             return this;
         }
 

@@ -2,7 +2,6 @@ package dev.lbkit.l7;
 
 import dev.lbkit.api.internal.Checks;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * A limit on the rate of a route's requests per key, nginx's {@code limit_req_zone key rate=…} with
@@ -23,28 +22,21 @@ import java.util.Objects;
  *
  * <p>Immutable and thread-safe.
  */
-public final class RequestRateLimit {
+public final class RequestRateLimit extends RouteLimit {
     /** Default {@link #maxKeys()}: 65536 keys (about what a 4 MB nginx zone holds). */
-    public static final int DEFAULT_MAX_KEYS = 65536;
+    public static final int DEFAULT_MAX_KEYS = RouteLimit.DEFAULT_MAX_KEYS;
 
-    private final HashKey key;
     private final int requests;
     private final boolean perMinute;
     private final int burst;
     private final int delay;
-    private final int status;
-    private final boolean dryRun;
-    private final int maxKeys;
 
     private RequestRateLimit(Builder b) {
-        this.key = b.key;
+        super(b);
         this.requests = b.requests;
         this.perMinute = b.perMinute;
         this.burst = b.burst;
         this.delay = b.delay;
-        this.status = b.status;
-        this.dryRun = b.dryRun;
-        this.maxKeys = b.maxKeys;
     }
 
     /** A limit of {@code requests} per second per key ({@code rate=Nr/s}). */
@@ -55,11 +47,6 @@ public final class RequestRateLimit {
     /** A limit of {@code requests} per minute per key ({@code rate=Nr/m}). */
     public static Builder perMinute(int requests) {
         return new Builder(Checks.positive(requests, "requests"), true);
-    }
-
-    /** What requests are counted by (nginx's zone key). Default: the client address ({@code $binary_remote_addr}). */
-    public HashKey key() {
-        return key;
     }
 
     /** Requests per {@link #per()}. */
@@ -90,48 +77,22 @@ public final class RequestRateLimit {
         return delay;
     }
 
-    /** The status of a refused request ({@code limit_req_status}). Default 503. */
-    public int status() {
-        return status;
-    }
-
-    /** Whether requests are only counted, never refused or delayed ({@code limit_req_dry_run on}). Default false. */
-    public boolean dryRun() {
-        return dryRun;
-    }
-
-    /** The most keys the limit remembers (nginx's zone size). Default {@link #DEFAULT_MAX_KEYS}. */
-    public int maxKeys() {
-        return maxKeys;
-    }
-
     @Override
     public String toString() {
-        return "RequestRateLimit{" + key + ", " + requests + (perMinute ? "r/m" : "r/s") + ", burst=" + burst
-                + (delay == Integer.MAX_VALUE ? ", nodelay" : ", delay=" + delay) + ", status=" + status
-                + (dryRun ? ", dry run" : "") + ", maxKeys=" + maxKeys + "}";
+        return "RequestRateLimit{" + requests + (perMinute ? "r/m" : "r/s") + ", burst=" + burst
+                + (delay == Integer.MAX_VALUE ? ", nodelay" : ", delay=" + delay) + ", " + common() + "}";
     }
 
     /** Builds a {@link RequestRateLimit}. Not thread-safe. */
-    public static final class Builder {
-        private HashKey key = HashKey.clientAddress();
+    public static final class Builder extends RouteLimit.Builder<Builder> {
         private final int requests;
         private final boolean perMinute;
         private int burst;
         private int delay;
-        private int status = 503;
-        private boolean dryRun;
-        private int maxKeys = DEFAULT_MAX_KEYS;
 
         private Builder(int requests, boolean perMinute) {
             this.requests = requests;
             this.perMinute = perMinute;
-        }
-
-        /** What requests are counted by. Default {@link HashKey#clientAddress()}. */
-        public Builder key(HashKey key) {
-            this.key = Objects.requireNonNull(key, "key");
-            return this;
         }
 
         /** {@code burst=N}: excess requests accepted; {@code >= 0}, default 0. */
@@ -152,21 +113,8 @@ public final class RequestRateLimit {
             return this;
         }
 
-        /** {@code limit_req_status}: 400 to 599 (nginx's range), default 503; 429 is common. */
-        public Builder status(int status) {
-            this.status = Checks.inRange(status, 400, 599, "status");
-            return this;
-        }
-
-        /** {@code limit_req_dry_run}: count, but never refuse or delay. Default false. */
-        public Builder dryRun(boolean dryRun) {
-            this.dryRun = dryRun;
-            return this;
-        }
-
-        /** The most keys remembered; {@code >= 1}, default {@link #DEFAULT_MAX_KEYS}. */
-        public Builder maxKeys(int maxKeys) {
-            this.maxKeys = Checks.positive(maxKeys, "maxKeys");
+        @Override
+        Builder self() {
             return this;
         }
 

@@ -102,6 +102,12 @@ final class Fixtures {
         }
     }
 
+    /** Writes {@code text} (ISO-8859-1) to {@code s} and flushes it. */
+    static void send(Socket s, String text) throws IOException {
+        s.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
+        s.getOutputStream().flush();
+    }
+
     static String readAll(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[8192];

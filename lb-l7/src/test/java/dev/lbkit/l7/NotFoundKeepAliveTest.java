@@ -12,7 +12,6 @@ import dev.lbkit.testing.TestBackend;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.Socket;
 import java.net.http.HttpRequest;
@@ -63,11 +62,6 @@ class NotFoundKeepAliveTest {
         return s;
     }
 
-    private static void send(Socket s, String bytes) throws IOException {
-        OutputStream out = s.getOutputStream();
-        out.write(bytes.getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-    }
 
     private static void assertKeptAlive404(String got) {
         assertTrue(got.startsWith("HTTP/1.1 404 "), got);
@@ -89,9 +83,9 @@ class NotFoundKeepAliveTest {
     void aSecondRequestIsServedOnTheConnectionOfA404() throws Exception {
         long routed = routedRequests();
         try (Socket s = connect(lb)) {
-            send(s, "GET /none HTTP/1.1\r\nHost: x\r\n\r\n");
+            Fixtures.send(s, "GET /none HTTP/1.1\r\nHost: x\r\n\r\n");
             assertKeptAlive404(Fixtures.readResponse(s.getInputStream()));
-            send(s, ROUTED);
+            Fixtures.send(s, ROUTED);
             assertRoutedThenClosed(s.getInputStream());
         }
         // Unrouted, the 404 counts on no route; the routed request counts once.
@@ -105,11 +99,11 @@ class NotFoundKeepAliveTest {
     @Test
     void theContentLengthBodyOfA404IsDroppedThenTheNextRequestIsServed() throws Exception {
         try (Socket s = connect(lb)) {
-            send(s, "POST /none HTTP/1.1\r\nHost: x\r\nContent-Length: " + SMUGGLED.length() + "\r\n\r\n");
+            Fixtures.send(s, "POST /none HTTP/1.1\r\nHost: x\r\nContent-Length: " + SMUGGLED.length() + "\r\n\r\n");
             // The 404 goes out before the body is read, as nginx's; the body follows in a later read.
             assertKeptAlive404(Fixtures.readResponse(s.getInputStream()));
-            send(s, SMUGGLED.substring(0, 10));
-            send(s, SMUGGLED.substring(10) + ROUTED);
+            Fixtures.send(s, SMUGGLED.substring(0, 10));
+            Fixtures.send(s, SMUGGLED.substring(10) + ROUTED);
             assertRoutedThenClosed(s.getInputStream());
         }
     }
@@ -117,10 +111,10 @@ class NotFoundKeepAliveTest {
     @Test
     void theChunkedBodyOfA404IsDroppedThenTheNextRequestIsServed() throws Exception {
         try (Socket s = connect(lb)) {
-            send(s, "POST /none HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+            Fixtures.send(s, "POST /none HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
             assertKeptAlive404(Fixtures.readResponse(s.getInputStream()));
-            send(s, Integer.toHexString(SMUGGLED.length()) + "\r\n" + SMUGGLED + "\r\n");
-            send(s, "5\r\nabcde\r\n0\r\nX-Trailer: t\r\n\r\n" + ROUTED);
+            Fixtures.send(s, Integer.toHexString(SMUGGLED.length()) + "\r\n" + SMUGGLED + "\r\n");
+            Fixtures.send(s, "5\r\nabcde\r\n0\r\nX-Trailer: t\r\n\r\n" + ROUTED);
             assertRoutedThenClosed(s.getInputStream());
         }
     }
@@ -187,9 +181,9 @@ class NotFoundKeepAliveTest {
                 + "a".repeat(1001) + ROUTED);
         assertTrue(announced.startsWith("HTTP/1.1 413 ") && announced.endsWith("</html>\n"), announced);
         try (Socket s = connect(lb)) {
-            send(s, "POST /none HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+            Fixtures.send(s, "POST /none HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
             assertKeptAlive404(Fixtures.readResponse(s.getInputStream()));
-            send(s, "3e8\r\n" + "a".repeat(1000) + "\r\n1\r\nb\r\n0\r\n\r\n" + ROUTED);
+            Fixtures.send(s, "3e8\r\n" + "a".repeat(1000) + "\r\n1\r\nb\r\n0\r\n\r\n" + ROUTED);
             assertEquals("", Fixtures.readAll(s.getInputStream()), "closed, nothing more answered");
         }
         assertEquals(List.of(), targets());
@@ -199,7 +193,7 @@ class NotFoundKeepAliveTest {
     void a404WhoseBodyStallsForTheBodyTimeoutCloses() throws Exception {
         try (HttpBalancer quick = start(PROXIED.pool(), ProxyTimeouts.builder().clientBody(Duration.ofMillis(300)).build(), false);
                 Socket s = connect(quick)) {
-            send(s, "POST /none HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc");
+            Fixtures.send(s, "POST /none HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc");
             assertKeptAlive404(Fixtures.readResponse(s.getInputStream()));
             long start = System.nanoTime();
             assertEquals("", Fixtures.readAll(s.getInputStream()), "closed after clientBody of silence");
@@ -216,13 +210,13 @@ class NotFoundKeepAliveTest {
     void aGracefulStopWaitsForTheBodyOfA404BeingDropped() throws Exception {
         HttpBalancer stopping = start(PROXIED.pool(), ProxyTimeouts.DEFAULT, false);
         try (Socket s = connect(stopping)) {
-            send(s, "POST /none HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
+            Fixtures.send(s, "POST /none HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
             assertKeptAlive404(Fixtures.readResponse(s.getInputStream()));
             java.util.concurrent.CompletableFuture<Void> stopped =
                     java.util.concurrent.CompletableFuture.runAsync(() -> stopping.stop(Duration.ofSeconds(20)));
             Thread.sleep(500);
             assertFalse(stopped.isDone(), "the stop waits for the body being dropped");
-            send(s, "67890");
+            Fixtures.send(s, "67890");
             assertEquals("", Fixtures.readAll(s.getInputStream()), "closed once the body was read");
             stopped.get(10, java.util.concurrent.TimeUnit.SECONDS);
         } finally {

@@ -11,12 +11,10 @@ import dev.lbkit.testing.FakeTicker;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,11 +77,11 @@ class RouteLimitsTest {
                 HttpBalancer lb = start(b, NO_TICKER, r -> r.limit(ConcurrencyLimit.of(1).build()))) {
             try (Socket one = from("127.0.0.1", lb); Socket other = from("127.0.0.2", lb);
                     Socket oneAgain = from("127.0.0.1", lb)) {
-                send(one, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+                Fixtures.send(one, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
                 Await.until(() -> b.requestCount() == 1);
-                send(oneAgain, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+                Fixtures.send(oneAgain, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
                 assertTrue(Fixtures.readResponse(oneAgain.getInputStream()).startsWith("HTTP/1.1 503 "));
-                send(other, "GET /c HTTP/1.1\r\nHost: x\r\n\r\n");
+                Fixtures.send(other, "GET /c HTTP/1.1\r\nHost: x\r\n\r\n");
                 assertTrue(Fixtures.readResponse(other.getInputStream()).startsWith("HTTP/1.1 200 "));
                 assertTrue(Fixtures.readResponse(one.getInputStream()).startsWith("HTTP/1.1 200 "));
             }
@@ -170,14 +168,14 @@ class RouteLimitsTest {
         try (TestBackend b = TestBackend.start(Script.ok("ok"));
                 HttpBalancer lb = start(b, t, r -> r.limit(RequestRateLimit.perSecond(1).status(429).build()));
                 Socket s = from("127.0.0.1", lb)) {
-            send(s, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+            Fixtures.send(s, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
             assertTrue(Fixtures.readResponse(s.getInputStream()).startsWith("HTTP/1.1 200 "));
-            send(s, "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 22\r\n\r\nGET /smuggled HTTP/1.1");
+            Fixtures.send(s, "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 22\r\n\r\nGET /smuggled HTTP/1.1");
             String refused = Fixtures.readResponse(s.getInputStream());
             assertTrue(refused.startsWith("HTTP/1.1 429 Too Many Requests\r\n"), refused);
             assertFalse(refused.toLowerCase().contains("connection: close"), refused);
             t.advance(Duration.ofSeconds(1));
-            send(s, "GET /c HTTP/1.1\r\nHost: x\r\n\r\n");
+            Fixtures.send(s, "GET /c HTTP/1.1\r\nHost: x\r\n\r\n");
             assertTrue(Fixtures.readResponse(s.getInputStream()).startsWith("HTTP/1.1 200 "));
             assertEquals(List.of("/a", "/c"), b.requests().stream().map(dev.lbkit.testing.RecordedRequest::target).toList());
         }
@@ -223,7 +221,7 @@ class RouteLimitsTest {
                         .limit(ConcurrencyLimit.of(1).key(HashKey.header("X-C")).build()))) {
             assertEquals(200, get(lb, "/", "k").statusCode());
             try (Socket s = from("127.0.0.1", lb)) {
-                send(s, "GET /waits-a-minute HTTP/1.1\r\nHost: x\r\nX-Key: k\r\nX-C: c\r\n\r\n");
+                Fixtures.send(s, "GET /waits-a-minute HTTP/1.1\r\nHost: x\r\nX-Key: k\r\nX-C: c\r\n\r\n");
                 Await.until(() -> stats(lb).limitDelayed() == 1 && stats(lb).inFlight() == 1);
                 HttpRequest busy = HttpRequest.newBuilder(Fixtures.uri(lb, "/")).header("X-C", "c")
                         .timeout(Duration.ofSeconds(20)).build();
@@ -279,9 +277,4 @@ class RouteLimitsTest {
         return s;
     }
 
-    private static void send(Socket s, String text) throws IOException {
-        OutputStream out = s.getOutputStream();
-        out.write(text.getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-    }
 }
