@@ -174,6 +174,9 @@ public final class Route {
 
     /** Builds a {@link Route}; {@link #group} is required. Not thread-safe. */
     public static final class Builder {
+        /** Most rate limits on one route (a request's pass over them keeps one bit per limit). */
+        public static final int MAX_RATE_LIMITS = 64;
+
         private String host;
         private final String pathPrefix;
         private String rewritePrefix;
@@ -367,12 +370,19 @@ public final class Route {
         }
 
         /**
-         * Adds a request rate limit ({@code limit_req}); several may be added, as several {@code limit_req}
-         * in a location: a request must pass all, and waits for the longest delay among them. Checked once the
-         * request is routed, before its body is read.
+         * Adds a request rate limit ({@code limit_req}); several may be added (at most
+         * {@value #MAX_RATE_LIMITS}), as several {@code limit_req} in a location: a request must pass all, and
+         * waits for the longest delay among them. Checked once the request is routed, before its body is read.
+         *
+         * @throws IllegalArgumentException for more than {@value #MAX_RATE_LIMITS} rate limits on one route
          */
         public Builder limit(RequestRateLimit limit) {
-            rateLimits.add(Objects.requireNonNull(limit, "limit"));
+            Objects.requireNonNull(limit, "limit");
+            if (rateLimits.size() == MAX_RATE_LIMITS) {
+                throw new IllegalArgumentException("route " + pathPrefix + " takes at most " + MAX_RATE_LIMITS
+                        + " rate limits, got one more: " + limit);
+            }
+            rateLimits.add(limit);
             return this;
         }
 

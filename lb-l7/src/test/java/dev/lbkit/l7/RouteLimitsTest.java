@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.testing.Await;
 import dev.lbkit.testing.FakeTicker;
@@ -268,6 +269,14 @@ class RouteLimitsTest {
                 .getMessage().contains("status"));
         assertThrows(NullPointerException.class, () -> ConcurrencyLimit.of(1).key(null));
         assertEquals(500, RequestRateLimit.perMinute(30).build().requestsPerSecond());
+        try (UpstreamPool pool = UpstreamPool.builder().add(Upstream.of("127.0.0.1", 1)).build()) {
+            Route.Builder r = Route.builder("/").group(UpstreamGroup.of(pool));
+            for (int i = 0; i < Route.Builder.MAX_RATE_LIMITS; i++) {
+                r.limit(RequestRateLimit.perSecond(1).build());
+            }
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> r.limit(RequestRateLimit.perSecond(1).build()))
+                    .getMessage().contains("at most 64 rate limits"));
+        }
     }
 
     private static Socket from(String local, HttpBalancer lb) throws IOException {
