@@ -115,7 +115,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private UpstreamConnectionPool connPool;
     private final dev.lbkit.api.scheduler.PickContext pick = new dev.lbkit.api.scheduler.PickContext();
     /** Where the request's keys lie (hash key, limits), read in place. */
-    private final KeySpan keySpan = new KeySpan();
+    private KeySpan keySpan;
     private Deadline clientTimer;
     private int clientTimerKind;
     /** send_timeout towards the client; created the first time the client stops taking data. */
@@ -822,7 +822,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (heldLimits == null || heldLimits.length < e.limits.holds()) {
                 heldLimits = new LimitTable.Entry[e.limits.holds()];
             }
-            delayMillis = e.limits.admit(clientAddress != null ? clientAddress.getAddress() : null, keySpan, uri,
+            delayMillis = e.limits.admit(clientAddress != null ? clientAddress.getAddress() : null, keySpan(), uri,
                     matchPath, matchPath == routePath, h, heldLimits);
             if (delayMillis < 0) {
                 refuseByLimit(e, HttpResponseStatus.valueOf((int) -delayMillis));
@@ -861,7 +861,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         Affinity affinity = e.affinity;
         if (affinity != null) {
             // From the request as the client sent it: before the route's header rules and prefix rewrite.
-            affinity.hashKey(pick, keySpan, uri, matchPath, matchPath == routePath, h);
+            affinity.hashKey(pick, keySpan(), uri, matchPath, matchPath == routePath, h);
             if (affinity.sticky()) {
                 stickyMember = affinity.stickyMember(group.pool(), h);
                 affinity.removeCookie(h);
@@ -923,6 +923,15 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         e.counters.requests.increment();
         e.counters.inFlight.increment();
         answerAndKeep(s);
+    }
+
+    /** The connection's key span, made when a route with affinity or limits first needs it. */
+    private KeySpan keySpan() {
+        KeySpan k = keySpan;
+        if (k == null) {
+            keySpan = k = new KeySpan();
+        }
+        return k;
     }
 
     /** A request delayed by a rate limit may go on. */
