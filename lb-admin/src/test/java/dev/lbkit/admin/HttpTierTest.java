@@ -7,6 +7,7 @@ import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.api.internal.Json;
 import dev.lbkit.l7.HttpBalancer;
+import dev.lbkit.l7.RequestRateLimit;
 import dev.lbkit.l7.RequestQueue;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.UpstreamGroup;
@@ -108,6 +109,27 @@ class HttpTierTest {
             assertTrue(statuses.stream().allMatch(x -> x == 200), "a request failed during the changes: " + statuses);
             assertTrue(c.requestCount() > 0, "the added upstream took traffic");
             assertTrue(a.requestCount() - before <= 1, "the drained upstream took new requests");
+        }
+    }
+
+    /** The route row counts requests its limits refused (limit_req, limit_conn). */
+    @Test
+    void showsWhatARoutesLimitsRefused() throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (TestBackend a = TestBackend.start(Script.ok("backend a"));
+                UpstreamPool pool = UpstreamPool.builder().name("backend").add(Upstream.of("127.0.0.1", a.port())).build();
+                HttpBalancer lb = HttpBalancer.builder().listen(LOOPBACK).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool))
+                                .limit(RequestRateLimit.perMinute(1).build()).build()).build().start();
+                AdminServer admin = AdminServer.builder().listen(LOOPBACK).token(TOKEN).http("edge", lb).build().start()) {
+            assertEquals(200, get(client, lb, "/").statusCode());
+            assertEquals(503, get(client, lb, "/").statusCode(), "one request a minute, no burst");
+            Map<String, Object> s = Json.parseSimpleObject(new AdminClient(admin).get("/api/v1/state").body());
+            Map<?, ?> tier = (Map<?, ?>) ((List<?>) s.get("tiers")).get(0);
+            List<?> columns = (List<?>) tier.get("columns");
+            List<?> row = (List<?>) ((List<?>) tier.get("rows")).get(0);
+            assertEquals(1L, row.get(columns.indexOf("limited")));
+            assertEquals(0L, row.get(columns.indexOf("delayed")));
         }
     }
 

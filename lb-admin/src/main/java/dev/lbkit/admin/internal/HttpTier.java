@@ -138,7 +138,7 @@ public final class HttpTier implements TierView {
         j.endArray();
         j.name("columns").beginArray();
         for (String c : new String[] {"route", "requests", "1xx", "2xx", "3xx", "4xx", "5xx", "errors", "retries",
-                "in flight", "bytes in", "bytes out", "p50 ms", "p99 ms"}) {
+                "in flight", "bytes in", "bytes out", "p50 ms", "p99 ms", "limited", "delayed"}) {
             j.value(c);
         }
         j.endArray();
@@ -156,6 +156,8 @@ public final class HttpTier implements TierView {
             j.value(t.failures()).value(t.retries()).value(t.inFlight()).value(t.bytesIn()).value(t.bytesOut());
             LatencyHistogram h = t.latency();
             j.value(h.quantileUpperBound(0.5).toNanos() / 1e6).value(h.quantileUpperBound(0.99).toNanos() / 1e6);
+            // Route limits (limit_req, limit_conn): refused, and delayed by a rate limit.
+            j.value(t.limitRejected()).value(t.limitDelayed());
             j.endArray();
         }
         j.endArray();
