@@ -66,7 +66,8 @@ public final class HttpBalancer implements AutoCloseable {
         this.eventLoops = b.eventLoops;
         this.shutdownTimeout = b.shutdownTimeout;
         this.routes = List.copyOf(b.routes);
-        this.state = new ProxyState(routes, b.timeouts, b.limits, Transport.choose(b.transport), b.accessLog);
+        this.state = new ProxyState(routes, b.timeouts, b.limits, Transport.choose(b.transport), b.accessLog,
+                b.errorPages);
         this.handshakeMillis = Math.max(1, b.timeouts.clientHeader().toMillis());
     }
 
@@ -246,6 +247,7 @@ public final class HttpBalancer implements AutoCloseable {
         private int eventLoops = Runtime.getRuntime().availableProcessors();
         private TransportType transport = TransportType.AUTO;
         private boolean accessLog;
+        private ErrorPages errorPages = ErrorPages.NONE;
         private Duration shutdownTimeout = Duration.ofSeconds(10);
 
         private Builder() {}
@@ -279,6 +281,17 @@ public final class HttpBalancer implements AutoCloseable {
 
         public Builder limits(ClientLimits limits) {
             this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /**
+         * The pages for the balancer's own errors (nginx's {@code error_page} at the {@code server} level):
+         * all its errors, those before a request is routed (400, 404 without a route, 408, 414, 431, 501,
+         * 503 over {@code maxConnections} …) included, except for requests routed to a route with pages of
+         * its own ({@link Route.Builder#errorPages}). Default {@link ErrorPages#NONE}: built-in bodies.
+         */
+        public Builder errorPages(ErrorPages pages) {
+            this.errorPages = Objects.requireNonNull(pages, "pages");
             return this;
         }
 

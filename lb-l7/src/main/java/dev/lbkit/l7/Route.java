@@ -24,7 +24,7 @@ import java.util.Set;
  * {@link RedirectRewrite#DEFAULT} ({@code proxy_redirect default}), no cookie rewriting
  * ({@code proxy_cookie_path off}, {@code proxy_cookie_domain off}, {@code proxy_cookie_flags off}),
  * {@link HostHeader#preserve()}, no forwarding headers, {@link RetryPolicy#DEFAULT}, the balancer's
- * timeouts, no rate or concurrency limits.
+ * timeouts, no rate or concurrency limits, the balancer's error pages, upstream errors passed as they are.
  */
 public final class Route {
     private final String host;
@@ -42,6 +42,8 @@ public final class Route {
     private final ProxyTimeouts timeouts;
     private final List<RequestRateLimit> rateLimits;
     private final List<ConcurrencyLimit> concurrencyLimits;
+    private final ErrorPages errorPages;
+    private final boolean interceptErrors;
     private final String name;
 
     private Route(Builder b) {
@@ -60,6 +62,8 @@ public final class Route {
         this.timeouts = b.timeouts;
         this.rateLimits = List.copyOf(b.rateLimits);
         this.concurrencyLimits = List.copyOf(b.concurrencyLimits);
+        this.errorPages = b.errorPages;
+        this.interceptErrors = b.interceptErrors;
         this.name = b.name != null ? b.name : (host == null ? "" : host) + pathPrefix;
     }
 
@@ -162,6 +166,16 @@ public final class Route {
         return concurrencyLimits;
     }
 
+    /** The route's own error pages, or empty to use the balancer's (see {@link Builder#errorPages}). */
+    public Optional<ErrorPages> errorPages() {
+        return Optional.ofNullable(errorPages);
+    }
+
+    /** Whether an upstream response with a status that has an error page gets the page instead. Default false. */
+    public boolean interceptErrors() {
+        return interceptErrors;
+    }
+
     /** The name in stats and logs; by default host + prefix. */
     public String name() {
         return name;
@@ -192,6 +206,8 @@ public final class Route {
         private ProxyTimeouts timeouts;
         private final List<RequestRateLimit> rateLimits = new ArrayList<>();
         private final List<ConcurrencyLimit> concurrencyLimits = new ArrayList<>();
+        private ErrorPages errorPages;
+        private boolean interceptErrors;
         private String name;
 
         private Builder(String pathPrefix) {
@@ -392,6 +408,29 @@ public final class Route {
          */
         public Builder limit(ConcurrencyLimit limit) {
             concurrencyLimits.add(Objects.requireNonNull(limit, "limit"));
+            return this;
+        }
+
+        /**
+         * This route's error pages, instead of the balancer's, for requests routed to it (nginx's
+         * {@code error_page} in a {@code location}): as nginx, none of the balancer's pages apply then, not
+         * even for statuses this route has no page for. Its errors before a request is routed (a 400 for a
+         * head that cannot be read, a 408 for a head that does not come) have the balancer's pages.
+         */
+        public Builder errorPages(ErrorPages pages) {
+            this.errorPages = Objects.requireNonNull(pages, "pages");
+            return this;
+        }
+
+        /**
+         * nginx's {@code proxy_intercept_errors}: an upstream response with a status of 300 or more that has an
+         * error page (this route's, else the balancer's) is answered with the page instead, counted under
+         * the status sent; other responses pass as they are. The upstream's body is read and dropped so
+         * its connection can be reused when its length is known and at most 64 KiB; otherwise, or when the
+         * response is not reusable anyway, the upstream connection is closed at once. Default off.
+         */
+        public Builder interceptErrors(boolean on) {
+            this.interceptErrors = on;
             return this;
         }
 

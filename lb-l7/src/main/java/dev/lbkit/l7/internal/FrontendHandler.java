@@ -103,6 +103,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ERROR
     }
 
+    /** The longest body of an intercepted upstream response read and dropped to reuse its connection. */
+    private static final long MAX_INTERCEPT_DROP = 64 * 1024;
+
     private static final int TIMER_NONE = 0;
     private static final int TIMER_KEEPALIVE = 1;
     private static final int TIMER_HEADER = 2;
@@ -167,6 +170,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** This connection's request decoder (null before {@link #newDecoder(ClientLimits)}, in tests). */
     private Codecs.RequestDecoder requestDecoder;
     private RouteTable.RouteEntry route;
+    /** The routed request's route's own error pages, or null: the balancer's apply. */
+    private ErrorResponses routePages;
     /** Matchers for the routes' regex redirect and cookie rules, kept for the connection's responses. */
     private final Rewrites.Matchers rewriteMatchers = new Rewrites.Matchers();
     private ProxyTimeouts timeouts;
@@ -214,6 +219,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private int status;
     private boolean upstreamKeepAlive;
     private boolean statusCounts;
+    /** The upstream's status whose response is being replaced by its error page, its body dropped; 0: none. */
+    private int interceptedCode;
     private long bytesToClient;
     private StringBuilder upstreamLog;
     private long upstreamNanos;
@@ -498,6 +505,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         // nginx's keepalive_timeout of the location that served the request before: the route's, or the
         // balancer's when that request was not routed or its route has no timeouts of its own.
         armClient(TIMER_KEEPALIVE, timeouts().keepAlive().toNanos());
+        routePages = null; // what comes next is not routed yet: the balancer's error pages
     }
 
     private void readClient() {
@@ -655,7 +663,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (!responseStarted) {
                 closeAfterResponse = true;
                 lingerOnClose = true;
-                finishRequest(408, true);
+                finishRequest(sentCode(HttpResponseStatus.REQUEST_TIMEOUT), true);
                 sendError(HttpResponseStatus.REQUEST_TIMEOUT, true);
             } else {
                 finishRequest(status, true);
@@ -704,6 +712,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         upstreamLog = null;
         upstreamNanos = 0;
         route = null;
+        routePages = null;
         timeouts = null;
         group = null;
         stickyMember = null;
@@ -805,6 +814,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             // From here a refusal answers a routed request: the route's timeouts apply to it, its lingering
             // ones included, as nginx's location settings once the location is found.
             timeouts = e.route().timeouts().orElse(state.timeouts);
+            routePages = e.errorPages;
         }
         long limit = state.limits.maxBodySize();
         if (limit > 0 && HttpUtil.getContentLength(req, -1L) > limit) {
@@ -1136,7 +1146,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         clientKeepAlive = false;
         lingerOnClose = !requestComplete;
         requestComplete = true;
-        finishRequest(s.code(), false);
+        finishRequest(sentCode(s), false);
         sendError(s, true);
     }
 
@@ -1154,7 +1164,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         discarding = true;
-        finishRequest(s.code(), false);
+        finishRequest(sentCode(s), false);
         discardAnswer = sendError(s, false);
         armClient(TIMER_BODY, timeouts().clientBody().toNanos());
     }
@@ -1622,7 +1632,15 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 }
             }
             upCounters.response(code);
-            writeResponseHead(r);
+            if (code >= 300 && route.route().interceptErrors() && errorPage(code) != null) {
+                intercept(r, code);
+                if (interceptedCode == 0 || !(msg instanceof HttpContent)) {
+                    ReferenceCountUtil.release(msg);
+                    return;
+                }
+            } else {
+                writeResponseHead(r);
+            }
         }
         if (msg instanceof HttpContent) {
             HttpContent content = (HttpContent) msg;
@@ -1636,6 +1654,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (content.decoderResult().isFailure()) {
                 content.release();
                 attemptFailed(Failure.INVALID, content.decoderResult().cause());
+                return;
+            }
+            if (interceptedCode != 0) {
+                content.release();
+                if (content instanceof LastHttpContent) {
+                    interceptedBodyDropped();
+                }
                 return;
             }
             int n = content.content().readableBytes();
@@ -1768,24 +1793,36 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         attemptFailed(responseBegun ? Failure.INVALID : Failure.ERROR, cause);
     }
 
-    private void responseComplete(LastHttpContent last) {
-        UpstreamConnection c = up;
-        boolean reusable = upstreamKeepAlive && lastWritten && requestComplete;
-        if (reusable && c.decoder.hasUnread()) {
-            // Bytes after the response (a body on a 204 or a HEAD response, more than Content-Length):
-            // kept, they would be read as the next exchange's response (RFC 9112 §6.3). As nginx ("upstream
-            // sent more data than specified"), the connection is closed, not reused.
-            logger.debug("upstream {} sent more data than its response", c.member.upstream().key());
-            reusable = false;
-        }
-        endAttempt(statusCounts ? Outcome.ERROR_STATUS : Outcome.SUCCESS, false);
-        if (reusable && group.proxyProtocol() != ProxyProtocol.NONE) {
-            keepPrivateIdle(c);
-        } else if (reusable) {
-            connPool.release(c, group.keepAlive());
+    /**
+     * {@code proxy_intercept_errors}: the upstream's response with {@code code}, which has an error page, is
+     * answered with the page. Its body is read and dropped, to reuse the connection, when it is short and
+     * framed (at most {@link #MAX_INTERCEPT_DROP} bytes by Content-Length, or none); otherwise the connection
+     * is closed at once rather than read for an unknown time, and the page goes out now.
+     */
+    private void intercept(HttpResponse r, int code) {
+        boolean bodyless = encoder.headRequest || code == 304;
+        long length = HttpUtil.getContentLength(r, -1L);
+        upstreamKeepAlive = HttpUtil.isKeepAlive(r) && lastWritten && requestComplete
+                && (bodyless || length >= 0 && length <= MAX_INTERCEPT_DROP && !HttpUtil.isTransferEncodingChunked(r));
+        if (upstreamKeepAlive) {
+            interceptedCode = code;
         } else {
-            c.channel.close();
+            endAttempt(statusCounts ? Outcome.ERROR_STATUS : Outcome.SUCCESS, true);
+            route.counters.latency(System.nanoTime() - requestStartNanos);
+            answerError(HttpResponseStatus.valueOf(code), false);
         }
+    }
+
+    /** The body of an intercepted response is read: the connection is reused, and the page sent. */
+    private void interceptedBodyDropped() {
+        int code = interceptedCode;
+        endResponse(upstreamKeepAlive);
+        route.counters.latency(System.nanoTime() - requestStartNanos);
+        answerError(HttpResponseStatus.valueOf(code), false);
+    }
+
+    private void responseComplete(LastHttpContent last) {
+        endResponse(upstreamKeepAlive && lastWritten && requestComplete);
         long nanos = System.nanoTime() - requestStartNanos;
         route.counters.latency(nanos);
         boolean keep = clientKeepAlive && !closeAfterResponse;
@@ -1801,8 +1838,29 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Ends the attempt whose response is read whole: its connection reused when {@code reusable}, else closed. */
+    private void endResponse(boolean reusable) {
+        UpstreamConnection c = up;
+        if (reusable && c.decoder.hasUnread()) {
+            // Bytes after the response (a body on a 204 or a HEAD response, more than Content-Length):
+            // kept, they would be read as the next exchange's response (RFC 9112 §6.3). As nginx ("upstream
+            // sent more data than specified"), the connection is closed, not reused.
+            logger.debug("upstream {} sent more data than its response", c.member.upstream().key());
+            reusable = false;
+        }
+        endAttempt(statusCounts ? Outcome.ERROR_STATUS : Outcome.SUCCESS, false);
+        if (reusable && group.proxyProtocol() != ProxyProtocol.NONE) {
+            keepPrivateIdle(c);
+        } else if (reusable) {
+            connPool.release(c, group.keepAlive());
+        } else {
+            c.channel.close();
+        }
+    }
+
     /** Ends the current attempt: timers off, the member's count down, the outcome reported. */
     private void endAttempt(Outcome outcome, boolean closeConnection) {
+        interceptedCode = 0;
         upReadTimer.disarm();
         disarmUpSend();
         UpstreamConnection c = up;
@@ -1909,27 +1967,62 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void respondError(HttpResponseStatus s) {
-        status = s.code();
+        answerError(s, s.code() >= 500);
+    }
+
+    /**
+     * Answers the request with the error {@code s} (its page if it has one) once nothing more is read from
+     * an upstream for it; the connection is kept while the client's request is read whole and keep-alive.
+     */
+    private void answerError(HttpResponseStatus s, boolean failed) {
+        status = sentCode(s);
         if (!requestComplete) {
             clientKeepAlive = false;
             lingerOnClose = true;
         }
         boolean keep = clientKeepAlive && !closeAfterResponse;
-        finishRequest(s.code(), s.code() >= 500);
+        finishRequest(status, failed);
         sendError(s, !keep);
         if (keep) {
             waitForRequest();
         }
     }
 
+    /** The error page for {@code code}: the routed request's route's, else the balancer's; null: none. */
+    private ErrorResponses.Page errorPage(int code) {
+        return (routePages != null ? routePages : state.errorPages).get(code);
+    }
+
+    /** The status sent for the error {@code s}: its error page's, if it has one that changes it. */
+    private int sentCode(HttpResponseStatus s) {
+        ErrorResponses.Page p = errorPage(s.code());
+        return p == null ? s.code() : p.status(s).code();
+    }
+
+    /**
+     * Writes the error {@code s}: its error page if it has one (the shared bytes, not copied), else the
+     * built-in body; a HEAD gets the head alone, with the body's length.
+     */
     private ChannelFuture sendError(HttpResponseStatus s, boolean close) {
-        byte[] text = ("<html><head><title>" + s + "</title></head><body><center><h1>" + s
-                + "</h1></center><hr><center>lbkit</center></body></html>\n").getBytes(StandardCharsets.US_ASCII);
         boolean head = encoder != null && encoder.headRequest;
-        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, s,
-                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(text));
-        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html");
-        resp.headers().set(HttpHeaderNames.CONTENT_LENGTH, text.length);
+        ErrorResponses.Page page = errorPage(s.code());
+        FullHttpResponse resp;
+        if (page != null) {
+            resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, page.status(s),
+                    head ? Unpooled.EMPTY_BUFFER : page.body());
+            resp.headers().set(HttpHeaderNames.CONTENT_TYPE, page.contentType);
+            resp.headers().set(HttpHeaderNames.CONTENT_LENGTH, page.length);
+            if (page.retryAfter != null) {
+                resp.headers().set(HttpHeaderNames.RETRY_AFTER, page.retryAfter);
+            }
+        } else {
+            byte[] text = ("<html><head><title>" + s + "</title></head><body><center><h1>" + s
+                    + "</h1></center><hr><center>lbkit</center></body></html>\n").getBytes(StandardCharsets.US_ASCII);
+            resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, s,
+                    head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(text));
+            resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html");
+            resp.headers().set(HttpHeaderNames.CONTENT_LENGTH, text.length);
+        }
         if (close) {
             resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (http10Client) {

@@ -38,6 +38,8 @@ public final class ProxyState {
     final ClientLimits limits;
     final Transport transport;
     final boolean accessLog;
+    /** The balancer's error pages. */
+    final ErrorResponses errorPages;
     private volatile RouteTable routes;
     private final ConcurrentMap<String, TrafficCounters> routeCounters = new ConcurrentHashMap<>();
     private final ConcurrentMap<Member, TrafficCounters> upstreamCounters = new ConcurrentHashMap<>();
@@ -57,8 +59,9 @@ public final class ProxyState {
     private final Map<Object, LimitTable> limitTables = new IdentityHashMap<>();
 
     public ProxyState(List<Route> routes, ProxyTimeouts timeouts, ClientLimits limits, Transport transport,
-            boolean accessLog) {
+            boolean accessLog, dev.lbkit.l7.ErrorPages errorPages) {
         this.timeouts = timeouts;
+        this.errorPages = ErrorResponses.of(errorPages);
         this.limits = limits;
         this.transport = transport;
         this.accessLog = accessLog;

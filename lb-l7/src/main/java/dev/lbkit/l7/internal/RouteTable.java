@@ -101,6 +101,8 @@ public final class RouteTable {
         final Affinity affinity;
         /** The route's rate and concurrency limits, or null when it has none. */
         final RouteLimits limits;
+        /** The route's own error pages, or null when it uses the balancer's. */
+        final ErrorResponses errorPages;
 
         RouteEntry(Route route, TrafficCounters counters, GroupQueue queue, Function<Object, LimitTable> limits) {
             this.route = route;
@@ -111,6 +113,7 @@ public final class RouteTable {
             this.cookies = SetCookies.of(route.cookieRewrites(), route.cookieFlags());
             this.affinity = Affinity.of(route.group());
             this.limits = RouteLimits.of(route, counters, limits);
+            this.errorPages = route.errorPages().map(ErrorResponses::of).orElse(null);
         }
 
         public Route route() {
