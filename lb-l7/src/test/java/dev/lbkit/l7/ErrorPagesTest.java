@@ -89,16 +89,23 @@ class ErrorPagesTest {
         assertTrue(got.endsWith("\r\n\r\n" + body), got);
     }
 
+    /** Sends a keep-alive GET of {@code path} on {@code s} and reads its response. */
+    private static String get(Socket s, String path) throws IOException {
+        Fixtures.send(s, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        return Fixtures.readResponse(s.getInputStream());
+    }
+
+    /** {@link #assertPage}, on a connection the proxy keeps open. */
+    private static void assertPageKeptAlive(String got, int status, String type, String body) {
+        assertPage(got, status, type, body);
+        assertFalse(got.toLowerCase().contains("connection: close"), got);
+    }
+
     @Test
     void balancerPageForNoRouteKeepsTheConnection() throws IOException {
         try (Socket s = connect()) {
-            InputStream in = s.getInputStream();
-            Fixtures.send(s, "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n");
-            String first = Fixtures.readResponse(in);
-            assertPage(first, 404, "text/plain; charset=utf-8", NOT_FOUND);
-            assertFalse(first.toLowerCase().contains("connection: close"), first);
-            Fixtures.send(s, "GET /nowhere/again HTTP/1.1\r\nHost: x\r\n\r\n");
-            assertPage(Fixtures.readResponse(in), 404, "text/plain; charset=utf-8", NOT_FOUND);
+            assertPageKeptAlive(get(s, "/nowhere"), 404, "text/plain; charset=utf-8", NOT_FOUND);
+            assertPage(get(s, "/nowhere/again"), 404, "text/plain; charset=utf-8", NOT_FOUND);
         }
     }
 
@@ -124,12 +131,8 @@ class ErrorPagesTest {
     @Test
     void interceptReplacesAnUpstreamErrorAndKeepsBothConnections() throws IOException {
         try (Socket s = connect()) {
-            InputStream in = s.getInputStream();
             for (int i = 0; i < 3; i++) {
-                Fixtures.send(s, "GET /app/500 HTTP/1.1\r\nHost: x\r\n\r\n");
-                String got = Fixtures.readResponse(in);
-                assertPage(got, 200, "text/plain", MAINTENANCE);
-                assertFalse(got.toLowerCase().contains("connection: close"), got);
+                assertPageKeptAlive(get(s, "/app/500"), 200, "text/plain", MAINTENANCE);
             }
         }
         assertEquals(3, backend.requestCount());
@@ -143,13 +146,8 @@ class ErrorPagesTest {
     @Test
     void interceptOfABodyOfUnknownLengthClosesTheUpstreamNotTheClient() throws IOException {
         try (Socket s = connect()) {
-            InputStream in = s.getInputStream();
-            Fixtures.send(s, "GET /app/chunked500 HTTP/1.1\r\nHost: x\r\n\r\n");
-            String got = Fixtures.readResponse(in);
-            assertPage(got, 200, "text/plain", MAINTENANCE);
-            assertFalse(got.toLowerCase().contains("connection: close"), got);
-            Fixtures.send(s, "GET /app/ok HTTP/1.1\r\nHost: x\r\n\r\n");
-            String next = Fixtures.readResponse(in);
+            assertPageKeptAlive(get(s, "/app/chunked500"), 200, "text/plain", MAINTENANCE);
+            String next = get(s, "/app/ok");
             assertTrue(next.startsWith("HTTP/1.1 200 ") && next.endsWith("fine"), next);
         }
     }
@@ -182,8 +180,7 @@ class ErrorPagesTest {
             assertTrue(got.startsWith("HTTP/1.1 404 "), got);
             assertEquals(List.of(Integer.toString(NOT_FOUND.length())), Fixtures.fields(got, "Content-Length"));
             // No body follows: the next response is the next bytes on the connection.
-            Fixtures.send(s, "GET /app/ok HTTP/1.1\r\nHost: x\r\n\r\n");
-            String next = Fixtures.readResponse(in);
+            String next = get(s, "/app/ok");
             assertTrue(next.startsWith("HTTP/1.1 200 ") && next.endsWith("fine"), next);
         }
     }
