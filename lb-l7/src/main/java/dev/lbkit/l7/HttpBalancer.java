@@ -3,6 +3,7 @@ package dev.lbkit.l7;
 import dev.lbkit.api.internal.Checks;
 import dev.lbkit.l7.internal.FrontendHandler;
 import dev.lbkit.l7.internal.ProxyState;
+import dev.lbkit.l7.internal.RealAddress;
 import dev.lbkit.transport.TransportType;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -99,6 +100,7 @@ public final class HttpBalancer implements AutoCloseable {
             List<InetSocketAddress> bound = new ArrayList<>();
             try {
                 for (Listener l : listeners) {
+                    RealAddress.Config realIp = l.realIp().map(RealAddress.Config::new).orElse(null);
                     ServerBootstrap sb = new ServerBootstrap().group(group).channel(t.serverChannel())
                             .option(ChannelOption.SO_BACKLOG, 1024)
                             .option(ChannelOption.SO_REUSEADDR, true)
@@ -107,7 +109,7 @@ public final class HttpBalancer implements AutoCloseable {
                             .childHandler(new ChannelInitializer<Channel>() {
                                 @Override
                                 protected void initChannel(Channel ch) {
-                                    initClient(ch, l);
+                                    initClient(ch, l, realIp);
                                 }
                             });
                     Channel ch = sb.bind(l.address()).syncUninterruptibly().channel();
@@ -129,10 +131,13 @@ public final class HttpBalancer implements AutoCloseable {
         }
     }
 
-    private void initClient(Channel ch, Listener l) {
+    private void initClient(Channel ch, Listener l, RealAddress.Config realIp) {
         ChannelPipeline p = ch.pipeline();
         SslContext ssl = l.tls().orElse(null);
         FrontendHandler f = state.newFrontend(ssl != null);
+        if (realIp != null) {
+            f.realIp(realIp);
+        }
         if (l.acceptProxyProtocol()) {
             // Before TLS: the balancer in front writes the header ahead of the client's handshake.
             p.addLast(state.newProxyHeaderReaders(f));

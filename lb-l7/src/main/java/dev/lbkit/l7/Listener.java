@@ -20,11 +20,13 @@ public final class Listener {
     private final InetSocketAddress address;
     private final SslContext tls;
     private final boolean acceptProxyProtocol;
+    private final RealIp realIp;
 
     private Listener(Builder b) {
         this.address = b.address;
         this.tls = b.tls;
         this.acceptProxyProtocol = b.acceptProxyProtocol;
+        this.realIp = b.realIp;
     }
 
     /** Plain HTTP on {@code address}; port 0 picks a free port. */
@@ -55,9 +57,15 @@ public final class Listener {
         return acceptProxyProtocol;
     }
 
+    /** How requests' client addresses are taken from a header; see {@link Builder#realIp(RealIp)}. Default: empty. */
+    public Optional<RealIp> realIp() {
+        return Optional.ofNullable(realIp);
+    }
+
     @Override
     public String toString() {
-        return "Listener{" + address + (tls != null ? ", tls" : "") + (acceptProxyProtocol ? ", proxy_protocol" : "") + "}";
+        return "Listener{" + address + (tls != null ? ", tls" : "") + (acceptProxyProtocol ? ", proxy_protocol" : "")
+                + (realIp != null ? ", " + realIp : "") + "}";
     }
 
     /** Builds a {@link Listener}. Not thread-safe. */
@@ -65,6 +73,7 @@ public final class Listener {
         private final InetSocketAddress address;
         private SslContext tls;
         private boolean acceptProxyProtocol;
+        private RealIp realIp;
 
         private Builder(InetSocketAddress address) {
             this.address = Objects.requireNonNull(address, "address");
@@ -101,6 +110,18 @@ public final class Listener {
          */
         public Builder acceptProxyProtocol(boolean on) {
             this.acceptProxyProtocol = on;
+            return this;
+        }
+
+        /**
+         * Takes each request's client address from a header set by a trusted proxy in front (nginx's
+         * realip module); default none: the connection's address. Per listener, as what stands in front
+         * of a port decides whom to trust. Trust is checked against the connection's address, which on a
+         * listener that {@linkplain #acceptProxyProtocol(boolean) accepts PROXY} is the header's: the
+         * listener already trusts whoever sends it, as nginx does with {@code real_ip_header proxy_protocol}.
+         */
+        public Builder realIp(RealIp option) {
+            this.realIp = Objects.requireNonNull(option, "option");
             return this;
         }
 

@@ -244,6 +244,15 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      */
     private InetSocketAddress clientAddress;
     private InetSocketAddress localAddress;
+    /** The listener's {@link dev.lbkit.l7.RealIp} reading for this connection; null without the option. */
+    private RealAddress realIp;
+    /**
+     * The current request's client address when {@link #realIp} took another one from its header (nginx's
+     * {@code $remote_addr} after realip); null for the connection's. Reset per request.
+     */
+    private InetAddress realAddress;
+    /** The {@link #realAddress} the private idle connection's PROXY header names (null: the connection's). */
+    private InetAddress privateIdleFor;
     /** The listener requires a PROXY header and it has not been read yet. */
     private boolean proxyHeaderPending;
     /**
@@ -480,6 +489,16 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         proxyHeaderPending = false;
         clientAddress = client;
         localAddress = local;
+    }
+
+    /** Reads each request's client address from a header, as {@code config} says (before registration). */
+    public void realIp(RealAddress.Config config) {
+        this.realIp = new RealAddress(config);
+    }
+
+    /** This request's client address: the real one taken from its header, else the connection's; or null. */
+    private InetAddress clientIp() {
+        return realAddress != null ? realAddress : clientAddress != null ? clientAddress.getAddress() : null;
     }
 
     /** The client's address: the socket's peer or what its PROXY header names; null without an IP peer. */
@@ -735,6 +754,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         HttpHeaders h = req.headers();
+        if (realIp != null) {
+            realAddress = realIp.of(h, clientAddress != null ? clientAddress.getAddress() : null);
+        }
         HttpVersion v = req.protocolVersion();
         if (v.majorVersion() != 1 || v.minorVersion() > 1) {
             reject(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED);
@@ -832,7 +854,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (heldLimits == null || heldLimits.length < e.limits.holds()) {
                 heldLimits = new LimitTable.Entry[e.limits.holds()];
             }
-            delayMillis = e.limits.admit(clientAddress != null ? clientAddress.getAddress() : null, keySpan(), uri,
+            delayMillis = e.limits.admit(clientIp(), keySpan(), uri,
                     matchPath, matchPath == routePath, h, heldLimits);
             if (delayMillis < 0) {
                 refuseByLimit(e, HttpResponseStatus.valueOf((int) -delayMillis));
@@ -865,8 +887,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         clientHost = host;
         pick.reset();
-        if (clientAddress != null && clientAddress.getAddress() != null) {
-            pick.clientAddress(clientAddress.getAddress());
+        InetAddress client = clientIp();
+        if (client != null) {
+            pick.clientAddress(client);
         }
         Affinity affinity = e.affinity;
         if (affinity != null) {
@@ -1076,8 +1099,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (r.forwarded().isEmpty()) {
             return;
         }
-        String ip = clientAddress != null && clientAddress.getAddress() != null
-                ? addressText(clientAddress.getAddress()) : "unknown";
+        InetAddress client = clientIp();
+        String ip = client != null ? addressText(client) : "unknown";
         String proto = tls ? "https" : "http";
         if (r.forwarded().contains(ForwardedHeader.X_FORWARDED_FOR)) {
             String old = allValues(h, Headers.X_FORWARDED_FOR);
@@ -1393,7 +1416,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** This client connection's own idle upstream connection, if it is to {@code m} and still usable. */
     private UpstreamConnection takePrivateIdle(Member m) {
         UpstreamConnection c = privateIdle;
-        if (c == null || c.member != m) {
+        if (c == null || c.member != m || !java.util.Objects.equals(privateIdleFor, realAddress)) {
+            // Another member, or its header names another client than this request's.
             return null;
         }
         privateIdle = null;
@@ -1413,6 +1437,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             privateIdle.channel.close();
         }
         privateIdle = c;
+        privateIdleFor = realAddress;
     }
 
     private void connect(Member m) {
@@ -1436,7 +1461,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                             // First, so that the header precedes a TLS handshake (HAProxy send-proxy with ssl).
                             ch.pipeline().addLast(ProxyHeaders.sender(g.proxyProtocol() == ProxyProtocol.V1
                                     ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2,
-                                    clientAddress, localAddress));
+                                    realAddress != null ? new InetSocketAddress(realAddress, 0) : clientAddress,
+                                    localAddress));
                         }
                         if (g.tls().isPresent()) {
                             ch.pipeline().addLast(sslHandler(ch, g.tls().get(), target, connectMillis));
@@ -2098,14 +2124,15 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             requestDecoder.recycle(request);
         }
         request = null;
+        realAddress = null; // the next request on this connection is read anew
         if (!closed && !clientKeepAlive && !ctx.channel().isActive()) {
             closed = true;
         }
     }
 
     private void logAccess(int code) {
-        String ip = clientAddress != null && clientAddress.getAddress() != null
-                ? addressText(clientAddress.getAddress()) : "-";
+        InetAddress client = clientIp();
+        String ip = client != null ? addressText(client) : "-";
         accessLogger.info("{} - - [{}] \"{}\" {} {} \"{}\" \"{}\" upstream={} upstream_time={} tries={}", ip,
                 LOG_TIME.format(ZonedDateTime.now()), logEscape(logRequestLine), code,
                 bytesToClient, logEscape(logReferer), logEscape(logUserAgent),
