@@ -7,6 +7,7 @@ import dev.lbkit.api.UpstreamPool;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -100,6 +101,14 @@ final class Fixtures {
             }
             return readAll(s.getInputStream());
         }
+    }
+
+    /** A connection to {@code lb} from the loopback address {@code local} (127.0.0.2 …), 20 s read timeout. */
+    static Socket from(String local, HttpBalancer lb) throws IOException {
+        Socket s = new Socket(InetAddress.getByName("127.0.0.1"), lb.address().getPort(),
+                InetAddress.getByName(local), 0);
+        s.setSoTimeout(20_000);
+        return s;
     }
 
     /** Writes {@code text} (ISO-8859-1) to {@code s} and flushes it. */

@@ -11,8 +11,6 @@ import dev.lbkit.testing.Await;
 import dev.lbkit.testing.FakeTicker;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
-import java.io.IOException;
-import java.net.InetAddress;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -76,8 +74,8 @@ class RouteLimitsTest {
     void clientAddressesAreSeparateKeys() throws Exception {
         try (TestBackend b = TestBackend.start(Script.builder().body("slow").delay(Duration.ofMillis(800)).build());
                 HttpBalancer lb = start(b, NO_TICKER, r -> r.limit(ConcurrencyLimit.of(1).build()))) {
-            try (Socket one = from("127.0.0.1", lb); Socket other = from("127.0.0.2", lb);
-                    Socket oneAgain = from("127.0.0.1", lb)) {
+            try (Socket one = Fixtures.from("127.0.0.1", lb); Socket other = Fixtures.from("127.0.0.2", lb);
+                    Socket oneAgain = Fixtures.from("127.0.0.1", lb)) {
                 Fixtures.send(one, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
                 Await.until(() -> b.requestCount() == 1);
                 Fixtures.send(oneAgain, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -168,7 +166,7 @@ class RouteLimitsTest {
         FakeTicker t = new FakeTicker();
         try (TestBackend b = TestBackend.start(Script.ok("ok"));
                 HttpBalancer lb = start(b, t, r -> r.limit(RequestRateLimit.perSecond(1).status(429).build()));
-                Socket s = from("127.0.0.1", lb)) {
+                Socket s = Fixtures.from("127.0.0.1", lb)) {
             Fixtures.send(s, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
             assertTrue(Fixtures.readResponse(s.getInputStream()).startsWith("HTTP/1.1 200 "));
             Fixtures.send(s, "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 22\r\n\r\nGET /smuggled HTTP/1.1");
@@ -221,7 +219,7 @@ class RouteLimitsTest {
                         .limit(RequestRateLimit.perMinute(1).burst(1).key(HashKey.header("X-Key")).build())
                         .limit(ConcurrencyLimit.of(1).key(HashKey.header("X-C")).build()))) {
             assertEquals(200, get(lb, "/", "k").statusCode());
-            try (Socket s = from("127.0.0.1", lb)) {
+            try (Socket s = Fixtures.from("127.0.0.1", lb)) {
                 Fixtures.send(s, "GET /waits-a-minute HTTP/1.1\r\nHost: x\r\nX-Key: k\r\nX-C: c\r\n\r\n");
                 Await.until(() -> stats(lb).limitDelayed() == 1 && stats(lb).inFlight() == 1);
                 HttpRequest busy = HttpRequest.newBuilder(Fixtures.uri(lb, "/")).header("X-C", "c")
@@ -277,13 +275,6 @@ class RouteLimitsTest {
             assertTrue(assertThrows(IllegalArgumentException.class, () -> r.limit(RequestRateLimit.perSecond(1).build()))
                     .getMessage().contains("at most 64 rate limits"));
         }
-    }
-
-    private static Socket from(String local, HttpBalancer lb) throws IOException {
-        Socket s = new Socket(InetAddress.getByName("127.0.0.1"), lb.address().getPort(),
-                InetAddress.getByName(local), 0);
-        s.setSoTimeout(20_000);
-        return s;
     }
 
 }
