@@ -52,7 +52,10 @@ public final class HashKey {
         this.name = name;
     }
 
-    /** The client address (the default, as lb-l7 always did; {@code PickContext.clientAddress}). */
+    /**
+     * The client address (the default, as lb-l7 always did; {@code PickContext.clientAddress}): the
+     * request's, as a listener's {@link RealIp} takes it from a header, else the connection's.
+     */
     public static HashKey clientAddress() {
         return CLIENT_ADDRESS;
     }
