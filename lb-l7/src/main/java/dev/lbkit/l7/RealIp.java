@@ -1,5 +1,6 @@
 package dev.lbkit.l7;
 
+import dev.lbkit.l7.internal.Cookies;
 import dev.lbkit.l7.internal.IpAddresses;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,14 +89,10 @@ public final class RealIp {
          * The header to read ({@code real_ip_header}); default {@code X-Forwarded-For}. A PROXY header is
          * read by the listener itself ({@link Listener.Builder#acceptProxyProtocol(boolean)}).
          *
-         * @throws IllegalArgumentException if {@code name} is not an HTTP field name (a token)
+         * @throws IllegalArgumentException if {@code name} is not a token (RFC 9110 §5.6.2), empty included
          */
         public Builder header(String name) {
-            Objects.requireNonNull(name, "name");
-            if (name.isEmpty() || !name.chars().allMatch(c -> c > 0x20 && c < 0x7f && "\"(),/:;<=>?@[\\]{}".indexOf(c) < 0)) {
-                throw new IllegalArgumentException("not a header name: \"" + name + "\"");
-            }
-            this.header = name;
+            this.header = Cookies.checkToken(Objects.requireNonNull(name, "name"), "header name", "RFC 9110 §5.6.2");
             return this;
         }
 
