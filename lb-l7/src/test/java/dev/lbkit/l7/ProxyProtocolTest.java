@@ -259,6 +259,36 @@ class ProxyProtocolTest {
     }
 
     @Test
+    void withRealIpTheHeaderSentNamesEachRequestsClientAndAConnectionServesOnlyItsOwn() throws Exception {
+        try (HeaderRecordingUpstream upstream = new HeaderRecordingUpstream(0);
+                HttpBalancer lb = HttpBalancer.builder()
+                        .listen(Listener.builder(loopback()).acceptProxyProtocol(true)
+                                .realIp(RealIp.builder().trust("203.0.113.1").build()).build())
+                        .eventLoops(1).route(Route.builder("/").group(UpstreamGroup.builder(
+                                UpstreamPool.builder().add(upstream(upstream.server.port())).build())
+                                .proxyProtocol(ProxyProtocol.V1).build()).build())
+                        .build().start();
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(ascii("PROXY TCP4 203.0.113.1 198.51.100.1 1111 80\r\n"));
+            InputStream in = s.getInputStream();
+            for (String xff : new String[] {"192.0.2.5", "192.0.2.5", null, "192.0.2.6"}) {
+                s.getOutputStream().write(ascii("GET /a HTTP/1.1\r\nHost: x\r\n"
+                        + (xff != null ? "X-Forwarded-For: " + xff + "\r\n" : "") + "\r\n"));
+                s.getOutputStream().flush();
+                String head = RawServer.readHead(in);
+                assertTrue(head.startsWith("HTTP/1.1 200"), head);
+                assertEquals("ok", new String(new DataInputStream(in).readNBytes(2), StandardCharsets.ISO_8859_1));
+            }
+            // The first two requests share a connection; each other client gets its own (port 0: none known).
+            assertEquals(List.of("PROXY TCP4 192.0.2.5 198.51.100.1 0 80\r\n",
+                    "PROXY TCP4 203.0.113.1 198.51.100.1 1111 80\r\n", "PROXY TCP4 192.0.2.6 198.51.100.1 0 80\r\n"),
+                    upstream.headers.stream().map(h -> new String(h, StandardCharsets.ISO_8859_1)).toList());
+            assertEquals(4, upstream.requests.size());
+        }
+    }
+
+    @Test
     void upstreamConnectionsAreReusedOnlyByTheClientConnectionThatOpenedThem() throws Exception {
         try (HeaderRecordingUpstream upstream = new HeaderRecordingUpstream(0);
                 HttpBalancer lb = sending(upstream.server.port(), ProxyProtocol.V1)) {
