@@ -1,5 +1,6 @@
 package dev.lbkit.l4;
 
+import dev.lbkit.transport.internal.IpAddresses;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -7,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -34,8 +36,6 @@ public final class IpvsRules {
     /** ipvsadm's persistence timeout when {@code -p} is given without one. */
     public static final Duration DEFAULT_PERSISTENCE = Duration.ofSeconds(300);
 
-    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
-    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+");
     private static final Pattern NUMBER = Pattern.compile("\\d{1,9}");
 
     private IpvsRules() {}
@@ -211,8 +211,9 @@ public final class IpvsRules {
         if (v6) {
             host = host.substring(1, host.length() - 1);
         }
-        if (!(v6 ? IPV6.matcher(host).matches() && host.contains(":") : IPV4.matcher(host).matches())
-                || !NUMBER.matcher(port).matches()) {
+        byte[] ip = new byte[16];
+        int n = IpAddresses.parseLiteral(host, 0, host.length(), ip);
+        if (n != (v6 ? 16 : 4) || !NUMBER.matcher(port).matches()) {
             throw new IllegalArgumentException("'" + s + "' is not a numeric address:port (a.b.c.d:port or "
                     + "[v6]:port; names are not resolved)");
         }
@@ -221,10 +222,9 @@ public final class IpvsRules {
             throw new IllegalArgumentException("port of '" + s + "' must be in 1..65535");
         }
         try {
-            // A literal: parsed, never looked up.
-            return new InetSocketAddress(InetAddress.getByName(host), p);
+            return new InetSocketAddress(InetAddress.getByAddress(Arrays.copyOf(ip, n)), p);
         } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("'" + s + "' is not a valid address", e);
+            throw new AssertionError("4 or 16 bytes are an address", e);
         }
     }
 
@@ -354,17 +354,11 @@ public final class IpvsRules {
             }
             return p;
         }
-        if (!v4 || !IPV4.matcher(mask).matches()) {
+        byte[] b = new byte[16];
+        if (!v4 || IpAddresses.parseLiteral(mask, 0, mask.length(), b) != 4) {
             throw new IllegalArgumentException("-M '" + mask + "' is not " + (v4 ? "a netmask" : "a prefix length"));
         }
-        long m = 0;
-        for (String part : mask.split("\\.")) {
-            int b = Integer.parseInt(part);
-            if (b > 255) {
-                throw new IllegalArgumentException("-M '" + mask + "' is not a netmask");
-            }
-            m = (m << 8) | b;
-        }
+        long m = (b[0] & 0xFFL) << 24 | (b[1] & 0xFFL) << 16 | (b[2] & 0xFFL) << 8 | b[3] & 0xFFL;
         int p = Long.numberOfLeadingZeros(~m & 0xFFFFFFFFL) - 32;
         long canonical = p == 0 ? 0 : (0xFFFFFFFFL << (32 - p)) & 0xFFFFFFFFL;
         if (m != canonical) {

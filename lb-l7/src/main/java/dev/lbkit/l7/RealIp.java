@@ -1,7 +1,7 @@
 package dev.lbkit.l7;
 
 import dev.lbkit.l7.internal.Cookies;
-import dev.lbkit.l7.internal.IpAddresses;
+import dev.lbkit.transport.internal.IpAddresses;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

@@ -1,6 +1,7 @@
 package dev.lbkit.l7.internal;
 
 import dev.lbkit.l7.RealIp;
+import dev.lbkit.transport.internal.IpAddresses;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package dev.lbkit.l7.internal;
+package dev.lbkit.transport.internal;
 
 import io.netty.util.NetUtil;
 import java.util.ArrayList;
@@ -6,9 +6,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * IP address literals and CIDR tables, read without DNS, and nginx's walk of a forwarding header
- * ({@code ngx_http_get_forwarded_addr}) for {@link dev.lbkit.l7.RealIp}. The per-request methods read the
- * text in place into caller-given byte arrays and allocate nothing. Immutable tables; thread-safe.
+ * IP address literals and CIDR tables, read without DNS, for every tier (lb-l4's ipvsadm rule files,
+ * lb-l7's trusted proxies), and nginx's walk of a forwarding header ({@code ngx_http_get_forwarded_addr})
+ * for lb-l7's {@code RealIp}. The per-request methods read the text in place into caller-given byte
+ * arrays and allocate nothing. Immutable tables; thread-safe.
  */
 public final class IpAddresses {
     private final byte[][] nets;
@@ -161,7 +162,7 @@ public final class IpAddresses {
      * nginx's {@code ngx_parse_addr_port}: an address, or {@code 1.2.3.4:port} or {@code [v6]:port} with a
      * port from 1 to 65535; returns the address's length in {@code out} or -1.
      */
-    static int parseAddressPort(CharSequence s, int from, int to, byte[] out) {
+    public static int parseAddressPort(CharSequence s, int from, int to, byte[] out) {
         int n = parseLiteral(s, from, to, out);
         if (n > 0 || to - from < 3) {
             return n;

@@ -1,4 +1,4 @@
-package dev.lbkit.l7.internal;
+package dev.lbkit.transport.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
