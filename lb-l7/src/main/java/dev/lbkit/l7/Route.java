@@ -44,6 +44,7 @@ public final class Route {
     private final List<ConcurrencyLimit> concurrencyLimits;
     private final ErrorPages errorPages;
     private final boolean interceptErrors;
+    private final long interceptDiscardLimit;
     private final String name;
 
     private Route(Builder b) {
@@ -64,6 +65,7 @@ public final class Route {
         this.concurrencyLimits = List.copyOf(b.concurrencyLimits);
         this.errorPages = b.errorPages;
         this.interceptErrors = b.interceptErrors;
+        this.interceptDiscardLimit = b.interceptDiscardLimit;
         this.name = b.name != null ? b.name : (host == null ? "" : host) + pathPrefix;
     }
 
@@ -176,6 +178,15 @@ public final class Route {
         return interceptErrors;
     }
 
+    /**
+     * The longest body (bytes, by Content-Length) of an intercepted upstream response that is read and
+     * dropped to reuse the upstream connection; a longer or unframed one closes it. Default
+     * {@link Builder#DEFAULT_INTERCEPT_DISCARD_LIMIT}.
+     */
+    public long interceptDiscardLimit() {
+        return interceptDiscardLimit;
+    }
+
     /** The name in stats and logs; by default host + prefix. */
     public String name() {
         return name;
@@ -190,6 +201,8 @@ public final class Route {
     public static final class Builder {
         /** Most rate limits on one route (a request's pass over them keeps one bit per limit). */
         public static final int MAX_RATE_LIMITS = 64;
+        /** Default of {@link #interceptDiscardLimit}: 64 KiB. */
+        public static final long DEFAULT_INTERCEPT_DISCARD_LIMIT = 64 * 1024;
 
         private String host;
         private final String pathPrefix;
@@ -208,6 +221,7 @@ public final class Route {
         private final List<ConcurrencyLimit> concurrencyLimits = new ArrayList<>();
         private ErrorPages errorPages;
         private boolean interceptErrors;
+        private long interceptDiscardLimit = DEFAULT_INTERCEPT_DISCARD_LIMIT;
         private String name;
 
         private Builder(String pathPrefix) {
@@ -426,11 +440,25 @@ public final class Route {
          * nginx's {@code proxy_intercept_errors}: an upstream response with a status of 300 or more that has an
          * error page (this route's, else the balancer's) is answered with the page instead, counted under
          * the status sent; other responses pass as they are. The upstream's body is read and dropped so
-         * its connection can be reused when its length is known and at most 64 KiB; otherwise, or when the
-         * response is not reusable anyway, the upstream connection is closed at once. Default off.
+         * its connection can be reused when its length is known and at most {@link #interceptDiscardLimit}
+         * (64 KiB by default); otherwise, or when the response is not reusable anyway, the upstream
+         * connection is closed at once. Default off.
          */
         public Builder interceptErrors(boolean on) {
             this.interceptErrors = on;
+            return this;
+        }
+
+        /**
+         * With {@link #interceptErrors}: the longest body, in bytes by Content-Length, read and dropped to
+         * keep the upstream connection; 0 closes it after every intercepted response with a body. Default
+         * {@link #DEFAULT_INTERCEPT_DISCARD_LIMIT}.
+         */
+        public Builder interceptDiscardLimit(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("interceptDiscardLimit must be >= 0 bytes, got " + bytes);
+            }
+            this.interceptDiscardLimit = bytes;
             return this;
         }
 

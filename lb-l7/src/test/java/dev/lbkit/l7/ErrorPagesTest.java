@@ -50,6 +50,9 @@ class ErrorPagesTest {
         lb = HttpBalancer.builder().listen(Fixtures.loopback()).eventLoops(1).errorPages(balancerPages)
                 .route(Route.builder("/app/").group(live).interceptErrors(true).errorPages(ErrorPages.builder()
                         .page(ErrorPage.of(bytes(MAINTENANCE), "text/plain").withStatus(200), 500).build()).build())
+                .route(Route.builder("/tight/").group(live).interceptErrors(true).interceptDiscardLimit(4)
+                        .errorPages(ErrorPages.builder().page(ErrorPage.of(bytes(MAINTENANCE), "text/plain")
+                                .withStatus(200), 500).build()).build())
                 .route(Route.builder("/plain/").group(live).build())
                 .route(Route.builder("/down/").group(dead("down")).build())
                 .route(Route.builder("/routed-down/").group(dead("routed-down")).errorPages(ErrorPages.builder()
@@ -141,6 +144,24 @@ class ErrorPagesTest {
         TrafficStats app = lb.stats().routes().get("/app/");
         assertEquals(0, app.responses(5), "counted under the status sent");
         assertTrue(app.responses(2) >= 3);
+    }
+
+    /** A body over the route's discard limit (13 bytes against 4) closes the upstream connection each time. */
+    @Test
+    void interceptOfABodyOverTheDiscardLimitClosesTheUpstream() throws IOException {
+        try (Socket s = connect()) {
+            for (int i = 0; i < 3; i++) {
+                assertPageKeptAlive(get(s, "/tight/500"), 200, "text/plain", MAINTENANCE);
+            }
+        }
+        assertEquals(3, backend.requestCount());
+        assertTrue(backend.connectionCount() >= 2, "a new upstream connection after each closed one");
+        try (UpstreamPool pool = UpstreamPool.of(Fixtures.upstream(1))) {
+            assertEquals(Route.Builder.DEFAULT_INTERCEPT_DISCARD_LIMIT,
+                    Route.builder("/").group(UpstreamGroup.of(pool)).build().interceptDiscardLimit());
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Route.builder("/").interceptDiscardLimit(-1))
+                .getMessage().contains("interceptDiscardLimit"));
     }
 
     @Test

@@ -103,9 +103,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ERROR
     }
 
-    /** The longest body of an intercepted upstream response read and dropped to reuse its connection. */
-    private static final long MAX_INTERCEPT_DROP = 64 * 1024;
-
     private static final int TIMER_NONE = 0;
     private static final int TIMER_KEEPALIVE = 1;
     private static final int TIMER_HEADER = 2;
@@ -1822,14 +1819,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /**
      * {@code proxy_intercept_errors}: the upstream's response with {@code code}, which has an error page, is
      * answered with the page. Its body is read and dropped, to reuse the connection, when it is short and
-     * framed (at most {@link #MAX_INTERCEPT_DROP} bytes by Content-Length, or none); otherwise the connection
+     * framed (at most the route's {@link Route#interceptDiscardLimit()} bytes by Content-Length, or none); otherwise the connection
      * is closed at once rather than read for an unknown time, and the page goes out now.
      */
     private void intercept(HttpResponse r, int code) {
         boolean bodyless = encoder.headRequest || code == 304;
         long length = HttpUtil.getContentLength(r, -1L);
         upstreamKeepAlive = HttpUtil.isKeepAlive(r) && lastWritten && requestComplete
-                && (bodyless || length >= 0 && length <= MAX_INTERCEPT_DROP && !HttpUtil.isTransferEncodingChunked(r));
+                && (bodyless || length >= 0 && length <= route.route().interceptDiscardLimit() && !HttpUtil.isTransferEncodingChunked(r));
         if (upstreamKeepAlive) {
             interceptedCode = code;
         } else {
