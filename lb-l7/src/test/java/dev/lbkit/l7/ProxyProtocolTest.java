@@ -77,6 +77,35 @@ class ProxyProtocolTest {
         return r.get(r.size() - 1);
     }
 
+    /**
+     * The PROXY header's client is the key of everything keyed by client address: a route's concurrency
+     * limit counts two connections naming one client as one client, whatever their socket addresses.
+     */
+    @Test
+    void aConcurrencyLimitKeyedByClientAddressFollowsTheProxyHeadersClient() throws Exception {
+        try (TestBackend backend = TestBackend.start(Script.builder().body("slow").delay(Duration.ofMillis(800)).build());
+                UpstreamPool pool = UpstreamPool.builder().add(upstream(backend.port())).build();
+                HttpBalancer lb = HttpBalancer.builder()
+                        .listen(Listener.builder(loopback()).acceptProxyProtocol(true).build()).eventLoops(1)
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).limit(ConcurrencyLimit.of(1).build())
+                                .build()).build().start();
+                Socket one = new Socket("127.0.0.1", lb.address().getPort());
+                Socket oneAgain = new Socket("127.0.0.1", lb.address().getPort());
+                Socket other = new Socket("127.0.0.1", lb.address().getPort())) {
+            for (Socket s : List.of(one, oneAgain, other)) {
+                s.setSoTimeout(10_000);
+            }
+            one.getOutputStream().write(ascii("PROXY TCP4 198.51.100.1 127.0.0.1 1111 80\r\n" + GET));
+            Await.until(() -> backend.requestCount() == 1);
+            oneAgain.getOutputStream().write(ascii("PROXY TCP4 198.51.100.1 127.0.0.1 2222 80\r\n" + GET));
+            assertTrue(Fixtures.readResponse(oneAgain.getInputStream()).startsWith("HTTP/1.1 503 "),
+                    "the same PROXY client, a request in flight already");
+            other.getOutputStream().write(ascii("PROXY TCP4 198.51.100.2 127.0.0.1 3333 80\r\n" + GET));
+            assertTrue(Fixtures.readResponse(other.getInputStream()).startsWith("HTTP/1.1 200 "), "another client");
+            assertTrue(Fixtures.readResponse(one.getInputStream()).startsWith("HTTP/1.1 200 "));
+        }
+    }
+
     @Test
     void v1HeaderNamesTheClientForForwardingHeaders() throws Exception {
         try (TestBackend backend = TestBackend.start(Script.ok("ok"));
