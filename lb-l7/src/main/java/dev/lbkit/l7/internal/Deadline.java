@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A re-armable timeout on one event loop. Re-arming only moves a deadline field; the scheduled task, when
  * it runs early, schedules itself again for the rest, as Netty's IdleStateHandler does. So a timeout
- * reset on every read costs a {@code nanoTime()} call, not a scheduled task. Event-loop confined.
+ * reset on every read costs at most a {@code nanoTime()} call, not a scheduled task. Event-loop confined.
  */
 final class Deadline implements Runnable {
     private final EventExecutor loop;
@@ -36,14 +36,21 @@ final class Deadline implements Runnable {
 
     /** Expires {@code timeoutNanos} from now unless re-armed or disarmed before. */
     void arm(long timeoutNanos) {
-        long now = System.nanoTime();
+        arm(System.nanoTime(), timeoutNanos);
+    }
+
+    /**
+     * Expires {@code timeoutNanos} after {@code now}, a {@link System#nanoTime()} reading the caller already
+     * took in the same event (so that one event's several timers cost one clock reading).
+     */
+    void arm(long now, long timeoutNanos) {
         deadline = now + timeoutNanos;
         armed = true;
         if (task == null) {
-            schedule(timeoutNanos);
+            schedule(now, timeoutNanos);
         } else if (taskAt - deadline > 0) {
             task.cancel(false);
-            schedule(timeoutNanos);
+            schedule(now, timeoutNanos);
         }
     }
 
@@ -64,9 +71,9 @@ final class Deadline implements Runnable {
         }
     }
 
-    private void schedule(long delayNanos) {
+    private void schedule(long now, long delayNanos) {
         delayNanos = Math.min(delayNanos, maxAheadNanos);
-        taskAt = System.nanoTime() + delayNanos;
+        taskAt = now + delayNanos;
         task = loop.schedule(this, delayNanos, TimeUnit.NANOSECONDS);
     }
 
@@ -76,9 +83,10 @@ final class Deadline implements Runnable {
         if (!armed) {
             return;
         }
-        long left = deadline - System.nanoTime();
+        long now = System.nanoTime();
+        long left = deadline - now;
         if (left > 0) {
-            schedule(left);
+            schedule(now, left);
             return;
         }
         armed = false;

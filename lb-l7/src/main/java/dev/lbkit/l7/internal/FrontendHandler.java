@@ -225,6 +225,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Tells a late connect completion which attempt it belonged to. */
     private int attemptId;
 
+    /**
+     * One {@link System#nanoTime()} reading for everything a read event does ({@link #now()}): a request
+     * arms and stamps about a dozen timers and latencies, and a clock reading each is a measurable part of
+     * a proxied request. Valid while {@link #inEvent}; an event takes microseconds, timeouts milliseconds.
+     */
+    private long eventNanos;
+    private boolean inEvent;
+
     /** The entries of the route's concurrency limits this request holds (null before a route had any). */
     private LimitTable.Entry[] heldLimits;
     /** The end of a rate limit's delay of this request, or null. */
@@ -390,6 +398,28 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        boolean outer = beginEvent();
+        try {
+            clientMessage(msg);
+        } finally {
+            inEvent = outer;
+        }
+    }
+
+    /** Starts a read event's clock (see {@link #eventNanos}); returns what to restore at its end. */
+    private boolean beginEvent() {
+        boolean outer = inEvent;
+        eventNanos = System.nanoTime();
+        inEvent = true;
+        return outer;
+    }
+
+    /** The current read event's clock reading, or a fresh one outside read events. */
+    private long now() {
+        return inEvent ? eventNanos : System.nanoTime();
+    }
+
+    private void clientMessage(Object msg) {
         if (tunnel) {
             relay(msg, tunnelPeer);
             return;
@@ -613,7 +643,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void resumeResponse(Channel ch) {
         resume(ch);
         if (lastWritten || tunnel) {
-            upReadTimer.arm(timeouts().read().toNanos());
+            upReadTimer.arm(now(), timeouts().read().toNanos());
         }
     }
 
@@ -623,7 +653,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (clientSendTimer == null) {
             clientSendTimer = new Deadline(ctx.executor(), this::clientSendExpired);
         }
-        clientSendTimer.arm(timeouts().clientSend().toNanos());
+        clientSendTimer.arm(now(), timeouts().clientSend().toNanos());
     }
 
     private void disarmClientSend() {
@@ -636,7 +666,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (upSendTimer == null) {
             upSendTimer = new Deadline(ctx.executor(), this::upstreamTimedOut);
         }
-        upSendTimer.arm(timeouts().send().toNanos());
+        upSendTimer.arm(now(), timeouts().send().toNanos());
     }
 
     private void disarmUpSend() {
@@ -647,7 +677,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private void armClient(int kind, long nanos) {
         clientTimerKind = kind;
-        clientTimer.arm(nanos);
+        clientTimer.arm(now(), nanos);
     }
 
     private void disarmClient() {
@@ -713,7 +743,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         requestActive = true;
         headBegun = false;
         request = req;
-        requestStartNanos = System.nanoTime();
+        requestStartNanos = now();
         requestComplete = false;
         bodyBytes = 0;
         pendingBytes = 0;
@@ -982,7 +1012,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             enqueue(q);
             return;
         }
-        firstAttemptNanos = System.nanoTime();
+        firstAttemptNanos = now();
         Member m = group.pool().pick(pick, stickyMember);
         if (m == null) {
             if (q != null && q.limitedOnly()) {
@@ -1009,7 +1039,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (queueTimer == null) {
             queueTimer = new Deadline(ctx.executor(), this::queueExpired);
         }
-        queueTimer.arm(q.config.timeout().toNanos());
+        queueTimer.arm(now(), q.config.timeout().toNanos());
         // The body keeps coming into the replay buffer meanwhile, as while connecting.
         readRequestBody();
         // A slot may have freed between the pick and the offer, unseen by the queue: look once more.
@@ -1046,7 +1076,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         leftQueue();
-        firstAttemptNanos = System.nanoTime();
+        firstAttemptNanos = now();
         startAttempt(m, false);
         readRequestBody();
         // Several slots may have freed at once (an upstream was added): the next in line tries too.
@@ -1340,7 +1370,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             LastHttpContent end = trailers == null ? LastHttpContent.EMPTY_LAST_CONTENT
                     : new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, trailers.copy());
             ch.writeAndFlush(end, ch.voidPromise());
-            upReadTimer.arm(timeouts().read().toNanos());
+            upReadTimer.arm(now(), timeouts().read().toNanos());
         } else if (!noBody || requestComplete) {
             ch.flush();
         }
@@ -1376,7 +1406,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (tries > 1 || fresh) {
             route.counters.retries.increment();
         }
-        attemptStartNanos = System.nanoTime();
+        attemptStartNanos = now();
         attemptId++;
         headWritten = false;
         headWriteDone = false;
@@ -1418,7 +1448,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return null;
         }
         privateIdle = null;
-        if (!c.channel.isActive() || System.nanoTime() - c.idleSince >= group.keepAlive().idleTimeout().toNanos()) {
+        if (!c.channel.isActive() || now() - c.idleSince >= group.keepAlive().idleTimeout().toNanos()) {
             c.channel.close();
             return null;
         }
@@ -1427,7 +1457,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Keeps {@code c}, whose header names this client, for this client's next request only. */
     private void keepPrivateIdle(UpstreamConnection c) {
-        if (!UpstreamConnectionPool.idles(c, group.keepAlive())) {
+        if (!UpstreamConnectionPool.idles(c, group.keepAlive(), now())) {
             return;
         }
         if (privateIdle != null) {
@@ -1600,8 +1630,17 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void onUpstreamMessage(UpstreamConnection c, Object msg) {
+        boolean outer = beginEvent();
+        try {
+            upstreamMessage(c, msg);
+        } finally {
+            inEvent = outer;
+        }
+    }
+
+    private void upstreamMessage(UpstreamConnection c, Object msg) {
         if (tunnel && c.channel == tunnelPeer) {
-            upReadTimer.arm(timeouts().read().toNanos());
+            upReadTimer.arm(now(), timeouts().read().toNanos());
             relay(msg, ctx.channel());
             return;
         }
@@ -1610,7 +1649,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (lastWritten) {
-            upReadTimer.arm(timeouts().read().toNanos());
+            upReadTimer.arm(now(), timeouts().read().toNanos());
         }
         if (msg instanceof HttpResponse) {
             HttpResponse r = (HttpResponse) msg;
@@ -1630,7 +1669,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             status = code;
             // Upstream latency is the header time (nginx's $upstream_header_time): every attempt that got
             // a final head is booked once, next to its response() count, so the two always agree.
-            upCounters.latency(System.nanoTime() - attemptStartNanos);
+            upCounters.latency(now() - attemptStartNanos);
             if (tunnelRequested && (code == 101 || HttpMethod.CONNECT.equals(request.method()) && code / 100 == 2)) {
                 upCounters.response(code);
                 writeSwitchingHead(r);
@@ -1831,7 +1870,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             interceptedCode = code;
         } else {
             endAttempt(statusCounts ? Outcome.ERROR_STATUS : Outcome.SUCCESS, true);
-            route.counters.latency(System.nanoTime() - requestStartNanos);
+            route.counters.latency(now() - requestStartNanos);
             answerError(HttpResponseStatus.valueOf(code), false);
         }
     }
@@ -1840,13 +1879,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void interceptedBodyDropped() {
         int code = interceptedCode;
         endResponse(upstreamKeepAlive);
-        route.counters.latency(System.nanoTime() - requestStartNanos);
+        route.counters.latency(now() - requestStartNanos);
         answerError(HttpResponseStatus.valueOf(code), false);
     }
 
     private void responseComplete(LastHttpContent last) {
         endResponse(upstreamKeepAlive && lastWritten && requestComplete);
-        long nanos = System.nanoTime() - requestStartNanos;
+        long nanos = now() - requestStartNanos;
         route.counters.latency(nanos);
         boolean keep = clientKeepAlive && !closeAfterResponse;
         // Counters first: once the last byte is out, the client may read the stats.
@@ -1875,7 +1914,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (reusable && group.proxyProtocol() != ProxyProtocol.NONE) {
             keepPrivateIdle(c);
         } else if (reusable) {
-            connPool.release(c, group.keepAlive());
+            connPool.release(c, group.keepAlive(), now());
         } else {
             c.channel.close();
         }
@@ -1911,7 +1950,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             member = null;
         }
-        upstreamNanos += System.nanoTime() - attemptStartNanos;
+        upstreamNanos += now() - attemptStartNanos;
     }
 
     /** Drops the current attempt without blaming the upstream (the client failed or went away). */
@@ -1980,7 +2019,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return false;
         }
         long limit = retry.timeout().toNanos();
-        return limit == 0 || System.nanoTime() - firstAttemptNanos < limit;
+        return limit == 0 || now() - firstAttemptNanos < limit;
     }
 
     private boolean canRetry(NextUpstream cond) {
@@ -2188,7 +2227,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         tunnel = true;
         tunnelPeer = c.channel;
         disarmUpSend();
-        upReadTimer.arm(timeouts().read().toNanos());
+        upReadTimer.arm(now(), timeouts().read().toNanos());
         group.pool().report(member, Outcome.SUCCESS);
         ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
         ctx.flush();

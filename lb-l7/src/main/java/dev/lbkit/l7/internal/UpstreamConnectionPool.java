@@ -79,9 +79,12 @@ final class UpstreamConnectionPool {
         return null;
     }
 
-    /** Takes back a connection whose exchange ended cleanly; closes it if the pool is full. */
-    void release(UpstreamConnection c, UpstreamKeepAlive keepAlive) {
-        if (!idles(c, keepAlive)) {
+    /**
+     * Takes back a connection whose exchange ended cleanly; closes it if the pool is full. {@code now} is a
+     * {@link System#nanoTime()} reading of the current event.
+     */
+    void release(UpstreamConnection c, UpstreamKeepAlive keepAlive, long now) {
+        if (!idles(c, keepAlive, now)) {
             return;
         }
         IdleList q = idle.get(c.member);
@@ -103,16 +106,17 @@ final class UpstreamConnectionPool {
 
     /**
      * Makes a connection whose exchange ended cleanly idle, watched for the upstream closing it, if
-     * {@code keepAlive} lets it be reused; closes it otherwise. Says whether it is idle now.
+     * {@code keepAlive} lets it be reused; closes it otherwise. Says whether it is idle now. {@code now} is
+     * a {@link System#nanoTime()} reading of the current event.
      */
-    static boolean idles(UpstreamConnection c, UpstreamKeepAlive keepAlive) {
+    static boolean idles(UpstreamConnection c, UpstreamKeepAlive keepAlive, long now) {
         c.user = null;
         if (keepAlive.maxIdle() == 0 || c.requests >= keepAlive.maxRequests() || c.member.isRemoved()
                 || !c.channel.isActive()) {
             c.channel.close();
             return false;
         }
-        c.idleSince = System.nanoTime();
+        c.idleSince = now;
         // Watch for the upstream closing the idle connection (it may have been paused for back-pressure).
         Transport.resumeReads(c.channel);
         return true;
