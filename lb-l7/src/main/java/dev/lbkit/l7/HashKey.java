@@ -16,10 +16,12 @@ import java.util.Optional;
  *
  * <p>The key's text is hashed in place for every request (lb-api's {@code PickContext.hashKey}), without
  * copying it. <b>A request without the key</b> (no such header, cookie or query parameter, or an empty
- * value) is hashed by its client address, as with {@link #clientAddress()}: nginx's {@code hash} sends an
- * empty key to round robin, HAProxy's {@code hdr()} and {@code url_param} fall back to round robin too;
- * here such a client at least keeps one upstream. A retry ({@link RetryPolicy}) keeps the key and the
- * schedulers skip the upstreams already tried.
+ * value) is placed by the pool's round robin (smooth weighted, lb-api's {@code PickContext.hashKeyMissing}),
+ * not by any hash: nginx's {@code hash} sends an empty key to round robin, and HAProxy's {@code hdr()} and
+ * {@code url_param} fall back to round robin too. Such requests spread over the upstreams, one after the
+ * other; a client that must stay on one upstream without a key wants {@link #clientAddress()} or a
+ * {@link StickyCookie}. A retry ({@link RetryPolicy}) keeps the key, or its absence, and the schedulers
+ * skip the upstreams already tried.
  *
  * <p>Immutable and thread-safe; equal when of the same kind and name.
  */

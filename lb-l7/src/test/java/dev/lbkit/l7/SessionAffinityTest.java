@@ -139,23 +139,58 @@ class SessionAffinityTest {
         });
     }
 
+    /**
+     * nginx's {@code hash $key} sends a request whose key is empty to round robin, as HAProxy's
+     * {@code balance hdr()} and {@code url_param} do: requests without the header, cookie or parameter
+     * (or with an empty one) take turns over both upstreams, whatever the hash scheduler, while requests
+     * with a key stay on its upstream.
+     */
     @Test
-    void aMissingKeyFallsBackToTheClientAddress() throws Exception {
+    void requestsWithoutTheKeyTakeTurnsAndRequestsWithItStick() throws Exception {
+        for (String scheduler : List.of("dh", "mh", "ring")) {
+            withPool(scheduler, (bs, pool) -> {
+                try (HttpBalancer byHeader = start(UpstreamGroup.builder(pool).hashKey(HashKey.header("X-User")).build());
+                        HttpBalancer byCookie = start(UpstreamGroup.builder(pool).hashKey(HashKey.cookie("uid")).build());
+                        HttpBalancer byParam = start(UpstreamGroup.builder(pool).hashKey(HashKey.queryParameter("id"))
+                                .build())) {
+                    Map<String, Integer> served = new HashMap<>();
+                    for (int i = 0; i < 4; i++) {
+                        List<String> bodies = List.of(send(byHeader, "/" + i).body(),
+                                send(byHeader, "/" + i, "X-User", "").body(),
+                                send(byCookie, "/" + i, "Cookie", "other=1; uidx=2").body(),
+                                send(byCookie, "/" + i, "Cookie", "uid=").body(),
+                                send(byParam, "/?x=" + i + "&id=").body(),
+                                send(byParam, "/?ids=" + i).body());
+                        bodies.forEach(b -> served.merge(b, 1, Integer::sum));
+                    }
+                    // One after the other (the pool's scheduler is shared by the three balancers).
+                    assertEquals(Map.of("A", 12, "B", 12), served, scheduler);
+                    for (int k = 0; k < 10; k++) {
+                        String home = send(byHeader, "/", "X-User", "user" + k).body();
+                        for (int again = 0; again < 4; again++) {
+                            assertEquals(home, send(byHeader, "/" + again, "X-User", "user" + k).body(), scheduler);
+                            assertEquals(send(byCookie, "/", "Cookie", "uid=user" + k).body(),
+                                    send(byCookie, "/" + again, "Cookie", "a=b; uid=user" + k).body(), scheduler);
+                            assertEquals(send(byParam, "/?id=user" + k).body(),
+                                    send(byParam, "/?x=" + again + "&id=user" + k).body(), scheduler);
+                        }
+                    }
+                }
+            }, "A", "B");
+        }
+    }
+
+    /** A group keyed by the client address keeps a client on one upstream, as ever. */
+    @Test
+    void theClientAddressKeyKeepsAClientOnOneUpstream() throws Exception {
         withPool("ring", (bs, pool) -> {
-            try (HttpBalancer byAddress = start(UpstreamGroup.of(pool));
-                    HttpBalancer byHeader = start(UpstreamGroup.builder(pool).hashKey(HashKey.header("X-User")).build());
-                    HttpBalancer byCookie = start(UpstreamGroup.builder(pool).hashKey(HashKey.cookie("uid")).build());
-                    HttpBalancer byParam = start(UpstreamGroup.builder(pool).hashKey(HashKey.queryParameter("id")).build())) {
+            try (HttpBalancer byAddress = start(UpstreamGroup.of(pool))) {
                 String home = send(byAddress, "/").body();
-                for (int i = 0; i < 5; i++) {
-                    assertEquals(home, send(byHeader, "/" + i).body());
-                    assertEquals(home, send(byCookie, "/" + i, "Cookie", "other=1; uidx=2").body());
-                    assertEquals(home, send(byCookie, "/" + i, "Cookie", "uid=").body());
-                    assertEquals(home, send(byParam, "/?x=" + i + "&id=").body());
-                    assertEquals(home, send(byParam, "/?ids=" + i).body());
+                for (int i = 0; i < 10; i++) {
+                    assertEquals(home, send(byAddress, "/" + i).body());
                 }
             }
-        });
+        }, "A", "B");
     }
 
     private static String cookieValue(HttpResponse<String> r) {

@@ -8,7 +8,8 @@ import java.util.Objects;
 
 /**
  * What a {@link Picker} may know about the connection or request being placed: the client address,
- * an optional hash key, the members already tried (for retries), and the time of the pick.
+ * an optional hash key (or the news that the request lacks the key its tier hashes), the members
+ * already tried (for retries), and the time of the pick.
  *
  * <p>Mutable and reusable, so that a tier keeps one per connection or request and picks without
  * allocating. Not thread-safe: one context is used by one thread at a time.
@@ -17,6 +18,7 @@ public final class PickContext {
     private InetAddress clientAddress;
     private long clientHash;
     private boolean hasKey;
+    private boolean keyMissing;
     private long keyHash;
     private long nanoTime;
     private Member[] tried = new Member[4];
@@ -32,6 +34,7 @@ public final class PickContext {
         clientAddress = null;
         clientHash = 0;
         hasKey = false;
+        keyMissing = false;
         keyHash = 0;
         nanoTime = 0;
         Arrays.fill(tried, 0, triedCount, null);
@@ -79,9 +82,10 @@ public final class PickContext {
         return hashKey(Hashing.hash64(Objects.requireNonNull(key, "key"), from, to));
     }
 
-    /** Sets an already hashed key. Returns {@code this}. */
+    /** Sets an already hashed key; clears {@link #hashKeyMissing()}. Returns {@code this}. */
     public PickContext hashKey(long hash) {
         this.hasKey = true;
+        this.keyMissing = false;
         this.keyHash = hash;
         return this;
     }
@@ -91,7 +95,32 @@ public final class PickContext {
         return hasKey;
     }
 
-    /** The key's hash; hash schedulers fall back to {@link #clientHash()} when no key is set. */
+    /**
+     * Says that this pick has no hash key although its tier hashes one taken from each request (a
+     * header, a cookie, a query parameter) and this request lacks it or has it empty. The hash
+     * schedulers {@code dh}, {@code mh} and {@code ring} then pick by smooth weighted round robin over
+     * the tier's eligible members instead of hashing anything, as nginx's {@code hash} does with an empty
+     * key and HAProxy's {@code balance hdr()} and {@code url_param} do without the key; {@code sh} still
+     * hashes the client address and the other schedulers ignore keys anyway. Without this call a pick
+     * with no key set hashes the client address (a tier that keys by client, such as lb-l4's). Clears a
+     * key set before; {@link #reset()} and {@link #hashKey(long)} clear this. Returns {@code this}.
+     */
+    public PickContext hashKeyMissing() {
+        this.keyMissing = true;
+        this.hasKey = false;
+        this.keyHash = 0;
+        return this;
+    }
+
+    /** Whether {@link #hashKeyMissing()} was called since the last {@link #reset()} or hash key. */
+    public boolean isHashKeyMissing() {
+        return keyMissing;
+    }
+
+    /**
+     * The key's hash; hash schedulers fall back to {@link #clientHash()} when no key is set, unless the
+     * key is {@linkplain #hashKeyMissing() missing}.
+     */
     public long hashKeyValue() {
         return keyHash;
     }

@@ -55,6 +55,10 @@ class PickerContractTest {
         Runnable picks = () -> {
             for (int i = 0; i < 10_000; i++) {
                 ctx.reset().hashKey(i * 0x9E3779B97F4A7C15L).clientAddress(clients[i & 63]);
+                if (i % 3 == 0) {
+                    // A request without the key its tier hashes: the hash schedulers' round robin.
+                    ctx.hashKeyMissing();
+                }
                 if (pool.pick(ctx) == null) {
                     throw new AssertionError("no pick");
                 }
@@ -101,6 +105,9 @@ class PickerContractTest {
                 try {
                     while (!stop.get() && failure.get() == null) {
                         ctx.reset().hashKey(r.nextLong()).clientAddress(clients[r.nextInt(clients.length)]);
+                        if (r.nextInt(3) == 0) {
+                            ctx.hashKeyMissing();
+                        }
                         long seen = epoch.get();
                         Member m = pool.pick(ctx);
                         totalPicks.incrementAndGet();

@@ -48,8 +48,10 @@ final class Affinity {
     }
 
     /**
-     * Sets {@code pick}'s hash key from the request, read into {@code span} (the connection's); leaves it
-     * unset when the request has no such key (the hash schedulers then hash the client address).
+     * Sets {@code pick}'s hash key from the request, read into {@code span} (the connection's). When the
+     * request has no such key, or an empty one, marks the key missing, so that the hash schedulers place
+     * it by round robin (nginx's {@code hash} with an empty key); a group keyed by the client address
+     * leaves the pick as it is (its client address is the key).
      *
      * @param requestUri the request target as the client sent it (origin form)
      * @param path       the normalised path; {@code query} says whether it still ends with the query
@@ -57,6 +59,8 @@ final class Affinity {
     void hashKey(PickContext pick, KeySpan span, String requestUri, String path, boolean query, HttpHeaders h) {
         if (key.read(span, requestUri, path, query, h)) {
             pick.hashKey(span.text, span.from, span.to);
+        } else if (key.kind != HashKey.Kind.CLIENT_ADDRESS) {
+            pick.hashKeyMissing();
         }
     }
 

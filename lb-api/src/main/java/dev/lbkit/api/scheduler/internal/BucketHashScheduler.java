@@ -9,7 +9,9 @@ import java.util.List;
  * IPVS's hash-bucket schedulers: {@code sh} hashes the client address (ip_vs_sh; a pick without one
  * hashes as 0, so all such picks go to one member), {@code dh} hashes the pick's key, or the client
  * address when no key is set (ip_vs_dh hashes the destination address; a key
- * such as a URL or a Host plays that role in a user-space balancer).
+ * such as a URL or a Host plays that role in a user-space balancer). A {@code dh} pick whose key is
+ * {@linkplain dev.lbkit.api.scheduler.PickContext#hashKeyMissing() missing} is placed by smooth
+ * weighted round robin ({@code wrr}, with cursors of its own), as nginx's {@code hash} places an empty key.
  *
  * <p>As in IPVS, a table of buckets ({@code table-size}, default {@value #DEFAULT_TABLE_SIZE}, raised to
  * the next power of two of at least twice the member count) is dealt out to the members in pool order,
@@ -27,6 +29,7 @@ public final class BucketHashScheduler implements Scheduler {
 
     private final boolean clientOnly;
     private final int tableSize;
+    private final WeightedRoundRobinScheduler keyless = WeightedRoundRobinScheduler.forMissingKeys();
 
     /**
      * @param clientOnly {@code true} for {@code sh}, {@code false} for {@code dh}
@@ -62,6 +65,6 @@ public final class BucketHashScheduler implements Scheduler {
                 d = d + 1 == ms.length ? 0 : d + 1;
             }
         }
-        return new TablePicker(table, ms, clientOnly);
+        return new TablePicker(table, ms, clientOnly, clientOnly ? null : keyless.newPicker(members));
     }
 }

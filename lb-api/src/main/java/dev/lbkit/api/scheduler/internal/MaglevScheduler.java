@@ -21,7 +21,9 @@ import java.util.List;
  * weights every member holds ⌊M/n⌋ or ⌈M/n⌉ entries. Members are ordered by key first, so balancers
  * with the same upstreams build the same table whatever order they were added in. Building costs about
  * M·ln(M) steps (a few milliseconds for 65537), off the hot path; a pick is one index. A member
- * that is not eligible falls through as {@link TablePicker} describes.
+ * that is not eligible falls through as {@link TablePicker} describes. A pick whose key is
+ * {@linkplain dev.lbkit.api.scheduler.PickContext#hashKeyMissing() missing} is placed by smooth weighted
+ * round robin ({@code wrr}, with cursors of its own), as nginx's {@code hash} places an empty key.
  */
 public final class MaglevScheduler implements Scheduler {
     /** Default table size, IPVS's and the paper's. */
@@ -30,6 +32,7 @@ public final class MaglevScheduler implements Scheduler {
     public static final int MAX_TABLE_SIZE = 16777213;
 
     private final int tableSize;
+    private final WeightedRoundRobinScheduler keyless = WeightedRoundRobinScheduler.forMissingKeys();
 
     /**
      * @throws IllegalArgumentException naming the value when it is not a prime in 3..{@value #MAX_TABLE_SIZE}
@@ -69,7 +72,7 @@ public final class MaglevScheduler implements Scheduler {
             return Picker.EMPTY;
         }
         Arrays.sort(ms, Comparator.comparing(m -> m.upstream().key()));
-        return new TablePicker(table(ms, tableSize), ms, false);
+        return new TablePicker(table(ms, tableSize), ms, false, keyless.newPicker(members));
     }
 
     static Member[] table(Member[] ms, int size) {

@@ -22,7 +22,9 @@ import java.util.List;
  * holds only between rings that were not scaled). A pick is a bucket lookup and a binary search within
  * a bucket that holds about one point: O(1) expected, O(log points) at worst. When the chosen member is
  * not eligible the next points are tried ({@value Tables#PROBES} at most, as nginx tries 20), then the
- * members in pool order from the key's position.
+ * members in pool order from the key's position. A pick whose key is
+ * {@linkplain PickContext#hashKeyMissing() missing} is placed by smooth weighted round robin
+ * ({@code wrr}, with cursors of its own), as nginx's {@code hash … consistent} places an empty key.
  */
 public final class RingHashScheduler implements Scheduler {
     /** Default points per unit of weight, nginx's. */
@@ -35,6 +37,7 @@ public final class RingHashScheduler implements Scheduler {
     private static final long OWNER_MASK = (1 << 20) - 1;
 
     private final int pointsPerWeight;
+    private final WeightedRoundRobinScheduler keyless = WeightedRoundRobinScheduler.forMissingKeys();
 
     public RingHashScheduler(int pointsPerWeight) {
         this.pointsPerWeight = pointsPerWeight;
@@ -83,7 +86,7 @@ public final class RingHashScheduler implements Scheduler {
             }
             index[b] = i;
         }
-        return new RingPicker(hashes, owners, index, bits, ms);
+        return new RingPicker(hashes, owners, index, bits, ms, keyless.newPicker(members));
     }
 
     static final class RingPicker implements Picker {
@@ -92,13 +95,15 @@ public final class RingHashScheduler implements Scheduler {
         private final int[] index;
         private final int shift;
         private final Member[] members;
+        private final Picker keyless;
 
-        RingPicker(long[] hashes, Member[] owners, int[] index, int bits, Member[] members) {
+        RingPicker(long[] hashes, Member[] owners, int[] index, int bits, Member[] members, Picker keyless) {
             this.hashes = hashes;
             this.owners = owners;
             this.index = index;
             this.shift = 64 - bits;
             this.members = members;
+            this.keyless = keyless;
         }
 
         /** The position of the first point at or after {@code hash} on the ring. */
@@ -121,6 +126,9 @@ public final class RingHashScheduler implements Scheduler {
 
         @Override
         public Member pick(PickContext ctx) {
+            if (ctx.isHashKeyMissing()) {
+                return keyless.pick(ctx);
+            }
             long hash = ctx.effectiveHash();
             Member[] o = owners;
             int n = o.length;

@@ -36,6 +36,15 @@ public final class WeightedRoundRobinScheduler implements Scheduler {
         this.maxCycle = maxCycle;
     }
 
+    /**
+     * The round robin a hash scheduler ({@code dh}, {@code mh}, {@code ring}) places picks with when
+     * their key is missing ({@code PickContext.hashKeyMissing}): nginx's {@code hash} hands an empty key
+     * to its round robin, which is this one. Default cycle; cursors of its own, per tier.
+     */
+    static WeightedRoundRobinScheduler forMissingKeys() {
+        return new WeightedRoundRobinScheduler(DEFAULT_MAX_CYCLE);
+    }
+
     @Override
     public String name() {
         return "wrr";

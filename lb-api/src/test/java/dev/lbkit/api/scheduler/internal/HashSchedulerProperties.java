@@ -216,6 +216,61 @@ class HashSchedulerProperties {
         }
     }
 
+    /**
+     * dh, mh and ring place a pick whose key is missing by smooth weighted round robin, whatever its
+     * client: over whole cycles every eligible member gets exactly its weight's share, a member down by
+     * health gives its turns to the others, and a key set again hashes as before.
+     */
+    @Property(tries = 40)
+    void aMissingKeyIsPlacedByWeightedRoundRobin(@ForAll("keyedHashNames") String name,
+            @ForAll("weights") List<Integer> weights, @ForAll boolean oneDown, @ForAll long seed)
+            throws UnknownHostException {
+        int[] w = weights.stream().mapToInt(Integer::intValue).toArray();
+        UpstreamPool pool = Fixtures.pool(name, w);
+        List<Member> ms = Fixtures.members(pool);
+        Random random = new Random(seed);
+        InetAddress[] clients = clients(random, 64);
+        int down = oneDown && ms.size() > 1 ? random.nextInt(ms.size()) : -1;
+        if (down >= 0) {
+            ms.get(down).checkDown(true, "test");
+        }
+        int reduced = 0;
+        for (int x : Tables.reduce(w)) {
+            reduced += x;
+        }
+        PickContext ctx = new PickContext();
+        Map<Member, Integer> counts = new IdentityHashMap<>();
+        int cycles = 3;
+        for (int i = 0; i < reduced * cycles; i++) {
+            Member m = pool.pick(ctx.reset().clientAddress(clients[i & 63]).hashKeyMissing());
+            assertNotNull(m);
+            counts.merge(m, 1, Integer::sum);
+        }
+        int[] r = Tables.reduce(w);
+        for (int i = 0; i < ms.size(); i++) {
+            Member m = ms.get(i);
+            if (i == down) {
+                assertEquals(null, counts.get(m), name + ": picked a member that is down");
+            } else if (down < 0) {
+                assertEquals(r[i] * cycles, counts.getOrDefault(m, 0), name + " weights " + weights);
+            } else {
+                assertTrue(counts.getOrDefault(m, 0) >= r[i] * cycles, name + " weights " + weights + ": " + counts);
+            }
+        }
+        assertSame(pool.pick(ctx.reset().hashKey(seed)), pool.pick(ctx.reset().hashKeyMissing().hashKey(seed)));
+    }
+
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<String> keyedHashNames() {
+        return net.jqwik.api.Arbitraries.of("dh", "mh", "ring");
+    }
+
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<List<Integer>> weights() {
+        return net.jqwik.api.Arbitraries.integers().between(1, 5).list().ofMinSize(1).ofMaxSize(8);
+    }
+
+    /** sh hashes the client address whatever the key, a missing one included. */
     @Test
     void shHashesTheClientNotTheKey() throws UnknownHostException {
         UpstreamPool pool = Fixtures.pool("sh", Fixtures.ones(16));
@@ -223,6 +278,7 @@ class HashSchedulerProperties {
         Member m = pool.pick(ctx);
         for (long k = 0; k < 100; k++) {
             assertSame(m, pool.pick(ctx.hashKey(k)));
+            assertSame(m, pool.pick(ctx.hashKeyMissing()));
         }
     }
 
