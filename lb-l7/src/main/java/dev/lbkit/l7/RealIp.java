@@ -19,13 +19,19 @@ import java.util.Objects;
  * header names on a listener that {@link Listener#acceptProxyProtocol() accepts one}) is in a trusted
  * CIDR: the last address of the header (its lines joined for {@code X-Forwarded-For}, the first line for
  * any other header); with {@link #recursive()}, walking from the right past trusted addresses, the first
- * untrusted one, or the leftmost when all are trusted. A header that is absent or whose address is not an
- * IP address leaves the connection's address. The address taken then stands for the client for that
- * request only: {@code X-Forwarded-For} and {@code Forwarded: for=} appended, the access log, the
- * scheduler's client address (ip-hash), {@link HashKey#clientAddress()} and the route limits.
+ * untrusted one, or the leftmost when all are trusted. An entry is an address or an address with a port
+ * as RFC 3986 writes them ({@code 192.0.2.1:5555}, {@code [2001:db8::1]:5555}, nginx 1.11.0 and later);
+ * the port, when there is one, replaces the client's port too, and an entry without one leaves the client
+ * without a port (nginx's empty {@code $remote_port}). A header that is absent, or whose entry is not
+ * valid (not an IP address, {@code [v6]} without a port, a port that is empty, 0, above 65535 or not
+ * decimal), leaves the connection's address and port, as nginx ignores it. The address taken then stands
+ * for the client for that request only: {@code X-Forwarded-For} and {@code Forwarded: for=} appended, the
+ * access log, the scheduler's client address (ip-hash), {@link HashKey#clientAddress()}, the route limits
+ * and the PROXY header sent to a group with {@link UpstreamGroup.Builder#proxyProtocol}, the one place
+ * lb-l7 passes the client's port on (its source port).
  *
- * <p>Immutable and thread-safe. Defaults: header {@code X-Forwarded-For}, not recursive; at least one
- * trusted CIDR is required.
+ * <p>Immutable and thread-safe. Defaults: header {@code X-Real-IP} (nginx's default {@code real_ip_header}),
+ * not recursive; at least one trusted CIDR is required.
  */
 public final class RealIp {
     private final List<String> trusted;
@@ -48,7 +54,7 @@ public final class RealIp {
         return trusted;
     }
 
-    /** The header the address is taken from; default {@code X-Forwarded-For}. */
+    /** The header the address is taken from; default {@code X-Real-IP}, as nginx's. */
     public String header() {
         return header;
     }
@@ -66,7 +72,7 @@ public final class RealIp {
     /** Builds a {@link RealIp}. Not thread-safe. */
     public static final class Builder {
         private final List<String> trusted = new ArrayList<>();
-        private String header = "X-Forwarded-For";
+        private String header = "X-Real-IP";
         private boolean recursive;
 
         private Builder() {}
@@ -86,8 +92,10 @@ public final class RealIp {
         }
 
         /**
-         * The header to read ({@code real_ip_header}); default {@code X-Forwarded-For}. A PROXY header is
-         * read by the listener itself ({@link Listener.Builder#acceptProxyProtocol(boolean)}).
+         * The header to read ({@code real_ip_header}); default {@code X-Real-IP}, as nginx's. Proxies that
+         * append to a list send {@code X-Forwarded-For} (every line of it is read as one list; of any other
+         * header the first line). A PROXY header is read by the listener itself
+         * ({@link Listener.Builder#acceptProxyProtocol(boolean)}).
          *
          * @throws IllegalArgumentException if {@code name} is not a token (RFC 9110 §5.6.2), empty included
          */

@@ -287,12 +287,17 @@ class ProxyProtocolTest {
         }
     }
 
+    /**
+     * With realip the header sent names each request's client, and its port when the client's header gave
+     * one (nginx 1.11.0's {@code $remote_port} from {@code 192.0.2.5:4444}); a kept connection serves only
+     * later requests of the same address and port.
+     */
     @Test
-    void withRealIpTheHeaderSentNamesEachRequestsClientAndAConnectionServesOnlyItsOwn() throws Exception {
+    void withRealIpTheHeaderSentNamesEachRequestsClientAndPortAndAConnectionServesOnlyItsOwn() throws Exception {
         try (HeaderRecordingUpstream upstream = new HeaderRecordingUpstream(0);
                 HttpBalancer lb = HttpBalancer.builder()
                         .listen(Listener.builder(loopback()).acceptProxyProtocol(true)
-                                .realIp(RealIp.builder().trust("203.0.113.1").build()).build())
+                                .realIp(RealIp.builder().trust("203.0.113.1").header("X-Forwarded-For").build()).build())
                         .eventLoops(1).route(Route.builder("/").group(UpstreamGroup.builder(
                                 UpstreamPool.builder().add(upstream(upstream.server.port())).build())
                                 .proxyProtocol(ProxyProtocol.V1).build()).build())
@@ -301,7 +306,8 @@ class ProxyProtocolTest {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(ascii("PROXY TCP4 203.0.113.1 198.51.100.1 1111 80\r\n"));
             InputStream in = s.getInputStream();
-            for (String xff : new String[] {"192.0.2.5", "192.0.2.5", null, "192.0.2.6"}) {
+            for (String xff : new String[] {"192.0.2.5", "192.0.2.5", null, "192.0.2.6", "192.0.2.6:4444",
+                "192.0.2.6:4444", "[2001:db8::7]:5555", "192.0.2.6:0"}) {
                 s.getOutputStream().write(ascii("GET /a HTTP/1.1\r\nHost: x\r\n"
                         + (xff != null ? "X-Forwarded-For: " + xff + "\r\n" : "") + "\r\n"));
                 s.getOutputStream().flush();
@@ -309,11 +315,15 @@ class ProxyProtocolTest {
                 assertTrue(head.startsWith("HTTP/1.1 200"), head);
                 assertEquals("ok", new String(new DataInputStream(in).readNBytes(2), StandardCharsets.ISO_8859_1));
             }
-            // The first two requests share a connection; each other client gets its own (port 0: none known).
+            // Requests of one client and port share a connection; each other gets its own (port 0: none
+            // known). A port of 0 is not valid, so the last request is the connection's own client's.
             assertEquals(List.of("PROXY TCP4 192.0.2.5 198.51.100.1 0 80\r\n",
-                    "PROXY TCP4 203.0.113.1 198.51.100.1 1111 80\r\n", "PROXY TCP4 192.0.2.6 198.51.100.1 0 80\r\n"),
+                    "PROXY TCP4 203.0.113.1 198.51.100.1 1111 80\r\n", "PROXY TCP4 192.0.2.6 198.51.100.1 0 80\r\n",
+                    "PROXY TCP4 192.0.2.6 198.51.100.1 4444 80\r\n",
+                    "PROXY TCP6 2001:db8:0:0:0:0:0:7 ::ffff:198.51.100.1 5555 80\r\n",
+                    "PROXY TCP4 203.0.113.1 198.51.100.1 1111 80\r\n"),
                     upstream.headers.stream().map(h -> new String(h, StandardCharsets.ISO_8859_1)).toList());
-            assertEquals(4, upstream.requests.size());
+            assertEquals(8, upstream.requests.size());
         }
     }
 

@@ -37,8 +37,9 @@ class RealIpTest {
         return start(backend, Listener.builder(loopback()), realIp, Route.builder("/"));
     }
 
+    /** Trusting {@code cidrs}, reading {@code X-Forwarded-For} (nginx's default header is X-Real-IP). */
     private static RealIp.Builder trust(String... cidrs) {
-        return RealIp.builder().trust(cidrs);
+        return RealIp.builder().trust(cidrs).header("X-Forwarded-For");
     }
 
     /** Sends one GET with {@code headers} (each "Name: value") on {@code s}; returns the response. */
@@ -108,15 +109,49 @@ class RealIpTest {
     }
 
     @Test
+    void theDefaultHeaderIsXRealIpAsNginxs() throws Exception {
+        try (TestBackend backend = TestBackend.start(Script.ok("ok"));
+                HttpBalancer lb = start(backend, RealIp.builder().trust(TRUSTED).build())) {
+            RecordedRequest r = seen(lb, backend, "127.0.0.1", "X-Forwarded-For: 192.0.2.1",
+                    "X-Real-IP: 198.51.100.7");
+            assertEquals("192.0.2.1, 198.51.100.7", xff(r));
+            assertTrue(r.header("Forwarded").orElseThrow().startsWith("for=198.51.100.7;"), r.headers().toString());
+            // X-Forwarded-For alone names nobody then.
+            assertEquals("192.0.2.1, 127.0.0.1", xff(seen(lb, backend, "127.0.0.1", "X-Forwarded-For: 192.0.2.1")));
+        }
+    }
+
+    /**
+     * nginx 1.11.0 and later take an address with a port (RFC 3986: {@code 192.0.2.1:5555},
+     * {@code [2001:db8::1]:5555}) and ignore an entry that is not valid, keeping the connection's address.
+     * (The port reaches upstreams in a PROXY header: {@code ProxyProtocolTest}.)
+     */
+    @Test
+    void anAddressWithAPortIsTakenAndAMalformedOneIgnoredAsNginxDoes() throws Exception {
+        try (TestBackend backend = TestBackend.start(Script.ok("ok"));
+                HttpBalancer lb = start(backend, RealIp.builder().trust(TRUSTED).build())) {
+            assertEquals("192.0.2.1", xff(seen(lb, backend, "127.0.0.1", "X-Real-IP: 192.0.2.1:5555")));
+            assertEquals("192.0.2.1", xff(seen(lb, backend, "127.0.0.1", "X-Real-IP: 192.0.2.1:00080")));
+            RecordedRequest v6 = seen(lb, backend, "127.0.0.1", "X-Real-IP: [2001:db8::1]:5555");
+            assertEquals("2001:db8::1", xff(v6));
+            assertTrue(v6.header("Forwarded").orElseThrow().startsWith("for=\"[2001:db8::1]\";"), v6.headers().toString());
+            for (String bad : new String[] {"192.0.2.1:0", "192.0.2.1:65536", "192.0.2.1:", "192.0.2.1:8o",
+                "192.0.2.1:80:81", "[2001:db8::1]", "[2001:db8::1]:", "2001:db8::1]:80", "192.0.2:80", "host:80"}) {
+                assertEquals("127.0.0.1", xff(seen(lb, backend, "127.0.0.1", "X-Real-IP: " + bad)), bad);
+            }
+        }
+    }
+
+    @Test
     void aCustomHeaderIsReadAndAnInvalidAddressKeepsTheConnections() throws Exception {
         try (TestBackend backend = TestBackend.start(Script.ok("ok"));
-                HttpBalancer lb = start(backend, trust(TRUSTED).header("X-Real-IP").build())) {
-            RecordedRequest r = seen(lb, backend, "127.0.0.1", "X-Real-IP: 198.51.100.7",
-                    "X-Forwarded-For: 192.0.2.1");
+                HttpBalancer lb = start(backend, trust(TRUSTED).header("X-Client").build())) {
+            RecordedRequest r = seen(lb, backend, "127.0.0.1", "X-Client: 198.51.100.7",
+                    "X-Forwarded-For: 192.0.2.1", "X-Real-IP: 192.0.2.2");
             assertEquals("192.0.2.1, 198.51.100.7", xff(r));
-            assertEquals("127.0.0.1", xff(seen(lb, backend, "127.0.0.1", "X-Real-IP: nonsense")));
-            assertEquals("127.0.0.1", xff(seen(lb, backend, "127.0.0.1", "X-Real-IP: 198.51.100.300")));
-            assertEquals("198.51.100.8", xff(seen(lb, backend, "127.0.0.1", "X-Real-IP: 198.51.100.8:4711")));
+            assertEquals("127.0.0.1", xff(seen(lb, backend, "127.0.0.1", "X-Client: nonsense")));
+            assertEquals("127.0.0.1", xff(seen(lb, backend, "127.0.0.1", "X-Client: 198.51.100.300")));
+            assertEquals("198.51.100.8", xff(seen(lb, backend, "127.0.0.1", "X-Client: 198.51.100.8:4711")));
         }
     }
 
@@ -190,7 +225,7 @@ class RealIpTest {
         assertThrows(NullPointerException.class, () -> RealIp.builder().trust((String) null));
         RealIp r = RealIp.builder().trust("10.1.2.3/8", "2001:DB8::1/32", "192.0.2.1").build();
         assertEquals(List.of("10.0.0.0/8", "2001:db8::/32", "192.0.2.1/32"), r.trusted());
-        assertEquals("X-Forwarded-For", r.header());
+        assertEquals("X-Real-IP", r.header());
         assertEquals(false, r.recursive());
     }
 }

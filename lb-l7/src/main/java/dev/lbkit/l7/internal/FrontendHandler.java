@@ -256,8 +256,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * {@code $remote_addr} after realip); null for the connection's. Reset per request.
      */
     private InetAddress realAddress;
+    /** The port that came with {@link #realAddress} (0: none, as nginx's empty {@code $remote_port}). */
+    private int realPort;
     /** The {@link #realAddress} the private idle connection's PROXY header names (null: the connection's). */
     private InetAddress privateIdleFor;
+    /** The {@link #realPort} the private idle connection's PROXY header names. */
+    private int privateIdlePort;
     /** The listener requires a PROXY header and it has not been read yet. */
     private boolean proxyHeaderPending;
     /**
@@ -783,6 +787,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         HttpHeaders h = req.headers();
         if (realIp != null) {
             realAddress = realIp.of(h, clientAddress != null ? clientAddress.getAddress() : null);
+            realPort = realIp.port();
         }
         HttpVersion v = req.protocolVersion();
         if (v.majorVersion() != 1 || v.minorVersion() > 1) {
@@ -1443,7 +1448,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** This client connection's own idle upstream connection, if it is to {@code m} and still usable. */
     private UpstreamConnection takePrivateIdle(Member m) {
         UpstreamConnection c = privateIdle;
-        if (c == null || c.member != m || !java.util.Objects.equals(privateIdleFor, realAddress)) {
+        if (c == null || c.member != m || !java.util.Objects.equals(privateIdleFor, realAddress)
+                || privateIdlePort != realPort) {
             // Another member, or its header names another client than this request's.
             return null;
         }
@@ -1465,6 +1471,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         privateIdle = c;
         privateIdleFor = realAddress;
+        privateIdlePort = realPort;
     }
 
     private void connect(Member m) {
@@ -1488,7 +1495,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                             // First, so that the header precedes a TLS handshake (HAProxy send-proxy with ssl).
                             ch.pipeline().addLast(ProxyHeaders.sender(g.proxyProtocol() == ProxyProtocol.V1
                                     ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2,
-                                    realAddress != null ? new InetSocketAddress(realAddress, 0) : clientAddress,
+                                    realAddress != null ? new InetSocketAddress(realAddress, realPort) : clientAddress,
                                     localAddress));
                         }
                         if (g.tls().isPresent()) {
@@ -2161,6 +2168,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         request = null;
         realAddress = null; // the next request on this connection is read anew
+        realPort = 0;
         if (!closed && !clientKeepAlive && !ctx.channel().isActive()) {
             closed = true;
         }

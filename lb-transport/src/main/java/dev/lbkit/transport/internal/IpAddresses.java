@@ -102,15 +102,17 @@ public final class IpAddresses {
     }
 
     /**
-     * nginx's walk of a forwarding header, for a connection whose address the caller found trusted: the
-     * last address of {@code v}; when {@code recursive}, the addresses before it as long as the one taken
-     * is trusted. Addresses are separated by commas and spaces and may carry a port ({@code 1.2.3.4:80},
-     * {@code [::1]:80}), which is dropped.
+     * nginx's walk of a forwarding header ({@code ngx_http_get_forwarded_addr}), for a connection whose
+     * address the caller found trusted: the last entry of {@code v}; when {@code recursive}, the entries
+     * before it as long as the address taken is trusted. Entries are separated by commas and spaces; each
+     * is an address or an address with a port as {@link #parseAddressPort} reads it, and the port of the
+     * entry taken comes with it (nginx 1.11.0 and later replace the client port with it).
      *
      * @param out receives the address taken (16 bytes at least)
      * @param scratch 16 bytes at least
-     * @return the length of the address in {@code out} (4 or 16), or 0 when the header names none that
-     *     is valid: the connection's address stays
+     * @return the length of the address in {@code out} (4 or 16) in the low 8 bits and its entry's port
+     *     (0 when it has none) above them, as {@link #parseAddressPort}; 0 when the header names no valid
+     *     address: the connection's address stays
      */
     public static int walk(CharSequence v, IpAddresses trusted, boolean recursive, byte[] out, byte[] scratch) {
         int end = skipSeparators(v, v.length());
@@ -118,13 +120,13 @@ public final class IpAddresses {
             return 0;
         }
         int start = tokenStart(v, end);
-        int n = parseAddressPort(v, start, end, out);
-        if (n < 0) {
+        int r = parseAddressPort(v, start, end, out);
+        if (r < 0) {
             return 0;
         }
         while (recursive) {
             end = skipSeparators(v, start);
-            if (end == 0 || !trusted.matches(out, n)) {
+            if (end == 0 || !trusted.matches(out, r & 0xff)) {
                 break;
             }
             start = tokenStart(v, end);
@@ -133,10 +135,10 @@ public final class IpAddresses {
                 // nginx keeps the trusted address it has when the one before it is not an address.
                 break;
             }
-            System.arraycopy(scratch, 0, out, 0, m);
-            n = m;
+            System.arraycopy(scratch, 0, out, 0, m & 0xff);
+            r = m;
         }
-        return n;
+        return r;
     }
 
     private static boolean separator(char c) {
@@ -159,8 +161,15 @@ public final class IpAddresses {
     }
 
     /**
-     * nginx's {@code ngx_parse_addr_port}: an address, or {@code 1.2.3.4:port} or {@code [v6]:port} with a
-     * port from 1 to 65535; returns the address's length in {@code out} or -1.
+     * nginx's {@code ngx_parse_addr_port} (RFC 3986's host and port): an address, else
+     * {@code 1.2.3.4:port} or {@code [v6]:port} with a port of decimal digits from 1 to 65535 (leading
+     * zeros allowed, as {@code ngx_atoi} reads it). An IPv6 literal without brackets is an address only,
+     * whatever its last group; {@code [v6]} without a port, an empty port, or a port of 0, above 65535 or
+     * with another character is not valid. Allocation-free.
+     *
+     * @param out receives the address (16 bytes at least)
+     * @return the address's length in {@code out} (4 or 16) in the low 8 bits and the port (0 when there
+     *     is none) above them ({@code length | port << 8}), or -1 when {@code s[from, to)} is not valid
      */
     public static int parseAddressPort(CharSequence s, int from, int to, byte[] out) {
         int n = parseLiteral(s, from, to, out);
@@ -185,10 +194,12 @@ public final class IpAddresses {
             }
             portFrom = addrTo + 1;
         }
-        if (digits(s, portFrom, to, 65535) < 1) {
+        int port = digits(s, portFrom, to, 65535);
+        if (port < 1) {
             return -1;
         }
-        return parseLiteral(s, addrFrom, addrTo, out);
+        n = parseLiteral(s, addrFrom, addrTo, out);
+        return n < 0 ? -1 : n | port << 8;
     }
 
     private static int indexOf(CharSequence s, char c, int from, int to) {
@@ -200,9 +211,12 @@ public final class IpAddresses {
         return -1;
     }
 
-    /** A decimal number of at most 5 digits in [from, to) not above {@code max}, or -1. */
+    /**
+     * A decimal number in [from, to) not above {@code max}, or -1: nginx's {@code ngx_atoi}, which takes
+     * any number of leading zeros, then a bound.
+     */
     private static int digits(CharSequence s, int from, int to, int max) {
-        if (to <= from || to - from > 5) {
+        if (to <= from) {
             return -1;
         }
         int v = 0;
@@ -212,8 +226,11 @@ public final class IpAddresses {
                 return -1;
             }
             v = v * 10 + (c - '0');
+            if (v > max) {
+                return -1;
+            }
         }
-        return v <= max ? v : -1;
+        return v;
     }
 
     /**
