@@ -162,7 +162,7 @@ class RouteLimitsTest {
     }
 
     @Test
-    void aRefusalHasTheConfiguredStatusKeepsTheConnectionAndDiscardsTheBody() throws Exception {
+    void aRefusalHasTheConfiguredStatusKeepsTheConnectionAndDiscardsTheBodyAndIsNeverInvited() throws Exception {
         FakeTicker t = new FakeTicker();
         try (TestBackend b = TestBackend.start(Script.ok("ok"));
                 HttpBalancer lb = start(b, t, r -> r.limit(RequestRateLimit.perSecond(1).status(429).build()));
@@ -176,7 +176,48 @@ class RouteLimitsTest {
             t.advance(Duration.ofSeconds(1));
             Fixtures.send(s, "GET /c HTTP/1.1\r\nHost: x\r\n\r\n");
             assertTrue(Fixtures.readResponse(s.getInputStream()).startsWith("HTTP/1.1 200 "));
-            assertEquals(List.of("/a", "/c"), b.requests().stream().map(dev.lbkit.testing.RecordedRequest::target).toList());
+            // A refused request is never invited to send its body (nginx's special responses mark the
+            // expectation tested): the status at once; the body the client then sends is dropped.
+            Fixtures.send(s, "PUT /d HTTP/1.1\r\nHost: x\r\nContent-Length: 22\r\nExpect: 100-continue\r\n\r\n");
+            String uninvited = Fixtures.readResponse(s.getInputStream());
+            assertTrue(uninvited.startsWith("HTTP/1.1 429 Too Many Requests\r\n"), uninvited);
+            Fixtures.send(s, "GET /smuggled HTTP/1.1");
+            t.advance(Duration.ofSeconds(1));
+            Fixtures.send(s, "GET /e HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(Fixtures.readResponse(s.getInputStream()).startsWith("HTTP/1.1 200 "));
+            assertEquals(List.of("/a", "/c", "/e"),
+                    b.requests().stream().map(dev.lbkit.testing.RecordedRequest::target).toList());
+        }
+    }
+
+    /**
+     * nginx sends "100 Continue" when it starts reading the body, after limit_req's delay: a delayed request
+     * is invited only when its delay ends, and the client body timeout (shorter than the delay here) does
+     * not run while the client waits for that invitation.
+     */
+    @Test
+    void aDelayedRequestIsInvitedToSendItsBodyOnlyWhenItsDelayEnds() throws Exception {
+        FakeTicker t = new FakeTicker(); // frozen: the delay comes from the excess alone
+        try (TestBackend b = TestBackend.start(Script.ok("ok"));
+                HttpBalancer lb = start(b, t, r -> r.limit(RequestRateLimit.perSecond(1).burst(1)
+                        .key(HashKey.header("X-Key")).build())
+                        .timeouts(ProxyTimeouts.builder().clientBody(Duration.ofMillis(300)).build()));
+                Socket s = Fixtures.from("127.0.0.1", lb)) {
+            assertEquals(200, get(lb, "/", "k").statusCode());
+            long start = System.nanoTime();
+            Fixtures.send(s, "PUT /up HTTP/1.1\r\nHost: x\r\nX-Key: k\r\nContent-Length: 4\r\n"
+                    + "Expect: 100-continue\r\n\r\n");
+            String interim = Fixtures.readResponse(s.getInputStream());
+            long waited = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(interim.startsWith("HTTP/1.1 100 Continue\r\n"), interim);
+            // The excess request waits 1 / rate: 1000 ms (a little less allowed for rounding).
+            assertTrue(waited >= 950, "invited after " + waited + " ms");
+            assertEquals(1, stats(lb).limitDelayed());
+            Fixtures.send(s, "data");
+            String r = Fixtures.readResponse(s.getInputStream());
+            assertTrue(r.startsWith("HTTP/1.1 200 ") && r.endsWith("ok"), r);
+            assertEquals("data", b.requests().get(1).bodyText());
+            assertTrue(b.requests().get(1).header("Expect").isEmpty());
         }
     }
 

@@ -237,6 +237,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private LimitTable.Entry[] heldLimits;
     /** The end of a rate limit's delay of this request, or null. */
     private io.netty.util.concurrent.ScheduledFuture<?> limitDelay;
+    /** The request expects 100-continue and a rate limit delays it: the 100 goes out when the delay ends. */
+    private boolean continueAfterDelay;
 
     // Waiting in the group's request queue (null when not waiting).
     private GroupQueue.Waiter waiter;
@@ -901,10 +903,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             h.remove(HttpHeaderNames.EXPECT);
             // Like nginx, the proxy itself invites the body; the upstream never sees the Expect. An HTTP/1.0
             // client's expectation is ignored (RFC 9110 §10.1.1, nginx's ngx_http_test_expect): it cannot
-            // take a 1xx response, and sends its body anyway.
+            // take a 1xx response, and sends its body anyway. nginx invites the body when it starts reading
+            // it, after limit_req's delay: a delayed request gets its 100 when the delay ends.
             if (!http10Client) {
-                ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
-                        Unpooled.EMPTY_BUFFER), ctx.voidPromise());
+                if (delayMillis > 0) {
+                    continueAfterDelay = true;
+                } else {
+                    sendContinue();
+                }
             }
         }
         route = e;
@@ -999,12 +1005,22 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return k;
     }
 
-    /** A request delayed by a rate limit may go on. */
+    /** A request delayed by a rate limit may go on; invited to send its body now if it expects that. */
     private void limitDelayOver() {
         limitDelay = null;
         if (requestActive && !closed) {
+            if (continueAfterDelay) {
+                continueAfterDelay = false;
+                sendContinue();
+            }
             forward();
         }
+    }
+
+    /** Answers {@code Expect: 100-continue}: the client may send the body. */
+    private void sendContinue() {
+        ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                Unpooled.EMPTY_BUFFER), ctx.voidPromise());
     }
 
     /** Sends the routed, admitted request on: to its group's queue, or to the member picked. */
@@ -1341,7 +1357,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (headWritten && up != null ? up.channel.isWritable()
                 : pendingBytes < Math.max(retry.replayBufferBytes(), 16 * 1024)) {
-            armClient(TIMER_BODY, timeouts().clientBody().toNanos());
+            if (continueAfterDelay) {
+                // The client waits for its 100 Continue before it sends the body: no body timeout runs until
+                // it is invited (nginx reads nothing during the delay), but reading sees a client that leaves.
+                disarmClient();
+            } else {
+                armClient(TIMER_BODY, timeouts().clientBody().toNanos());
+            }
             readClient();
         } else {
             disarmClient();
@@ -2137,6 +2159,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         requestActive = false;
+        continueAfterDelay = false;
         if (limitDelay != null) {
             limitDelay.cancel(false);
             limitDelay = null;
