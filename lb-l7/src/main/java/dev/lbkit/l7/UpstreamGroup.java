@@ -138,7 +138,8 @@ public final class UpstreamGroup {
          * keep-alive connections are not shared between client connections (HAProxy's {@code http-reuse}
          * is per client then): a client connection keeps its last upstream connection for its own next
          * request to the same upstream (within {@link UpstreamKeepAlive}'s idle timeout and request
-         * limit), and it is closed with the client connection; no other client ever gets it. Health
+         * limit). It is closed when that idle timeout passes, as a pooled connection is, or with the client
+         * connection if that closes first; no other client ever gets it. Health
          * probes of such a group must send a header too: {@link HttpHealthProbe.Builder#proxyProtocol}.
          */
         public Builder proxyProtocol(ProxyProtocol proxyProtocol) {

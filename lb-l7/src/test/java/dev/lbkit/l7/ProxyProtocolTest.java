@@ -344,6 +344,44 @@ class ProxyProtocolTest {
         }
     }
 
+    /**
+     * A client's own upstream connection (its header names that client) closes when the group's keep-alive
+     * idle timeout passes, as a pooled one does, while its client connection stays open; that client's next
+     * request opens another.
+     */
+    @Test
+    void aConnectionKeptForItsClientClosesWhenTheIdleTimeoutPasses() throws Exception {
+        String header = "PROXY TCP4 203.0.113.1 198.51.100.1 1111 80";
+        try (TestBackend backend = TestBackend.start(Script.ok("ok"));
+                HttpBalancer lb = HttpBalancer.builder().listen(Listener.builder(loopback()).acceptProxyProtocol(true).build())
+                        .eventLoops(1).route(Route.builder("/").group(UpstreamGroup.builder(
+                                UpstreamPool.builder().add(upstream(backend.port())).build())
+                                .proxyProtocol(ProxyProtocol.V1)
+                                .keepAlive(new UpstreamKeepAlive(32, Duration.ofSeconds(1), 1000)).build()).build())
+                        .build().start();
+                Socket s = new Socket("127.0.0.1", lb.address().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(ascii(header + "\r\n"));
+            for (int i = 0; i < 2; i++) {
+                s.getOutputStream().write(ascii(GET));
+                String r = Fixtures.readResponse(s.getInputStream());
+                assertTrue(r.startsWith("HTTP/1.1 200 "), r);
+            }
+            long idleSince = System.nanoTime();
+            // One upstream connection for both requests, still open well within the timeout.
+            assertEquals(1, backend.connectionCount());
+            assertEquals(1, backend.openConnections());
+            Await.until(() -> backend.openConnections() == 0, Duration.ofSeconds(10));
+            long closedAfter = (System.nanoTime() - idleSince) / 1_000_000;
+            assertTrue(closedAfter >= 950, "closed after " + closedAfter + " ms idle");
+            s.getOutputStream().write(ascii(GET));
+            String r = Fixtures.readResponse(s.getInputStream());
+            assertTrue(r.startsWith("HTTP/1.1 200 "), r);
+            assertEquals(2, backend.connectionCount());
+            assertEquals(List.of(header, header), backend.proxyHeaders());
+        }
+    }
+
     @Test
     void healthProbesSendLocalOrUnknown() throws Exception {
         byte[] local = v2(null, null, 0, 0);

@@ -24,7 +24,9 @@ import java.util.function.Function;
 /**
  * A scriptable HTTP/1.x backend on a real socket, for tests and demos: fixed pages, HTTP/1.0
  * close-delimited answers like {@code python3 -m http.server}, keep-alive, chunked bodies, slow or
- * silent answers, early closes and truncated bodies. It records every request it reads.
+ * silent answers, early closes and truncated bodies. It records every request it reads, and takes a
+ * PROXY protocol v1 line at the start of a connection (HAProxy's {@code send-proxy}, as nginx's
+ * {@code listen … proxy_protocol}) as that connection's header, recorded apart ({@link #proxyHeaders()}).
  *
  * <p>Blocking I/O with one thread per connection: simple enough to trust as a test oracle. The script
  * can be changed while it runs ({@link #script(Script)}), as the seed swaps backend 1 for a slow one.
@@ -38,6 +40,7 @@ public final class TestBackend implements AutoCloseable {
     private final BlockingServer server;
     private volatile Function<RecordedRequest, Script> router;
     private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
+    private final List<String> proxyHeaders = new CopyOnWriteArrayList<>();
     private final String lastModified = HTTP_DATE.format(ZonedDateTime.now(ZoneOffset.UTC));
 
     private TestBackend(InetSocketAddress bind, Function<RecordedRequest, Script> router) {
@@ -90,6 +93,14 @@ public final class TestBackend implements AutoCloseable {
         return requests.size();
     }
 
+    /**
+     * The PROXY protocol v1 lines ({@code PROXY TCP4 …}, without the CRLF) that connections started with,
+     * in arrival order. A v2 (binary) header is not read.
+     */
+    public List<String> proxyHeaders() {
+        return List.copyOf(proxyHeaders);
+    }
+
     /** How many connections were accepted so far. */
     public int connectionCount() {
         return server.connectionCount();
@@ -100,9 +111,10 @@ public final class TestBackend implements AutoCloseable {
         return server.openConnections();
     }
 
-    /** Forgets the recorded requests and connection count. */
+    /** Forgets the recorded requests, PROXY headers and connection count. */
     public void clear() {
         requests.clear();
+        proxyHeaders.clear();
         server.resetConnectionCount();
     }
 
@@ -116,8 +128,10 @@ public final class TestBackend implements AutoCloseable {
         s.setTcpNoDelay(true);
         InputStream in = new BufferedInputStream(s.getInputStream());
         OutputStream out = s.getOutputStream();
+        boolean first = true;
         while (!server.isClosed()) {
-            RecordedRequest req = readRequest(in, out, index);
+            RecordedRequest req = readRequest(in, out, index, first);
+            first = false;
             if (req == null) {
                 return;
             }
@@ -237,8 +251,13 @@ public final class TestBackend implements AutoCloseable {
         return keepAlive && (sc.contentLength || sc.chunked || bodyless);
     }
 
-    private RecordedRequest readRequest(InputStream in, OutputStream out, int index) throws IOException {
+    private RecordedRequest readRequest(InputStream in, OutputStream out, int index, boolean first)
+            throws IOException {
         String line = readLine(in);
+        if (first && line != null && line.startsWith("PROXY ")) {
+            proxyHeaders.add(line);
+            line = readLine(in);
+        }
         while (line != null && line.isEmpty()) {
             line = readLine(in); // tolerate CRLF between pipelined requests (RFC 9112 2.2)
         }

@@ -39,6 +39,20 @@ class TestBackendTest {
     }
 
     @Test
+    void aProxyV1LineStartingAConnectionIsRecordedApart() throws IOException {
+        try (TestBackend b = TestBackend.start(Script.ok("hi"));
+                Socket s = new Socket(b.address().getAddress(), b.port())) {
+            OutputStream out = s.getOutputStream();
+            out.write(("PROXY TCP4 192.0.2.1 198.51.100.1 5555 80\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertTrue(all.startsWith("HTTP/1.1 200 "), all);
+            assertEquals(java.util.List.of("PROXY TCP4 192.0.2.1 198.51.100.1 5555 80"), b.proxyHeaders());
+            assertEquals(java.util.List.of("/a", "/b"), b.requests().stream().map(RecordedRequest::target).toList());
+        }
+    }
+
+    @Test
     void keepAliveServesSeveralRequestsOnOneConnection() throws Exception {
         try (TestBackend b = TestBackend.start(Script.ok("hello"))) {
             HttpClient c = HttpClient.newHttpClient();

@@ -271,6 +271,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * its own next request only (see {@link UpstreamGroup.Builder#proxyProtocol}); null if none.
      */
     private UpstreamConnection privateIdle;
+    /** Closes {@link #privateIdle} when the group's keep-alive idle timeout passes; made at first use. */
+    private Deadline privateIdleTimer;
 
     /** The last Host value of this connection and its route key (without port, lower case). */
     private String lastHost;
@@ -386,10 +388,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (tunnel) {
             closeTunnel();
         }
-        if (privateIdle != null) {
-            privateIdle.channel.close();
-            privateIdle = null;
+        if (privateIdleTimer != null) {
+            privateIdleTimer.cancel();
         }
+        closePrivateIdle();
         if (requestActive) {
             // The client went away (nginx's 499): the upstream is not to blame.
             abortAttempt();
@@ -1476,6 +1478,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return null;
         }
         privateIdle = null;
+        privateIdleTimer.disarm();
         if (!c.channel.isActive() || now() - c.idleSince >= group.keepAlive().idleTimeout().toNanos()) {
             c.channel.close();
             return null;
@@ -1483,17 +1486,29 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return c;
     }
 
+    /** Closes the idle upstream connection kept for this client, if any. */
+    private void closePrivateIdle() {
+        UpstreamConnection c = privateIdle;
+        if (c != null) {
+            privateIdle = null;
+            c.channel.close();
+        }
+    }
+
     /** Keeps {@code c}, whose header names this client, for this client's next request only. */
     private void keepPrivateIdle(UpstreamConnection c) {
         if (!UpstreamConnectionPool.idles(c, group.keepAlive(), now())) {
             return;
         }
-        if (privateIdle != null) {
-            privateIdle.channel.close();
-        }
+        closePrivateIdle();
         privateIdle = c;
         privateIdleFor = realAddress;
         privateIdlePort = realPort;
+        if (privateIdleTimer == null) {
+            privateIdleTimer = new Deadline(ctx.executor(), this::closePrivateIdle);
+        }
+        // As a pooled connection, it is closed when the group's idle timeout passes, not at its next use.
+        privateIdleTimer.arm(now(), group.keepAlive().idleTimeout().toNanos());
     }
 
     private void connect(Member m) {
