@@ -149,6 +149,9 @@ public final class HttpBalancer implements AutoCloseable {
             h.setHandshakeTimeoutMillis(handshakeMillis);
             p.addLast("tls", h);
         }
+        if (l.http2().isPresent()) {
+            p.addLast("http2-switch", state.newHttp2Switch(f, l.http2().get(), ssl != null, realIp));
+        }
         ClientLimits limits = state.limits();
         var encoder = FrontendHandler.newEncoder();
         f.encoder(encoder);

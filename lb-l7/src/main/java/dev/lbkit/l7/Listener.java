@@ -1,5 +1,6 @@
 package dev.lbkit.l7;
 
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.util.Objects;
@@ -21,12 +22,14 @@ public final class Listener {
     private final SslContext tls;
     private final boolean acceptProxyProtocol;
     private final RealIp realIp;
+    private final Http2Options http2;
 
     private Listener(Builder b) {
         this.address = b.address;
         this.tls = b.tls;
         this.acceptProxyProtocol = b.acceptProxyProtocol;
         this.realIp = b.realIp;
+        this.http2 = b.http2;
     }
 
     /** Plain HTTP on {@code address}; port 0 picks a free port. */
@@ -62,10 +65,15 @@ public final class Listener {
         return Optional.ofNullable(realIp);
     }
 
+    /** HTTP/2 towards clients and its settings; see {@link Builder#http2(Http2Options)}. Default: empty, HTTP/1.1 only. */
+    public Optional<Http2Options> http2() {
+        return Optional.ofNullable(http2);
+    }
+
     @Override
     public String toString() {
         return "Listener{" + address + (tls != null ? ", tls" : "") + (acceptProxyProtocol ? ", proxy_protocol" : "")
-                + (realIp != null ? ", " + realIp : "") + "}";
+                + (realIp != null ? ", " + realIp : "") + (http2 != null ? ", " + http2 : "") + "}";
     }
 
     /** Builds a {@link Listener}. Not thread-safe. */
@@ -74,6 +82,7 @@ public final class Listener {
         private SslContext tls;
         private boolean acceptProxyProtocol;
         private RealIp realIp;
+        private Http2Options http2;
 
         private Builder(InetSocketAddress address) {
             this.address = Objects.requireNonNull(address, "address");
@@ -125,8 +134,42 @@ public final class Listener {
             return this;
         }
 
+        /**
+         * Speaks HTTP/2 to the clients that ask for it, with {@code options} ({@code listen … http2}); default
+         * HTTP/1.1 only. On a TLS listener the client asks by ALPN, so the {@linkplain #tls(SslContext) TLS
+         * context} must offer {@code h2} ({@link Http2Options#ALPN}); on a cleartext one by starting with the
+         * HTTP/2 preface (prior knowledge, {@code h2c}). HTTP/1.1 clients are served as before either way.
+         */
+        public Builder http2(Http2Options options) {
+            this.http2 = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /**
+         * @throws IllegalStateException if the TLS context offers {@code h2} by ALPN and HTTP/2 is off (its
+         *     clients would speak HTTP/2 to an HTTP/1.1 server), or HTTP/2 is on and the context does not
+         *     offer {@code h2} (no client could ask for it)
+         */
         public Listener build() {
+            if (tls != null) {
+                boolean offersH2 = offersH2(tls);
+                if (offersH2 && http2 == null) {
+                    throw new IllegalStateException("the TLS context offers h2 by ALPN: turn HTTP/2 on with "
+                            + "http2(Http2Options), or build the context without h2");
+                }
+                if (!offersH2 && http2 != null) {
+                    throw new IllegalStateException("HTTP/2 on a TLS listener needs a context that offers h2 by "
+                            + "ALPN: build it with applicationProtocolConfig(Http2Options.ALPN)");
+                }
+            }
             return new Listener(this);
+        }
+
+        // Netty deprecates reading a built context's ALPN protocols but offers no other way for a context
+        // built by the caller.
+        @SuppressWarnings("deprecation")
+        private static boolean offersH2(SslContext context) {
+            return context.nextProtocols().contains(ApplicationProtocolNames.HTTP_2);
         }
     }
 }

@@ -45,6 +45,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.util.NetUtil;
@@ -277,6 +279,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The last Host value of this connection and its route key (without port, lower case). */
     private String lastHost;
     private String lastHostKey;
+    /**
+     * This handler serves one HTTP/2 stream ({@link #http2Stream}): one request, and the stream ends with its
+     * response; the connection's count, idle timeout and stop are {@link Http2Frontend}'s.
+     */
+    private boolean stream;
 
     FrontendHandler(ProxyState state, boolean tls) {
         this.state = state;
@@ -291,6 +298,37 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 armClient(TIMER_HEADER, state.timeouts.clientHeader().toNanos());
             }
         }
+    }
+
+    /**
+     * Serves one HTTP/2 stream, whose connection's client and listener addresses (the socket's, or those its
+     * PROXY header named) are {@code client} and {@code local}; called before the stream's channel registers.
+     */
+    void http2Stream(InetSocketAddress client, InetSocketAddress local) {
+        stream = true;
+        clientAddress = client;
+        localAddress = local;
+        // Never in the stream's pipeline (Netty's HTTP/2 codec writes the responses): it carries the
+        // request's HEAD flag, which the responses and error answers read as on HTTP/1.1.
+        encoder = new Codecs.ResponseEncoder();
+    }
+
+    /**
+     * The connection turns to HTTP/2 (ALPN chose h2, or it began with the prior-knowledge preface) before a
+     * request was read: unless it is already being refused (503 over {@code maxConnections}, or a stop),
+     * this handler lets go of it (its timer, its place among the balancer's frontends) and the caller takes
+     * it out of the pipeline; the connection's count goes to {@link Http2Frontend}.
+     *
+     * @return whether the connection may turn to HTTP/2
+     */
+    boolean handOverToHttp2() {
+        if (closed || closeAfterResponse || requestActive) {
+            return false;
+        }
+        clientTimer.cancel();
+        upReadTimer.cancel();
+        state.frontends.remove(this);
+        return true;
     }
 
     /** The response encoder of this connection's pipeline. */
@@ -355,6 +393,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (stream) {
+            // The stream opens with its request's head: no header timer, and the connection is counted once.
+            state.frontends.add(this);
+            readClient();
+            return;
+        }
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress) {
             clientAddress = (InetSocketAddress) ctx.channel().remoteAddress();
             localAddress = (InetSocketAddress) ctx.channel().localAddress();
@@ -377,7 +421,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
         state.frontends.remove(this);
-        state.connections.decrementAndGet();
+        if (!stream) {
+            state.connections.decrementAndGet();
+        }
         clientTimer.cancel();
         if (clientSendTimer != null) {
             clientSendTimer.cancel();
@@ -773,8 +819,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         encoder.headRequest = HttpMethod.HEAD.equals(req.method());
         tunnelRequested = false;
         http10Client = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
-        clientKeepAlive = !closeAfterResponse && !state.stopping;
-        logRequestLine = state.accessLog ? req.method() + " " + req.uri() + " " + req.protocolVersion() : null;
+        clientKeepAlive = !stream && !closeAfterResponse && !state.stopping;
+        logRequestLine = state.accessLog
+                ? req.method() + " " + req.uri() + " " + (stream ? "HTTP/2.0" : req.protocolVersion()) : null;
 
         DecoderResult dr = req.decoderResult();
         if (dr.isFailure()) {
@@ -819,7 +866,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         String uri = req.uri();
         String host = h.get(HttpHeaderNames.HOST);
         boolean connect = HttpMethod.CONNECT.equals(method);
-        if (connect && !state.limits.allowConnect()) {
+        // CONNECT over HTTP/2 (RFC 9113 §8.5) is not tunnelled: 405, as nginx answers it.
+        if (connect && (!state.limits.allowConnect() || stream)) {
             reject(HttpResponseStatus.METHOD_NOT_ALLOWED);
             return;
         }
@@ -2159,7 +2207,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      */
     private void closeOrLinger(ChannelFuture f) {
         ctx.executor().execute(() -> {
-            if (inputPending()) {
+            if (stream) {
+                // RFC 9113 §8.1: the rest of a request already answered is declined without error (a stream
+                // closed before its client finished would be reset with CANCEL).
+                if (inputPending()) {
+                    f.channel().writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+                }
+                f.channel().close();
+            } else if (inputPending()) {
                 ProxyTimeouts t = timeouts();
                 new LingeringClose(t.lingeringTime().toNanos(), t.lingeringTimeout().toNanos()).operationComplete(f);
             } else {
@@ -2183,7 +2238,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             RouteLimits.release(heldLimits);
         }
         leaveQueue();
-        disarmClientSend();
+        if (!stream || ctx.channel().isWritable()) {
+            // A stream ends once its response is out: send_timeout keeps watching a client that takes none.
+            disarmClientSend();
+        }
         if (route != null) {
             TrafficCounters rc = route.counters;
             rc.inFlight.decrement();

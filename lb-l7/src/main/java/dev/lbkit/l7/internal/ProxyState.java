@@ -2,6 +2,7 @@ package dev.lbkit.l7.internal;
 
 import dev.lbkit.api.Member;
 import dev.lbkit.l7.ClientLimits;
+import dev.lbkit.l7.Http2Options;
 import dev.lbkit.l7.ProxyTimeouts;
 import dev.lbkit.l7.QueueStats;
 import dev.lbkit.l7.Route;
@@ -45,6 +46,8 @@ public final class ProxyState {
     private final ConcurrentMap<Member, TrafficCounters> upstreamCounters = new ConcurrentHashMap<>();
     private volatile Map<EventLoop, UpstreamConnectionPool> pools = Map.of();
     final Set<FrontendHandler> frontends = ConcurrentHashMap.newKeySet();
+    /** The open HTTP/2 client connections (their streams' frontends are among {@link #frontends}). */
+    final Set<Http2Frontend> http2Connections = ConcurrentHashMap.newKeySet();
     /** Every open client channel, so that a stop closes them all; closed ones leave by themselves. */
     private final ChannelGroup clientChannels = new DefaultChannelGroup("lbkit-l7-clients", GlobalEventExecutor.INSTANCE);
     /** Every open upstream channel, likewise. */
@@ -170,11 +173,17 @@ public final class ProxyState {
         return malformedProxyHeaders.sum();
     }
 
-    /** Starts a graceful stop: idle clients are closed, busy ones after their current response. */
+    /**
+     * Starts a graceful stop: idle clients are closed, busy ones after their current response; HTTP/2 clients
+     * get GOAWAY and are closed once their open streams are done.
+     */
     public void beginStop() {
         stopping = true;
         for (FrontendHandler f : frontends) {
             f.stopGracefully();
+        }
+        for (Http2Frontend c : http2Connections) {
+            c.stopGracefully();
         }
     }
 
@@ -227,6 +236,15 @@ public final class ProxyState {
 
     public FrontendHandler newFrontend(boolean tls) {
         return new FrontendHandler(this, tls);
+    }
+
+    /**
+     * The handler that turns {@code frontend}'s connection to HTTP/2 when the client asks for it (ALPN on a
+     * TLS connection, the prior-knowledge preface on a cleartext one), to go right before its decoder.
+     */
+    public ChannelHandler newHttp2Switch(FrontendHandler frontend, Http2Options options, boolean tls,
+            RealAddress.Config realIp) {
+        return Http2Switch.newHandler(frontend, options, this, tls, realIp);
     }
 
     /**
