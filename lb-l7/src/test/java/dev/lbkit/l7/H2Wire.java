@@ -65,6 +65,11 @@ final class H2Wire implements AutoCloseable {
                     | payload[at + 3] & 0xff;
         }
 
+        /** A WINDOW_UPDATE frame's increment, or a GOAWAY frame's last stream id. */
+        int first31() {
+            return (payload[0] & 0x7f) << 24 | (payload[1] & 0xff) << 16 | (payload[2] & 0xff) << 8 | payload[3] & 0xff;
+        }
+
         /** A SETTINGS frame's value for {@code id}, or -1. */
         long setting(int id) {
             for (int i = 0; i + 6 <= payload.length; i += 6) {
@@ -92,6 +97,8 @@ final class H2Wire implements AutoCloseable {
     private final OutputStream out;
     private final DefaultHttp2HeadersEncoder encoder = new DefaultHttp2HeadersEncoder();
     private final DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
+    /** Frames {@link #await} read and did not want, for a later {@code await}. */
+    private final java.util.List<Frame> passed = new java.util.ArrayList<>();
 
     private H2Wire(Socket socket) throws IOException {
         this.socket = socket;
@@ -179,7 +186,8 @@ final class H2Wire implements AutoCloseable {
         frame(SETTINGS, ACK, 0, new byte[0]);
     }
 
-    void frame(int type, int flags, int stream, byte[] payload) throws IOException {
+    /** Writes a frame; may be called from a thread other than the reader's. */
+    synchronized void frame(int type, int flags, int stream, byte[] payload) throws IOException {
         byte[] f = new byte[9 + payload.length];
         f[0] = (byte) (payload.length >> 16);
         f[1] = (byte) (payload.length >> 8);
@@ -192,7 +200,7 @@ final class H2Wire implements AutoCloseable {
         out.flush();
     }
 
-    void raw(byte[] bytes) throws IOException {
+    synchronized void raw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
     }
@@ -229,8 +237,18 @@ final class H2Wire implements AutoCloseable {
         return new Frame(type, head[4] & 0xff, stream, payload, headers);
     }
 
-    /** Reads until a frame matches; fails at the end of the stream. */
+    /**
+     * The first frame that matches, of those {@code await} passed over before (kept in order: streams answer
+     * in any order) or read now; fails at the end of the stream.
+     */
     Frame await(Predicate<Frame> wanted) throws IOException {
+        for (java.util.Iterator<Frame> i = passed.iterator(); i.hasNext(); ) {
+            Frame f = i.next();
+            if (wanted.test(f)) {
+                i.remove();
+                return f;
+            }
+        }
         for (;;) {
             Frame f = read();
             if (f == null) {
@@ -239,12 +257,13 @@ final class H2Wire implements AutoCloseable {
             if (wanted.test(f)) {
                 return f;
             }
+            passed.add(f);
         }
     }
 
     /** Reads the response on {@code stream}: its HEADERS (final status) and its DATA until END_STREAM. */
     Response response(int stream) throws IOException {
-        Frame head = await(f -> f.stream() == stream && f.type() == HEADERS && !f.status().startsWith("1")
+        Frame head = await(f -> f.stream() == stream && f.type() == HEADERS && f.status() != null && !f.status().startsWith("1")
                 || f.stream() == stream && f.type() == RST_STREAM);
         if (head.type() == RST_STREAM) {
             throw new IOException("stream " + stream + " reset: " + head.errorCode());

@@ -12,11 +12,14 @@ import dev.lbkit.testing.TestBackend;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,12 +42,27 @@ class Http2Test {
     private static SSLContext trusting;
 
     @BeforeAll
-    static void certificate() throws Exception {
+    static synchronized void certificate() throws Exception {
+        if (keys != null) {
+            return;
+        }
         TestCertificate cert = TestCertificate.create();
-        keys = cert.keys;
         trusting = SSLContext.getInstance("TLS");
         trusting.init(null, cert.trust.getTrustManagers(), null);
+        keys = cert.keys;
         cert.delete();
+    }
+
+    /** The test certificate's keys (made once for the HTTP/2 tests). */
+    static KeyManagerFactory keys() throws Exception {
+        certificate();
+        return keys;
+    }
+
+    /** A client context that trusts the test certificate. */
+    static SSLContext trusting() throws Exception {
+        certificate();
+        return trusting;
     }
 
     /** A server context whose ALPN offers h2 and http/1.1. */
@@ -152,6 +170,180 @@ class Http2Test {
             assertEquals("POST", b.requests().get(1).method());
             assertFalse(r.headers().contains("connection"));
             assertEquals(1, lb.stats().openConnections());
+        }
+    }
+
+    @Test
+    void largeBodiesStreamBothWays() throws Exception {
+        byte[] up = new byte[3 * 1024 * 1024 + 17];
+        new Random(4).nextBytes(up);
+        byte[] down = new byte[8 * 1024 * 1024 + 5];
+        new Random(5).nextBytes(down);
+        try (TestBackend b = TestBackend.start(new InetSocketAddress("127.0.0.1", 0),
+                req -> req.method().equals("PUT") ? Script.ok("stored") : Script.builder().body(down).build());
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = tlsBalancer(TlsProvider.OPENSSL, Http2Options.DEFAULT, pool)
+                        .limits(ClientLimits.builder().maxBodySize(0).build()).build().start()) {
+            HttpClient c = client(HttpClient.Version.HTTP_2);
+            HttpResponse<String> put = c.send(HttpRequest.newBuilder(https(lb, "/up"))
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(up)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(HttpClient.Version.HTTP_2, put.version());
+            assertEquals("stored", put.body());
+            assertArrayEquals(up, b.requests().get(0).body());
+            // The client sent no length: the upstream got the body chunked.
+            HttpResponse<byte[]> get = c.send(HttpRequest.newBuilder(https(lb, "/down")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(HttpClient.Version.HTTP_2, get.version());
+            assertArrayEquals(down, get.body());
+            assertEquals(String.valueOf(down.length), get.headers().firstValue("content-length").orElseThrow());
+        }
+    }
+
+    @Test
+    void upstreamFailuresRetriesAndTimeoutsAreAnsweredAsOverHttp11() throws Exception {
+        ProxyTimeouts timeouts = ProxyTimeouts.builder().read(Duration.ofMillis(300)).build();
+        try (TestBackend live = items();
+                TestBackend mute = TestBackend.start(Script.builder().mode(Script.Mode.NEVER_ANSWER).build());
+                UpstreamPool dead = UpstreamPool.of(upstream(Fixtures.deadPort()));
+                UpstreamPool silent = UpstreamPool.of(upstream(mute.port()));
+                UpstreamPool half = UpstreamPool.of(upstream(Fixtures.deadPort()), upstream(live.port()));
+                HttpBalancer lb = HttpBalancer.builder().eventLoops(1).timeouts(timeouts)
+                        .listen(Listener.builder(Fixtures.loopback()).tls(alpnContext(TlsProvider.JDK))
+                                .http2(Http2Options.DEFAULT).build())
+                        .route(Route.builder("/dead/").group(UpstreamGroup.of(dead)).build())
+                        .route(Route.builder("/silent/").group(UpstreamGroup.of(silent)).build())
+                        .route(Route.builder("/").group(UpstreamGroup.of(half)).build()).build().start()) {
+            for (HttpClient.Version v : HttpClient.Version.values()) {
+                HttpClient c = client(v);
+                HttpResponse<String> bad = c.send(HttpRequest.newBuilder(https(lb, "/dead/x")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(v, bad.version());
+                assertEquals(502, bad.statusCode(), v.toString());
+                assertEquals(504, c.send(HttpRequest.newBuilder(https(lb, "/silent/x")).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode(), v.toString());
+                for (int i = 0; i < 4; i++) {
+                    assertEquals("item " + i, c.send(HttpRequest.newBuilder(https(lb, "/item/" + i)).build(),
+                            HttpResponse.BodyHandlers.ofString()).body(), v.toString());
+                }
+            }
+            assertTrue(lb.stats().route("/").retries() >= 1, lb.stats().toString());
+            assertEquals(2, lb.stats().route("/silent/").responsesByClass().get(4), "two 504s");
+        }
+    }
+
+    @Test
+    void accessLogSaysHttp2AndStatsCountEveryStreamAsARequest() throws Exception {
+        PrintStream old = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try (TestBackend b = items(); UpstreamPool pool = UpstreamPool.of(upstream(b.port()))) {
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            try (HttpBalancer lb = h2cBalancer(Http2Options.DEFAULT, pool).accessLog(true).build().start();
+                    NettyH2Client c = new NettyH2Client(lb.address().getPort())) {
+                for (int i = 0; i < 3; i++) {
+                    assertEquals("item " + i, c.get("/item/" + i).text());
+                }
+                HttpBalancerStats stats = lb.stats();
+                assertEquals(3, stats.route("/").requests());
+                assertEquals(3, stats.route("/").responsesByClass().get(1));
+                assertEquals(3, stats.upstreams().values().iterator().next().requests());
+                assertEquals(1, stats.openConnections());
+            }
+        } finally {
+            System.setErr(old);
+        }
+        String log = captured.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("\"GET /item/2 HTTP/2.0\" 200 6 "), log);
+        assertTrue(log.contains("127.0.0.1 - - ["), log);
+    }
+
+    @Test
+    void notFoundErrorPagesAndHeadAreTheStreamsOwnAnswers() throws Exception {
+        ErrorPages pages = ErrorPages.builder()
+                .page(ErrorPage.of("no such page".getBytes(StandardCharsets.US_ASCII), "text/plain"), 404).build();
+        try (TestBackend b = items(); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().eventLoops(1).errorPages(pages)
+                        .listen(Listener.builder(Fixtures.loopback()).http2(Http2Options.DEFAULT).build())
+                        .route(Route.builder("/item/").group(UpstreamGroup.of(pool)).build()).build().start();
+                NettyH2Client c = new NettyH2Client(lb.address().getPort())) {
+            NettyH2Client.Response missing = c.get("/nowhere");
+            assertEquals(404, missing.status());
+            assertEquals("no such page", missing.text());
+            assertEquals("text/plain", missing.headers().get("content-type"));
+            NettyH2Client.Response head = c.send(HttpMethod.HEAD, "/item/head", null);
+            assertEquals(200, head.status());
+            assertEquals(0, head.body().length);
+            assertEquals("9", head.headers().get("content-length"));
+            assertEquals("item 1", c.get("/item/1").text());
+            assertTrue(c.isOpen());
+            assertEquals(1, lb.stats().openConnections());
+        }
+    }
+
+    @Test
+    void forwardedFieldsPerStreamFromTheProxyHeaderAndRealIp() throws Exception {
+        try (TestBackend b = items(); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().eventLoops(1)
+                        .listen(Listener.builder(Fixtures.loopback()).acceptProxyProtocol(true)
+                                .realIp(RealIp.builder().trust("10.0.0.0/8").header("X-Real-IP").build())
+                                .http2(Http2Options.DEFAULT).build())
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).forwarded(ForwardedHeader.values())
+                                .build()).build().start();
+                H2Wire w = H2Wire.cleartext(lb.address().getPort())) {
+            w.raw("PROXY TCP4 10.1.2.3 127.0.0.1 5555 80\r\n".getBytes(StandardCharsets.US_ASCII));
+            w.preface();
+            w.request(1, "GET", "/item/a", true);
+            assertEquals("item a", w.response(1).text());
+            w.request(3, "GET", "/item/b", true, "x-real-ip", "192.0.2.7");
+            assertEquals("item b", w.response(3).text());
+            var first = b.requests().get(0);
+            assertEquals("10.1.2.3", first.header("X-Forwarded-For").orElseThrow());
+            assertEquals("http", first.header("X-Forwarded-Proto").orElseThrow());
+            assertEquals("for=10.1.2.3;proto=http;host=\"lbkit.test\"", first.header("Forwarded").orElseThrow());
+            assertEquals("192.0.2.7", b.requests().get(1).header("X-Forwarded-For").orElseThrow());
+        }
+    }
+
+    @Test
+    void expectContinueAndTheBodyLimitApplyToStreams() throws Exception {
+        try (TestBackend b = items(); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = h2cBalancer(Http2Options.DEFAULT, pool)
+                        .limits(ClientLimits.builder().maxBodySize(10).build()).build().start();
+                H2Wire w = H2Wire.cleartext(lb.address().getPort())) {
+            w.preface();
+            w.request(1, "POST", "/item/up", false, "expect", "100-continue", "content-length", "5");
+            H2Wire.Frame interim = w.await(f -> f.stream() == 1 && f.type() == H2Wire.HEADERS);
+            assertEquals("100", interim.status());
+            assertFalse(interim.endStream());
+            w.data(1, "hello".getBytes(StandardCharsets.US_ASCII), true);
+            assertEquals("item up", w.response(1).text());
+            assertEquals("hello", b.requests().get(0).bodyText());
+            assertTrue(b.requests().get(0).header("Expect").isEmpty());
+            // Over maxBodySize by its length: 413 before any body, and the rest of the stream declined.
+            w.request(3, "POST", "/item/big", false, "content-length", "100");
+            assertEquals(413, w.response(3).status());
+            H2Wire.Frame end = w.await(f -> f.stream() == 3 && f.type() == H2Wire.RST_STREAM);
+            assertEquals(H2Wire.NO_ERROR, end.errorCode());
+            w.request(5, "GET", "/item/after", true);
+            assertEquals("item after", w.response(5).text());
+            assertEquals(2, b.requestCount());
+        }
+    }
+
+    @Test
+    void anHttp2ConnectionCountsOnceAgainstMaxConnections() throws Exception {
+        try (TestBackend b = items(); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = h2cBalancer(Http2Options.DEFAULT, pool)
+                        .limits(ClientLimits.builder().maxConnections(1).build()).build().start()) {
+            try (NettyH2Client c = new NettyH2Client(lb.address().getPort())) {
+                for (int i = 0; i < 5; i++) {
+                    assertEquals("item " + i, c.get("/item/" + i).text());
+                }
+                assertEquals(1, lb.stats().openConnections());
+                String refused = Fixtures.raw(lb, "GET /item/x HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertTrue(refused.startsWith("HTTP/1.1 503 "), refused);
+            }
+            dev.lbkit.testing.Await.until(() -> lb.stats().openConnections() == 0);
+            assertEquals(200, Fixtures.get(lb, "/item/y").statusCode());
         }
     }
 }

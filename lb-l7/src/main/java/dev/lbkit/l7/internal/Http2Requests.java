@@ -12,6 +12,11 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2StreamFrame;
@@ -70,6 +75,22 @@ final class Http2Requests extends Http2StreamFrameToHttpObjectCodec {
         if (m instanceof HttpRequest) {
             asHttp11((HttpRequest) m);
         }
+    }
+
+    /**
+     * A stream error the codec found (a body past the window, a header block it cannot convert) resets the
+     * stream with its code, as Netty does when nobody handles it, and goes on to the frontend, which ends the
+     * request as one whose client went away.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Http2Exception embedded = Http2CodecUtil.getEmbeddedHttp2Exception(cause);
+        Http2Error error = cause instanceof Http2FrameStreamException ? ((Http2FrameStreamException) cause).error()
+                : embedded != null ? embedded.error() : null;
+        if (error != null) {
+            ctx.channel().writeAndFlush(new DefaultHttp2ResetFrame(error));
+        }
+        ctx.fireExceptionCaught(cause);
     }
 
     private void asHttp11(HttpRequest req) {
