@@ -8,11 +8,14 @@ import dev.lbkit.api.internal.Checks;
  * <table>
  * <caption>Limits</caption>
  * <tr><th>option</th><th>nginx</th><th>default</th><th>when exceeded</th></tr>
- * <tr><td>maxInitialLineLength</td><td>large_client_header_buffers (size)</td><td>8 KiB</td><td>414</td></tr>
- * <tr><td>maxHeaderSize</td><td>large_client_header_buffers (total)</td><td>32 KiB</td><td>431</td></tr>
+ * <tr><td>maxInitialLineLength</td><td>large_client_header_buffers (size)</td><td>8 KiB</td><td>414 (HTTP/2: a
+ * longer {@code :path})</td></tr>
+ * <tr><td>maxHeaderSize</td><td>large_client_header_buffers (total)</td><td>32 KiB</td><td>431 (HTTP/2: the
+ * header list, {@code SETTINGS_MAX_HEADER_LIST_SIZE})</td></tr>
  * <tr><td>maxBodySize</td><td>client_max_body_size</td><td>1 MiB (0 = none)</td><td>413; a body dropped after
  * a 404 on a kept connection closes it</td></tr>
- * <tr><td>maxConnections</td><td>worker_connections</td><td>0 = none</td><td>503, then close</td></tr>
+ * <tr><td>maxConnections</td><td>worker_connections</td><td>0 = none</td><td>503, then close (an HTTP/2 connection
+ * counts once, whatever its streams)</td></tr>
  * <tr><td>allowConnect</td><td>—</td><td>false</td><td>405</td></tr>
  * </table>
  */

@@ -28,7 +28,8 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An embeddable HTTP/1.1 reverse proxy with nginx's upstream semantics, on Netty: listeners, routes to
+ * An embeddable HTTP/1.1 reverse proxy with nginx's upstream semantics, on Netty (HTTP/2 towards clients too,
+ * per {@link Listener.Builder#http2(Http2Options) listener}; upstreams stay HTTP/1.1): listeners, routes to
  * {@link UpstreamGroup}s (an lb-api pool with its scheduler, health policy and backups), nginx's
  * timeouts, {@code proxy_next_upstream} retries and status codes, header rules, keep-alive on both
  * sides and streaming with back-pressure.

@@ -16,7 +16,8 @@ import java.time.Duration;
  * <tr><td>clientHeader</td><td>client_header_timeout</td><td>60 s</td><td>reading the whole request header</td></tr>
  * <tr><td>clientBody</td><td>client_body_timeout</td><td>60 s</td><td>between two successive reads of the request body
  * (also of a body dropped after a 404 on a kept connection)</td></tr>
- * <tr><td>keepAlive</td><td>keepalive_timeout</td><td>75 s</td><td>an idle client keep-alive connection stays open</td></tr>
+ * <tr><td>keepAlive</td><td>keepalive_timeout</td><td>75 s</td><td>an idle client keep-alive connection stays open
+ * (an HTTP/2 one: with no open stream, then {@code GOAWAY})</td></tr>
  * <tr><td>lingeringTime</td><td>lingering_time</td><td>30 s</td><td>at most, reading and dropping what a client
  * still sends after a response that closes its connection while it may still be sending (its request body not
  * all read, a refused head whose framing is unknown, requests pipelined behind it)</td></tr>

@@ -19,6 +19,7 @@ import dev.lbkit.testing.Await;
 import dev.lbkit.testing.EchoServer;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -420,6 +421,39 @@ class Http2LimitsTest {
             Await.until(() -> lb.stats().openConnections() == 0);
         }
         Leaks.assertNone();
+    }
+
+    @Test
+    void malformedOrUnsupportedRequestHeadsAreTheStreamsOwnRefusals() throws Exception {
+        try (TestBackend b = Http2Test.items(); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = h2c(Http2Options.DEFAULT, pool)
+                        .limits(ClientLimits.builder().allowConnect(true).build()).build().start();
+                H2Wire w = H2Wire.cleartext(port(lb))) {
+            w.preface();
+            // No :path: malformed (RFC 9113 §8.3.1).
+            w.headers(1, new DefaultHttp2Headers(false).method("GET").scheme("http").authority("x"), true);
+            H2Wire.Frame noPath = w.await(f -> f.stream() == 1 && (f.type() == RST_STREAM || f.type() == HEADERS));
+            assertEquals(RST_STREAM, noPath.type(), noPath.toString());
+            assertEquals(H2Wire.PROTOCOL_ERROR, noPath.errorCode());
+            // An upper-case field name: malformed (RFC 9113 §8.2.1).
+            w.request(3, "GET", "/item/x", true, "X-Upper", "1");
+            H2Wire.Frame upper = w.await(f -> f.stream() == 3 && (f.type() == RST_STREAM || f.type() == HEADERS));
+            assertEquals(RST_STREAM, upper.type(), upper.toString());
+            assertEquals(H2Wire.PROTOCOL_ERROR, upper.errorCode());
+            // CONNECT is not tunnelled over HTTP/2, even where HTTP/1.1's may be: 405.
+            w.headers(5, new DefaultHttp2Headers(false).method("CONNECT").authority("example.com:443"), true);
+            assertEquals(405, w.response(5).status());
+            // A host field naming another authority than :authority: malformed (RFC 9113 §8.3.1); the same one is
+            // the one Host.
+            w.request(7, "GET", "/item/x", true, "host", "elsewhere.test");
+            H2Wire.Frame otherHost = w.await(f -> f.stream() == 7 && (f.type() == RST_STREAM || f.type() == HEADERS));
+            assertEquals(RST_STREAM, otherHost.type(), otherHost.toString());
+            assertEquals(H2Wire.PROTOCOL_ERROR, otherHost.errorCode());
+            w.request(9, "GET", "/item/same", true, "host", "lbkit.test");
+            assertEquals("item same", w.response(9).text());
+            assertEquals(List.of("lbkit.test"), b.requests().get(0).headers("Host"));
+            assertEquals(1, b.requestCount());
+        }
     }
 
     @Test

@@ -346,4 +346,26 @@ class Http2Test {
             assertEquals(200, Fixtures.get(lb, "/item/y").statusCode());
         }
     }
+
+    @Test
+    void routeLimitsCountEachStreamAsARequestOfItsClient() throws Exception {
+        Script slow = Script.builder().body("slow").delay(Duration.ofMillis(500)).build();
+        try (TestBackend b = TestBackend.start(slow); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = HttpBalancer.builder().eventLoops(1)
+                        .listen(Listener.builder(Fixtures.loopback()).http2(Http2Options.DEFAULT).build())
+                        .route(Route.builder("/").group(UpstreamGroup.of(pool)).limit(ConcurrencyLimit.of(1).build())
+                                .build()).build().start();
+                H2Wire w = H2Wire.cleartext(lb.address().getPort())) {
+            w.preface();
+            w.request(1, "GET", "/first", true);
+            dev.lbkit.testing.Await.until(() -> b.requestCount() == 1);
+            // limit_conn: the same client's second stream while the first is served.
+            w.request(3, "GET", "/second", true);
+            assertEquals(503, w.response(3).status());
+            assertEquals("slow", w.response(1).text());
+            w.request(5, "GET", "/third", true);
+            assertEquals("slow", w.response(5).text());
+            assertEquals(1, lb.stats().route("/").limitRejected());
+        }
+    }
 }

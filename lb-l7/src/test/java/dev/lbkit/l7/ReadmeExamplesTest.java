@@ -6,6 +6,8 @@ import dev.lbkit.api.Upstream;
 import dev.lbkit.api.UpstreamPool;
 import dev.lbkit.testing.Script;
 import dev.lbkit.testing.TestBackend;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -21,7 +23,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 
-/** The lb-l7 README's request-queue and TLS examples, on ephemeral ports and test files. */
+/** The lb-l7 README's request-queue, redirect, TLS and HTTP/2 examples, on ephemeral ports and test files. */
 class ReadmeExamplesTest {
 
     @Test
@@ -126,6 +128,49 @@ class ReadmeExamplesTest {
             } finally {
                 lb.stop(Duration.ofSeconds(1));
                 secure.close();
+            }
+        } finally {
+            cert.delete();
+        }
+    }
+
+    @Test
+    void theHttp2Example() throws Exception {
+        TestCertificate cert = TestCertificate.create();
+        try (TestBackend b = TestBackend.start(Script.ok("over h2"))) {
+            KeyManagerFactory keys = cert.keys;
+            SslContext tls = SslContextBuilder.forServer(keys)
+                    .applicationProtocolConfig(Http2Options.ALPN)
+                    .build();
+            Http2Options h2 = Http2Options.builder()
+                    .maxConcurrentStreams(128)
+                    .initialWindowSize(65_535)
+                    .build();
+            UpstreamPool backend = UpstreamPool.of(Upstream.of("127.0.0.1", b.port()));
+            HttpBalancer lb = HttpBalancer.builder()
+                    .listen(Listener.builder(new InetSocketAddress("127.0.0.1", 0)).tls(tls).http2(h2).build())
+                    .listen(Listener.builder(new InetSocketAddress("127.0.0.1", 0)).http2(Http2Options.DEFAULT).build())
+                    .route(Route.builder("/").group(UpstreamGroup.of(backend)).build())
+                    .build()
+                    .start();
+            try {
+                SSLContext client = SSLContext.getInstance("TLS");
+                client.init(null, cert.trust.getTrustManagers(), null);
+                HttpResponse<String> r = HttpClient.newBuilder().sslContext(client).version(HttpClient.Version.HTTP_2)
+                        .build().send(HttpRequest.newBuilder(URI.create("https://localhost:"
+                                + lb.addresses().get(0).getPort() + "/")).timeout(Duration.ofSeconds(10)).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                assertEquals(HttpClient.Version.HTTP_2, r.version());
+                assertEquals("over h2", r.body());
+                try (NettyH2Client h2c = new NettyH2Client(lb.addresses().get(1).getPort())) {
+                    assertEquals("over h2", h2c.get("/").text());
+                }
+                assertEquals(200, Fixtures.CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + lb.addresses().get(1).getPort() + "/")).build(), HttpResponse.BodyHandlers.ofString())
+                        .statusCode());
+            } finally {
+                lb.stop(Duration.ofSeconds(1));
+                backend.close();
             }
         } finally {
             cert.delete();

@@ -72,7 +72,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: reads requests one at a time (pipelined ones wait their turn, so responses
+ * One client connection (or one HTTP/2 stream, {@link #http2Stream}): reads requests one at a time (pipelined ones wait their turn, so responses
  * go out in order), routes each to an upstream group (waiting in the group's {@link GroupQueue} when
  * every member is at its connection limit and the group has a queue), and runs its attempts: pick a
  * member, take an idle keep-alive connection or open one on this event loop (after the TLS handshake,

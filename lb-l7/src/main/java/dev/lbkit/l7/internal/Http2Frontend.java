@@ -72,6 +72,8 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
                 .maxHeaderListSize(state.limits.maxHeaderSize());
         Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
+                // A request without :method, :scheme or :path (but a CONNECT) is malformed: PROTOCOL_ERROR.
+                .validateRequiredPseudoHeaders(true)
                 // GOAWAY is sent when this handler decides (idle, stop); a close closes at once.
                 .decoupleCloseAndGoAway(true)
                 .decoderEnforceMaxRstFramesPerWindow(options.maxResets(), (int) options.resetWindow().getSeconds())

@@ -26,14 +26,14 @@ import java.util.List;
 
 /**
  * Netty's conversion of a stream's frames to HTTP/1.1 messages and back, with the request made what an
- * HTTP/1.1 client would have sent, for {@link FrontendHandler}: {@code :authority} is the Host (Netty's
- * conversion adds it; a {@code host} field the client sent as well is dropped when it names the same, and
- * left to be refused with 400 when it does not, RFC 9113 §8.3.1), the fields Netty adds for its own use
- * ({@code x-http2-stream-id}, {@code x-http2-scheme}) are removed, a {@code :path} longer than the HTTP/1.1
- * request line may be is refused with 414, and a CONNECT, which has no {@code :path}, names its authority as
- * its target (and is refused with 405). Connection-specific fields never come in: Netty's header decoder
- * refuses them (a stream error), and the conversion back drops them from responses. Stateless: one per
- * connection, shared by its streams.
+ * HTTP/1.1 client would have sent, for {@link FrontendHandler}: a request without a body is a head and its
+ * end (not one full message), {@code :authority} is the Host (Netty's conversion adds it, and a {@code host}
+ * field the client sent as well, which Netty's validation let through only when it names the same, is not
+ * repeated), the fields Netty adds for its own use ({@code x-http2-stream-id}, {@code x-http2-scheme}) are
+ * removed, a {@code :path} longer than an HTTP/1.1 request line may be is refused with 414, and a CONNECT,
+ * which has no {@code :path}, names its authority as its target (and is refused with 405). Malformed heads
+ * and connection-specific fields never come in: Netty's header validation refuses them (a stream error), and
+ * the conversion back drops such fields from responses. Stateless: one per connection, shared by its streams.
  */
 @Sharable
 final class Http2Requests extends Http2StreamFrameToHttpObjectCodec {

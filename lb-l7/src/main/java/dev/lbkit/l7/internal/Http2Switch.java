@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Predicate;
 
 /**
  * Where an HTTP/2-enabled listener's connection chooses its protocol, in front of the HTTP/1.1 handlers:
@@ -38,7 +39,7 @@ final class Http2Switch {
     static ChannelHandler newHandler(FrontendHandler frontend, Http2Options options, ProxyState state, boolean tls,
             RealAddress.Config realIp) {
         Http2Switch s = new Http2Switch(frontend, options, state, tls, realIp);
-        return tls ? s.new Alpn() : s.new PriorKnowledge();
+        return tls ? s.new Alpn() : new PriorKnowledge(s::toHttp2);
     }
 
     private boolean toHttp2(ChannelHandlerContext at) {
@@ -68,11 +69,18 @@ final class Http2Switch {
     }
 
     /**
-     * The cleartext choice: a connection whose first bytes are the HTTP/2 preface is HTTP/2; at the first byte
-     * that differs from it, HTTP/1.1. Holds at most the preface's 24 bytes meanwhile.
+     * The cleartext choice: a connection whose first bytes are the HTTP/2 preface is HTTP/2 ({@code toHttp2}
+     * sets up the handlers after this one); at the first byte that differs from it, HTTP/1.1. Either way the
+     * bytes go on, unchanged, to the handler after it, and it leaves. Holds at most the preface's 24 bytes
+     * meanwhile.
      */
-    private final class PriorKnowledge extends ChannelInboundHandlerAdapter {
+    static final class PriorKnowledge extends ChannelInboundHandlerAdapter {
+        private final Predicate<ChannelHandlerContext> toHttp2;
         private ByteBuf held;
+
+        PriorKnowledge(Predicate<ChannelHandlerContext> toHttp2) {
+            this.toHttp2 = toHttp2;
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -99,7 +107,7 @@ final class Http2Switch {
                 return;
             }
             if (h2) {
-                toHttp2(ctx);
+                toHttp2.test(ctx);
             }
             ctx.pipeline().remove(this);
             // The removed context still leads to the handler after it: the codec, or the HTTP/1.1 decoder.
