@@ -11,8 +11,9 @@ import java.util.Map;
 
 /**
  * {@link ErrorPages} in sending form: per status, the status to send and the page's bytes, encoded once
- * into a direct buffer that is never released and shared by every connection (each write sends a
- * duplicate of it, so serving a page copies nothing). Immutable; built when the balancer or its routes are.
+ * into a direct buffer shared by every connection, which no write releases and which is freed once the
+ * balancer or route table holding it is garbage (each write sends a duplicate of it, so serving a page
+ * copies nothing). Immutable; built when the balancer or its routes are.
  */
 final class ErrorResponses {
     /** One page, ready to send. */
@@ -28,8 +29,10 @@ final class ErrorResponses {
         private Page(ErrorPage p) {
             this.status = p.status().isPresent() ? HttpResponseStatus.valueOf(p.status().getAsInt()) : null;
             byte[] bytes = p.body();
-            this.body = Unpooled.unreleasableBuffer(
-                    Unpooled.directBuffer(bytes.length, bytes.length).writeBytes(bytes).asReadOnly());
+            // A JDK direct buffer wrapped, not one from Netty's allocator: it is freed when the balancer (or its
+            // old route table) is garbage, instead of being reported by the leak detector as never released.
+            this.body = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(
+                    java.nio.ByteBuffer.allocateDirect(bytes.length).put(bytes).flip()).asReadOnly());
             this.contentType = AsciiString.cached(p.contentType());
             this.length = bytes.length;
             this.retryAfter = p.retryAfter().map(d -> AsciiString.cached(Long.toString(d.getSeconds()))).orElse(null);
