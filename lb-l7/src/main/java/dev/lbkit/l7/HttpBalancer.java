@@ -266,7 +266,10 @@ public final class HttpBalancer implements AutoCloseable {
             return listen(Listener.of(address));
         }
 
-        /** Listens on {@code address} with TLS ({@code listen … ssl}); {@code serverContext} must be a server context. */
+        /**
+         * Listens on {@code address} with TLS ({@code listen … ssl}); {@code serverContext} must be a server context
+         * that does not offer h2 by ALPN (for HTTP/2, {@code listen(Listener)} with {@link Listener.Builder#http2}).
+         */
         public Builder listen(InetSocketAddress address, SslContext serverContext) {
             return listen(Listener.builder(address).tls(serverContext).build());
         }
