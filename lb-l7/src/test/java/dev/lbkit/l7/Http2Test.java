@@ -173,6 +173,35 @@ class Http2Test {
         }
     }
 
+    /**
+     * Uploads through a small stream window pause and resume the stream hundreds of times, each resume's
+     * WINDOW_UPDATE written from the upstream's event: every one must reach the client. On io_uring, whose
+     * connection reads can stay open across other channels' events, Netty skipped those flushes and uploads
+     * stalled (a request timeout here, GOAWAY at the keep-alive timeout in CI). And the window, smaller than
+     * the protocol's, applies only once the client acknowledges it: a first upload that had already sent
+     * the protocol's 65,535 bytes must still get its update then.
+     */
+    @Test
+    void uploadsPausedAndResumedManyTimesNeverStall() throws Exception {
+        byte[] up = new byte[1024 * 1024 + 3];
+        new Random(6).nextBytes(up);
+        try (TestBackend b = TestBackend.start(new InetSocketAddress("127.0.0.1", 0), req -> Script.ok("stored"));
+                UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = tlsBalancer(TlsProvider.OPENSSL,
+                        Http2Options.builder().initialWindowSize(16 * 1024).build(), pool)
+                        .limits(ClientLimits.builder().maxBodySize(0).build()).build().start()) {
+            HttpClient c = client(HttpClient.Version.HTTP_2);
+            for (int i = 0; i < 8; i++) {
+                HttpResponse<String> put = c.send(HttpRequest.newBuilder(https(lb, "/up/" + i))
+                        .timeout(Duration.ofSeconds(20)).PUT(HttpRequest.BodyPublishers.ofByteArray(up)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(HttpClient.Version.HTTP_2, put.version());
+                assertEquals("stored", put.body(), "upload " + i);
+                assertArrayEquals(up, b.requests().get(i).body(), "upload " + i);
+            }
+        }
+    }
+
     @Test
     void largeBodiesStreamBothWays() throws Exception {
         byte[] up = new byte[3 * 1024 * 1024 + 17];

@@ -628,7 +628,18 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
         }
         if (!readsNoMore() && !(requestActive && requestComplete)) {
-            resume(ctx.channel());
+            resumeClient();
+        }
+    }
+
+    private void resumeClient() {
+        Channel ch = ctx.channel();
+        boolean paused = !ch.config().isAutoRead();
+        resume(ch);
+        if (stream && paused) {
+            // Resuming a stream writes its WINDOW_UPDATE, whose flush Netty skips while the connection is
+            // within a read (see Http2Frontend.ParentFlush): flushed here, or the client may wait for it forever.
+            ch.parent().flush();
         }
     }
 

@@ -3,9 +3,11 @@ package dev.lbkit.l7.internal;
 import dev.lbkit.l7.Http2Options;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -18,6 +20,7 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2LocalFlowController;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2SettingsAckFrame;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -44,10 +47,13 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
     /** Streams open now (Netty's active streams: open or half closed). */
     private int open;
     private boolean goingAway;
+    /** The streams' window is smaller than the protocol's default: see {@link #creditStrandedStreams()}. */
+    private final boolean smallWindow;
 
-    private Http2Frontend(ProxyState state, Http2Connection connection) {
+    private Http2Frontend(ProxyState state, Http2Connection connection, boolean smallWindow) {
         this.state = state;
         this.connection = connection;
+        this.smallWindow = smallWindow;
     }
 
     /**
@@ -78,7 +84,8 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
                 .decoupleCloseAndGoAway(true)
                 .decoderEnforceMaxRstFramesPerWindow(options.maxResets(), (int) options.resetWindow().getSeconds())
                 .build();
-        Http2Frontend connection = new Http2Frontend(state, codec.connection());
+        Http2Frontend connection = new Http2Frontend(state, codec.connection(),
+                options.initialWindowSize() < Http2CodecUtil.DEFAULT_WINDOW_SIZE);
         Streams streams = new Streams(state, tls, realIp, frontend.clientAddress(), frontend.localAddress());
         p.addAfter(at.name(), "h2-codec", codec);
         p.addAfter("h2-codec", "h2-streams", new Http2MultiplexHandler(streams));
@@ -167,7 +174,31 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         // The connection's frames: the codec has answered them already.
+        if (smallWindow && msg instanceof Http2SettingsAckFrame) {
+            creditStrandedStreams();
+        }
         ReferenceCountUtil.release(msg);
+    }
+
+    /**
+     * A stream window smaller than the protocol's 65,535 applies once the client acknowledges it; Netty then
+     * shrinks each open stream's window by the difference, but sends a WINDOW_UPDATE only when it reads more
+     * of the body. A client that had sent up to the old window before it saw the new one, all of it already
+     * read, would wait forever (seen with the JDK's client): each open stream owed an update gets it now.
+     */
+    private void creditStrandedStreams() {
+        Http2LocalFlowController flow = connection.local().flowController();
+        try {
+            connection.forEachActiveStream(stream -> {
+                flow.incrementWindowSize(stream, 0);
+                return true;
+            });
+        } catch (Http2Exception e) {
+            logger.debug("HTTP/2 client connection {}: window update failed", ctx.channel(), e);
+            ctx.close();
+            return;
+        }
+        ctx.flush();
     }
 
     @Override
@@ -213,7 +244,24 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
                 f.realIp(realIp);
             }
             f.http2Stream(client, local);
-            ch.pipeline().addLast(requests, f);
+            ch.pipeline().addLast(ParentFlush.INSTANCE, requests, f);
+        }
+    }
+
+    /**
+     * A stream's flush, made the connection's. Netty's stream channel skips a flush while its connection is
+     * within a read, counting on the connection's read-complete to flush; on io_uring a connection's read can
+     * stay open across other channels' events (a multishot receive with more data queued), and a response or
+     * WINDOW_UPDATE a stream wrote from its upstream's event then waited, with the client waiting too (seen as
+     * uploads that stalled). Flushing the connection itself never skips. Stateless.
+     */
+    @Sharable
+    static final class ParentFlush extends ChannelOutboundHandlerAdapter {
+        static final ParentFlush INSTANCE = new ParentFlush();
+
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+            ctx.channel().parent().flush();
         }
     }
 }
