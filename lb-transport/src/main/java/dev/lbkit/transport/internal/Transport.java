@@ -8,7 +8,6 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
@@ -166,7 +165,7 @@ public final class Transport {
     /** A new factory of the I/O handlers of this transport's event loops. */
     public IoHandlerFactory ioHandlerFactory() {
         return switch (type) {
-            case EPOLL -> EpollIoHandler.newFactory();
+            case EPOLL -> new EpollKeepRegistered();
             case IO_URING -> IoUringIoHandler.newFactory();
             default -> NioIoHandler.newFactory();
         };
