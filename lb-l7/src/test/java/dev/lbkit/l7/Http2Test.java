@@ -377,6 +377,86 @@ class Http2Test {
     }
 
     @Test
+    void anHttp2ConnectionOverMaxConnectionsGets503OnItsStreamsThenGoaway() throws Exception {
+        try (TestBackend b = items(); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = h2cBalancer(Http2Options.DEFAULT, pool)
+                        .limits(ClientLimits.builder().maxConnections(1).build()).build().start();
+                NettyH2Client first = new NettyH2Client(lb.address().getPort())) {
+            assertEquals("item 0", first.get("/item/0").text());
+            try (H2Wire w = H2Wire.cleartext(lb.address().getPort())) {
+                w.preface();
+                w.request(1, "GET", "/item/1", true);
+                w.request(3, "HEAD", "/item/2", true);
+                // Answered in HTTP/2, not with HTTP/1.1 bytes the client could not parse.
+                H2Wire.Response refused = w.response(1);
+                assertEquals(503, refused.status());
+                assertTrue(refused.text().contains("503 Service Unavailable"), refused.text());
+                H2Wire.Response head = w.response(3);
+                assertEquals(503, head.status());
+                assertEquals(0, head.body().length);
+                H2Wire.Frame away = w.await(f -> f.type() == H2Wire.GOAWAY);
+                assertEquals(H2Wire.NO_ERROR, away.errorCode());
+                assertTrue(w.closes());
+            }
+            assertEquals(1, b.requestCount());
+            // The connection that was in first goes on.
+            assertEquals("item 4", first.get("/item/4").text());
+            dev.lbkit.testing.Await.until(() -> lb.stats().openConnections() == 1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = TlsProvider.class, names = {"JDK", "OPENSSL"})
+    void aTlsConnectionOverMaxConnectionsGets503InTheProtocolAlpnChose(TlsProvider provider) throws Exception {
+        try (TestBackend b = items(); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = tlsBalancer(provider, Http2Options.DEFAULT, pool)
+                        .limits(ClientLimits.builder().maxConnections(1).build()).build().start()) {
+            HttpClient holder = client(HttpClient.Version.HTTP_2);
+            HttpResponse<String> first = holder.send(HttpRequest.newBuilder(https(lb, "/item/0")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals("item 0", first.body());
+            assertEquals(HttpClient.Version.HTTP_2, first.version());
+            for (HttpClient.Version v : HttpClient.Version.values()) {
+                HttpResponse<String> r = client(v).send(HttpRequest.newBuilder(https(lb, "/item/x")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(503, r.statusCode(), v.toString());
+                assertEquals(v, r.version());
+            }
+            assertEquals(1, b.requestCount());
+            assertEquals("item 1", holder.send(HttpRequest.newBuilder(https(lb, "/item/1")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
+        }
+    }
+
+    @Test
+    void aRefusedConnectionThatNeverChoosesItsProtocolClosesAtTheHeaderTimeout() throws Exception {
+        try (TestBackend b = items(); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = h2cBalancer(Http2Options.DEFAULT, pool)
+                        .limits(ClientLimits.builder().maxConnections(1).build())
+                        .timeouts(ProxyTimeouts.builder().clientHeader(Duration.ofMillis(300)).build()).build().start();
+                NettyH2Client first = new NettyH2Client(lb.address().getPort());
+                java.net.Socket silent = new java.net.Socket("127.0.0.1", lb.address().getPort())) {
+            assertEquals("item 0", first.get("/item/0").text());
+            silent.setSoTimeout(5000);
+            long start = System.nanoTime();
+            // The first 5 bytes of the preface: no choice yet, and no HTTP/1.1 503 either.
+            silent.getOutputStream().write(H2Wire.PREFACE, 0, 5);
+            assertEquals(-1, silent.getInputStream().read());
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(ms >= 250 && ms < 4000, ms + " ms");
+            // HTTP/2 chosen, but no stream opened: closed at the same timeout, after GOAWAY.
+            try (H2Wire w = H2Wire.cleartext(lb.address().getPort())) {
+                long t0 = System.nanoTime();
+                w.preface();
+                assertEquals(H2Wire.NO_ERROR, w.await(f -> f.type() == H2Wire.GOAWAY).errorCode());
+                assertTrue(w.closes());
+                long waited = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(waited >= 250 && waited < 4000, waited + " ms");
+            }
+        }
+    }
+
+    @Test
     void routeLimitsCountEachStreamAsARequestOfItsClient() throws Exception {
         Script slow = Script.builder().body("slow").delay(Duration.ofMillis(500)).build();
         try (TestBackend b = TestBackend.start(slow); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));

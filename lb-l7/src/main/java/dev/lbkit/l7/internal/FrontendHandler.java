@@ -284,6 +284,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * response; the connection's count, idle timeout and stop are {@link Http2Frontend}'s.
      */
     private boolean stream;
+    /**
+     * An HTTP/2-enabled listener's connection whose protocol is chosen after it opens (ALPN, or the
+     * cleartext preface): a refusal at that point waits for the choice ({@link #refusalPending}).
+     */
+    private boolean protocolPending;
+    /**
+     * The connection is refused (over {@code maxConnections}, or a stop) before its protocol is chosen: the
+     * 503 goes out as HTTP/1.1 once HTTP/1.1 is chosen ({@link #http1Chosen}); HTTP/2 refuses in its own
+     * way ({@link Http2Frontend}).
+     */
+    private boolean refusalPending;
+    /** This stream's connection was refused over {@code maxConnections}: its request gets 503. */
+    private boolean refusedStream;
 
     FrontendHandler(ProxyState state, boolean tls) {
         this.state = state;
@@ -304,8 +317,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * Serves one HTTP/2 stream, whose connection's client and listener addresses (the socket's, or those its
      * PROXY header named) are {@code client} and {@code local}; called before the stream's channel registers.
      */
-    void http2Stream(InetSocketAddress client, InetSocketAddress local) {
+    void http2Stream(InetSocketAddress client, InetSocketAddress local, boolean refused) {
         stream = true;
+        refusedStream = refused;
         clientAddress = client;
         localAddress = local;
         // Never in the stream's pipeline (Netty's HTTP/2 codec writes the responses): it carries the
@@ -315,20 +329,41 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * The connection turns to HTTP/2 (ALPN chose h2, or it began with the prior-knowledge preface) before a
-     * request was read: unless it is already being refused (503 over {@code maxConnections}, or a stop),
-     * this handler lets go of it (its timer, its place among the balancer's frontends) and the caller takes
-     * it out of the pipeline; the connection's count goes to {@link Http2Frontend}.
+     * request was read: unless it is closing, this handler lets go of it (its timer, its place among the
+     * balancer's frontends) and the caller takes it out of the pipeline; the connection's count, and its
+     * refusal if it is refused ({@link #refused()}), go to {@link Http2Frontend}.
      *
      * @return whether the connection may turn to HTTP/2
      */
     boolean handOverToHttp2() {
-        if (closed || closeAfterResponse || requestActive) {
+        if (closed || closeAfterResponse && !refusalPending || requestActive) {
             return false;
         }
+        refusalPending = false;
         clientTimer.cancel();
         upReadTimer.cancel();
         state.frontends.remove(this);
         return true;
+    }
+
+    /** Whether the connection is refused (over {@code maxConnections}, or a stop) and is to be told so. */
+    boolean refused() {
+        return refusalPending;
+    }
+
+    /** Called as an HTTP/2-enabled listener's connection opens: its protocol is chosen later. */
+    void awaitProtocol() {
+        protocolPending = true;
+    }
+
+    /** The connection's protocol is HTTP/1.1: a refusal waiting for the choice is sent now. */
+    void http1Chosen() {
+        protocolPending = false;
+        if (refusalPending && !closed) {
+            refusalPending = false;
+            disarmClient();
+            sendError(HttpResponseStatus.SERVICE_UNAVAILABLE, true);
+        }
     }
 
     /** The response encoder of this connection's pipeline. */
@@ -408,6 +443,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         int max = state.limits.maxConnections();
         if (state.connections.incrementAndGet() > max && max > 0 || state.stopping) {
             closeAfterResponse = true;
+            if (protocolPending) {
+                // 503 in HTTP/1.1 bytes would break an HTTP/2 connection: the refusal waits for the choice,
+                // which a client that never makes it does not get to delay beyond client_header_timeout.
+                refusalPending = true;
+                armClient(TIMER_HEADER, state.timeouts.clientHeader().toNanos());
+                resume(ctx.channel());
+                return;
+            }
             sendError(HttpResponseStatus.SERVICE_UNAVAILABLE, true);
             return;
         }
@@ -510,6 +553,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             readRequestBody();
         } else if (!closed && !closeAfterResponse) {
             readClient();
+        } else if (!closed && refusalPending) {
+            resume(ctx.channel()); // the TLS handshake or the first bytes that choose the protocol
         } else if (!closed && lingerOnClose) {
             resume(ctx.channel()); // the rest of a refused request, dropped (see sendError)
         } else {
@@ -755,6 +800,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         clientTimerKind = TIMER_NONE;
         if (kind == TIMER_KEEPALIVE) {
             ctx.close();
+        } else if (kind == TIMER_HEADER && refusalPending) {
+            // Refused, and no protocol chosen in client_header_timeout: nothing to answer in.
+            refusalPending = false;
+            ctx.close();
         } else if (kind == TIMER_HEADER && proxyHeaderPending) {
             // No complete PROXY header in client_header_timeout: closed without a response, as nginx.
             proxyHeaderPending = false;
@@ -833,6 +882,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         clientKeepAlive = !stream && !closeAfterResponse && !state.stopping;
         logRequestLine = state.accessLog
                 ? req.method() + " " + req.uri() + " " + (stream ? "HTTP/2.0" : req.protocolVersion()) : null;
+        if (refusedStream) {
+            // The stream's connection is over maxConnections: 503, as an HTTP/1.1 connection gets.
+            reject(HttpResponseStatus.SERVICE_UNAVAILABLE);
+            return;
+        }
 
         DecoderResult dr = req.decoderResult();
         if (dr.isFailure()) {

@@ -49,22 +49,31 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
     private boolean goingAway;
     /** The streams' window is smaller than the protocol's default: see {@link #creditStrandedStreams()}. */
     private final boolean smallWindow;
+    /**
+     * The connection was refused over {@code maxConnections} as it opened: the streams of the client's first
+     * flight each get 503 (as an HTTP/1.1 connection's request does), and GOAWAY follows them.
+     */
+    private final boolean refused;
 
-    private Http2Frontend(ProxyState state, Http2Connection connection, boolean smallWindow) {
+    private Http2Frontend(ProxyState state, Http2Connection connection, boolean smallWindow, boolean refused) {
         this.state = state;
         this.connection = connection;
         this.smallWindow = smallWindow;
+        this.refused = refused;
     }
 
     /**
-     * Turns the connection of {@code frontend} to HTTP/2 unless it is already being refused: replaces the
-     * HTTP/1.1 handlers (named {@code decoder}, {@code encoder} and {@code frontend}'s) with Netty's codec
-     * and multiplexer and a connection handler, right after {@code at}, which the caller then removes.
+     * Turns the connection of {@code frontend} to HTTP/2 unless it is closing: replaces the HTTP/1.1 handlers
+     * (named {@code decoder}, {@code encoder} and {@code frontend}'s) with Netty's codec and multiplexer and a
+     * connection handler, right after {@code at}, which the caller then removes. A connection refused as it
+     * opened is refused here the HTTP/2 way: during a stop, {@code GOAWAY} at once (nothing was processed,
+     * so the client may retry elsewhere); over {@code maxConnections}, 503 to its first streams.
      *
-     * @return false when the connection stays HTTP/1.1 (its refusal is on its way)
+     * @return false when the connection stays HTTP/1.1 (it is closing)
      */
     static boolean takeOver(ChannelHandlerContext at, FrontendHandler frontend, Http2Options options, ProxyState state,
             boolean tls, RealAddress.Config realIp) {
+        boolean refused = frontend.refused();
         if (!frontend.handOverToHttp2()) {
             return false;
         }
@@ -85,8 +94,8 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
                 .decoderEnforceMaxRstFramesPerWindow(options.maxResets(), (int) options.resetWindow().getSeconds())
                 .build();
         Http2Frontend connection = new Http2Frontend(state, codec.connection(),
-                options.initialWindowSize() < Http2CodecUtil.DEFAULT_WINDOW_SIZE);
-        Streams streams = new Streams(state, tls, realIp, frontend.clientAddress(), frontend.localAddress());
+                options.initialWindowSize() < Http2CodecUtil.DEFAULT_WINDOW_SIZE, refused);
+        Streams streams = new Streams(state, tls, realIp, frontend.clientAddress(), frontend.localAddress(), refused);
         p.addAfter(at.name(), "h2-codec", codec);
         p.addAfter("h2-codec", "h2-streams", new Http2MultiplexHandler(streams));
         p.addAfter("h2-streams", "h2-connection", connection);
@@ -124,6 +133,10 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
             public void onStreamActive(Http2Stream stream) {
                 open++;
                 idle.disarm();
+                if (refused && !goingAway) {
+                    // After the frames read with this stream: the streams they open get their 503 too.
+                    ctx.executor().execute(Http2Frontend.this::goAway);
+                }
             }
 
             @Override
@@ -137,7 +150,8 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
         if (state.stopping) {
             stopGracefully();
         } else {
-            idle.arm(state.timeouts.keepAlive().toNanos());
+            // A refused connection waits for its first stream no longer than one for its first request.
+            idle.arm((refused ? state.timeouts.clientHeader() : state.timeouts.keepAlive()).toNanos());
         }
     }
 
@@ -158,17 +172,19 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
 
     /** Sends GOAWAY and closes once the open streams are done (or at once when none is). Any thread. */
     void stopGracefully() {
-        ctx.executor().execute(() -> {
-            if (goingAway || !ctx.channel().isActive()) {
-                return;
-            }
-            goingAway = true;
-            idle.cancel();
-            var sent = ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
-            if (open == 0) {
-                sent.addListener(ChannelFutureListener.CLOSE);
-            }
-        });
+        ctx.executor().execute(this::goAway);
+    }
+
+    private void goAway() {
+        if (goingAway || !ctx.channel().isActive()) {
+            return;
+        }
+        goingAway = true;
+        idle.cancel();
+        var sent = ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+        if (open == 0) {
+            sent.addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     @Override
@@ -226,9 +242,11 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
         private final InetSocketAddress client;
         private final InetSocketAddress local;
         private final Http2Requests requests;
+        private final boolean refused;
 
         Streams(ProxyState state, boolean tls, RealAddress.Config realIp, InetSocketAddress client,
-                InetSocketAddress local) {
+                InetSocketAddress local, boolean refused) {
+            this.refused = refused;
             this.state = state;
             this.tls = tls;
             this.realIp = realIp;
@@ -243,7 +261,7 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
             if (realIp != null) {
                 f.realIp(realIp);
             }
-            f.http2Stream(client, local);
+            f.http2Stream(client, local, refused);
             ch.pipeline().addLast(ParentFlush.INSTANCE, requests, f);
         }
     }

@@ -39,7 +39,8 @@ final class Http2Switch {
     static ChannelHandler newHandler(FrontendHandler frontend, Http2Options options, ProxyState state, boolean tls,
             RealAddress.Config realIp) {
         Http2Switch s = new Http2Switch(frontend, options, state, tls, realIp);
-        return tls ? s.new Alpn() : new PriorKnowledge(s::toHttp2);
+        frontend.awaitProtocol();
+        return tls ? s.new Alpn() : new PriorKnowledge(s::toHttp2, frontend::http1Chosen);
     }
 
     private boolean toHttp2(ChannelHandlerContext at) {
@@ -59,6 +60,8 @@ final class Http2Switch {
         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
             if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
                 toHttp2(ctx);
+            } else {
+                frontend.http1Chosen();
             }
         }
 
@@ -70,16 +73,18 @@ final class Http2Switch {
 
     /**
      * The cleartext choice: a connection whose first bytes are the HTTP/2 preface is HTTP/2 ({@code toHttp2}
-     * sets up the handlers after this one); at the first byte that differs from it, HTTP/1.1. Either way the
-     * bytes go on, unchanged, to the handler after it, and it leaves. Holds at most the preface's 24 bytes
-     * meanwhile.
+     * sets up the handlers after this one); at the first byte that differs from it, HTTP/1.1 ({@code toHttp1}
+     * is told before the bytes go on). Either way the bytes go on, unchanged, to the handler after it, and it
+     * leaves. Holds at most the preface's 24 bytes meanwhile.
      */
     static final class PriorKnowledge extends ChannelInboundHandlerAdapter {
         private final Predicate<ChannelHandlerContext> toHttp2;
+        private final Runnable toHttp1;
         private ByteBuf held;
 
-        PriorKnowledge(Predicate<ChannelHandlerContext> toHttp2) {
+        PriorKnowledge(Predicate<ChannelHandlerContext> toHttp2, Runnable toHttp1) {
             this.toHttp2 = toHttp2;
+            this.toHttp1 = toHttp1;
         }
 
         @Override
@@ -108,6 +113,8 @@ final class Http2Switch {
             }
             if (h2) {
                 toHttp2.test(ctx);
+            } else {
+                toHttp1.run();
             }
             ctx.pipeline().remove(this);
             // The removed context still leads to the handler after it: the codec, or the HTTP/1.1 decoder.

@@ -45,10 +45,11 @@ class PriorKnowledgeProperties {
     @Property(tries = 2000)
     void http2ExactlyWhenThePrefaceOpensTheConnectionAndEveryByteGoesOn(@ForAll("cases") Case c) {
         AtomicInteger chosen = new AtomicInteger();
+        AtomicInteger http1 = new AtomicInteger();
         EmbeddedChannel ch = new EmbeddedChannel(new Http2Switch.PriorKnowledge(ctx -> {
             chosen.incrementAndGet();
             return true;
-        }));
+        }, http1::incrementAndGet));
         List<ByteBuf> fed = new ArrayList<>();
         int from = 0;
         for (int to : c.splits()) {
@@ -65,6 +66,7 @@ class PriorKnowledgeProperties {
             b.release();
         }
         assertEquals(c.h2() ? 1 : 0, chosen.get(), c.toString());
+        assertEquals(c.h2() || c.undecided() ? 0 : 1, http1.get(), c.toString());
         if (c.undecided()) {
             assertEquals(0, passed.size(), c.toString());
         } else {
