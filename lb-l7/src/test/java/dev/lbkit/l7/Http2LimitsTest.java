@@ -360,6 +360,30 @@ class Http2LimitsTest {
     }
 
     @Test
+    void pingsKeepAnIdleConnectionOpenPastTheKeepAliveTimeout() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("pong")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = h2c(Http2Options.DEFAULT, pool)
+                        .timeouts(ProxyTimeouts.builder().keepAlive(Duration.ofMillis(400)).build()).build().start();
+                H2Wire w = H2Wire.cleartext(port(lb))) {
+            w.preface();
+            for (int i = 0; i < 8; i++) {
+                Thread.sleep(150);
+                w.frame(H2Wire.PING, 0, 0, new byte[] {0, 0, 0, 0, 0, 0, 0, (byte) i});
+                int n = i;
+                H2Wire.Frame ack = w.await(f -> f.type() == H2Wire.PING || f.type() == GOAWAY);
+                assertEquals(H2Wire.PING, ack.type(), "GOAWAY after " + n + " pings");
+            }
+            // 1.2 s with no stream, three keep-alive timeouts: still open, and it serves.
+            w.request(1, "GET", "/after", true);
+            assertEquals("pong", w.response(1).text());
+            long start = System.nanoTime();
+            assertEquals(H2Wire.NO_ERROR, w.await(f -> f.type() == GOAWAY).errorCode());
+            assertTrue(System.nanoTime() - start >= Duration.ofMillis(300).toNanos());
+            assertTrue(w.closes());
+        }
+    }
+
+    @Test
     void stopSendsGoAwayAndLetsOpenStreamsFinish() throws Exception {
         Script slow = Script.builder().body("finished").delay(Duration.ofMillis(700)).build();
         try (TestBackend b = TestBackend.start(slow); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));

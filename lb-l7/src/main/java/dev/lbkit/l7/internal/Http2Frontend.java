@@ -193,6 +193,10 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
         if (smallWindow && msg instanceof Http2SettingsAckFrame) {
             creditStrandedStreams();
         }
+        if (open == 0 && !goingAway && !refused) {
+            // As nginx, whose idle timer starts again after each read: a client's PING keeps an idle connection.
+            idle.arm(state.timeouts.keepAlive().toNanos());
+        }
         ReferenceCountUtil.release(msg);
     }
 
