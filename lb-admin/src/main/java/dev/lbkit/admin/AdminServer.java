@@ -137,7 +137,8 @@ public final class AdminServer implements AutoCloseable {
                             }
                         })
                         .bind(listen).syncUninterruptibly().channel();
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
+                // Exception, not RuntimeException: Netty rethrows a failed bind's BindException as it is.
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 state.close();
                 throw new IllegalStateException("admin server cannot listen on " + listen + ": " + e.getMessage(), e);

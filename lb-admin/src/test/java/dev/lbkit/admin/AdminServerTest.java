@@ -58,6 +58,19 @@ class AdminServerTest {
     }
 
     @Test
+    void aListenAddressInUseFailsStartNamingTheReasonAndLeavesNoEventLoop() throws Exception {
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            long before = dev.lbkit.testing.Threads.named("lb-admin");
+            AdminServer s = AdminServer.builder().pool(pool)
+                    .listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), busy.getLocalPort())).build();
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, s::start);
+            assertTrue(e.getMessage().startsWith("admin server cannot listen on ")
+                    && e.getMessage().contains("Address already in use"), e.getMessage());
+            dev.lbkit.testing.Await.until(() -> dev.lbkit.testing.Threads.named("lb-admin") <= before);
+        }
+    }
+
+    @Test
     void listensOnLoopbackByDefault() {
         AdminServer s = AdminServer.builder().build();
         assertTrue(s.listenAddress().getAddress().isLoopbackAddress(), s.listenAddress().toString());

@@ -114,7 +114,7 @@ public final class DnsBalancer implements AutoCloseable {
             }
             DnsEngine engine = new DnsEngine(table, forwarder, config.maxUdpPayload, counters);
             bindListeners(engine);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // a bind's checked cause comes through Netty unwrapped
             close();
             throw new IllegalStateException("cannot start DNS server on " + config.listen + ": " + e.getMessage(), e);
         }
@@ -147,7 +147,7 @@ public final class DnsBalancer implements AutoCloseable {
                 });
         // UDP and TCP must share the port; with port 0 the TCP port is taken first and UDP may find it
         // busy, so a few fresh ports are tried.
-        RuntimeException last = null;
+        Exception last = null;
         for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
             Channel server = tcp.bind(config.listen).syncUninterruptibly().channel();
             InetSocketAddress bound = (InetSocketAddress) server.localAddress();
@@ -172,7 +172,8 @@ public final class DnsBalancer implements AutoCloseable {
                 channels.addAll(udpChannels);
                 localAddress = bound;
                 return;
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
+                // Netty rethrows a failed bind's checked cause (a native "Address already in use") as it is.
                 last = e;
                 server.close().syncUninterruptibly();
                 udpChannels.forEach(c -> c.close().syncUninterruptibly());
@@ -181,7 +182,7 @@ public final class DnsBalancer implements AutoCloseable {
                 }
             }
         }
-        throw last;
+        throw last instanceof RuntimeException ? (RuntimeException) last : new IllegalStateException(last.getMessage(), last);
     }
 
     /** The address both listeners are bound to (with the actual port when 0 was asked for). */

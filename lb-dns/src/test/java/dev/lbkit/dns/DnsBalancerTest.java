@@ -45,6 +45,21 @@ class DnsBalancerTest {
     }
 
     @Test
+    void aListenAddressInUseFailsStartNamingTheReason() throws Exception {
+        for (boolean nativeTransport : new boolean[] {true, false}) {
+            try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+                DnsBalancer.Builder b = DnsBalancer.builder().nativeTransport(nativeTransport).ioThreads(1)
+                        .listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), busy.getLocalPort()))
+                        .name(SEED, seedPool());
+                IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                        b::start);
+                assertTrue(e.getMessage().startsWith("cannot start DNS server on ")
+                        && e.getMessage().contains("Address already in use"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
     void answersTheSeedNameWithBothAddressesTtlZeroAndDnsmasqFlags() throws Exception {
         dns = DnsBalancer.builder().listen(loopback0()).name(SEED, seedPool()).ioThreads(1).start();
         for (Dig dig : List.of(Dig.udp(dns), Dig.tcp(dns))) {

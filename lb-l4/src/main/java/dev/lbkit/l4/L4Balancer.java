@@ -78,7 +78,8 @@ public final class L4Balancer implements AutoCloseable {
      *
      * @throws IllegalArgumentException if a service of the same protocol and address runs already
      * @throws IllegalStateException    if the balancer is closed
-     * @throws RuntimeException         the bind error (address in use ...) as Netty reports it
+     * @throws IllegalStateException    if the address cannot be bound (in use …): the cause is the error as
+     *     the transport reports it
      */
     public VirtualServer addService(VirtualService service) {
         Objects.requireNonNull(service, "service");
@@ -103,9 +104,14 @@ public final class L4Balancer implements AutoCloseable {
                     bound = p.bind();
                     listener = p;
                 }
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
+                // Netty rethrows a failed bind's checked cause (BindException, a native "Address already in
+                // use") as it is.
                 state.pool().close();
-                throw e;
+                if (e instanceof IllegalArgumentException) {
+                    throw (IllegalArgumentException) e;
+                }
+                throw new IllegalStateException("cannot listen on " + service.address() + ": " + e.getMessage(), e);
             }
             VirtualServer vs = new VirtualServer(this, state, listener, bound);
             services.add(vs);

@@ -58,6 +58,20 @@ class TcpServiceTest {
     }
 
     @Test
+    void anAddressInUseFailsAddServiceNamingTheAddressAndTheReason() throws Exception {
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+            java.net.InetSocketAddress at = new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(),
+                    busy.getLocalPort());
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> lb.addService(
+                    VirtualService.tcp(at).scheduler("rr").build()));
+            assertTrue(e.getMessage().startsWith("cannot listen on " + at + ": ")
+                    && e.getMessage().contains("Address already in use"), e.getMessage());
+            assertTrue(lb.services().isEmpty());
+        }
+    }
+
+    @Test
     void roundRobinAlternatesAndRuntimeEditsApplyToNewConnectionsOnly() throws Exception {
         try (EchoServer a = EchoServer.echo(); EchoServer b = EchoServer.echo(); EchoServer c = EchoServer.echo();
                 L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {

@@ -117,7 +117,9 @@ public final class HttpBalancer implements AutoCloseable {
                     serverChannels.add(ch);
                     bound.add((InetSocketAddress) ch.localAddress());
                 }
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
+                // Exception, not RuntimeException: Netty rethrows a failed bind's checked cause (BindException,
+                // a native "Address already in use") as it is.
                 for (Channel ch : serverChannels) {
                     ch.close().syncUninterruptibly();
                 }

@@ -38,6 +38,21 @@ import org.junit.jupiter.api.Test;
 class OperationsTest {
 
     @Test
+    void aListenAddressInUseFailsStartNamingTheReasonAndLeavesNoEventLoop() throws Exception {
+        try (TestBackend b = TestBackend.start(Script.ok("x")); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                java.net.ServerSocket busy = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            long before = dev.lbkit.testing.Threads.named("lb-l7");
+            HttpBalancer.Builder builder = HttpBalancer.builder().eventLoops(2)
+                    .listen(Listener.builder(new InetSocketAddress("127.0.0.1", busy.getLocalPort())).build())
+                    .route(Route.builder("/").group(UpstreamGroup.of(pool)).build());
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> builder.build().start());
+            assertTrue(e.getMessage().startsWith("cannot listen: ") && e.getMessage().contains("Address already in use"),
+                    e.getMessage());
+            dev.lbkit.testing.Await.until(() -> dev.lbkit.testing.Threads.named("lb-l7") <= before);
+        }
+    }
+
+    @Test
     void statsCountRequestsResponsesBytesAndLatency() throws Exception {
         try (TestBackend ok = TestBackend.start(Script.ok("12345"));
                 TestBackend missing = TestBackend.start(Script.builder().status(404).body("no").build());
