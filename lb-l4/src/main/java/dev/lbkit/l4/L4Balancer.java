@@ -108,8 +108,8 @@ public final class L4Balancer implements AutoCloseable {
                 // Netty rethrows a failed bind's checked cause (BindException, a native "Address already in
                 // use") as it is.
                 state.pool().close();
-                if (e instanceof IllegalArgumentException) {
-                    throw (IllegalArgumentException) e;
+                if (e instanceof RuntimeException) {
+                    throw (RuntimeException) e;
                 }
                 throw new IllegalStateException("cannot listen on " + service.address() + ": " + e.getMessage(), e);
             }
