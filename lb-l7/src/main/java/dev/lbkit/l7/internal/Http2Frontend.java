@@ -2,7 +2,6 @@ package dev.lbkit.l7.internal;
 
 import dev.lbkit.l7.Http2Options;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -157,7 +156,10 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
 
     private void streamsDone() {
         if (goingAway) {
-            ctx.close();
+            // Once everything written so far is out (an empty buffer below the codec and TLS, after a flush
+            // that moves their pending bytes ahead of it).
+            ctx.channel().flush();
+            ctx.pipeline().firstContext().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(lingering());
         } else {
             idle.arm(state.timeouts.keepAlive().toNanos());
         }
@@ -166,8 +168,18 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
     private void idleExpired() {
         if (open == 0) {
             goingAway = true;
-            ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)).addListener(lingering());
         }
+    }
+
+    /**
+     * Closes the way nginx closes an HTTP/2 connection (its lingering close, since 1.19.1), once a write is
+     * out: the client may still be sending (a stream it opened as the GOAWAY left, a WINDOW_UPDATE, a
+     * SETTINGS acknowledgement), and closing with those bytes unread would reset the connection, which can
+     * destroy the last response or the GOAWAY before the client reads them.
+     */
+    private LingeringClose lingering() {
+        return new LingeringClose(state.timeouts.lingeringTime().toNanos(), state.timeouts.lingeringTimeout().toNanos());
     }
 
     /** Sends GOAWAY and closes once the open streams are done (or at once when none is). Any thread. */
@@ -183,7 +195,7 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
         idle.cancel();
         var sent = ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
         if (open == 0) {
-            sent.addListener(ChannelFutureListener.CLOSE);
+            sent.addListener(lingering());
         }
     }
 
