@@ -405,6 +405,28 @@ class Http2Test {
         }
     }
 
+    @Test
+    void framesAClientSendsAfterTheGoawayNeverResetTheAnswersBeforeIt() throws Exception {
+        try (TestBackend b = items(); UpstreamPool pool = UpstreamPool.of(upstream(b.port()));
+                HttpBalancer lb = h2cBalancer(Http2Options.DEFAULT, pool)
+                        .limits(ClientLimits.builder().maxConnections(1).build()).build().start();
+                NettyH2Client first = new NettyH2Client(lb.address().getPort());
+                H2Wire w = H2Wire.cleartext(lb.address().getPort())) {
+            assertEquals("item 0", first.get("/item/0").text());
+            w.preface();
+            w.request(1, "GET", "/item/1", true);
+            // The 503 and the GOAWAY arrive and wait unread while the client sends on: closed at once, the
+            // proxy would answer these bytes with a reset, and the reset would destroy what waits unread.
+            Thread.sleep(300);
+            w.frame(H2Wire.PING, 0, 0, new byte[8]);
+            w.request(3, "GET", "/item/2", true);
+            Thread.sleep(200);
+            assertEquals(503, w.response(1).status());
+            assertEquals(1, w.await(f -> f.type() == H2Wire.GOAWAY).first31());
+            assertTrue(w.closes());
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = TlsProvider.class, names = {"JDK", "OPENSSL"})
     void aTlsConnectionOverMaxConnectionsGets503InTheProtocolAlpnChose(TlsProvider provider) throws Exception {
