@@ -23,6 +23,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -92,7 +93,9 @@ public final class DnsBalancer implements AutoCloseable {
             throw new IllegalStateException("already started");
         }
         started = true;
-        group = new MultiThreadIoEventLoopGroup(config.ioThreads, transport.ioHandlerFactory());
+        // Named as lb-l7's and lb-admin's loops are (not daemons, as before: a DNS server alone keeps its JVM).
+        group = new MultiThreadIoEventLoopGroup(config.ioThreads, new DefaultThreadFactory("lb-dns"),
+                transport.ioHandlerFactory());
         try {
             if (!config.forwarders.isEmpty()) {
                 forwarder = new Forwarder(config.forwarders, config.forwardTimeout, config.maxPendingForwards,

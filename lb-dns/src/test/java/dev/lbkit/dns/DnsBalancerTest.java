@@ -45,9 +45,10 @@ class DnsBalancerTest {
     }
 
     @Test
-    void aListenAddressInUseFailsStartNamingTheReason() throws Exception {
+    void aListenAddressInUseFailsStartNamingTheReasonAndLeavesNoEventLoop() throws Exception {
         for (boolean nativeTransport : new boolean[] {true, false}) {
             try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+                long before = dev.lbkit.testing.Threads.named("lb-dns");
                 DnsBalancer.Builder b = DnsBalancer.builder().nativeTransport(nativeTransport).ioThreads(1)
                         .listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), busy.getLocalPort()))
                         .name(SEED, seedPool());
@@ -55,6 +56,7 @@ class DnsBalancerTest {
                         b::start);
                 assertTrue(e.getMessage().startsWith("cannot start DNS server on ")
                         && e.getMessage().contains("Address already in use"), e.getMessage());
+                dev.lbkit.testing.Await.until(() -> dev.lbkit.testing.Threads.named("lb-dns") <= before);
             }
         }
     }
