@@ -42,6 +42,12 @@ public final class L4Balancer implements AutoCloseable {
     public static final int DEFAULT_CONNECTION_LIMIT = 65536;
     /** How long a removed real server is kept once idle, by default: 120 s, IPVS's IP_VS_DEST_TRASH_PERIOD. */
     public static final Duration DEFAULT_TRASH_PERIOD = Duration.ofSeconds(120);
+    /** The most bytes one read or splice takes from a TCP socket, by default: 32 KiB. */
+    public static final int DEFAULT_BUFFER_SIZE = 32 * 1024;
+    /** The least {@link Builder#bufferSize} may be: 1 KiB. */
+    public static final int MIN_BUFFER_SIZE = 1024;
+    /** The most {@link Builder#bufferSize} may be: 64 KiB, a kernel pipe's default capacity. */
+    public static final int MAX_BUFFER_SIZE = 64 * 1024;
 
     private final NettyTransport transport;
     private final Timeouts timeouts;
@@ -53,7 +59,7 @@ public final class L4Balancer implements AutoCloseable {
     private volatile boolean closed;
 
     private L4Balancer(Builder b) {
-        this.transport = new NettyTransport(b.transport, b.ioThreads, b.zeroCopy);
+        this.transport = new NettyTransport(b.transport, b.ioThreads, b.zeroCopy, b.bufferSize);
         this.timeouts = b.timeouts;
         this.estimatorInterval = b.estimatorInterval;
         this.trashPeriod = b.trashPeriod;
@@ -198,6 +204,11 @@ public final class L4Balancer implements AutoCloseable {
         return transport.splice();
     }
 
+    /** The most bytes one read or splice takes from a TCP socket ({@link Builder#bufferSize}). */
+    public int bufferSize() {
+        return transport.bufferSize();
+    }
+
     /** {@code "epoll"}, {@code "io_uring"} or {@code "nio"}: the Netty transport in use. */
     public String transport() {
         return transport.name();
@@ -221,7 +232,8 @@ public final class L4Balancer implements AutoCloseable {
     /**
      * Builds an {@link L4Balancer}. Not thread-safe. Defaults: {@link Timeouts#DEFAULT} (900 s, 120 s,
      * 300 s), native epoll transport when available, one I/O thread per core, rate estimation every 2 s,
-     * TCP spliced on epoll, removed real servers kept {@link #DEFAULT_TRASH_PERIOD} once idle.
+     * TCP copied through 32 KiB reads (no splice), removed real servers kept {@link #DEFAULT_TRASH_PERIOD}
+     * once idle.
      */
     public static final class Builder {
         private int ioThreads = Runtime.getRuntime().availableProcessors();
@@ -229,21 +241,42 @@ public final class L4Balancer implements AutoCloseable {
         private Timeouts timeouts = Timeouts.DEFAULT;
         private Duration estimatorInterval = Duration.ofSeconds(2);
         private Duration trashPeriod = DEFAULT_TRASH_PERIOD;
-        private boolean zeroCopy = true;
+        private boolean zeroCopy;
+        private int bufferSize = DEFAULT_BUFFER_SIZE;
 
         private Builder() {}
 
         /**
          * Whether TCP virtual services forward with splice(2), socket to kernel pipe to socket, instead
-         * of copying through pooled buffers (default {@code true}). Used only on the epoll transport;
-         * NIO and io_uring copy whatever this says. Behaviour (half-close, reset, back-pressure,
-         * timeouts, counters, PROXY headers) is the same. Splicing measured about half the CPU per byte
-         * of copying and no more per short connection; while bytes wait for a slow reader, a connection
-         * holds a kernel pipe (two file descriptors, at most 64 KiB) per direction, and where no pipe
-         * can be made it copies.
+         * of copying through pooled buffers (default {@code false}, as HAProxy splices only with {@code
+         * option splice-auto} and nginx never). Used only on the epoll transport; NIO and io_uring copy
+         * whatever this says. Behaviour (half-close, reset, back-pressure, timeouts, counters, PROXY
+         * headers) is the same. Splicing costs the balancer less CPU per byte (0.30 against 0.36 CPU
+         * seconds per GB in our one-stream runs) but moved fewer bytes per second there (12.4 against 14.6
+         * Gbit/s): on one machine the receiving end reads bytes that no copy brought into its cache. Turn
+         * it on where the balancer's CPU is the limit and its peers are on other hosts. While bytes wait
+         * for a slow reader, a connection holds a kernel pipe (two file descriptors, at most
+         * {@link #bufferSize} bytes in it) per direction, and where no pipe can be made it copies.
          */
         public Builder zeroCopy(boolean zeroCopy) {
             this.zeroCopy = zeroCopy;
+            return this;
+        }
+
+        /**
+         * The most bytes one read (copying) or one splice takes from a TCP socket before they are passed
+         * on, as nginx's {@code proxy_buffer_size} in its {@code stream} module (default
+         * {@link #DEFAULT_BUFFER_SIZE}, 32 KiB; {@link #MIN_BUFFER_SIZE} to {@link #MAX_BUFFER_SIZE}).
+         * Copying, reads start smaller and grow up to it while they come back full; a value that is not a
+         * power of two caps them at the power of two below it. Why not 64 KiB: a 64 KiB write is one
+         * segment and a few bytes more on loopback, whose segments carry at most 65,483 bytes of data,
+         * and such runts and the larger working set took a one-stream transfer from about 14.5 to 10
+         * Gbit/s in our runs; 32 KiB keeps each write in one segment and in the CPU's cache.
+         *
+         * @throws IllegalArgumentException naming the value when it is out of range
+         */
+        public Builder bufferSize(int bytes) {
+            this.bufferSize = Checks.inRange(bytes, MIN_BUFFER_SIZE, MAX_BUFFER_SIZE, "bufferSize");
             return this;
         }
 

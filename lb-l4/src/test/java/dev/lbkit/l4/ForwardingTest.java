@@ -213,6 +213,46 @@ class ForwardingTest {
         }
     }
 
+    /**
+     * No read (copying) or splice takes more than {@link L4Balancer.Builder#bufferSize} from a socket: the
+     * real server reads nothing for 500 ms, so the client's bytes pile up in the kernel and every read
+     * could take more. {@code InPkts} counts one per read or splice, so it is at least bytes ÷ size.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.lbkit.l4.Forwarding#all")
+    void noReadOrSpliceTakesMoreThanTheBufferSize(Forwarding f) throws Exception {
+        for (int size : new int[] {L4Balancer.MIN_BUFFER_SIZE * 4, 0}) {
+            L4Balancer.Builder b = f.builder();
+            if (size > 0) {
+                b.bufferSize(size);
+            } else {
+                size = L4Balancer.DEFAULT_BUFFER_SIZE;
+            }
+            try (Streams.OneConnection backend = new Streams.OneConnection(); L4Balancer lb = b.build()) {
+                assertEquals(size, lb.bufferSize());
+                VirtualServer vs = Net.rrService(lb, backend.address());
+                byte[] data = Streams.bytes(9, 4 * MIB);
+                try (Socket client = Net.connect(vs.localAddress())) {
+                    CompletableFuture<Void> w = Streams.write(client, data, 9, 256 * 1024, 0);
+                    Streams.Received got = Streams.get(Streams.read(backend.socket(), 9, 256 * 1024, 500, 0));
+                    Streams.get(w);
+                    assertEquals(new Streams.Received(data.length, Streams.crc(data)), got);
+                }
+                long reads = vs.stats().counters().inPkts();
+                assertTrue(reads >= data.length / size, size + "-byte buffer: " + reads + " reads of " + data.length + " bytes");
+            }
+        }
+    }
+
+    @Test
+    void aBufferSizeOutOfRangeIsRefusedByName() {
+        for (int bad : new int[] {L4Balancer.MIN_BUFFER_SIZE - 1, L4Balancer.MAX_BUFFER_SIZE + 1, 0, -1}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> L4Balancer.builder().bufferSize(bad));
+            assertTrue(e.getMessage().contains("bufferSize") && e.getMessage().contains(String.valueOf(bad)), e.getMessage());
+        }
+    }
+
     @Test
     void zeroCopyIsUsedOnEpollOnly() {
         for (TransportType t : TransportType.available()) {
@@ -222,7 +262,7 @@ class ForwardingTest {
             }
         }
         try (L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
-            assertEquals("epoll".equals(lb.transport()), lb.zeroCopy(), "on by default where the transport is epoll");
+            assertFalse(lb.zeroCopy(), "off by default, as in HAProxy");
         }
         try (L4Balancer lb = L4Balancer.builder().ioThreads(1).zeroCopy(false).build()) {
             assertFalse(lb.zeroCopy(), "copying when asked");

@@ -41,7 +41,7 @@ import java.util.concurrent.CountDownLatch;
  *
  * <p>The transport is the builders' default ({@code AUTO}: epoll when it loads) unless the system
  * property {@code lbkit.transport} names another {@link TransportType} ({@code IO_URING}, {@code NIO}).
- * {@code -Dlbkit.zeroCopy=false} makes lb-l4 copy through buffers instead of splicing (epoll's default).
+ * {@code -Dlbkit.zeroCopy=true} makes lb-l4 splice on epoll instead of copying through buffers (its default).
  *
  * <p>Prints one line once listening, runs until SIGTERM; exits 2 with a usage line on bad arguments.
  */

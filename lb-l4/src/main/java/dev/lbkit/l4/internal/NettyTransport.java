@@ -2,10 +2,12 @@ package dev.lbkit.l4.internal;
 
 import dev.lbkit.transport.TransportType;
 import dev.lbkit.transport.internal.Transport;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -25,13 +27,21 @@ public final class NettyTransport {
     /** Every open channel, so that closing the balancer closes them all (group shutdown does not). */
     private final ChannelGroup channels = new DefaultChannelGroup("lbkit-l4", GlobalEventExecutor.INSTANCE);
     private final boolean splice;
+    private final int bufferSize;
+    /** Shared by every TCP channel: it keeps no state of its own (each channel has its own handle). */
+    private final RecvByteBufAllocator recvAllocator;
     /** Each loop's pipe pool, made on the loop's first spliced connection. */
     private final Map<EventLoop, Pipes> pipes = new ConcurrentHashMap<>();
 
-    /** {@code zeroCopy}: splice TCP connections when the transport is epoll (ignored otherwise). */
-    public NettyTransport(TransportType type, int threads, boolean zeroCopy) {
+    /**
+     * {@code zeroCopy}: splice TCP connections when the transport is epoll (ignored otherwise);
+     * {@code bufferSize}: the most bytes one TCP read or splice takes.
+     */
+    public NettyTransport(TransportType type, int threads, boolean zeroCopy, int bufferSize) {
         this.transport = Transport.choose(type);
         this.splice = zeroCopy && transport.isEpoll();
+        this.bufferSize = bufferSize;
+        this.recvAllocator = new AdaptiveRecvByteBufAllocator(64, Math.min(2048, bufferSize), bufferSize);
         this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("lbkit-l4", true),
                 transport.ioHandlerFactory());
     }
@@ -74,6 +84,16 @@ public final class NettyTransport {
     /** Whether TCP connections are forwarded with splice(2) (zero-copy asked for, and epoll in use). */
     public boolean splice() {
         return splice;
+    }
+
+    /** The most bytes one TCP read or splice takes. */
+    public int bufferSize() {
+        return bufferSize;
+    }
+
+    /** The read-size policy of TCP channels: adaptive, never above {@link #bufferSize}. */
+    public RecvByteBufAllocator recvAllocator() {
+        return recvAllocator;
     }
 
     /** The pipe pool of {@code loop}; call on that loop. */

@@ -32,17 +32,16 @@ import java.nio.ByteBuffer;
  * and never modified: every event marks what may have changed and both directions run until the
  * kernel says "not now". Per direction: first {@code prefix} (bytes Netty read before the hand-over),
  * then the pipe's bytes into the destination, then (pipe empty) a splice from the source into the pipe.
- * At most one pipe of bytes (64 KiB) waits per direction: while it is not empty the source is not read,
- * so a slow reader pushes back on the writer through TCP. A FIN is passed on (shutdown of output) only
- * once the pipe and prefix are empty. A socket error or reset ends the pair as the copying path does.
- * When no pipe can be made (the process is out of descriptors, or the user's pipe memory is used up),
- * a read copies into a buffer instead, so such a connection is slower, not broken.
+ * At most one splice of bytes (lb-l4's buffer size, at most a pipe's 64 KiB) waits per direction: while
+ * it is not empty the source is not read, so a slow reader pushes back on the writer through TCP. A FIN
+ * is passed on (shutdown of output) only once the pipe and prefix are empty. A socket error or reset
+ * ends the pair as the copying path does. When no pipe can be made (the process is out of descriptors,
+ * or the user's pipe memory is used up), a read copies into a buffer instead, so such a connection is
+ * slower, not broken.
  *
  * <p>Everything runs on the event loop; not thread-safe.
  */
 final class SplicePump {
-    /** The most bytes one splice moves into a pipe: a default pipe's capacity. */
-    static final int PIPE_BYTES = 64 * 1024;
     /** Splices from sockets per direction before other connections of the loop get their turn. */
     private static final int BUDGET = 16;
     private static final int IN = Native.EPOLLIN;
@@ -54,6 +53,8 @@ final class SplicePump {
     private final TcpConnection conn;
     private final Pipes pipes;
     private final ByteBufAllocator alloc;
+    /** The most bytes one splice moves into a pipe (or one read copies): at most a pipe's capacity. */
+    private final int chunk;
     private final End client;
     private final End server;
     private final Direction up;
@@ -65,16 +66,18 @@ final class SplicePump {
     private boolean clientHeld;
 
     /**
+     * @param chunk      the most bytes one splice into a pipe moves (at most 64 KiB, a pipe's capacity)
      * @param upPrefix   client bytes Netty read and that must reach the real server first, or {@code null}
      * @param downPrefix real-server bytes for the client, or {@code null}
      * @param clientEof  whether Netty saw the client's FIN already (then {@code upPrefix} is all there is)
      * @param serverEof  likewise for the real server
      */
-    SplicePump(TcpConnection conn, Pipes pipes, ByteBufAllocator alloc, UnixChannel clientChannel,
+    SplicePump(TcpConnection conn, Pipes pipes, ByteBufAllocator alloc, int chunk, UnixChannel clientChannel,
             UnixChannel serverChannel, ByteBuf upPrefix, ByteBuf downPrefix, boolean clientEof, boolean serverEof) {
         this.conn = conn;
         this.pipes = pipes;
         this.alloc = alloc;
+        this.chunk = chunk;
         this.client = new End((Socket) clientChannel.fd());
         this.server = new End((Socket) serverChannel.fd());
         this.up = new Direction(client, server, true, upPrefix, clientEof);
@@ -287,7 +290,7 @@ final class SplicePump {
                         continue;
                     }
                 }
-                int n = Native.splice(src.socket.intValue(), -1, pipe[1].intValue(), -1, PIPE_BYTES);
+                int n = Native.splice(src.socket.intValue(), -1, pipe[1].intValue(), -1, chunk);
                 if (n > 0) {
                     pending = n;
                     conn.spliceRead(fromClient, n);
@@ -328,10 +331,10 @@ final class SplicePump {
          * socket has nothing now; a read tells the end of the stream by itself.
          */
         private boolean copyIn() throws IOException {
-            ByteBuf b = alloc.directBuffer(PIPE_BYTES);
+            ByteBuf b = alloc.directBuffer(chunk);
             int n;
             try {
-                ByteBuffer nio = b.internalNioBuffer(0, PIPE_BYTES);
+                ByteBuffer nio = b.internalNioBuffer(0, chunk);
                 n = src.socket.read(nio, nio.position(), nio.limit());
             } catch (IOException | RuntimeException e) {
                 b.release();

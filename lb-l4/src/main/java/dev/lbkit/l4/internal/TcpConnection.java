@@ -186,6 +186,7 @@ final class TcpConnection {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.RECVBUF_ALLOCATOR, transport.recvAllocator())
                 .handler(new Backend());
         ChannelFuture cf = b.connect(address);
         attempt = cf.channel();
@@ -290,7 +291,8 @@ final class TcpConnection {
                 closeBoth();
                 return;
             }
-            pump = new SplicePump(this, transport.pipes(client.eventLoop()), client.alloc(), (UnixChannel) client,
+            pump = new SplicePump(this, transport.pipes(client.eventLoop()), client.alloc(), transport.bufferSize(),
+                    (UnixChannel) client,
                     (UnixChannel) server, upPrefix, downPrefix, clientEof, serverEof);
             upPrefix = null;
             downPrefix = null;

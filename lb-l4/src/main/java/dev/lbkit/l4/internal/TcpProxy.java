@@ -34,6 +34,7 @@ public final class TcpProxy implements Listener {
                 // move it to the next server without losing a byte.
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.RECVBUF_ALLOCATOR, transport.recvAllocator())
                 // TCP_NODELAY is Netty's default: setting it again would cost a system call per connection.
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
