@@ -1,12 +1,16 @@
 package dev.lbkit.l4;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lbkit.api.Member;
 import dev.lbkit.api.health.ActiveHealthPolicy;
 import dev.lbkit.api.health.TcpConnectProbe;
 import dev.lbkit.testing.EchoServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +73,24 @@ class HealthTest {
             assertEquals(sorry.address(), st.realServers().get(0).address());
             assertEquals(1, st.realServers().get(0).counters().conns());
             assertTrue(IpvsTable.render(lb.stats()).contains("  -> " + IpvsTable.addrPort(sorry.address())));
+        }
+    }
+
+    /** A service whose address is in use never starts: its health checks stop with it. */
+    @Test
+    void aServiceThatCannotListenLeavesNoHealthCheckRunning() throws Exception {
+        try (EchoServer a = EchoServer.echo();
+                ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                L4Balancer lb = L4Balancer.builder().ioThreads(1).build()) {
+            ActiveHealthPolicy check = ActiveHealthPolicy.builder(TcpConnectProbe.create())
+                    .interval(Duration.ofMillis(20)).timeout(Duration.ofMillis(200)).build();
+            InetSocketAddress at = new InetSocketAddress(InetAddress.getLoopbackAddress(), busy.getLocalPort());
+            assertThrows(IllegalStateException.class, () -> lb.addService(
+                    VirtualService.tcp(at).scheduler("rr").healthPolicy(check).realServer(a.address()).build()));
+            Thread.sleep(200);
+            int probes = a.connectionCount();
+            Thread.sleep(300);
+            assertEquals(probes, a.connectionCount(), "probes after the failed addService");
         }
     }
 
