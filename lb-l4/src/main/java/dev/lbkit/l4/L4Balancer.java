@@ -253,9 +253,9 @@ public final class L4Balancer implements AutoCloseable {
          * whatever this says. Behaviour (half-close, reset, back-pressure, timeouts, counters, PROXY
          * headers) is the same. Splicing costs the balancer less CPU per byte (0.30 against 0.36 CPU
          * seconds per GB in our one-stream runs) but moved fewer bytes per second there (12.4 against 14.6
-         * Gbit/s): on one machine the receiving end reads bytes that no copy brought into its cache. Turn
-         * it on where the balancer's CPU is the limit and its peers are on other hosts. While bytes wait
-         * for a slow reader, a connection holds a kernel pipe (two file descriptors, at most
+         * Gbit/s): on one host, the real server's own reads cost more (bytes no copy brought into a
+         * cache). Turn it on where the balancer's CPU is the limit and its peers are on other hosts. While
+         * bytes wait for a slow reader, a connection holds a kernel pipe (two file descriptors, at most
          * {@link #bufferSize} bytes in it) per direction, and where no pipe can be made it copies.
          */
         public Builder zeroCopy(boolean zeroCopy) {

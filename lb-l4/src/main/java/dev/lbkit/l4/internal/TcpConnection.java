@@ -292,8 +292,7 @@ final class TcpConnection {
                 return;
             }
             pump = new SplicePump(this, transport.pipes(client.eventLoop()), client.alloc(), transport.bufferSize(),
-                    (UnixChannel) client,
-                    (UnixChannel) server, upPrefix, downPrefix, clientEof, serverEof);
+                    (UnixChannel) client, (UnixChannel) server, upPrefix, downPrefix, clientEof, serverEof);
             upPrefix = null;
             downPrefix = null;
             if (clientDropped) {
