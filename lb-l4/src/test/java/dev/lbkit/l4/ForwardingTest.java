@@ -221,12 +221,10 @@ class ForwardingTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.lbkit.l4.Forwarding#all")
     void noReadOrSpliceTakesMoreThanTheBufferSize(Forwarding f) throws Exception {
-        for (int size : new int[] {L4Balancer.MIN_BUFFER_SIZE * 4, 0}) {
+        for (int size : new int[] {L4Balancer.MIN_BUFFER_SIZE * 4, L4Balancer.DEFAULT_BUFFER_SIZE}) {
             L4Balancer.Builder b = f.builder();
-            if (size > 0) {
-                b.bufferSize(size);
-            } else {
-                size = L4Balancer.DEFAULT_BUFFER_SIZE;
+            if (size != L4Balancer.DEFAULT_BUFFER_SIZE) {
+                b.bufferSize(size); // the default is what a builder not told gets
             }
             try (Streams.OneConnection backend = new Streams.OneConnection(); L4Balancer lb = b.build()) {
                 assertEquals(size, lb.bufferSize());

@@ -1,6 +1,7 @@
 package dev.lbkit.l7.internal;
 
 import dev.lbkit.l7.Http2Options;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -159,7 +160,7 @@ final class Http2Frontend extends ChannelInboundHandlerAdapter {
             // Once everything written so far is out (an empty buffer below the codec and TLS, after a flush
             // that moves their pending bytes ahead of it).
             ctx.channel().flush();
-            ctx.pipeline().firstContext().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(lingering());
+            ctx.pipeline().firstContext().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(lingering());
         } else {
             idle.arm(state.timeouts.keepAlive().toNanos());
         }
