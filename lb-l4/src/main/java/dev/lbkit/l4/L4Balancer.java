@@ -7,6 +7,7 @@ import dev.lbkit.l4.internal.ServiceState;
 import dev.lbkit.l4.internal.TcpProxy;
 import dev.lbkit.l4.internal.UdpProxy;
 import dev.lbkit.transport.TransportType;
+import dev.lbkit.transport.internal.TcpReads;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -43,11 +44,11 @@ public final class L4Balancer implements AutoCloseable {
     /** How long a removed real server is kept once idle, by default: 120 s, IPVS's IP_VS_DEST_TRASH_PERIOD. */
     public static final Duration DEFAULT_TRASH_PERIOD = Duration.ofSeconds(120);
     /** The most bytes one read or splice takes from a TCP socket, by default: 32 KiB. */
-    public static final int DEFAULT_BUFFER_SIZE = 32 * 1024;
+    public static final int DEFAULT_BUFFER_SIZE = TcpReads.DEFAULT_SIZE;
     /** The least {@link Builder#bufferSize} may be: 1 KiB. */
-    public static final int MIN_BUFFER_SIZE = 1024;
+    public static final int MIN_BUFFER_SIZE = TcpReads.MIN_SIZE;
     /** The most {@link Builder#bufferSize} may be: 64 KiB, a kernel pipe's default capacity. */
-    public static final int MAX_BUFFER_SIZE = 64 * 1024;
+    public static final int MAX_BUFFER_SIZE = TcpReads.MAX_SIZE;
 
     private final NettyTransport transport;
     private final Timeouts timeouts;

@@ -1,8 +1,8 @@
 package dev.lbkit.l4.internal;
 
 import dev.lbkit.transport.TransportType;
+import dev.lbkit.transport.internal.TcpReads;
 import dev.lbkit.transport.internal.Transport;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -41,7 +41,7 @@ public final class NettyTransport {
         this.transport = Transport.choose(type);
         this.splice = zeroCopy && transport.isEpoll();
         this.bufferSize = bufferSize;
-        this.recvAllocator = new AdaptiveRecvByteBufAllocator(64, Math.min(2048, bufferSize), bufferSize);
+        this.recvAllocator = TcpReads.allocator(bufferSize);
         this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("lbkit-l4", true),
                 transport.ioHandlerFactory());
     }

@@ -8,10 +8,12 @@ import dev.lbkit.l7.QueueStats;
 import dev.lbkit.l7.Route;
 import dev.lbkit.l7.TrafficStats;
 import dev.lbkit.l7.UpstreamGroup;
+import dev.lbkit.transport.internal.TcpReads;
 import dev.lbkit.transport.internal.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
@@ -38,6 +40,8 @@ public final class ProxyState {
     final ProxyTimeouts timeouts;
     final ClientLimits limits;
     final Transport transport;
+    private final int bufferSize;
+    private final RecvByteBufAllocator reads;
     final boolean accessLog;
     /** The balancer's error pages. */
     final ErrorResponses errorPages;
@@ -62,7 +66,9 @@ public final class ProxyState {
     private final Map<Object, LimitTable> limitTables = new IdentityHashMap<>();
 
     public ProxyState(List<Route> routes, ProxyTimeouts timeouts, ClientLimits limits, Transport transport,
-            boolean accessLog, dev.lbkit.l7.ErrorPages errorPages) {
+            boolean accessLog, dev.lbkit.l7.ErrorPages errorPages, int bufferSize) {
+        this.bufferSize = bufferSize;
+        this.reads = TcpReads.allocator(bufferSize);
         this.timeouts = timeouts;
         this.errorPages = ErrorResponses.of(errorPages);
         this.limits = limits;
@@ -73,6 +79,16 @@ public final class ProxyState {
 
     public Transport transport() {
         return transport;
+    }
+
+    /** The most bytes one read takes from a client's or an upstream's socket. */
+    public int bufferSize() {
+        return bufferSize;
+    }
+
+    /** The read-size policy of every client and upstream channel: shared, it keeps no state of its own. */
+    public RecvByteBufAllocator reads() {
+        return reads;
     }
 
     public ClientLimits limits() {
