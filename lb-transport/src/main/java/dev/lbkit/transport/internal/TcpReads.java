@@ -11,7 +11,7 @@ import io.netty.channel.RecvByteBufAllocator;
  * 65,483 bytes of data (its MTU less headers) and a runt, and a 64 KiB buffer per read is a larger
  * working set for the CPU's cache. In our runs one stream through lb-l4 fell from about 14.5 to 10 Gbit/s
  * with 64 KiB reads, and a 64 MiB body through lb-l7 (epoll) moved 8.8 and 9.0 Gbit/s with 64 KiB reads
- * against 10.2 and 9.5 with 32 KiB in two runs; 16 KiB reads cost more system calls than they save.
+ * against 10.2 and 9.5 with 32 KiB in two runs (with 16 KiB reads, 9.2 in the first).
  *
  * <p>Internal to lbkit: not a user API, it may change in any release.
  */

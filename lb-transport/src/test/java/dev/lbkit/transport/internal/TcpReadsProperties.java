@@ -1,6 +1,7 @@
 package dev.lbkit.transport.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
@@ -18,16 +19,18 @@ import net.jqwik.api.constraints.Size;
 
 /** {@link TcpReads#allocator}: no read above the size, whatever the reads before it returned; one per event. */
 class TcpReadsProperties {
+    /** What a handle reads its settings from; the channel is never registered or used otherwise. */
+    private static final ChannelConfig CONFIG = new DefaultChannelConfig(new EmbeddedChannel());
+
     @Property
     void noReadIsLargerThanTheSizeAndFullReadsGrowUpToIt(
             @ForAll @IntRange(min = TcpReads.MIN_SIZE, max = TcpReads.MAX_SIZE) int size,
             @ForAll @Size(max = 40) List<@IntRange(min = 0, max = 100) Integer> fills) {
         RecvByteBufAllocator allocator = TcpReads.allocator(size);
-        ChannelConfig config = new DefaultChannelConfig(new EmbeddedChannel());
         RecvByteBufAllocator.ExtendedHandle handle = (RecvByteBufAllocator.ExtendedHandle) allocator.newHandle();
         int largestPowerOfTwo = Integer.highestOneBit(size);
         for (int fill : fills) {
-            handle.reset(config);
+            handle.reset(CONFIG);
             ByteBuf buf = handle.allocate(UnpooledByteBufAllocator.DEFAULT);
             try {
                 int capacity = buf.writableBytes();
@@ -35,7 +38,7 @@ class TcpReadsProperties {
                 // A read filling fill % of what it was offered.
                 handle.lastBytesRead(capacity * fill / 100);
                 handle.incMessagesRead(1);
-                assertEquals(false, handle.continueReading(), "more than one read per event");
+                assertFalse(handle.continueReading(), "more than one read per event");
                 handle.readComplete();
             } finally {
                 buf.release();
@@ -43,7 +46,7 @@ class TcpReadsProperties {
         }
         // Reads that keep coming back full reach the size (its power of two) and stay there.
         for (int i = 0; i < 40; i++) {
-            handle.reset(config);
+            handle.reset(CONFIG);
             handle.lastBytesRead(handle.guess());
             handle.readComplete();
         }
