@@ -6,6 +6,7 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.SocketException;
 import java.util.Arrays;
 import java.util.Set;
@@ -24,11 +25,32 @@ import org.xbill.DNS.Section;
  */
 final class FakeDnsServer implements AutoCloseable {
     private final DatagramSocket socket;
+    private final ServerSocket tcp;
     private final AtomicInteger queries = new AtomicInteger();
     private final Set<Integer> sourcePorts = ConcurrentHashMap.newKeySet();
 
-    private FakeDnsServer(Function<byte[], byte[]> answer) throws SocketException {
-        socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    private FakeDnsServer(Function<byte[], byte[]> answer, boolean withTcp) throws IOException {
+        if (withTcp) {
+            // The TCP port is taken first (port 0); its number may be busy for UDP, so a few are tried.
+            ServerSocket server = null;
+            DatagramSocket udp = null;
+            for (int attempt = 0; attempt < 10 && udp == null; attempt++) {
+                server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                try {
+                    udp = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()));
+                } catch (SocketException busy) {
+                    server.close();
+                    if (attempt == 9) {
+                        throw busy;
+                    }
+                }
+            }
+            tcp = server;
+            socket = udp;
+        } else {
+            tcp = null;
+            socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        }
         Thread t = new Thread(() -> {
             byte[] buf = new byte[512];
             while (!socket.isClosed()) {
@@ -49,15 +71,23 @@ final class FakeDnsServer implements AutoCloseable {
     }
 
     /** Answers each query (its wire bytes) with the bytes {@code answer} returns. */
-    static FakeDnsServer raw(Function<byte[], byte[]> answer) throws SocketException {
-        return new FakeDnsServer(answer);
+    static FakeDnsServer raw(Function<byte[], byte[]> answer) throws IOException {
+        return new FakeDnsServer(answer, false);
     }
 
     /**
      * Answers each query with a response (QR, RD and RA set, the question copied) that {@code records}
      * fills in from the query: {@code records.accept(query, response)}.
      */
-    static FakeDnsServer messages(BiConsumer<Message, Message> records) throws SocketException {
+    static FakeDnsServer messages(BiConsumer<Message, Message> records) throws IOException {
+        return messages(records, false);
+    }
+
+    /**
+     * As {@link #messages(BiConsumer)}; with {@code withTcp}, a TCP listener is also bound on the same port
+     * (the test accepts on {@link #tcp()} itself).
+     */
+    static FakeDnsServer messages(BiConsumer<Message, Message> records, boolean withTcp) throws IOException {
         return new FakeDnsServer(wire -> {
             try {
                 Message q = new Message(wire);
@@ -71,7 +101,15 @@ final class FakeDnsServer implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        });
+        }, withTcp);
+    }
+
+    /** The TCP listener on the UDP socket's port; only for a server made with {@code withTcp}. */
+    ServerSocket tcp() {
+        if (tcp == null) {
+            throw new IllegalStateException("made without TCP");
+        }
+        return tcp;
     }
 
     InetSocketAddress address() {
@@ -91,5 +129,12 @@ final class FakeDnsServer implements AutoCloseable {
     @Override
     public void close() {
         socket.close();
+        if (tcp != null) {
+            try {
+                tcp.close();
+            } catch (IOException e) {
+                // Closing; nothing to tell.
+            }
+        }
     }
 }

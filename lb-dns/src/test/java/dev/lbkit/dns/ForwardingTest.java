@@ -452,7 +452,7 @@ class ForwardingTest {
                 }
             }
         };
-        FakeDnsServer resolver = keep(FakeDnsServer.messages(hundred));
+        FakeDnsServer resolver = keep(FakeDnsServer.messages(hundred, true));
         DnsBalancer dns = keep(DnsBalancer.builder().listen(loopback0()).ioThreads(1).maxUdpPayload(1232)
                 .forwarder(resolver.address()).start());
         for (int round = 0; round < 2; round++) {
@@ -465,25 +465,23 @@ class ForwardingTest {
         }
         assertEquals(0, dns.stats().cacheHits(), "a cut answer is not cached");
         // The same resolver over TCP, for the retry a TCP client's query makes: it answers one query whole.
-        try (java.net.ServerSocket tcp = new java.net.ServerSocket(resolver.address().getPort(), 1,
-                resolver.address().getAddress())) {
-            Thread server = new Thread(() -> {
-                try (java.net.Socket c = tcp.accept()) {
-                    Message q = new Message(Packets.readFramed(c));
-                    Message r = new Message(q.getHeader().getID());
-                    r.getHeader().setFlag(Flags.QR);
-                    r.addRecord(q.getQuestion(), Section.QUESTION);
-                    hundred.accept(q, r);
-                    Packets.writeFramed(c, r.toWire());
-                } catch (java.io.IOException e) {
-                    // The test's assertions tell.
-                }
-            });
-            server.start();
-            Message whole = Dig.tcp(dns).edns(4096).a("big.test");
-            assertEquals(100, whole.getSection(Section.ANSWER).size(), "a TCP client's answer, fetched again over TCP");
-            server.join(5000);
-        }
+        java.net.ServerSocket tcp = resolver.tcp();
+        Thread server = new Thread(() -> {
+            try (java.net.Socket c = tcp.accept()) {
+                Message q = new Message(Packets.readFramed(c));
+                Message r = new Message(q.getHeader().getID());
+                r.getHeader().setFlag(Flags.QR);
+                r.addRecord(q.getQuestion(), Section.QUESTION);
+                hundred.accept(q, r);
+                Packets.writeFramed(c, r.toWire());
+            } catch (java.io.IOException e) {
+                // The test's assertions tell.
+            }
+        });
+        server.start();
+        Message whole = Dig.tcp(dns).edns(4096).a("big.test");
+        assertEquals(100, whole.getSection(Section.ANSWER).size(), "a TCP client's answer, fetched again over TCP");
+        server.join(5000);
     }
 
     /** An answer's OPT tells the size its sender takes: the client gets ours, not the resolver's. */
