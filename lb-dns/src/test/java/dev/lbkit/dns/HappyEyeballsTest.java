@@ -121,8 +121,19 @@ class HappyEyeballsTest extends ConnectorFixture {
     @Test
     void anAAnswerAfterTheStartJoinsTheRaceAfterTheAttemptDelay() throws Exception {
         // The IPv6 address is a black hole (full accept queue on another port), so only IPv4 can win.
-        BlackHole full = keep(BlackHole.start(new InetSocketAddress(V6, 0)));
-        EchoServer v4 = keep(EchoServer.start(new InetSocketAddress(V4, full.port()), EchoServer.Mode.ECHO, ""));
+        // One port on both loopbacks, as in startEchoServers: the port chosen on ::1 may be taken on 127.0.0.1.
+        EchoServer v4 = null;
+        for (int i = 0; i < 10 && v4 == null; i++) {
+            BlackHole full = keep(BlackHole.start(new InetSocketAddress(V6, 0)));
+            try {
+                v4 = keep(EchoServer.start(new InetSocketAddress(V4, full.port()), EchoServer.Mode.ECHO, ""));
+            } catch (RuntimeException busy) {
+                full.close();
+                if (i == 9) {
+                    throw busy;
+                }
+            }
+        }
         DnsConnector c = DnsConnector.builder().attemptDelay(Duration.ofMillis(300)).attemptTimeout(Duration.ofSeconds(5))
                 .lookup(scripted(0, List.of(V6), 100, List.of(V4))).build();
         long t0 = System.nanoTime();
