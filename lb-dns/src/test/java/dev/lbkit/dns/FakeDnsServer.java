@@ -19,8 +19,9 @@ import org.xbill.DNS.Message;
 import org.xbill.DNS.Section;
 
 /**
- * A DNS server for tests, on a loopback UDP socket (port 0): a daemon thread answers each query with
- * what the test makes of it, and counts the queries and their source ports. For answers lb-dns's own server never gives (an
+ * A DNS server for tests, on a loopback UDP socket (port 0; optionally with a TCP listener on the same
+ * port, which the test serves itself): a daemon thread answers each UDP query with what the test makes
+ * of it, and counts the queries and their source ports. For answers lb-dns's own server never gives (an
  * upstream resolver's oddities, SRV records of any shape). {@link #close()} stops it.
  */
 final class FakeDnsServer implements AutoCloseable {
